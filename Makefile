@@ -1,0 +1,61 @@
+# wippy-c build. `make` builds build/wippy; `make SANITIZE=1` builds
+# build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer.
+
+PKGS := lua5.4 yaml-0.1 libuv jansson
+CC ?= cc
+
+ifeq ($(SANITIZE),1)
+BUILD := build-asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTFLAGS := -O1 -g
+else
+BUILD := build
+SANFLAGS :=
+OPTFLAGS := -O2 -g
+endif
+
+WERROR ?= -Werror
+CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow -Wno-unused-parameter \
+          $(OPTFLAGS) $(SANFLAGS) -Isrc $(shell pkg-config --cflags $(PKGS))
+LDFLAGS := $(SANFLAGS)
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+
+SOURCES := $(sort $(wildcard src/*/*.c))
+LIB_OBJECTS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SOURCES))
+MAIN_OBJECT := $(BUILD)/obj/main.o
+UNIT_SOURCES := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
+
+.PHONY: all test unit integration clean bench
+all: $(BUILD)/wippy $(BUILD)/unit-tests
+
+$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/main.o: src/main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+integration: $(BUILD)/wippy
+	WIPPY=$(abspath $(BUILD)/wippy) python3 -m pytest -q tests/integration
+
+test: unit integration
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

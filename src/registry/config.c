@@ -1,0 +1,153 @@
+/* config.c - composing configuration files and overrides. */
+#include "registry/config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/memory.h"
+#include "util/yaml_load.h"
+
+/* Builds {a: {b: {c: value}}} for "a.b.c=value". */
+static int parse_set(const char *assignment, struct value **out, struct wippy_error *error)
+{
+    const char *equals = strchr(assignment, '=');
+    if (equals == NULL || equals == assignment)
+        return error_set(error, WIPPY_EINVAL, "--set %s: expected section.path=value", assignment);
+    char *path = xstrndup(assignment, (size_t)(equals - assignment));
+    const char *text = equals + 1;
+    struct value *leaf = yaml_resolve_plain_scalar(text, strlen(text));
+    /* Wrap the leaf from the last segment to the first. */
+    struct value *tree = leaf;
+    char *segment_end = path + strlen(path);
+    while (segment_end > path) {
+        char *dot = segment_end - 1;
+        while (dot > path && *dot != '.')
+            dot--;
+        char *segment = *dot == '.' ? dot + 1 : dot;
+        *segment_end = '\0';
+        if (*segment == '\0') {
+            value_free(tree);
+            int rc = error_set(error, WIPPY_EINVAL, "--set %s: empty path segment", assignment);
+            free(path);
+            return rc;
+        }
+        struct value *parent = value_new_map();
+        value_map_set(parent, segment, tree);
+        tree = parent;
+        segment_end = dot;
+    }
+    free(path);
+    *out = tree;
+    return WIPPY_OK;
+}
+
+static int setting_error(const char *where, const struct value *node, const char *path,
+                         struct wippy_error *error, const char *expected)
+{
+    return error_set(error, WIPPY_EINVAL, "%s:%d: %s: expected %s", where,
+                     node->line > 0 ? node->line : 1, path, expected);
+}
+
+static int read_settings(struct config *config, const char *where, struct wippy_error *error)
+{
+    const struct value *state_dir = value_map_get_path(config->root, "network_service.state_dir");
+    const struct value *network = value_map_get_path(config->root, "network_service.default_network");
+    const struct value *strict = value_map_get_path(config->root, "security.strict_mode");
+
+    const char *state_text = ".wippy/net";
+    if (state_dir != NULL && state_dir->type != VALUE_NULL) {
+        if (state_dir->type != VALUE_STRING || state_dir->as.string.length == 0)
+            return setting_error(where, state_dir, "network_service.state_dir", error, "a path");
+        state_text = state_dir->as.string.bytes;
+    }
+    config->state_dir = state_text[0] == '/' ? xstrdup(state_text)
+                                             : xasprintf("%s/%s", config->base_dir, state_text);
+
+    if (network != NULL && network->type != VALUE_NULL) {
+        if (network->type != VALUE_STRING || network->as.string.length == 0)
+            return setting_error(where, network, "network_service.default_network", error,
+                                 "a network entry id such as app:tor");
+        config->default_network = xstrdup(network->as.string.bytes);
+    }
+    if (strict != NULL && strict->type != VALUE_NULL) {
+        if (strict->type != VALUE_BOOLEAN)
+            return setting_error(where, strict, "security.strict_mode", error, "true or false");
+        config->strict_mode = strict->as.boolean;
+    }
+    return WIPPY_OK;
+}
+
+int config_load(const char *const *files, size_t file_count, bool explicit,
+                const char *const *sets, size_t set_count, struct config **out,
+                struct wippy_error *error)
+{
+    struct config *config = xcalloc(1, sizeof *config);
+    config->root = value_new_map();
+    int rc = WIPPY_OK;
+    const char *where = "configuration";
+    for (size_t i = 0; i < file_count && rc == WIPPY_OK; i++) {
+        if (i == 0) {
+            char *copy = xstrdup(files[i]);
+            config->base_dir = xstrdup(dirname(copy));
+            free(copy);
+        }
+        if (!explicit && access(files[i], F_OK) != 0)
+            continue;
+        struct value *document = NULL;
+        rc = yaml_load_file(files[i], &document, error);
+        if (rc == WIPPY_OK && document != NULL) {
+            if (document->type != VALUE_MAP)
+                rc = error_set(error, WIPPY_EINVAL, "%s:%d: expected a map of sections",
+                               files[i], document->line);
+            else
+                value_merge(config->root, document);
+            where = files[i];
+        }
+        value_free(document);
+    }
+    if (config->base_dir == NULL)
+        config->base_dir = xstrdup(".");
+    for (size_t i = 0; i < set_count && rc == WIPPY_OK; i++) {
+        struct value *tree = NULL;
+        rc = parse_set(sets[i], &tree, error);
+        if (rc == WIPPY_OK) {
+            value_merge(config->root, tree);
+            value_free(tree);
+        }
+    }
+    if (rc == WIPPY_OK)
+        rc = read_settings(config, set_count > 0 ? "--set" : where, error);
+    if (rc < 0) {
+        config_free(config);
+        return rc;
+    }
+    *out = config;
+    return WIPPY_OK;
+}
+
+int config_check_against(const struct config *config, const struct registry *registry,
+                         struct wippy_error *error)
+{
+    if (config->default_network == NULL)
+        return WIPPY_OK;
+    const struct entry *network = registry_find(registry, config->default_network);
+    if (network == NULL || !entry_is_network(network))
+        return error_set(error, WIPPY_EINVAL,
+                         "network_service.default_network: overlay network \"%s\": not found",
+                         config->default_network);
+    return WIPPY_OK;
+}
+
+void config_free(struct config *config)
+{
+    if (config == NULL)
+        return;
+    value_free(config->root);
+    free(config->base_dir);
+    free(config->state_dir);
+    free(config->default_network);
+    free(config);
+}

@@ -1,0 +1,33 @@
+/* config.h - the runtime configuration (.wippy.yaml files composed left to
+ * right, then --set overrides), reduced to the settings the runtime uses. */
+#ifndef WIPPY_REGISTRY_CONFIG_H
+#define WIPPY_REGISTRY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "registry/registry.h"
+#include "util/error.h"
+#include "util/value.h"
+
+struct config {
+    struct value *root;    /* the merged tree, for sections read later */
+    char *base_dir;        /* directory of the first config file, or "." */
+    char *state_dir;       /* network_service.state_dir, resolved against base_dir */
+    char *default_network; /* network_service.default_network, or NULL */
+    bool strict_mode;      /* security.strict_mode */
+};
+
+/* Reads files in order (a missing file is an error only when explicit is
+ * true), then applies each "section.path=value" of sets. */
+int config_load(const char *const *files, size_t file_count, bool explicit,
+                const char *const *sets, size_t set_count, struct config **out,
+                struct wippy_error *error);
+
+/* Checks settings that name registry entries (default_network). */
+int config_check_against(const struct config *config, const struct registry *registry,
+                         struct wippy_error *error);
+
+void config_free(struct config *config);
+
+#endif

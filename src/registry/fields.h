@@ -1,0 +1,37 @@
+/* fields.h - typed reads of an entry's fields; every failure is one line
+ * naming the file, line, entry id and field. Internal to the registry. */
+#ifndef WIPPY_REGISTRY_FIELDS_H
+#define WIPPY_REGISTRY_FIELDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "registry/entry.h"
+#include "util/error.h"
+
+/* Reports a problem with field (a dotted path) of entry; node gives the line
+ * when present. Always returns WIPPY_EINVAL. */
+int field_error(const struct entry *entry, const struct value *node, const char *field,
+                struct wippy_error *error, const char *format, ...)
+    __attribute__((format(printf, 5, 6)));
+
+int field_string(const struct entry *entry, const char *field, bool required,
+                 const char *fallback, char **out, struct wippy_error *error);
+int field_boolean(const struct entry *entry, const char *field, bool fallback, bool *out,
+                  struct wippy_error *error);
+int field_port(const struct entry *entry, const char *field, bool required, int fallback,
+               int *out, struct wippy_error *error);
+int field_duration(const struct entry *entry, const char *field, int64_t fallback,
+                   int64_t *out, struct wippy_error *error);
+/* A string or a list of strings. */
+int field_string_list(const struct entry *entry, const char *field, bool required,
+                      char ***out, size_t *count, struct wippy_error *error);
+int field_map(const struct entry *entry, const char *field, const struct value **out,
+              struct wippy_error *error);
+/* A reference to another entry, qualified with the entry's namespace. */
+int field_reference(const struct entry *entry, const char *field, bool required, char **out,
+                    struct wippy_error *error);
+
+void field_free_list(char **items, size_t count);
+
+#endif

@@ -1,0 +1,24 @@
+/* kinds.h - the table of entry kinds this runtime understands: how each is
+ * validated when read, how its references are checked once all entries are
+ * known, and how its fields are released. Internal to the registry. */
+#ifndef WIPPY_REGISTRY_KINDS_H
+#define WIPPY_REGISTRY_KINDS_H
+
+#include "registry/registry.h"
+
+struct entry_kind_definition {
+    const char *name;
+    enum entry_kind kind;
+    /* Reads and checks the kind's own fields; index_dir resolves file:// paths. */
+    int (*read)(struct entry *entry, const char *index_dir, struct wippy_error *error);
+    /* Checks references to other entries (NULL when the kind has none). */
+    int (*check_references)(const struct registry *registry, const struct entry *entry,
+                            struct wippy_error *error);
+    void (*release)(struct entry *entry);
+};
+
+/* Returns the definition for a kind name, or NULL when it is unknown. */
+const struct entry_kind_definition *entry_kind_find(const char *name);
+const struct entry_kind_definition *entry_kind_of(enum entry_kind kind);
+
+#endif
