@@ -17,20 +17,6 @@ int error_set(struct wippy_error *error, int code, const char *format, ...)
     return code;
 }
 
-void error_prefix(struct wippy_error *error, const char *format, ...)
-{
-    if (error == NULL)
-        return;
-    char prefix[WIPPY_ERROR_MESSAGE_SIZE];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(prefix, sizeof prefix, format, args);
-    va_end(args);
-    char joined[WIPPY_ERROR_MESSAGE_SIZE];
-    snprintf(joined, sizeof joined, "%s: %s", prefix, error->message);
-    memcpy(error->message, joined, sizeof joined);
-}
-
 void error_clear(struct wippy_error *error)
 {
     if (error == NULL)

@@ -27,10 +27,6 @@ struct wippy_error {
 int error_set(struct wippy_error *error, int code, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prepends "prefix: " to an error message already set. */
-void error_prefix(struct wippy_error *error, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
 void error_clear(struct wippy_error *error);
 
 #endif

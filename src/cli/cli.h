@@ -1,0 +1,22 @@
+/* cli.h - the command line: global options and one function per command. */
+#ifndef WIPPY_CLI_CLI_H
+#define WIPPY_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cli_options {
+    const char **config_files;
+    size_t config_file_count;
+    const char **settings; /* --set section.path=value */
+    size_t setting_count;
+    bool verbose;
+    /* what follows the command name, global options removed */
+    char **arguments;
+    int argument_count;
+};
+
+int cli_command_init(const struct cli_options *options);
+int cli_command_run(const struct cli_options *options);
+
+#endif

@@ -1,0 +1,91 @@
+/* call.c - function calls as child tasks. */
+#include "lua/call.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+
+#include "lua/transfer.h"
+#include "runtime/runtime.h"
+#include "util/memory.h"
+
+static void on_call_finish(struct task *call, int status, int result_count)
+{
+    struct task *caller = call->finish_data;
+    if (caller == NULL)
+        return; /* the caller is gone */
+    lua_State *thread = call->thread;
+    lua_State *target = caller->thread;
+    char error[256];
+    if (status != LUA_OK) {
+        lua_pushnil(target);
+        lua_pushstring(target, luaL_tolstring(thread, -1, NULL));
+    } else {
+        int base = lua_gettop(thread) - result_count;
+        for (int i = 1; i <= 2; i++) {
+            if (i > result_count) {
+                lua_pushnil(target);
+            } else if (lua_transfer(thread, base + i, target, error, sizeof error) < 0) {
+                lua_settop(target, lua_gettop(target) - (i - 1));
+                lua_pushnil(target);
+                lua_pushfstring(target, "function %s returned a value that cannot be passed: %s",
+                                call->entry->id, error);
+                break;
+            }
+        }
+    }
+    task_wake(caller, 2);
+}
+
+static void dispose_call(struct task *call)
+{
+    free(call);
+}
+
+static void cancel_call(struct task *caller)
+{
+    struct task *call = caller->wait_data;
+    call->finish_data = NULL;
+    task_kill(call, "the caller ended");
+}
+
+int lua_call_function(lua_State *L, const char *function_id, int first_argument,
+                      const struct edge_options *options)
+{
+    struct task *task = task_current(L);
+    struct runtime *runtime = task->runtime;
+    const struct entry *entry = registry_find(runtime->registry, function_id);
+    if (entry == NULL || entry->kind != ENTRY_FUNCTION_LUA) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "function \"%s\" not found", function_id);
+        return 2;
+    }
+    if (options != NULL && !edge_check_network_exists(L, runtime, options))
+        return 2;
+    task_check_can_block(L, task, "funcs.call");
+
+    int last = lua_gettop(L);
+    int argument_count = last >= first_argument ? last - first_argument + 1 : 0;
+    luaL_checkstack(L, argument_count + 4, "too many arguments");
+    for (int i = 0; i < argument_count; i++)
+        lua_transfer_or_raise(L, first_argument + i, L);
+
+    struct frame_changes changes;
+    if (options != NULL)
+        changes = edge_options_changes(options);
+    struct frame *frame = frame_inherit(task->frame, options != NULL ? &changes : NULL);
+    struct task *call = xcalloc(1, sizeof *call);
+    call->on_finish = on_call_finish;
+    call->dispose = dispose_call;
+    call->finish_data = task;
+    call->process = task->process;
+    struct wippy_error error;
+    int rc = task_start(runtime, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    frame_release(frame);
+    if (rc < 0) {
+        free(call);
+        lua_pushnil(L);
+        lua_pushstring(L, error.message);
+        return 2;
+    }
+    return task_wait(L, task, cancel_call, call, NULL, 0);
+}

@@ -1,0 +1,16 @@
+/* call.h - running a function.lua entry as a child task of the calling task
+ * and handing its results back: the machinery under funcs.call. */
+#ifndef WIPPY_LUA_CALL_H
+#define WIPPY_LUA_CALL_H
+
+#include <lua.h>
+
+#include "lua/edge.h"
+
+/* Calls function entry `function_id` with the arguments at first_argument..top
+ * of L under options; blocks the calling task and returns (result, error)
+ * to Lua. Must be used as `return lua_call_function(...)`. */
+int lua_call_function(lua_State *L, const char *function_id, int first_argument,
+                      const struct edge_options *options);
+
+#endif

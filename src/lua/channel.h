@@ -1,0 +1,30 @@
+/* channel.h - Go-style channels between tasks: buffered or not, closable,
+ * with select over several of them. Values sent are copied (lua/transfer.h).
+ * The runtime also feeds channels from C (inboxes, events, timers). */
+#ifndef WIPPY_LUA_CHANNEL_H
+#define WIPPY_LUA_CHANNEL_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CHANNEL_UNBOUNDED ((size_t)-1)
+
+struct channel;
+
+/* Pushes a new channel userdata with the given capacity (0 = unbuffered). */
+struct channel *channel_push_new(lua_State *L, size_t capacity);
+
+/* Returns the channel at index, or raises a Lua error. */
+struct channel *channel_check(lua_State *L, int index);
+
+/* Delivers the value on top of L (popped) to the channel at channel_index
+ * without blocking: to a waiting receiver, or into the buffer. The value is
+ * not copied: the caller passes one nobody else holds. Returns false when
+ * the channel is closed or full (the value is dropped). */
+bool channel_offer(lua_State *L, int channel_index);
+
+/* Closes the channel at index (receivers get nil, false). */
+void channel_close(lua_State *L, int index);
+
+#endif

@@ -1,0 +1,41 @@
+/* edge.h - what a Lua edge (an executor of funcs, a spawner of process)
+ * carries to the child it starts, and the network.select rule of SPEC
+ * sections 5 and 6 applied where a selection is made. */
+#ifndef WIPPY_LUA_EDGE_H
+#define WIPPY_LUA_EDGE_H
+
+#include <lua.h>
+#include <stdbool.h>
+
+#include "runtime/frame.h"
+#include "runtime/runtime.h"
+
+struct edge_options {
+    enum network_choice network_choice;
+    char *network_overlay_id;
+    struct actor *actor;
+    struct scope *scope;
+    struct value *context; /* map or NULL */
+};
+
+void edge_options_copy(struct edge_options *target, const struct edge_options *source);
+void edge_options_clear(struct edge_options *options);
+/* The frame changes these options make (pointers into options). */
+struct frame_changes edge_options_changes(const struct edge_options *options);
+
+/* True when the task's security context allows action on resource. */
+bool task_allows(struct task *task, const char *action, const char *resource);
+
+/* Reads a `network` option (an overlay id string, or false) at value_index
+ * and applies network.select for the current task. Returns 1 with the choice
+ * in options when allowed or absent; returns 0 after pushing nil and
+ * "not allowed: network <id>" when denied. Raises on a wrong type. */
+int edge_read_network(lua_State *L, struct task *task, int value_index,
+                      struct edge_options *options);
+
+/* When options select an overlay that is not a network.* entry, pushes nil
+ * and 'overlay network "<id>": not found' and returns 0; otherwise 1. */
+int edge_check_network_exists(lua_State *L, struct runtime *runtime,
+                              const struct edge_options *options);
+
+#endif

@@ -1,0 +1,235 @@
+/* mod_json.c - the json module on jansson: encode(value) -> text | nil, err
+ * and decode(text) -> value | nil, err. Errors are returned, never raised.
+ * Encoding follows Wippy: sequences become arrays, string-keyed tables
+ * objects, an empty table "[]", keys sorted; mixed or sparse tables, cycles
+ * and functions are errors; NaN and infinities become null. */
+#include <jansson.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/host.h"
+
+#define JSON_MAX_DEPTH 128
+
+struct encode_error {
+    char message[256];
+};
+
+static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error);
+
+/* Returns the array length when the table is a proper sequence 1..n, 0 for an
+ * empty table, -1 when it has string keys only, -2 when mixed or sparse. */
+static lua_Integer classify_table(lua_State *L, int index)
+{
+    lua_Integer count = 0, max_index = 0;
+    bool has_strings = false, has_numbers = false;
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            has_strings = true;
+        } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+            has_numbers = true;
+            if (lua_tointeger(L, -1) > max_index)
+                max_index = lua_tointeger(L, -1);
+        } else {
+            lua_pop(L, 1);
+            return -2;
+        }
+        count++;
+    }
+    if (has_strings && has_numbers)
+        return -2;
+    if (has_strings)
+        return -1;
+    return max_index == count ? count : -2;
+}
+
+static json_t *encode_table(lua_State *L, int index, int depth, struct encode_error *error)
+{
+    if (depth >= JSON_MAX_DEPTH) {
+        snprintf(error->message, sizeof error->message, "nesting deeper than %d levels (or a cycle)",
+                 JSON_MAX_DEPTH);
+        return NULL;
+    }
+    if (!lua_checkstack(L, 6)) {
+        snprintf(error->message, sizeof error->message, "out of stack space");
+        return NULL;
+    }
+    lua_Integer kind = classify_table(L, index);
+    if (kind == -2) {
+        snprintf(error->message, sizeof error->message,
+                 "cannot encode a table with mixed or sparse keys");
+        return NULL;
+    }
+    if (kind >= 0) {
+        json_t *array = json_array();
+        for (lua_Integer i = 1; i <= kind; i++) {
+            lua_rawgeti(L, index, i);
+            json_t *item = encode_value(L, lua_gettop(L), depth + 1, error);
+            lua_pop(L, 1);
+            if (item == NULL) {
+                json_decref(array);
+                return NULL;
+            }
+            json_array_append_new(array, item);
+        }
+        return array;
+    }
+    json_t *object = json_object();
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        size_t length;
+        const char *key = lua_tolstring(L, -2, &length);
+        json_t *item = encode_value(L, lua_gettop(L), depth + 1, error);
+        lua_pop(L, 1);
+        if (item == NULL || json_object_setn_new(object, key, length, item) != 0) {
+            if (item != NULL)
+                snprintf(error->message, sizeof error->message, "key is not valid UTF-8");
+            lua_pop(L, 1); /* the key lua_next left */
+            json_decref(object);
+            return NULL;
+        }
+    }
+    return object;
+}
+
+static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error)
+{
+    switch (lua_type(L, index)) {
+    case LUA_TNIL:
+        return json_null();
+    case LUA_TBOOLEAN:
+        return json_boolean(lua_toboolean(L, index));
+    case LUA_TNUMBER: {
+        if (lua_isinteger(L, index))
+            return json_integer(lua_tointeger(L, index));
+        double number = lua_tonumber(L, index);
+        if (!isfinite(number))
+            return json_null();
+        if (number == floor(number) && fabs(number) < 9e15)
+            return json_integer((json_int_t)number);
+        return json_real(number);
+    }
+    case LUA_TSTRING: {
+        size_t length;
+        const char *text = lua_tolstring(L, index, &length);
+        json_t *string = json_stringn(text, length);
+        if (string == NULL)
+            snprintf(error->message, sizeof error->message, "string is not valid UTF-8");
+        return string;
+    }
+    case LUA_TTABLE:
+        return encode_table(L, index, depth, error);
+    default:
+        snprintf(error->message, sizeof error->message, "cannot encode a %s",
+                 luaL_typename(L, index));
+        return NULL;
+    }
+}
+
+static int json_encode_lua(lua_State *L)
+{
+    lua_settop(L, 1);
+    struct encode_error error = {{0}};
+    json_t *root = encode_value(L, 1, 0, &error);
+    if (root == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "json.encode: %s", error.message);
+        return 2;
+    }
+    char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
+                                      JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (text == NULL) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "json.encode: out of memory");
+        return 2;
+    }
+    lua_pushstring(L, text);
+    free(text);
+    return 1;
+}
+
+static void decode_push(lua_State *L, json_t *value)
+{
+    luaL_checkstack(L, 4, "json.decode");
+    switch (json_typeof(value)) {
+    case JSON_OBJECT: {
+        lua_createtable(L, 0, (int)json_object_size(value));
+        const char *key;
+        size_t key_length;
+        json_t *item;
+        json_object_keylen_foreach(value, key, key_length, item) {
+            lua_pushlstring(L, key, key_length);
+            decode_push(L, item);
+            lua_rawset(L, -3);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        lua_createtable(L, (int)json_array_size(value), 0);
+        size_t i;
+        json_t *item;
+        json_array_foreach(value, i, item) {
+            decode_push(L, item);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        break;
+    }
+    case JSON_STRING:
+        lua_pushlstring(L, json_string_value(value), json_string_length(value));
+        break;
+    case JSON_INTEGER:
+        lua_pushinteger(L, json_integer_value(value));
+        break;
+    case JSON_REAL:
+        lua_pushnumber(L, json_real_value(value));
+        break;
+    case JSON_TRUE:
+        lua_pushboolean(L, 1);
+        break;
+    case JSON_FALSE:
+        lua_pushboolean(L, 0);
+        break;
+    case JSON_NULL:
+        lua_pushnil(L);
+        break;
+    }
+}
+
+static int json_decode_lua(lua_State *L)
+{
+    size_t length;
+    const char *text = lua_tolstring(L, 1, &length);
+    if (text == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "json.decode: expected a string, got %s", luaL_typename(L, 1));
+        return 2;
+    }
+    json_error_t error;
+    json_t *root = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (root == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "json.decode: %s at line %d, column %d", error.text, error.line,
+                        error.column);
+        return 2;
+    }
+    decode_push(L, root);
+    json_decref(root);
+    return 1;
+}
+
+int lua_module_json(lua_State *L)
+{
+    static const luaL_Reg functions[] = {
+        {"encode", json_encode_lua},
+        {"decode", json_decode_lua},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, functions);
+    return 1;
+}

@@ -1,0 +1,454 @@
+/* mod_process.c - the process module (also a global, as in Wippy): pid,
+ * send, the spawn family, inbox, events, listen, monitors, links,
+ * terminate, cancel, options, and spawners from with_options and
+ * with_context. */
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/channel.h"
+#include "lua/edge.h"
+#include "lua/host.h"
+#include "lua/security_values.h"
+#include "lua/transfer.h"
+#include "lua/value_bridge.h"
+#include "runtime/process.h"
+
+#define SPAWNER_TYPE "wippy.spawner"
+
+enum spawn_mode {
+    SPAWN_PLAIN = 0,
+    SPAWN_MONITORED = 1,
+    SPAWN_LINKED = 2,
+};
+
+static struct process *require_process(lua_State *L, const char *what)
+{
+    struct process *process = task_current(L)->process;
+    if (process == NULL)
+        luaL_error(L, "%s can only be used inside a process", what);
+    return process;
+}
+
+static int process_pid(lua_State *L)
+{
+    struct process *process = task_current(L)->process;
+    if (process == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, process->pid);
+    return 1;
+}
+
+static int push_failure(lua_State *L, const char *message)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, message);
+    return 2;
+}
+
+/* spawn*(id, host, ...) with the arguments at index first_argument of L. */
+static int spawn_with(lua_State *L, int first_argument, const struct edge_options *options,
+                      enum spawn_mode mode)
+{
+    struct task *task = task_current(L);
+    struct runtime *runtime = task->runtime;
+    const char *id = luaL_checkstring(L, first_argument);
+    const char *host_id = luaL_checkstring(L, first_argument + 1);
+    const struct entry *entry = registry_find(runtime->registry, id);
+    if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "process \"%s\" not found", id);
+        return 2;
+    }
+    const struct entry *host = registry_find(runtime->registry, host_id);
+    if (host == NULL || !entry_is_host(host)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "host \"%s\" not found", host_id);
+        return 2;
+    }
+    if (options != NULL && !edge_check_network_exists(L, runtime, options))
+        return 2;
+    struct process *parent = task->process;
+    if (mode != SPAWN_PLAIN && parent == NULL)
+        return push_failure(L, "monitoring or linking needs a calling process");
+
+    int last = lua_gettop(L);
+    int argument_count = last - (first_argument + 1);
+    if (argument_count < 0)
+        argument_count = 0;
+    luaL_checkstack(L, argument_count + 4, "too many arguments");
+    for (int i = 0; i < argument_count; i++)
+        lua_transfer_or_raise(L, first_argument + 2 + i, L);
+
+    struct frame_changes changes;
+    if (options != NULL)
+        changes = edge_options_changes(options);
+    struct frame *frame = frame_inherit(task->frame, options != NULL ? &changes : NULL);
+    struct process *child = NULL;
+    struct wippy_error error;
+    int rc = process_spawn(runtime, entry, host, frame, L, argument_count, &child, &error);
+    frame_release(frame);
+    if (rc < 0)
+        return push_failure(L, error.message);
+    if (mode & SPAWN_MONITORED)
+        process_add_monitor(child, parent->number);
+    if (mode & SPAWN_LINKED)
+        process_link(child, parent);
+    lua_pushstring(L, child->pid);
+    return 1;
+}
+
+static int process_spawn_lua(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_PLAIN); }
+static int process_spawn_monitored(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_MONITORED); }
+static int process_spawn_linked(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_LINKED); }
+static int process_spawn_linked_monitored(lua_State *L)
+{
+    return spawn_with(L, 1, NULL, SPAWN_LINKED | SPAWN_MONITORED);
+}
+
+static int process_send(lua_State *L)
+{
+    struct task *task = task_current(L);
+    const char *destination = luaL_checkstring(L, 1);
+    const char *topic = luaL_checkstring(L, 2);
+    lua_settop(L, 3);
+    if (topic[0] == '@')
+        return push_failure(L, "topics starting with @ are reserved");
+    struct process *target = process_find(task->runtime, destination);
+    if (target == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "process %s not found", destination);
+        return 2;
+    }
+    lua_State *main = task->runtime->lua;
+    char error[256];
+    if (lua_transfer(L, 3, main, error, sizeof error) < 0)
+        return push_failure(L, error);
+    process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_inbox(lua_State *L)
+{
+    process_push_inbox(L, require_process(L, "process.inbox"));
+    return 1;
+}
+
+static int process_events(lua_State *L)
+{
+    process_push_events(L, require_process(L, "process.events"));
+    return 1;
+}
+
+static int process_listen(lua_State *L)
+{
+    struct process *process = require_process(L, "process.listen");
+    const char *topic = luaL_checkstring(L, 1);
+    if (topic[0] == '@')
+        return push_failure(L, "topics starting with @ are reserved");
+    bool as_message = false;
+    if (lua_istable(L, 2)) {
+        lua_getfield(L, 2, "message");
+        as_message = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (process->listeners_reference == LUA_NOREF) {
+        lua_newtable(L);
+        process->listeners_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    lua_createtable(L, 0, 2);
+    channel_push_new(L, CHANNEL_UNBOUNDED);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "channel");
+    lua_insert(L, -2);
+    lua_pushboolean(L, as_message);
+    lua_setfield(L, -2, "message");
+    lua_setfield(L, -3, topic);
+    return 1;
+}
+
+static int process_unlisten(lua_State *L)
+{
+    struct process *process = require_process(L, "process.unlisten");
+    channel_check(L, 1);
+    if (process->listeners_reference == LUA_NOREF)
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    int listeners = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, listeners) != 0) {
+        lua_getfield(L, -1, "channel");
+        bool same = lua_rawequal(L, -1, 1);
+        lua_pop(L, 2);
+        if (same) {
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, listeners);
+            break;
+        }
+    }
+    channel_close(L, 1);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static struct process *find_target(lua_State *L, int index)
+{
+    return process_find(task_current(L)->runtime, luaL_checkstring(L, index));
+}
+
+static int process_monitor(lua_State *L)
+{
+    struct process *self = require_process(L, "process.monitor");
+    struct process *target = find_target(L, 1);
+    if (target == NULL)
+        return push_failure(L, "process not found");
+    process_add_monitor(target, self->number);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_unmonitor(lua_State *L)
+{
+    struct process *self = require_process(L, "process.unmonitor");
+    struct process *target = find_target(L, 1);
+    if (target != NULL)
+        process_remove_monitor(target, self->number);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_link_lua(lua_State *L)
+{
+    struct process *self = require_process(L, "process.link");
+    struct process *target = find_target(L, 1);
+    if (target == NULL)
+        return push_failure(L, "process not found");
+    process_link(self, target);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_unlink_lua(lua_State *L)
+{
+    struct process *self = require_process(L, "process.unlink");
+    struct process *target = find_target(L, 1);
+    if (target != NULL)
+        process_unlink(self, target);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_terminate(lua_State *L)
+{
+    struct task *task = task_current(L);
+    struct process *target = find_target(L, 1);
+    if (target == NULL)
+        return push_failure(L, "process not found");
+    if (&target->task == task || target == task->process)
+        return luaL_error(L, "terminated");
+    task_kill(&target->task, "terminated");
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_cancel(lua_State *L)
+{
+    struct task *task = task_current(L);
+    struct process *target = find_target(L, 1);
+    const char *reason = luaL_optstring(L, 2, "cancelled");
+    if (target == NULL)
+        return push_failure(L, "process not found");
+    lua_State *main = task->runtime->lua;
+    lua_createtable(main, 0, 3);
+    lua_pushliteral(main, PROCESS_EVENT_CANCEL);
+    lua_setfield(main, -2, "kind");
+    if (task->process != NULL) {
+        lua_pushstring(main, task->process->pid);
+        lua_setfield(main, -2, "from");
+    }
+    lua_pushstring(main, reason);
+    lua_setfield(main, -2, "reason");
+    process_deliver_event(main, target);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_set_options(lua_State *L)
+{
+    struct process *process = require_process(L, "process.set_options");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (lua_getfield(L, 1, "trap_links") != LUA_TNIL)
+        process->trap_links = lua_toboolean(L, -1);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int process_get_options(lua_State *L)
+{
+    struct process *process = require_process(L, "process.get_options");
+    lua_createtable(L, 0, 1);
+    lua_pushboolean(L, process->trap_links);
+    lua_setfield(L, -2, "trap_links");
+    return 1;
+}
+
+/* ---- spawners ---- */
+
+static struct edge_options *check_spawner(lua_State *L, int index)
+{
+    return luaL_checkudata(L, index, SPAWNER_TYPE);
+}
+
+static struct edge_options *push_spawner(lua_State *L, const struct edge_options *source)
+{
+    struct edge_options *options = lua_newuserdatauv(L, sizeof *options, 0);
+    *options = (struct edge_options){0};
+    if (source != NULL)
+        edge_options_copy(options, source);
+    luaL_setmetatable(L, SPAWNER_TYPE);
+    return options;
+}
+
+static int spawner_collect(lua_State *L)
+{
+    edge_options_clear(check_spawner(L, 1));
+    return 0;
+}
+
+/* with_options merges: only the keys present change. */
+static int with_options_from(lua_State *L, const struct edge_options *current, int table_index)
+{
+    luaL_checktype(L, table_index, LUA_TTABLE);
+    struct task *task = task_current(L);
+    struct edge_options *next = push_spawner(L, current);
+    lua_getfield(L, table_index, "network");
+    if (!edge_read_network(L, task, lua_gettop(L), next))
+        return 2;
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int with_context_from(lua_State *L, const struct edge_options *current, int table_index)
+{
+    luaL_checktype(L, table_index, LUA_TTABLE);
+    char error[256];
+    struct value *values = lua_to_value(L, table_index, error, sizeof error);
+    if (values == NULL || values->type != VALUE_MAP) {
+        value_free(values);
+        return luaL_argerror(L, table_index, values == NULL ? error : "expected named values");
+    }
+    struct edge_options *next = push_spawner(L, current);
+    if (next->context == NULL) {
+        next->context = values;
+    } else {
+        value_merge(next->context, values);
+        value_free(values);
+    }
+    return 1;
+}
+
+static int process_with_options(lua_State *L) { return with_options_from(L, NULL, 1); }
+static int process_with_context(lua_State *L) { return with_context_from(L, NULL, 1); }
+
+static int spawner_with_options(lua_State *L)
+{
+    return with_options_from(L, check_spawner(L, 1), 2);
+}
+
+static int spawner_with_context(lua_State *L)
+{
+    return with_context_from(L, check_spawner(L, 1), 2);
+}
+
+static int spawner_with_actor(lua_State *L)
+{
+    struct edge_options *current = check_spawner(L, 1);
+    struct actor *actor = lua_check_actor(L, 2);
+    struct edge_options *next = push_spawner(L, current);
+    actor_release(next->actor);
+    next->actor = actor_retain(actor);
+    return 1;
+}
+
+static int spawner_with_scope(lua_State *L)
+{
+    struct edge_options *current = check_spawner(L, 1);
+    struct scope *scope = lua_check_scope(L, 2);
+    struct edge_options *next = push_spawner(L, current);
+    scope_release(next->scope);
+    next->scope = scope_retain(scope);
+    return 1;
+}
+
+static int spawner_spawn(lua_State *L) { return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN); }
+static int spawner_spawn_monitored(lua_State *L)
+{
+    return spawn_with(L, 2, check_spawner(L, 1), SPAWN_MONITORED);
+}
+static int spawner_spawn_linked(lua_State *L)
+{
+    return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED);
+}
+static int spawner_spawn_linked_monitored(lua_State *L)
+{
+    return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
+}
+
+int lua_module_process(lua_State *L)
+{
+    static const luaL_Reg spawner_methods[] = {
+        {"spawn", spawner_spawn},
+        {"spawn_monitored", spawner_spawn_monitored},
+        {"spawn_linked", spawner_spawn_linked},
+        {"spawn_linked_monitored", spawner_spawn_linked_monitored},
+        {"with_options", spawner_with_options},
+        {"with_context", spawner_with_context},
+        {"with_actor", spawner_with_actor},
+        {"with_scope", spawner_with_scope},
+        {NULL, NULL},
+    };
+    lua_host_new_type(L, SPAWNER_TYPE, spawner_methods, false);
+    lua_pushcfunction(L, spawner_collect);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    static const luaL_Reg functions[] = {
+        {"pid", process_pid},
+        {"id", process_pid},
+        {"send", process_send},
+        {"spawn", process_spawn_lua},
+        {"spawn_monitored", process_spawn_monitored},
+        {"spawn_linked", process_spawn_linked},
+        {"spawn_linked_monitored", process_spawn_linked_monitored},
+        {"inbox", process_inbox},
+        {"events", process_events},
+        {"listen", process_listen},
+        {"unlisten", process_unlisten},
+        {"monitor", process_monitor},
+        {"unmonitor", process_unmonitor},
+        {"link", process_link_lua},
+        {"unlink", process_unlink_lua},
+        {"terminate", process_terminate},
+        {"cancel", process_cancel},
+        {"set_options", process_set_options},
+        {"get_options", process_get_options},
+        {"with_options", process_with_options},
+        {"with_context", process_with_context},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, functions);
+    lua_createtable(L, 0, 3);
+    lua_pushliteral(L, PROCESS_EVENT_EXIT);
+    lua_setfield(L, -2, "EXIT");
+    lua_pushliteral(L, PROCESS_EVENT_LINK_DOWN);
+    lua_setfield(L, -2, "LINK_DOWN");
+    lua_pushliteral(L, PROCESS_EVENT_CANCEL);
+    lua_setfield(L, -2, "CANCEL");
+    lua_host_make_read_only(L);
+    lua_setfield(L, -2, "event");
+    return 1;
+}

@@ -1,0 +1,439 @@
+/* mod_time.c - the time module: sleep, now, after, timer, ticker,
+ * parse_duration, Time and Duration values. Numbers are seconds (SPEC 3),
+ * so the unit constants are in seconds too: 5 * time.SECOND == 5. */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lua/channel.h"
+#include "lua/host.h"
+#include "lua/time_values.h"
+#include "runtime/runtime.h"
+#include "util/duration.h"
+#include "util/memory.h"
+
+#define DURATION_TYPE "wippy.duration"
+#define TIME_TYPE "wippy.time"
+#define TIMER_TYPE "wippy.timer"
+
+int64_t wall_clock_nanoseconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * DURATION_NANOSECONDS_PER_SECOND + now.tv_nsec;
+}
+
+void lua_push_duration(lua_State *L, int64_t nanoseconds)
+{
+    int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
+    *value = nanoseconds;
+    luaL_setmetatable(L, DURATION_TYPE);
+}
+
+void lua_push_time(lua_State *L, int64_t unix_nanoseconds)
+{
+    int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
+    *value = unix_nanoseconds;
+    luaL_setmetatable(L, TIME_TYPE);
+}
+
+bool lua_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size)
+{
+    struct wippy_error problem;
+    int64_t *duration = luaL_testudata(L, index, DURATION_TYPE);
+    if (duration != NULL) {
+        *nanoseconds = *duration;
+        return true;
+    }
+    int rc;
+    if (lua_type(L, index) == LUA_TNUMBER)
+        rc = duration_from_seconds(lua_tonumber(L, index), nanoseconds, &problem);
+    else if (lua_type(L, index) == LUA_TSTRING)
+        rc = duration_parse(lua_tostring(L, index), nanoseconds, &problem);
+    else
+        rc = error_set(&problem, WIPPY_EINVAL, "expected a duration (seconds, \"500ms\", \"1m30s\"), got %s",
+                       luaL_typename(L, index));
+    if (rc < 0)
+        snprintf(error, size, "%s", problem.message);
+    return rc == WIPPY_OK;
+}
+
+int64_t lua_check_duration(lua_State *L, int index)
+{
+    int64_t nanoseconds = 0;
+    char error[256];
+    if (!lua_to_duration(L, index, &nanoseconds, error, sizeof error))
+        luaL_argerror(L, index, error);
+    return nanoseconds;
+}
+
+static uint64_t milliseconds_for_timer(int64_t nanoseconds)
+{
+    if (nanoseconds <= 0)
+        return 0;
+    return (uint64_t)((nanoseconds + 999999) / 1000000);
+}
+
+/* ---- sleep ---- */
+
+struct sleep_timer {
+    uv_timer_t handle; /* first: the close callback frees the struct */
+    struct task *task;
+};
+
+static void free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static void sleep_fired(uv_timer_t *handle)
+{
+    struct sleep_timer *timer = (struct sleep_timer *)handle;
+    task_wake(timer->task, 0);
+    uv_close((uv_handle_t *)handle, free_handle);
+}
+
+static void cancel_sleep(struct task *task)
+{
+    struct sleep_timer *timer = task->wait_data;
+    uv_timer_stop(&timer->handle);
+    uv_close((uv_handle_t *)&timer->handle, free_handle);
+}
+
+static int time_sleep(lua_State *L)
+{
+    int64_t nanoseconds = lua_check_duration(L, 1);
+    struct task *task = task_current(L);
+    task_check_can_block(L, task, "time.sleep");
+    struct sleep_timer *timer = xcalloc(1, sizeof *timer);
+    timer->task = task;
+    uv_timer_init(task->runtime->loop, &timer->handle);
+    uv_timer_start(&timer->handle, sleep_fired, milliseconds_for_timer(nanoseconds), 0);
+    return task_wait(L, task, cancel_sleep, timer, NULL, 0);
+}
+
+static int time_now(lua_State *L)
+{
+    lua_push_time(L, wall_clock_nanoseconds());
+    return 1;
+}
+
+static int time_unix(lua_State *L)
+{
+    lua_Integer seconds = luaL_checkinteger(L, 1);
+    lua_Integer nanoseconds = luaL_optinteger(L, 2, 0);
+    lua_push_time(L, seconds * DURATION_NANOSECONDS_PER_SECOND + nanoseconds);
+    return 1;
+}
+
+static int time_parse_duration(lua_State *L)
+{
+    int64_t nanoseconds;
+    char error[256];
+    if (!lua_to_duration(L, 1, &nanoseconds, error, sizeof error)) {
+        lua_pushnil(L);
+        lua_pushstring(L, error);
+        return 2;
+    }
+    lua_push_duration(L, nanoseconds);
+    return 1;
+}
+
+/* ---- timers feeding channels: after, timer, ticker ---- */
+
+struct channel_timer {
+    uv_timer_t handle; /* first: the close callback frees the struct */
+    lua_State *lua;
+    int channel_reference;
+    bool repeating;
+    bool owned_by_userdata; /* a Timer/Ticker object controls it */
+    bool stopped;
+};
+
+static void channel_timer_close(struct channel_timer *timer)
+{
+    if (timer->stopped)
+        return;
+    timer->stopped = true;
+    uv_timer_stop(&timer->handle);
+    luaL_unref(timer->lua, LUA_REGISTRYINDEX, timer->channel_reference);
+    timer->channel_reference = LUA_NOREF;
+    uv_close((uv_handle_t *)&timer->handle, free_handle);
+}
+
+static void channel_timer_fired(uv_timer_t *handle)
+{
+    struct channel_timer *timer = (struct channel_timer *)handle;
+    lua_State *L = timer->lua;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, timer->channel_reference);
+    lua_push_time(L, wall_clock_nanoseconds());
+    channel_offer(L, -2); /* a full ticker channel drops the tick, as Go's does */
+    lua_pop(L, 1);
+    if (!timer->repeating && !timer->owned_by_userdata)
+        channel_timer_close(timer);
+}
+
+static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanoseconds, bool repeating,
+                                                 bool owned)
+{
+    struct task *task = task_current(L);
+    struct channel_timer *timer = xcalloc(1, sizeof *timer);
+    timer->lua = task->runtime->lua;
+    timer->repeating = repeating;
+    timer->owned_by_userdata = owned;
+    channel_push_new(L, 1);
+    lua_pushvalue(L, -1);
+    timer->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    uv_timer_init(task->runtime->loop, &timer->handle);
+    uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
+    uv_timer_start(&timer->handle, channel_timer_fired, milliseconds, repeating ? milliseconds : 0);
+    return timer;
+}
+
+static int time_after(lua_State *L)
+{
+    channel_timer_start(L, lua_check_duration(L, 1), false, false);
+    return 1;
+}
+
+static int push_timer_object(lua_State *L, bool repeating)
+{
+    int64_t nanoseconds = lua_check_duration(L, 1);
+    if (nanoseconds <= 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, "duration must be positive");
+        return 2;
+    }
+    struct channel_timer **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+    luaL_setmetatable(L, TIMER_TYPE);
+    *slot = channel_timer_start(L, nanoseconds, repeating, true);
+    lua_setiuservalue(L, -2, 1); /* the channel, for :response() */
+    return 1;
+}
+
+static int time_timer(lua_State *L) { return push_timer_object(L, false); }
+static int time_ticker(lua_State *L) { return push_timer_object(L, true); }
+
+static struct channel_timer *check_timer(lua_State *L)
+{
+    return *(struct channel_timer **)luaL_checkudata(L, 1, TIMER_TYPE);
+}
+
+static int timer_response(lua_State *L)
+{
+    check_timer(L);
+    lua_getiuservalue(L, 1, 1);
+    return 1;
+}
+
+static int timer_stop(lua_State *L)
+{
+    struct channel_timer *timer = check_timer(L);
+    bool was_active = !timer->stopped && uv_is_active((uv_handle_t *)&timer->handle);
+    if (!timer->stopped)
+        uv_timer_stop(&timer->handle);
+    lua_pushboolean(L, was_active);
+    return 1;
+}
+
+static int timer_reset(lua_State *L)
+{
+    struct channel_timer *timer = check_timer(L);
+    int64_t nanoseconds = lua_check_duration(L, 2);
+    if (timer->stopped) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
+    uv_timer_start(&timer->handle, channel_timer_fired, milliseconds,
+                   timer->repeating ? milliseconds : 0);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int timer_collect(lua_State *L)
+{
+    struct channel_timer **slot = luaL_checkudata(L, 1, TIMER_TYPE);
+    if (*slot != NULL)
+        channel_timer_close(*slot);
+    *slot = NULL;
+    return 0;
+}
+
+/* ---- Duration and Time methods ---- */
+
+static int64_t check_duration_value(lua_State *L, int index)
+{
+    return *(int64_t *)luaL_checkudata(L, index, DURATION_TYPE);
+}
+
+static int duration_in(lua_State *L, double unit)
+{
+    lua_pushnumber(L, (double)check_duration_value(L, 1) / unit);
+    return 1;
+}
+
+static int duration_hours(lua_State *L) { return duration_in(L, 3600e9); }
+static int duration_minutes(lua_State *L) { return duration_in(L, 60e9); }
+static int duration_seconds(lua_State *L) { return duration_in(L, 1e9); }
+static int duration_milliseconds(lua_State *L) { return duration_in(L, 1e6); }
+static int duration_microseconds(lua_State *L) { return duration_in(L, 1e3); }
+
+static int duration_nanoseconds(lua_State *L)
+{
+    lua_pushinteger(L, check_duration_value(L, 1));
+    return 1;
+}
+
+static int duration_tostring(lua_State *L)
+{
+    int64_t nanoseconds = check_duration_value(L, 1);
+    char text[64];
+    if (nanoseconds % DURATION_NANOSECONDS_PER_SECOND == 0)
+        snprintf(text, sizeof text, "%llds", (long long)(nanoseconds / DURATION_NANOSECONDS_PER_SECOND));
+    else
+        snprintf(text, sizeof text, "%gs", (double)nanoseconds / 1e9);
+    lua_pushstring(L, text);
+    return 1;
+}
+
+static int64_t check_time_value(lua_State *L, int index)
+{
+    return *(int64_t *)luaL_checkudata(L, index, TIME_TYPE);
+}
+
+static int time_value_unix(lua_State *L)
+{
+    int64_t nanoseconds = check_time_value(L, 1);
+    lua_pushinteger(L, nanoseconds / DURATION_NANOSECONDS_PER_SECOND);
+    return 1;
+}
+
+static int time_value_unix_nano(lua_State *L)
+{
+    lua_pushinteger(L, check_time_value(L, 1));
+    return 1;
+}
+
+static int time_value_unix_milli(lua_State *L)
+{
+    lua_pushinteger(L, check_time_value(L, 1) / 1000000);
+    return 1;
+}
+
+static int time_value_sub(lua_State *L)
+{
+    lua_push_duration(L, check_time_value(L, 1) - check_time_value(L, 2));
+    return 1;
+}
+
+static int time_value_add(lua_State *L)
+{
+    lua_push_time(L, check_time_value(L, 1) + lua_check_duration(L, 2));
+    return 1;
+}
+
+static int time_value_before(lua_State *L)
+{
+    lua_pushboolean(L, check_time_value(L, 1) < check_time_value(L, 2));
+    return 1;
+}
+
+static int time_value_after(lua_State *L)
+{
+    lua_pushboolean(L, check_time_value(L, 1) > check_time_value(L, 2));
+    return 1;
+}
+
+static int time_value_equal(lua_State *L)
+{
+    lua_pushboolean(L, check_time_value(L, 1) == check_time_value(L, 2));
+    return 1;
+}
+
+static int time_value_format_rfc3339(lua_State *L)
+{
+    int64_t nanoseconds = check_time_value(L, 1);
+    time_t seconds = (time_t)(nanoseconds / DURATION_NANOSECONDS_PER_SECOND);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char text[64];
+    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    lua_pushstring(L, text);
+    return 1;
+}
+
+int lua_module_time(lua_State *L)
+{
+    static const luaL_Reg duration_methods[] = {
+        {"hours", duration_hours},
+        {"minutes", duration_minutes},
+        {"seconds", duration_seconds},
+        {"milliseconds", duration_milliseconds},
+        {"microseconds", duration_microseconds},
+        {"nanoseconds", duration_nanoseconds},
+        {NULL, NULL},
+    };
+    lua_host_new_type(L, DURATION_TYPE, duration_methods, true);
+    lua_pushcfunction(L, duration_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    static const luaL_Reg time_methods[] = {
+        {"unix", time_value_unix},
+        {"unix_nano", time_value_unix_nano},
+        {"unix_milli", time_value_unix_milli},
+        {"sub", time_value_sub},
+        {"add", time_value_add},
+        {"before", time_value_before},
+        {"after", time_value_after},
+        {"equal", time_value_equal},
+        {"format_rfc3339", time_value_format_rfc3339},
+        {NULL, NULL},
+    };
+    lua_host_new_type(L, TIME_TYPE, time_methods, true);
+    lua_pushcfunction(L, time_value_format_rfc3339);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    static const luaL_Reg timer_methods[] = {
+        {"response", timer_response},
+        {"channel", timer_response},
+        {"stop", timer_stop},
+        {"reset", timer_reset},
+        {NULL, NULL},
+    };
+    lua_host_new_type(L, TIMER_TYPE, timer_methods, false);
+    lua_pushcfunction(L, timer_collect);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    static const luaL_Reg functions[] = {
+        {"sleep", time_sleep},
+        {"now", time_now},
+        {"unix", time_unix},
+        {"after", time_after},
+        {"timer", time_timer},
+        {"ticker", time_ticker},
+        {"parse_duration", time_parse_duration},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, functions);
+    static const struct {
+        const char *name;
+        double seconds;
+    } units[] = {
+        {"NANOSECOND", 1e-9}, {"MICROSECOND", 1e-6}, {"MILLISECOND", 1e-3},
+        {"SECOND", 1},        {"MINUTE", 60},        {"HOUR", 3600},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (units[i].seconds >= 1)
+            lua_pushinteger(L, (lua_Integer)units[i].seconds);
+        else
+            lua_pushnumber(L, units[i].seconds);
+        lua_setfield(L, -2, units[i].name);
+    }
+    lua_pushliteral(L, "2006-01-02T15:04:05Z07:00");
+    lua_setfield(L, -2, "RFC3339");
+    return 1;
+}

@@ -1,0 +1,17 @@
+/* value_bridge.h - converting between Lua values and value trees (for actor
+ * metadata, context values and policy metadata). */
+#ifndef WIPPY_LUA_VALUE_BRIDGE_H
+#define WIPPY_LUA_VALUE_BRIDGE_H
+
+#include <lua.h>
+
+#include "util/value.h"
+
+/* Converts the value at index; tables become maps or sequences. Returns NULL
+ * with a message (functions, cycles...) in error. */
+struct value *lua_to_value(lua_State *L, int index, char *error, size_t error_size);
+
+/* Pushes a value tree as Lua values (maps and sequences become tables). */
+void lua_push_value(lua_State *L, const struct value *value);
+
+#endif

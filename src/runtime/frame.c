@@ -1,0 +1,75 @@
+/* frame.c - sharing and deriving frames. */
+#include "runtime/frame.h"
+
+#include <stdlib.h>
+
+#include "util/memory.h"
+
+struct frame *frame_new_root(void)
+{
+    struct frame *frame = xcalloc(1, sizeof *frame);
+    frame->references = 1;
+    frame->network_choice = NETWORK_UNSET;
+    frame->context = value_new_map();
+    return frame;
+}
+
+struct frame *frame_retain(struct frame *frame)
+{
+    frame->references++;
+    return frame;
+}
+
+void frame_release(struct frame *frame)
+{
+    if (frame == NULL || --frame->references > 0)
+        return;
+    free(frame->network_overlay_id);
+    actor_release(frame->actor);
+    scope_release(frame->scope);
+    value_free(frame->context);
+    free(frame);
+}
+
+static bool changes_nothing(const struct frame_changes *changes)
+{
+    return changes == NULL ||
+           (changes->network.choice == NETWORK_UNSET && changes->actor == NULL &&
+            changes->scope == NULL && changes->context == NULL);
+}
+
+struct frame *frame_inherit(struct frame *parent, const struct frame_changes *changes)
+{
+    if (changes_nothing(changes))
+        return frame_retain(parent);
+    struct frame *child = xcalloc(1, sizeof *child);
+    child->references = 1;
+    if (changes->network.choice != NETWORK_UNSET) {
+        child->network_choice = changes->network.choice;
+        if (changes->network.choice == NETWORK_OVERLAY)
+            child->network_overlay_id = xstrdup(changes->network.overlay_id);
+    } else {
+        child->network_choice = parent->network_choice;
+        if (parent->network_overlay_id != NULL)
+            child->network_overlay_id = xstrdup(parent->network_overlay_id);
+    }
+    child->actor = actor_retain(changes->actor != NULL ? changes->actor : parent->actor);
+    child->scope = scope_retain(changes->scope != NULL ? changes->scope : parent->scope);
+    child->context = value_copy(parent->context);
+    if (changes->context != NULL)
+        value_merge(child->context, changes->context);
+    return child;
+}
+
+struct network_selection frame_effective_network(const struct frame *frame,
+                                                 struct network_selection explicit_selection,
+                                                 const char *default_overlay_id)
+{
+    if (explicit_selection.choice != NETWORK_UNSET)
+        return explicit_selection;
+    if (frame->network_choice != NETWORK_UNSET)
+        return (struct network_selection){frame->network_choice, frame->network_overlay_id};
+    if (default_overlay_id != NULL)
+        return (struct network_selection){NETWORK_OVERLAY, default_overlay_id};
+    return (struct network_selection){NETWORK_DIRECT, NULL};
+}

@@ -1,0 +1,57 @@
+/* frame.h - the context a call or process carries and hands to everything it
+ * starts: the network selection, the security actor and scope, and context
+ * values. Frames are immutable and shared; a child that changes something
+ * gets a new frame, so no change ever reaches the parent. */
+#ifndef WIPPY_RUNTIME_FRAME_H
+#define WIPPY_RUNTIME_FRAME_H
+
+#include <stdbool.h>
+
+#include "security/security.h"
+#include "util/value.h"
+
+enum network_choice {
+    NETWORK_UNSET,   /* nothing chosen: the application default applies */
+    NETWORK_DIRECT,  /* `false`: explicitly direct */
+    NETWORK_OVERLAY, /* an overlay entry id */
+};
+
+struct network_selection {
+    enum network_choice choice;
+    const char *overlay_id; /* owned by whoever holds the selection */
+};
+
+struct frame {
+    int references;
+    enum network_choice network_choice;
+    char *network_overlay_id; /* set when network_choice is NETWORK_OVERLAY */
+    struct actor *actor;      /* NULL when no actor */
+    struct scope *scope;      /* NULL when no scope */
+    struct value *context;    /* map of context values, never NULL */
+};
+
+/* What a child edge changes. Unset members keep the parent's value. */
+struct frame_changes {
+    struct network_selection network; /* NETWORK_UNSET keeps the parent's */
+    struct actor *actor;              /* NULL keeps the parent's */
+    struct scope *scope;              /* NULL keeps the parent's */
+    const struct value *context;      /* merged over the parent's, or NULL */
+};
+
+struct frame *frame_new_root(void);
+struct frame *frame_retain(struct frame *frame);
+void frame_release(struct frame *frame);
+
+/* The frame of a child started through an edge (funcs.call, spawn): the
+ * parent's inheritable keys, with changes applied. The parent is untouched. */
+struct frame *frame_inherit(struct frame *parent, const struct frame_changes *changes);
+
+/* The effective network of a dial (SPEC section 5): the explicit selection on
+ * this call, else the frame's inherited selection, else default_overlay_id
+ * (may be NULL), else direct. The result's overlay_id points into one of the
+ * inputs. */
+struct network_selection frame_effective_network(const struct frame *frame,
+                                                 struct network_selection explicit_selection,
+                                                 const char *default_overlay_id);
+
+#endif

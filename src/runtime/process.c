@@ -1,0 +1,397 @@
+/* process.c - the pid table, spawning, message and event delivery, and what
+ * happens when a process ends (EXIT events, links). */
+#include "runtime/process.h"
+
+#include <inttypes.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/channel.h"
+#include "lua/transfer.h"
+#include "util/memory.h"
+
+#define MESSAGE_TYPE "wippy.message"
+
+struct process_table {
+    struct process **buckets;
+    size_t bucket_count; /* a power of two */
+    size_t count;
+};
+
+void process_table_init(struct runtime *runtime)
+{
+    struct process_table *table = xcalloc(1, sizeof *table);
+    table->bucket_count = 1024;
+    table->buckets = xcalloc(table->bucket_count, sizeof(struct process *));
+    runtime->processes = table;
+}
+
+void process_table_free(struct runtime *runtime)
+{
+    if (runtime->processes == NULL)
+        return;
+    free(runtime->processes->buckets);
+    free(runtime->processes);
+    runtime->processes = NULL;
+}
+
+size_t process_count(const struct runtime *runtime)
+{
+    return runtime->processes->count;
+}
+
+static size_t bucket_of(const struct process_table *table, uint64_t number)
+{
+    return (size_t)((number * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (table->bucket_count - 1);
+}
+
+static void table_grow(struct process_table *table)
+{
+    size_t old_count = table->bucket_count;
+    struct process **old = table->buckets;
+    table->bucket_count *= 2;
+    table->buckets = xcalloc(table->bucket_count, sizeof(struct process *));
+    for (size_t i = 0; i < old_count; i++) {
+        struct process *process = old[i];
+        while (process != NULL) {
+            struct process *next = process->table_next;
+            size_t bucket = bucket_of(table, process->number);
+            process->table_next = table->buckets[bucket];
+            table->buckets[bucket] = process;
+            process = next;
+        }
+    }
+    free(old);
+}
+
+static void table_insert(struct process_table *table, struct process *process)
+{
+    if (table->count >= table->bucket_count)
+        table_grow(table);
+    size_t bucket = bucket_of(table, process->number);
+    process->table_next = table->buckets[bucket];
+    table->buckets[bucket] = process;
+    table->count++;
+}
+
+static struct process *table_find(const struct process_table *table, uint64_t number)
+{
+    for (struct process *process = table->buckets[bucket_of(table, number)]; process != NULL;
+         process = process->table_next)
+        if (process->number == number)
+            return process;
+    return NULL;
+}
+
+static void table_remove(struct process_table *table, struct process *process)
+{
+    struct process **link = &table->buckets[bucket_of(table, process->number)];
+    while (*link != NULL && *link != process)
+        link = &(*link)->table_next;
+    if (*link == process) {
+        *link = process->table_next;
+        table->count--;
+    }
+}
+
+struct process *process_find(struct runtime *runtime, const char *pid)
+{
+    const char *bar = strrchr(pid, '|');
+    if (bar == NULL || strncmp(bar + 1, "0x", 2) != 0)
+        return NULL;
+    char *end = NULL;
+    uint64_t number = strtoull(bar + 3, &end, 16);
+    if (end == NULL || *end != '}')
+        return NULL;
+    struct process *process = table_find(runtime->processes, number);
+    return process != NULL && strcmp(process->pid, pid) == 0 ? process : NULL;
+}
+
+struct process *process_current(struct runtime *runtime)
+{
+    return runtime->current != NULL ? runtime->current->process : NULL;
+}
+
+static void push_channel(lua_State *L, int *reference)
+{
+    if (*reference == LUA_NOREF || *reference == LUA_REFNIL) {
+        channel_push_new(L, CHANNEL_UNBOUNDED);
+        lua_pushvalue(L, -1);
+        *reference = luaL_ref(L, LUA_REGISTRYINDEX);
+        return;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, *reference);
+}
+
+void process_push_inbox(lua_State *L, struct process *process)
+{
+    push_channel(L, &process->inbox_reference);
+}
+
+void process_push_events(lua_State *L, struct process *process)
+{
+    push_channel(L, &process->events_reference);
+}
+
+/* msg:topic(), msg:from(), msg:payload():data() — a message keeps its parts
+ * at integer keys so that method names stay free. */
+static int message_topic(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 1);
+    return 1;
+}
+
+static int message_from(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 2);
+    return 1;
+}
+
+static int message_payload(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int message_data(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_rawgeti(L, 1, 3);
+    return 1;
+}
+
+static void push_message(lua_State *L, const char *topic, const char *from_pid)
+{
+    /* payload on top */
+    lua_createtable(L, 3, 0);
+    lua_pushstring(L, topic);
+    lua_rawseti(L, -2, 1);
+    if (from_pid != NULL) {
+        lua_pushstring(L, from_pid);
+        lua_rawseti(L, -2, 2);
+    }
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 3);
+    if (luaL_newmetatable(L, MESSAGE_TYPE)) {
+        static const luaL_Reg methods[] = {
+            {"topic", message_topic},
+            {"from", message_from},
+            {"payload", message_payload},
+            {"data", message_data},
+            {NULL, NULL},
+        };
+        luaL_newlib(L, methods);
+        lua_setfield(L, -2, "__index");
+        lua_pushliteral(L, "protected");
+        lua_setfield(L, -2, "__metatable");
+    }
+    lua_setmetatable(L, -2);
+}
+
+void process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
+{
+    if (target->listeners_reference != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, target->listeners_reference);
+        if (lua_getfield(L, -1, topic) == LUA_TTABLE) {
+            lua_getfield(L, -1, "message");
+            bool as_message = lua_toboolean(L, -1);
+            lua_getfield(L, -2, "channel");
+            lua_replace(L, -4); /* stack: payload, channel, listener, message */
+            lua_pop(L, 2);
+            lua_insert(L, -2); /* channel, payload */
+            if (as_message)
+                push_message(L, topic, from_pid);
+            channel_offer(L, -2);
+            lua_pop(L, 1);
+            return;
+        }
+        lua_pop(L, 2);
+    }
+    push_message(L, topic, from_pid);
+    process_push_inbox(L, target);
+    lua_insert(L, -2);
+    channel_offer(L, -2);
+    lua_pop(L, 1);
+}
+
+void process_deliver_event(lua_State *L, struct process *target)
+{
+    process_push_events(L, target);
+    lua_insert(L, -2);
+    channel_offer(L, -2);
+    lua_pop(L, 1);
+}
+
+static void list_add(uint64_t **items, size_t *count, uint64_t number)
+{
+    for (size_t i = 0; i < *count; i++)
+        if ((*items)[i] == number)
+            return;
+    *items = xrealloc(*items, (*count + 1) * sizeof(uint64_t));
+    (*items)[(*count)++] = number;
+}
+
+static void list_remove(uint64_t *items, size_t *count, uint64_t number)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (items[i] == number) {
+            items[i] = items[--*count];
+            return;
+        }
+    }
+}
+
+void process_add_monitor(struct process *watched, uint64_t watcher)
+{
+    list_add(&watched->monitors, &watched->monitor_count, watcher);
+}
+
+void process_remove_monitor(struct process *watched, uint64_t watcher)
+{
+    list_remove(watched->monitors, &watched->monitor_count, watcher);
+}
+
+void process_link(struct process *one, struct process *other)
+{
+    list_add(&one->links, &one->link_count, other->number);
+    list_add(&other->links, &other->link_count, one->number);
+}
+
+void process_unlink(struct process *one, struct process *other)
+{
+    list_remove(one->links, &one->link_count, other->number);
+    list_remove(other->links, &other->link_count, one->number);
+}
+
+/* Pushes {kind, from, result = {value, error}} on L for one recipient. */
+static void push_exit_event(lua_State *L, const char *kind, struct process *process, int status,
+                            int result_count)
+{
+    lua_State *thread = process->task.thread;
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, kind);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, process->pid);
+    lua_setfield(L, -2, "from");
+    lua_createtable(L, 0, 2);
+    if (status == LUA_OK) {
+        if (result_count > 0) {
+            char error[256];
+            if (lua_transfer(thread, -result_count, L, error, sizeof error) < 0)
+                lua_pushfstring(L, "result could not be passed: %s", error);
+            lua_setfield(L, -2, "value");
+        }
+    } else {
+        lua_pushstring(L, luaL_tolstring(thread, -1, NULL));
+        lua_pop(thread, 1);
+        lua_setfield(L, -2, "error");
+    }
+    lua_setfield(L, -2, "result");
+}
+
+static void report_command_result(struct process *process, int status, int result_count)
+{
+    struct runtime *runtime = process->task.runtime;
+    lua_State *thread = process->task.thread;
+    int exit_code = 0;
+    if (status != LUA_OK) {
+        fprintf(stderr, "%s\n", luaL_tolstring(thread, -1, NULL));
+        lua_pop(thread, 1);
+        exit_code = 1;
+    } else if (result_count > 0 && lua_isinteger(thread, -result_count)) {
+        exit_code = (int)lua_tointeger(thread, -result_count);
+    } else if (result_count > 0 && lua_type(thread, -result_count) == LUA_TNUMBER) {
+        exit_code = (int)lua_tonumber(thread, -result_count);
+    }
+    runtime_stop(runtime, exit_code);
+}
+
+static void on_process_finish(struct task *task, int status, int result_count)
+{
+    struct process *process = (struct process *)task;
+    struct runtime *runtime = task->runtime;
+    lua_State *L = runtime->lua;
+    table_remove(runtime->processes, process);
+    if (process->is_command)
+        report_command_result(process, status, result_count);
+    if (runtime->stopping)
+        return;
+
+    bool failed = status != LUA_OK;
+    bool watched = false;
+    for (size_t i = 0; i < process->monitor_count; i++) {
+        struct process *watcher = table_find(runtime->processes, process->monitors[i]);
+        if (watcher == NULL)
+            continue;
+        watched = true;
+        push_exit_event(L, PROCESS_EVENT_EXIT, process, status, result_count);
+        process_deliver_event(L, watcher);
+    }
+    const char *reason = failed ? lua_tostring(task->thread, -1) : NULL;
+    for (size_t i = 0; i < process->link_count; i++) {
+        struct process *linked = table_find(runtime->processes, process->links[i]);
+        if (linked == NULL)
+            continue;
+        list_remove(linked->links, &linked->link_count, process->number);
+        if (!failed)
+            continue;
+        watched = true;
+        if (linked->trap_links) {
+            push_exit_event(L, PROCESS_EVENT_LINK_DOWN, process, status, result_count);
+            process_deliver_event(L, linked);
+        } else {
+            char *why = xasprintf("linked process %s failed: %s", process->pid,
+                                  reason != NULL ? reason : "error");
+            task_kill(&linked->task, why);
+            free(why);
+        }
+    }
+    if (failed && !watched && !process->is_command)
+        fprintf(stderr, "wippy: process %s (%s) failed: %s\n", process->pid, task->entry->id,
+                luaL_tolstring(task->thread, -1, NULL));
+}
+
+static void dispose_process(struct task *task)
+{
+    struct process *process = (struct process *)task;
+    lua_State *L = task->runtime->lua;
+    luaL_unref(L, LUA_REGISTRYINDEX, process->inbox_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->events_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    free(process->monitors);
+    free(process->links);
+    free(process->pid);
+    free(process);
+}
+
+int process_spawn(struct runtime *runtime, const struct entry *entry, const struct entry *host,
+                  struct frame *frame, lua_State *from, int argument_count,
+                  struct process **out, struct wippy_error *error)
+{
+    struct process *process = xcalloc(1, sizeof *process);
+    process->number = ++runtime->next_process_number;
+    process->pid = xasprintf("{%s|0x%05" PRIx64 "}", host->id, process->number);
+    process->host = host;
+    process->inbox_reference = LUA_NOREF;
+    process->events_reference = LUA_NOREF;
+    process->listeners_reference = LUA_NOREF;
+    process->task.process = process;
+    process->task.on_finish = on_process_finish;
+    process->task.dispose = dispose_process;
+    int rc = task_start(runtime, &process->task, TASK_PROCESS, entry, frame, from,
+                        argument_count, error);
+    if (rc < 0) {
+        free(process->pid);
+        free(process);
+        return rc;
+    }
+    table_insert(runtime->processes, process);
+    if (out != NULL)
+        *out = process;
+    return WIPPY_OK;
+}

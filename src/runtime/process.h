@@ -1,0 +1,65 @@
+/* process.h - Lua processes: addressable tasks with a pid, an inbox, an
+ * events channel, topic listeners, monitors and links. */
+#ifndef WIPPY_RUNTIME_PROCESS_H
+#define WIPPY_RUNTIME_PROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/runtime.h"
+
+#define PROCESS_EVENT_EXIT "pid.exit"
+#define PROCESS_EVENT_LINK_DOWN "pid.link.down"
+#define PROCESS_EVENT_CANCEL "pid.cancel"
+
+struct process {
+    struct task task; /* first, so a struct task * of kind TASK_PROCESS is one */
+    uint64_t number;
+    char *pid;
+    const struct entry *host;
+    int inbox_reference;     /* channel, created on first use */
+    int events_reference;    /* channel, created on first use */
+    int listeners_reference; /* table: topic -> {channel, message} */
+    bool trap_links;
+    bool is_command;         /* its return value becomes the exit code */
+    uint64_t *monitors;      /* processes that get my EXIT event */
+    size_t monitor_count;
+    uint64_t *links;         /* processes linked with me */
+    size_t link_count;
+    struct process *table_next;
+};
+
+/* Starts a process of a process.lua entry on host, with frame, called with
+ * the argument_count values on top of from (moved). */
+int process_spawn(struct runtime *runtime, const struct entry *entry, const struct entry *host,
+                  struct frame *frame, lua_State *from, int argument_count,
+                  struct process **out, struct wippy_error *error);
+
+/* Finds a live process by its pid string, or NULL. */
+struct process *process_find(struct runtime *runtime, const char *pid);
+
+/* The process whose code (or whose function call) is running, or NULL. */
+struct process *process_current(struct runtime *runtime);
+
+/* Pushes the process's inbox or events channel, creating it when needed. */
+void process_push_inbox(lua_State *L, struct process *process);
+void process_push_events(lua_State *L, struct process *process);
+
+/* Delivers a message whose payload is on top of L (popped; already a copy
+ * owned by nobody else) to target, on topic. */
+void process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
+
+/* Delivers an event table on top of L (popped) to target's events channel. */
+void process_deliver_event(lua_State *L, struct process *target);
+
+void process_add_monitor(struct process *watched, uint64_t watcher);
+void process_remove_monitor(struct process *watched, uint64_t watcher);
+void process_link(struct process *one, struct process *other);
+void process_unlink(struct process *one, struct process *other);
+
+/* Creates and frees the pid table of a runtime. */
+void process_table_init(struct runtime *runtime);
+void process_table_free(struct runtime *runtime);
+size_t process_count(const struct runtime *runtime);
+
+#endif

@@ -1,0 +1,201 @@
+/* task.c - the scheduler: starting tasks, the ready queue drained from a
+ * libuv idle handle, resuming coroutines, blocking and waking, killing. */
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/host.h"
+#include "runtime/runtime.h"
+#include "util/memory.h"
+
+/* Tasks resumed per loop iteration before libuv polls for I/O again. */
+#define READY_BUDGET_PER_TICK 2048
+
+static void run_ready_tasks(uv_idle_t *idle);
+
+static void make_ready(struct task *task)
+{
+    struct runtime *runtime = task->runtime;
+    task->state = TASK_READY;
+    task->next_ready = NULL;
+    if (runtime->ready_tail != NULL)
+        runtime->ready_tail->next_ready = task;
+    else
+        runtime->ready_head = task;
+    runtime->ready_tail = task;
+    if (!uv_is_active((uv_handle_t *)&runtime->ready_idle))
+        uv_idle_start(&runtime->ready_idle, run_ready_tasks);
+}
+
+int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
+               const struct entry *entry, struct frame *frame, lua_State *from,
+               int argument_count, struct wippy_error *error)
+{
+    lua_State *L = runtime->lua;
+    if (!lua_checkstack(L, 8))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    lua_State *thread = lua_newthread(L);
+    task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    task->thread = thread;
+    task->kind = kind;
+    task->runtime = runtime;
+    task->entry = entry;
+    task->frame = frame_retain(frame);
+    task->loaded_reference = LUA_NOREF;
+
+    lua_host_push_trampoline(thread);
+    lua_host_push_entry(thread, entry->id);
+    lua_host_push_new_environment(thread);
+    lua_pushvalue(thread, -1);
+    task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
+    lua_pushstring(thread, entry->as.lua.method);
+    if (argument_count > 0)
+        lua_xmove(from, thread, argument_count);
+    task->resume_count = 3 + argument_count;
+    runtime->live_tasks++;
+    task->all_next = runtime->all_tasks;
+    if (runtime->all_tasks != NULL)
+        runtime->all_tasks->all_previous = task;
+    runtime->all_tasks = task;
+    make_ready(task);
+    return WIPPY_OK;
+}
+
+static void release_task_resources(struct task *task)
+{
+    lua_State *L = task->runtime->lua;
+    luaL_unref(L, LUA_REGISTRYINDEX, task->thread_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, task->environment_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, task->loaded_reference);
+    task->thread_reference = task->environment_reference = task->loaded_reference = LUA_NOREF;
+    frame_release(task->frame);
+    task->frame = NULL;
+    free(task->kill_reason);
+    task->kill_reason = NULL;
+    struct runtime *runtime = task->runtime;
+    runtime->live_tasks--;
+    if (task->all_previous != NULL)
+        task->all_previous->all_next = task->all_next;
+    else
+        runtime->all_tasks = task->all_next;
+    if (task->all_next != NULL)
+        task->all_next->all_previous = task->all_previous;
+    task->all_next = task->all_previous = NULL;
+}
+
+/* Reports the finished task to its owner (which reads the results from the
+ * thread), releases its Lua references, then lets the owner free it. */
+static void finish_task(struct task *task, int status, int result_count)
+{
+    task->state = TASK_DONE;
+    task->on_finish(task, status, result_count);
+    release_task_resources(task);
+    task->dispose(task);
+}
+
+static void finish_killed_task(struct task *task)
+{
+    lua_State *thread = task->thread;
+    lua_resetthread(thread);
+    lua_pushstring(thread, task->kill_reason != NULL ? task->kill_reason : "terminated");
+    finish_task(task, LUA_ERRRUN, 0);
+}
+
+static void run_task(struct task *task)
+{
+    struct runtime *runtime = task->runtime;
+    if (task->killed) {
+        finish_killed_task(task);
+        return;
+    }
+    runtime->current = task;
+    task->state = TASK_RUNNING;
+    int result_count = 0;
+    int arguments = task->resume_count;
+    task->resume_count = 0;
+    int status = lua_resume(task->thread, NULL, arguments, &result_count);
+    runtime->current = NULL;
+    if (status == LUA_YIELD) {
+        lua_pop(task->thread, result_count);
+        if (task->killed) {
+            if (task->state == TASK_WAITING && task->cancel_wait != NULL)
+                task->cancel_wait(task);
+            task->cancel_wait = NULL;
+            finish_killed_task(task);
+        } else if (task->state == TASK_RUNNING) {
+            make_ready(task); /* a plain coroutine.yield(): run again later */
+        }
+        return;
+    }
+    if (status != LUA_OK && task->killed) {
+        finish_killed_task(task);
+        return;
+    }
+    finish_task(task, status, status == LUA_OK ? result_count : 0);
+}
+
+static void run_ready_tasks(uv_idle_t *idle)
+{
+    struct runtime *runtime = idle->data;
+    for (int budget = READY_BUDGET_PER_TICK; budget > 0 && runtime->ready_head != NULL; budget--) {
+        struct task *task = runtime->ready_head;
+        runtime->ready_head = task->next_ready;
+        if (runtime->ready_head == NULL)
+            runtime->ready_tail = NULL;
+        task->next_ready = NULL;
+        run_task(task);
+    }
+    if (runtime->ready_head == NULL)
+        uv_idle_stop(idle);
+}
+
+struct task *task_current(lua_State *L)
+{
+    struct runtime *runtime = lua_host_runtime(L);
+    if (runtime->current == NULL)
+        luaL_error(L, "this function can only be called from a running process or function");
+    return runtime->current;
+}
+
+void task_check_can_block(lua_State *L, struct task *task, const char *what)
+{
+    if (L != task->thread)
+        luaL_error(L, "%s cannot block inside a coroutine of your own; call it from the "
+                      "process or function body", what);
+    if (!lua_isyieldable(L))
+        luaL_error(L, "%s cannot block here (inside a metamethod, an iterator or a C "
+                      "function such as table.sort)", what);
+}
+
+int task_wait(lua_State *L, struct task *task, task_cancel_wait_fn cancel, void *wait_data,
+              lua_KFunction continuation, lua_KContext context)
+{
+    task->state = TASK_WAITING;
+    task->cancel_wait = cancel;
+    task->wait_data = wait_data;
+    return lua_yieldk(L, 0, context, continuation);
+}
+
+void task_wake(struct task *task, int value_count)
+{
+    task->cancel_wait = NULL;
+    task->wait_data = NULL;
+    task->resume_count = value_count;
+    make_ready(task);
+}
+
+void task_kill(struct task *task, const char *reason)
+{
+    if (task->state == TASK_DONE || task->killed)
+        return;
+    task->killed = true;
+    task->kill_reason = xstrdup(reason);
+    if (task->state == TASK_WAITING) {
+        if (task->cancel_wait != NULL)
+            task->cancel_wait(task);
+        task->cancel_wait = NULL;
+        task->resume_count = 0;
+        make_ready(task);
+    }
+    /* READY tasks are finished when dequeued; a RUNNING one when it yields. */
+}
