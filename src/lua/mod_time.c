@@ -110,6 +110,7 @@ static int time_sleep(lua_State *L)
     struct sleep_timer *timer = xcalloc(1, sizeof *timer);
     timer->task = task;
     uv_timer_init(task->runtime->loop, &timer->handle);
+    uv_update_time(task->runtime->loop); /* the cached loop time may be stale */
     uv_timer_start(&timer->handle, sleep_fired, milliseconds_for_timer(nanoseconds), 0);
     return task_wait(L, task, cancel_sleep, timer, NULL, 0);
 }
@@ -187,6 +188,7 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
     lua_pushvalue(L, -1);
     timer->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     uv_timer_init(task->runtime->loop, &timer->handle);
+    uv_update_time(task->runtime->loop);
     uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
     uv_timer_start(&timer->handle, channel_timer_fired, milliseconds, repeating ? milliseconds : 0);
     return timer;
@@ -247,6 +249,7 @@ static int timer_reset(lua_State *L)
         return 1;
     }
     uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
+    uv_update_time(timer->handle.loop);
     uv_timer_start(&timer->handle, channel_timer_fired, milliseconds,
                    timer->repeating ? milliseconds : 0);
     lua_pushboolean(L, 1);

@@ -1,0 +1,44 @@
+/* test.h - a minimal test harness: each test is a function registered in
+ * main.c; assertions record the first failure and return from the test. */
+#ifndef WIPPY_TEST_H
+#define WIPPY_TEST_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+extern char test_failure[4096];
+
+#define TEST(name) void name(void)
+
+#define CHECK(condition)                                                                   \
+    do {                                                                                   \
+        if (!(condition)) {                                                                \
+            snprintf(test_failure, sizeof test_failure, "%s:%d: CHECK(%s)", __FILE__,      \
+                     __LINE__, #condition);                                                \
+            return;                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#define CHECK_STRING(actual, expected)                                                     \
+    do {                                                                                   \
+        const char *actual_ = (actual);                                                    \
+        const char *expected_ = (expected);                                                \
+        if (actual_ == NULL || strcmp(actual_, expected_) != 0) {                          \
+            snprintf(test_failure, sizeof test_failure, "%s:%d: got \"%.1500s\", want \"%.1500s\"",  \
+                     __FILE__, __LINE__, actual_ ? actual_ : "(null)", expected_);         \
+            return;                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#define CHECK_CONTAINS(haystack, needle)                                                   \
+    do {                                                                                   \
+        const char *haystack_ = (haystack);                                                \
+        if (haystack_ == NULL || strstr(haystack_, (needle)) == NULL) {                    \
+            snprintf(test_failure, sizeof test_failure, "%s:%d: \"%.1500s\" lacks \"%.1500s\"",      \
+                     __FILE__, __LINE__, haystack_ ? haystack_ : "(null)", (needle));      \
+            return;                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#endif
