@@ -36,14 +36,16 @@ static char *source_directory(void)
     struct value *lock = NULL;
     struct wippy_error error;
     if (access("wippy.lock", F_OK) != 0)
-        return xstrdup("./src");
+        return xstrdup("src");
     if (yaml_load_file("wippy.lock", &lock, &error) < 0) {
         fprintf(stderr, "wippy: %s\n", error.message);
         return NULL;
     }
     const struct value *source = value_map_get_path(lock, "directories.src");
-    char *directory = xstrdup(source != NULL && source->type == VALUE_STRING
-                                  ? source->as.string.bytes : "./src");
+    const char *text = source != NULL && source->type == VALUE_STRING ? source->as.string.bytes : "src";
+    while (strncmp(text, "./", 2) == 0 && text[2] != '\0')
+        text += 2; /* "./src/x.lua:3:" reads worse than "src/x.lua:3:" */
+    char *directory = xstrdup(text);
     value_free(lock);
     return directory;
 }

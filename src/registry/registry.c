@@ -168,7 +168,8 @@ static int compare_entries(const void *left, const void *right)
 
 int registry_finish(struct registry *registry, struct wippy_error *error)
 {
-    qsort(registry->entries, registry->count, sizeof(struct entry *), compare_entries);
+    if (registry->count > 1)
+        qsort(registry->entries, registry->count, sizeof(struct entry *), compare_entries);
     for (size_t i = 1; i < registry->count; i++) {
         const struct entry *first = registry->entries[i - 1];
         const struct entry *second = registry->entries[i];
@@ -212,7 +213,8 @@ static int collect_index_files(const char *directory, char ***files, size_t *cou
         names[name_count++] = xstrdup(item->d_name);
     }
     closedir(handle);
-    qsort(names, name_count, sizeof(char *), compare_strings);
+    if (name_count > 1)
+        qsort(names, name_count, sizeof(char *), compare_strings);
 
     int rc = WIPPY_OK;
     for (size_t i = 0; i < name_count; i++) {

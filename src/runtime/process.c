@@ -299,6 +299,8 @@ static void report_command_result(struct process *process, int status, int resul
     struct runtime *runtime = process->task.runtime;
     lua_State *thread = process->task.thread;
     int exit_code = 0;
+    if (runtime->stopping)
+        return; /* killed by the shutdown itself: the exit code is decided */
     if (status != LUA_OK) {
         fprintf(stderr, "%s\n", luaL_tolstring(thread, -1, NULL));
         lua_pop(thread, 1);

@@ -84,6 +84,7 @@ void runtime_free(struct runtime *runtime)
     if (runtime == NULL)
         return;
     runtime->stopping = true;
+    runtime_log(runtime, "shutdown with %zu tasks still running", runtime->live_tasks);
     /* Kill every task, then let the scheduler finish them. */
     for (struct task *task = runtime->all_tasks; task != NULL; task = task->all_next)
         task_kill(task, "runtime shutting down");

@@ -1,0 +1,6 @@
+local security = require("security")
+local function run()
+  local actor = security.actor()
+  return actor and actor:id() or "nobody"
+end
+return { run = run }

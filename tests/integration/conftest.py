@@ -1,0 +1,60 @@
+"""Fixtures for running the real `wippy` binary against Lua apps."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+APPS = ROOT / "tests" / "apps"
+
+
+def wippy_binary():
+    return os.environ.get("WIPPY", str(ROOT / "build" / "wippy"))
+
+
+class Result:
+    def __init__(self, completed):
+        self.code = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+        self.lines = completed.stdout.splitlines()
+
+    def __repr__(self):
+        return f"<exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}>"
+
+
+def run_wippy(cwd, *args, stdin=None, timeout=60, env=None):
+    """Runs wippy with args in cwd and returns its exit code and output."""
+    completed = subprocess.run(
+        [wippy_binary(), *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    return Result(completed)
+
+
+@pytest.fixture
+def core():
+    return lambda *args, **kw: run_wippy(APPS / "core", *args, **kw)
+
+
+@pytest.fixture
+def secure():
+    return lambda *args, **kw: run_wippy(APPS / "security", *args, **kw)
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Writes {relative path: text} into a fresh project and returns its path."""
+    def make(files):
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return tmp_path
+    return make

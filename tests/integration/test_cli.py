@@ -1,0 +1,118 @@
+"""The command line of SPEC section 1."""
+import signal
+import subprocess
+import time
+
+from conftest import APPS, run_wippy, wippy_binary
+
+
+def test_init_writes_the_lock_file_once(tmp_path):
+    first = run_wippy(tmp_path, "init")
+    assert first.code == 0, first
+    lock = (tmp_path / "wippy.lock").read_text()
+    assert lock == "directories:\n  modules: .wippy\n  src: ./src\nmodules: []\n"
+    (tmp_path / "wippy.lock").write_text(lock + "# kept\n")
+    second = run_wippy(tmp_path, "init")
+    assert second.code == 0, second
+    assert (tmp_path / "wippy.lock").read_text().endswith("# kept\n")
+
+
+def test_init_takes_its_directories(tmp_path):
+    result = run_wippy(tmp_path, "init", "-d", "./code", "--modules-dir", "mods", "-l", "my.lock")
+    assert result.code == 0, result
+    assert "src: ./code" in (tmp_path / "my.lock").read_text()
+    assert (tmp_path / "code").is_dir()
+
+
+def test_run_reads_the_source_directory_from_the_lock(make_app):
+    app = make_app({
+        "wippy.lock": "directories:\n  modules: .wippy\n  src: ./code\nmodules: []\n",
+        "code/_index.yaml": "namespace: a\nentries:\n  - name: hi\n    kind: process.lua\n"
+                            "    source: file://hi.lua\n    method: main\n    modules: [io]\n"
+                            "    meta: {command: {name: hi}}\n",
+        "code/hi.lua": "return {main = function() require('io').print('hi from code') end}\n",
+    })
+    result = run_wippy(app, "run", "hi")
+    assert (result.code, result.out) == (0, "hi from code\n"), result
+
+
+def test_run_list_shows_commands_with_their_short_text(core):
+    result = core("run", "list")
+    assert result.code == 0, result
+    assert "tree                 a spawn tree returning results up" in result.lines
+    assert not any(line.startswith("tree_node") for line in result.lines)
+
+
+def test_exit_codes_follow_the_return_value(core):
+    assert core("run", "exit-code", "7").code == 7
+    assert core("run", "exit-code", "nil").code == 0
+    failed = core("run", "fail")
+    assert failed.code == 1
+    assert failed.err.strip() == "src/fail.lua:1: something broke"
+
+
+def test_run_exec_runs_any_process_entry_with_arguments(core):
+    result = core("run", "--exec", "core:exit_code", "5")
+    assert result.code == 5, result
+    missing = core("run", "--exec", "core:nothing")
+    assert missing.code == 1
+    assert missing.err.strip() == "wippy: no process.lua entry with id core:nothing"
+
+
+def test_unknown_command_name_is_one_clear_line(core):
+    result = core("run", "no-such-command")
+    assert result.code == 1
+    assert result.err.strip() == 'wippy: no command named "no-such-command" (see wippy run list)'
+
+
+def test_config_files_compose_and_set_wins(make_app):
+    app = make_app({
+        "src/_index.yaml": "namespace: a\nentries:\n  - name: tor\n    kind: network.socks5\n"
+                           "    host: 127.0.0.1\n    port: 9050\n"
+                           "  - name: p\n    kind: process.lua\n    source: file://p.lua\n"
+                           "    method: main\n    modules: [io, security]\n"
+                           "    meta: {command: {name: p}}\n",
+        "src/p.lua": "return {main = function() require('io').print(require('security')"
+                     ".can('x', 'y')) end}\n",
+        "one.yaml": "security:\n  strict_mode: true\n",
+        "two.yaml": "security:\n  strict_mode: false\n",
+        "bad.yaml": "network_service:\n  default_network: a:missing\n",
+    })
+    assert run_wippy(app, "--config", "one.yaml", "run", "p").out == "false\n"
+    assert run_wippy(app, "--config", "one.yaml", "--config", "two.yaml", "run", "p").out == "true\n"
+    assert run_wippy(app, "--config", "two.yaml", "--set", "security.strict_mode=true",
+                     "run", "p").out == "false\n"
+    missing = run_wippy(app, "--config", "nope.yaml", "run", "p")
+    assert missing.code == 1 and "nope.yaml: cannot open" in missing.err
+    bad = run_wippy(app, "--config", "bad.yaml", "run", "p")
+    assert bad.code == 1
+    assert bad.err.strip() == ('wippy: network_service.default_network: '
+                               'overlay network "a:missing": not found')
+    good = run_wippy(app, "--set", "network_service.default_network=a:tor", "run", "p")
+    assert good.code == 0, good
+
+
+def test_serve_mode_runs_services_until_sigterm():
+    process = subprocess.Popen([wippy_binary(), "run"], cwd=APPS / "service",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "service started\n"
+        assert process.stdout.readline() == "ticking\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_sigint_interrupts_a_running_command(core):
+    process = subprocess.Popen([wippy_binary(), "run", "deadlock"], cwd=APPS / "core",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    try:
+        # a lone blocked command is a deadlock and may already have ended
+        assert process.wait(timeout=10) in (1, 130)
+    finally:
+        process.kill()
+        process.wait()

@@ -1,0 +1,82 @@
+"""Every error a user can cause while loading is one line naming the file,
+line, entry id and field; the process exits non-zero and nothing starts."""
+import pytest
+
+from conftest import run_wippy
+
+SERVICE = """
+  - name: processes
+    kind: process.host
+  - name: loud
+    kind: process.lua
+    source: file://loud.lua
+    method: main
+    modules: [io]
+  - name: loud_service
+    kind: process.service
+    process: loud
+    host: processes
+    lifecycle: {auto_start: true}
+"""
+
+CASES = {
+    "bad yaml": ("  - name: x\n    kind: [unclosed\n", "src/_index.yaml:", "invalid YAML"),
+    "unknown kind": ("  - name: x\n    kind: process.magic\n",
+                     'src/_index.yaml:17: entry app:x: field "kind": unknown kind "process.magic"', None),
+    "missing field": ("  - name: tor\n    kind: network.socks5\n    host: 127.0.0.1\n",
+                      'src/_index.yaml:16: entry app:tor: field "port": is required', None),
+    "bad field type": ("  - name: tor\n    kind: network.socks5\n    host: 127.0.0.1\n    port: nine\n",
+                       'src/_index.yaml:19: entry app:tor: field "port": expected a port number', None),
+    "bad duration": ("  - name: web\n    kind: http.service\n    addr: ':8080'\n"
+                     "    timeouts: {read: soon}\n",
+                     'src/_index.yaml:19: entry app:web: field "timeouts.read": invalid duration "soon"', None),
+    "duplicate id": ("  - name: loud\n    kind: process.host\n",
+                     "src/_index.yaml:16: entry app:loud: duplicate id (first defined at src/_index.yaml:6)",
+                     None),
+    "dangling reference": ("  - name: other\n    kind: process.service\n    process: ghost\n"
+                           "    host: processes\n",
+                           'src/_index.yaml:18: entry app:other: field "process": no entry named app:ghost',
+                           None),
+    "socks5 listener": ("  - name: tor\n    kind: network.socks5\n    host: h\n    port: 1\n"
+                        "  - name: web\n    kind: http.service\n    addr: ':8080'\n    network: tor\n",
+                        'src/_index.yaml:23: entry app:web: field "network": app:tor is a SOCKS5 overlay',
+                        None),
+    "unknown module": ("  - name: p\n    kind: process.lua\n    source: file://loud.lua\n"
+                       "    method: main\n    modules: [sql]\n",
+                       'src/_index.yaml:20: entry app:p: field "modules": unknown module "sql"', None),
+    "missing source": ("  - name: p\n    kind: process.lua\n    source: file://nowhere.lua\n"
+                       "    method: main\n",
+                       'src/_index.yaml:18: entry app:p: field "source": cannot read src/nowhere.lua', None),
+    "lua syntax error": ("  - name: p\n    kind: process.lua\n    source: file://broken.lua\n"
+                         "    method: main\n",
+                         "src/broken.lua:2: unexpected symbol near ')' (entry app:p)", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_load_error_is_one_line_and_nothing_starts(make_app, case):
+    extra, expected, also = CASES[case]
+    app = make_app({
+        "src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:" + SERVICE + extra,
+        "src/loud.lua": "return {main = function() require('io').print('STARTED') end}\n",
+        "src/broken.lua": "local x = 1\nlocal y = )\n",
+    })
+    result = run_wippy(app, "run", timeout=10)
+    assert result.code == 1, result
+    assert result.out == "", "something started: " + result.out
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result
+    assert lines[0].startswith("wippy: " + expected.split(":")[0]), result
+    assert expected in lines[0], result
+    if also:
+        assert also in lines[0], result
+
+
+def test_valid_project_starts_the_service(make_app):
+    app = make_app({
+        "src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:" + SERVICE,
+        "src/loud.lua": "return {main = function() require('io').print('STARTED') "
+                        "process.terminate(process.pid()) end}\n",
+    })
+    result = run_wippy(app, "run", "--exec", "app:loud", timeout=10)
+    assert "STARTED" in result.out, result

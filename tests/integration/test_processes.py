@@ -1,0 +1,102 @@
+"""Processes: spawn trees, many processes, blocking, failures, links,
+messages, channels (SPEC section 3)."""
+import time
+
+
+def test_spawn_tree_of_depth_four_returns_results_up_the_tree(core):
+    result = core("run", "tree")
+    assert result.code == 0, result
+    assert result.lines == ["tree result\t10\tlevels\t5", "from child\ttrue"]
+
+
+def test_ten_thousand_processes_are_spawned_and_reaped(core):
+    result = core("-v", "run", "many", "10000")
+    assert result.code == 0, result
+    assert result.lines == ["exits\t10000\ttotal\t50005000"]
+    assert "shutdown with 0 tasks still running" in result.err
+
+
+def test_blocked_processes_do_not_delay_others(core):
+    started = time.monotonic()
+    result = core("run", "blocking", timeout=25)
+    assert result.code == 0, result
+    assert result.lines == ["others kept running\ttrue"]
+    # the sleeper sleeps 30 s: finishing at all proves the loop kept going
+    assert time.monotonic() - started < 20
+
+
+def test_runtime_error_in_child_reaches_monitoring_parent(core):
+    result = core("run", "crash")
+    assert result.code == 0, result
+    assert result.lines == [
+        "kind\ttrue",
+        "from\ttrue",
+        "error\tsrc/crasher.lua:3: attempt to index a nil value (local 't')",
+        "value\tnil",
+    ]
+
+
+def test_linked_failure_kills_the_parent(core):
+    started = time.monotonic()
+    result = core("run", "links")
+    assert result.code == 1, result
+    assert "still alive" not in result.out
+    assert "failed: src/crasher.lua:3: attempt to index a nil value" in result.err
+    assert time.monotonic() - started < 4
+
+
+def test_trap_links_turns_a_linked_failure_into_an_event(core):
+    result = core("run", "links", "trap")
+    assert result.code == 0, result
+    assert result.lines == ["link down\ttrue\ttrue"]
+
+
+def test_messages_inbox_and_topic_listeners(core):
+    result = core("run", "messages")
+    assert result.code == 0, result
+    assert result.lines == [
+        "reply topic\tpong\tfrom echo\ttrue",
+        "reply data\t2",
+        "listened\t50\ttrue",
+        "unknown pid\tnil\tprocess {core:processes|0xfffff} not found",
+        "reserved topic\tnil\ttopics starting with @ are reserved",
+    ]
+
+
+def test_channels_buffering_select_timeouts_and_close(core):
+    result = core("run", "channels")
+    assert result.code == 0, result
+    assert result.lines == [
+        "buffered\t1\t2\t3",
+        "default\ttrue",
+        "timeout fired\ttrue",
+        "after close\tlast\ttrue\tnil\tfalse",
+        "send on closed\tfalse\ttrue",
+        "copied\t1",
+    ]
+
+
+def test_every_process_blocked_is_reported_as_a_deadlock(core):
+    result = core("run", "deadlock", timeout=10)
+    assert result.code == 1, result
+    assert result.err.strip() == "wippy: every process is blocked and nothing can wake them (deadlock)"
+
+
+def test_readline_reads_piped_standard_input(core):
+    result = core("run", "readline", stdin="first\nsecond\n")
+    assert result.code == 0, result
+    assert result.lines == ["line 1: first", "line 2: second", "lines\t2"]
+
+
+def test_json_encode_and_decode_return_errors(core):
+    result = core("run", "json")
+    assert result.code == 0, result
+    assert result.lines == [
+        '{"empty":[],"list":[1,2.5,true],"name":"x"}',
+        "2\tnil\t\u00e9\tnil",
+        "nil\tjson.decode: string or '}' expected near 'broken' at line 1, column 7",
+        "nil\tjson.encode: cannot encode a table with mixed or sparse keys",
+        "nil\tjson.encode: cannot encode a table with mixed or sparse keys",
+        "nil\tjson.encode: nesting deeper than 128 levels (or a cycle)",
+        "nil\tjson.encode: cannot encode a function",
+    ]
