@@ -1,0 +1,27 @@
+# packages.sh - sourced by the other scripts: installs the Debian packages a
+# step needs, skipping what is already there (idempotent).
+
+# The packages needed to build wippy.
+WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev libjansson-dev"
+
+ensure_packages() {
+    local missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
+}
+
+ensure_pytest() {
+    python3 -m pytest --version >/dev/null 2>&1 && return 0
+    ensure_packages python3 python3-pytest
+    python3 -m pytest --version >/dev/null 2>&1 && return 0
+    # a python3 outside Debian's (pyenv) does not see python3-pytest
+    python3 -m pip install --quiet pytest
+}
