@@ -1,5 +1,6 @@
 /* channel.h - Go-style channels between tasks: buffered or not, closable,
- * with select over several of them. Values sent are copied (lua/transfer.h).
+ * with select over several of them. Values sent on a channel that other
+ * processes can reach are copied (lua/transfer.h).
  * The runtime also feeds channels from C (inboxes, events, timers). */
 #ifndef WIPPY_LUA_CHANNEL_H
 #define WIPPY_LUA_CHANNEL_H
@@ -23,6 +24,12 @@ struct channel *channel_check(lua_State *L, int index);
  * not copied: the caller passes one nobody else holds. Returns false when
  * the channel is closed or full (the value is dropped). */
 bool channel_offer(lua_State *L, int channel_index);
+
+/* Called when the value at index crosses to another process: if it is a
+ * channel, values sent on it are copied from now on (values already waiting
+ * in it are copied now). Until then a channel is private to the process that
+ * made it, and its coroutines pass values by reference, as in Wippy. */
+void channel_mark_shared(lua_State *L, int index);
 
 /* Closes the channel at index (receivers get nil, false). */
 void channel_close(lua_State *L, int index);

@@ -261,6 +261,7 @@ static void install_read_only_library(lua_State *L, int base, const char *name)
 static void install_base(lua_State *L)
 {
     luaL_openlibs(L);
+    lua_coroutines_install(L);
     /* string.dump would let bytecode in; the string metatable must not be
      * reachable to change. */
     lua_getglobal(L, "string");

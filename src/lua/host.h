@@ -36,6 +36,13 @@ void lua_host_make_read_only(lua_State *L);
  * (they are immutable or synchronised). Leaves the metatable on the stack. */
 void lua_host_new_type(lua_State *L, const char *name, const luaL_Reg *methods, bool shareable);
 
+/* Replaces coroutine.resume and coroutine.wrap, and adds coroutine.spawn. */
+void lua_coroutines_install(lua_State *L);
+
+struct process;
+/* Ends the coroutines a process spawned, when the process ends. */
+void lua_coroutines_end_of_process(struct process *process);
+
 /* Closes standard input if a process read from it. */
 void lua_io_close(struct runtime *runtime);
 

@@ -46,6 +46,7 @@ struct channel {
     size_t count;
     lua_Integer head; /* buffer index of the oldest value */
     bool closed;
+    bool shared; /* reachable from more than one process: copy what is sent */
     struct waiter_queue receivers;
     struct waiter_queue senders;
 };
@@ -250,6 +251,44 @@ bool channel_offer(lua_State *L, int channel_index)
     return result == ATTEMPT_DONE;
 }
 
+/* Pushes the value at index, copied when the channel is shared. */
+static void push_outgoing(lua_State *L, struct channel *channel, int index)
+{
+    if (channel->shared)
+        lua_transfer_or_raise(L, index, L);
+    else
+        lua_pushvalue(L, index);
+}
+
+void channel_mark_shared(lua_State *L, int index)
+{
+    struct channel *channel = luaL_testudata(L, index, CHANNEL_TYPE);
+    if (channel == NULL || channel->shared)
+        return;
+    channel->shared = true;
+    index = lua_absindex(L, index);
+    char error[256];
+    if (channel->count > 0) {
+        push_buffer(L, index);
+        for (size_t i = 0; i < channel->count; i++) {
+            lua_Integer slot = channel->head + (lua_Integer)i;
+            lua_rawgeti(L, -1, slot);
+            if (lua_transfer(L, -1, L, error, sizeof error) < 0)
+                lua_pushnil(L); /* a function sent inside the process cannot leave it */
+            lua_rawseti(L, -3, slot);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
+        if (lua_transfer(L, -1, L, error, sizeof error) < 0)
+            lua_pushnil(L);
+        lua_rawseti(L, LUA_REGISTRYINDEX, sender->value_reference);
+        lua_pop(L, 1);
+    }
+}
+
 void channel_close(lua_State *L, int index)
 {
     struct channel *channel = channel_check(L, index);
@@ -301,7 +340,7 @@ static int channel_send_lua(lua_State *L)
     struct channel *channel = channel_check(L, 1);
     luaL_checkany(L, 2);
     lua_settop(L, 2);
-    lua_transfer_or_raise(L, 2, L);
+    push_outgoing(L, channel, 2);
     enum attempt result = try_send(L, 1, channel);
     if (result == ATTEMPT_CLOSED)
         return luaL_error(L, "send on a closed channel");
@@ -428,7 +467,7 @@ static int channel_select_lua(lua_State *L)
             lua_rawgeti(L, 1, i);
             lua_getfield(L, -1, "value");
             lua_remove(L, -2);
-            lua_transfer_or_raise(L, -1, L);
+            push_outgoing(L, channel, -1);
             lua_remove(L, -2);
             int value_index = lua_gettop(L);
             lua_pushvalue(L, value_index);
@@ -470,7 +509,7 @@ static int channel_select_lua(lua_State *L)
         if (waiter->sending) {
             lua_rawgeti(L, 1, i);
             lua_getfield(L, -1, "value");
-            lua_transfer_or_raise(L, -1, L);
+            push_outgoing(L, waiter->channel, -1);
             waiter->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
             lua_pop(L, 2);
             queue_push(&waiter->channel->senders, waiter);

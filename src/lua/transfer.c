@@ -1,6 +1,8 @@
 /* transfer.c - deep copy of Lua values between tasks of one state. */
 #include "lua/transfer.h"
 
+#include "lua/channel.h"
+
 #include <lauxlib.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
             snprintf(error, size, "cannot pass a %s between processes", luaL_typename(L, index));
             return -1;
         }
+        channel_mark_shared(L, index);
         lua_pushvalue(L, index);
         return 0;
     case LUA_TTABLE:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lua/channel.h"
+#include "lua/host.h"
 #include "lua/transfer.h"
 #include "util/memory.h"
 
@@ -319,6 +320,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
     struct runtime *runtime = task->runtime;
     lua_State *L = runtime->lua;
     table_remove(runtime->processes, process);
+    lua_coroutines_end_of_process(process);
     if (process->is_command)
         report_command_result(process, status, result_count);
     if (runtime->stopping)

@@ -26,6 +26,7 @@ struct process {
     size_t monitor_count;
     uint64_t *links;         /* processes linked with me */
     size_t link_count;
+    struct task *coroutines; /* started with coroutine.spawn, still running */
     struct process *table_next;
 };
 

@@ -20,6 +20,7 @@ struct task;
 enum task_kind {
     TASK_PROCESS, /* a struct process; addressable by pid */
     TASK_CALL,    /* one funcs.call (or any call started by the runtime) */
+    TASK_COROUTINE, /* coroutine.spawn: runs inside its process, sharing its globals */
 };
 
 enum task_state {
@@ -56,6 +57,8 @@ struct task {
     struct process *process; /* the process this task runs in, or NULL */
     int resume_count;        /* values pushed on thread for the next resume */
     struct task *next_ready;
+    struct task *sibling_previous; /* coroutines of one process */
+    struct task *sibling_next;
     struct task *all_previous; /* every live task, for shutdown */
     struct task *all_next;
     task_cancel_wait_fn cancel_wait;
@@ -114,6 +117,15 @@ int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
                const struct entry *entry, struct frame *frame, lua_State *from,
                int argument_count, struct wippy_error *error);
 
+/* Starts a task that calls the function below argument_count arguments on
+ * top of from (all moved), in parent's process, environment and frame. */
+int task_start_function(struct task *parent, struct task *task, enum task_kind kind,
+                        lua_State *from, int argument_count, struct wippy_error *error);
+
+/* The value a blocking call yields with, so that a coroutine of the
+ * program's own can pass the block up to the scheduler (lua/coroutines.c). */
+extern char task_block_marker;
+
 /* The task whose code called into C (runtime->current), or raises a Lua
  * error when called outside any task. */
 struct task *task_current(lua_State *L);
@@ -131,7 +143,7 @@ void task_wake(struct task *task, int value_count);
 void task_kill(struct task *task, const char *reason);
 
 /* Raises a Lua error unless the running code may block here (it may not
- * inside a metamethod or a coroutine of its own). */
+ * inside a metamethod or a C function such as table.sort). */
 void task_check_can_block(lua_State *L, struct task *task, const char *what);
 
 #endif

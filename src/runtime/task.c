@@ -27,6 +27,42 @@ static void make_ready(struct task *task)
         uv_idle_start(&runtime->ready_idle, run_ready_tasks);
 }
 
+char task_block_marker;
+
+static void link_task(struct runtime *runtime, struct task *task)
+{
+    runtime->live_tasks++;
+    task->all_next = runtime->all_tasks;
+    if (runtime->all_tasks != NULL)
+        runtime->all_tasks->all_previous = task;
+    runtime->all_tasks = task;
+}
+
+int task_start_function(struct task *parent, struct task *task, enum task_kind kind,
+                        lua_State *from, int argument_count, struct wippy_error *error)
+{
+    struct runtime *runtime = parent->runtime;
+    lua_State *L = runtime->lua;
+    if (!lua_checkstack(L, 4))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    lua_State *thread = lua_newthread(L);
+    task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    task->thread = thread;
+    task->kind = kind;
+    task->runtime = runtime;
+    task->entry = parent->entry;
+    task->frame = frame_retain(parent->frame);
+    task->process = parent->process;
+    task->loaded_reference = LUA_NOREF;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, parent->environment_reference);
+    task->environment_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_xmove(from, thread, argument_count + 1);
+    task->resume_count = argument_count;
+    link_task(runtime, task);
+    make_ready(task);
+    return WIPPY_OK;
+}
+
 int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
                const struct entry *entry, struct frame *frame, lua_State *from,
                int argument_count, struct wippy_error *error)
@@ -52,11 +88,7 @@ int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
     if (argument_count > 0)
         lua_xmove(from, thread, argument_count);
     task->resume_count = 3 + argument_count;
-    runtime->live_tasks++;
-    task->all_next = runtime->all_tasks;
-    if (runtime->all_tasks != NULL)
-        runtime->all_tasks->all_previous = task;
-    runtime->all_tasks = task;
+    link_task(runtime, task);
     make_ready(task);
     return WIPPY_OK;
 }
@@ -159,9 +191,6 @@ struct task *task_current(lua_State *L)
 
 void task_check_can_block(lua_State *L, struct task *task, const char *what)
 {
-    if (L != task->thread)
-        luaL_error(L, "%s cannot block inside a coroutine of your own; call it from the "
-                      "process or function body", what);
     if (!lua_isyieldable(L))
         luaL_error(L, "%s cannot block here (inside a metamethod, an iterator or a C "
                       "function such as table.sort)", what);
@@ -173,7 +202,8 @@ int task_wait(lua_State *L, struct task *task, task_cancel_wait_fn cancel, void 
     task->state = TASK_WAITING;
     task->cancel_wait = cancel;
     task->wait_data = wait_data;
-    return lua_yieldk(L, 0, context, continuation);
+    lua_pushlightuserdata(L, &task_block_marker);
+    return lua_yieldk(L, 1, context, continuation);
 }
 
 void task_wake(struct task *task, int value_count)

@@ -72,7 +72,26 @@ def test_channels_buffering_select_timeouts_and_close(core):
         "timeout fired\ttrue",
         "after close\tlast\ttrue\tnil\tfalse",
         "send on closed\tfalse\ttrue",
-        "copied\t1",
+        "private passes the table\ttrue",
+        "shared copies\t1",
+        "waiting value copied\t1",
+    ]
+
+
+def test_coroutines_spawn_wrap_and_resume_with_blocking_calls(core):
+    result = core("run", "coroutines")
+    assert result.code == 0, result
+    assert result.lines == [
+        "spawned coroutine summed\t6",
+        "same table\ttrue",
+        "wrap with sleep\t10\t20\t30",
+        "resume\ttrue\t2",
+        "resume\ttrue\t42\ttrue",
+        "resume dead\tfalse\tcannot resume dead coroutine",
+        "status\tdead",
+        "wrap error\tfalse\tsrc/coroutines.lua:42: inner failure",
+        "crashing coroutine fails its process\tcoroutine failed: "
+        "src/coroutine_crash.lua:3: spawned coroutine broke",
     ]
 
 

@@ -27,12 +27,27 @@ local function main()
   local sent, err = pcall(function() closing:send("x") end)
   io.print("send on closed", sent, tostring(err):find("closed") ~= nil)
 
-  -- a value sent is a copy
+  -- within one process a value passes by reference
+  local private = channel.new(1)
+  local mine = { n = 1 }
+  private:send(mine)
+  io.print("private passes the table", private:receive() == mine)
+
+  -- once another process can reach the channel, what is sent is copied
   local box = channel.new(1)
+  process.spawn("core:quick", "core:processes", box)
   local original = { n = 1 }
   box:send(original)
   original.n = 99
-  io.print("copied", box:receive().n)
+  io.print("shared copies", box:receive().n)
+
+  -- and what was already waiting in it is copied when it becomes shared
+  local waiting = channel.new(1)
+  local early = { n = 1 }
+  waiting:send(early)
+  process.spawn("core:quick", "core:processes", waiting)
+  early.n = 5
+  io.print("waiting value copied", waiting:receive().n)
   return 0
 end
 return { main = main }

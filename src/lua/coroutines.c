@@ -1,0 +1,203 @@
+/* coroutines.c - coroutine.resume and coroutine.wrap that let a blocking
+ * call inside a program's own coroutine block the whole task (the block is
+ * passed up to the scheduler and the wake-up passed back down), and Wippy's
+ * coroutine.spawn, which runs a function concurrently inside its process. */
+#include <lauxlib.h>
+#include <stdlib.h>
+
+#include "lua/host.h"
+#include "runtime/process.h"
+#include "runtime/runtime.h"
+#include "util/memory.h"
+
+static bool yielded_a_block(lua_State *coroutine, int status, int result_count)
+{
+    return status == LUA_YIELD && result_count == 1 &&
+           lua_touserdata(coroutine, -1) == &task_block_marker;
+}
+
+static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, bool wrapped);
+
+/* The task woke up: the wake values are on top of L above the coroutine at
+ * index 1; hand them to the coroutine and resume it again. */
+static int resume_continue(lua_State *L, int status, lua_KContext wrapped)
+{
+    lua_State *coroutine = lua_tothread(L, 1);
+    int count = lua_gettop(L) - 1;
+    lua_xmove(L, coroutine, count);
+    return resume_step(L, coroutine, count, wrapped != 0);
+}
+
+static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, bool wrapped)
+{
+    int result_count = 0;
+    int status = lua_resume(coroutine, L, argument_count, &result_count);
+    if (yielded_a_block(coroutine, status, result_count)) {
+        lua_pop(coroutine, 1);
+        lua_settop(L, 1);
+        if (!lua_isyieldable(L)) {
+            struct task *task = task_current(L);
+            if (task->cancel_wait != NULL)
+                task->cancel_wait(task);
+            task->cancel_wait = NULL;
+            task->state = TASK_RUNNING;
+            return luaL_error(L, "a blocking call inside this coroutine cannot block here "
+                                 "(the coroutine was resumed from a metamethod or a C function)");
+        }
+        lua_pushlightuserdata(L, &task_block_marker);
+        return lua_yieldk(L, 1, wrapped, resume_continue);
+    }
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, result_count + 1)) {
+            lua_pop(coroutine, result_count);
+            return luaL_error(L, "too many results to resume");
+        }
+        if (!wrapped)
+            lua_pushboolean(L, 1);
+        lua_xmove(coroutine, L, result_count);
+        return result_count + (wrapped ? 0 : 1);
+    }
+    lua_xmove(coroutine, L, 1); /* the error */
+    if (wrapped) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* Checks that coroutine can be resumed with argument_count values, the way
+ * Lua's own resume does. Returns an error message or NULL. */
+static const char *resume_problem(lua_State *L, lua_State *coroutine, int argument_count)
+{
+    int status = lua_status(coroutine);
+    if (status == LUA_OK && lua_gettop(coroutine) == 0)
+        return "cannot resume dead coroutine";
+    if (status != LUA_OK && status != LUA_YIELD)
+        return "cannot resume dead coroutine";
+    if (coroutine == L)
+        return "cannot resume non-suspended coroutine";
+    if (!lua_checkstack(coroutine, argument_count + 1))
+        return "too many arguments to resume";
+    return NULL;
+}
+
+static int coroutine_resume(lua_State *L)
+{
+    lua_State *coroutine = lua_tothread(L, 1);
+    luaL_argexpected(L, coroutine != NULL, 1, "coroutine");
+    int count = lua_gettop(L) - 1;
+    const char *problem = resume_problem(L, coroutine, count);
+    if (problem != NULL) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, problem);
+        return 2;
+    }
+    lua_xmove(L, coroutine, count);
+    return resume_step(L, coroutine, count, false);
+}
+
+static int wrapped_call(lua_State *L)
+{
+    lua_State *coroutine = lua_tothread(L, lua_upvalueindex(1));
+    int count = lua_gettop(L);
+    const char *problem = resume_problem(L, coroutine, count);
+    if (problem != NULL)
+        return luaL_error(L, "%s", problem);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1); /* keep the coroutine at index 1, as resume does */
+    lua_xmove(L, coroutine, count);
+    return resume_step(L, coroutine, count, true);
+}
+
+static int coroutine_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *coroutine = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, coroutine, 1);
+    lua_pushcclosure(L, wrapped_call, 1);
+    return 1;
+}
+
+/* ---- coroutine.spawn ---- */
+
+static void unlink_coroutine(struct task *task)
+{
+    struct process *owner = task->process;
+    if (task->sibling_previous != NULL)
+        task->sibling_previous->sibling_next = task->sibling_next;
+    else if (owner != NULL && owner->coroutines == task)
+        owner->coroutines = task->sibling_next;
+    if (task->sibling_next != NULL)
+        task->sibling_next->sibling_previous = task->sibling_previous;
+    task->sibling_next = task->sibling_previous = NULL;
+}
+
+static void on_coroutine_finish(struct task *task, int status, int result_count)
+{
+    struct process *owner = task->process;
+    unlink_coroutine(task);
+    if (status == LUA_OK || owner == NULL || task->runtime->stopping)
+        return;
+    /* An uncaught error in a spawned coroutine fails its process. */
+    char *reason = xasprintf("coroutine failed: %s", luaL_tolstring(task->thread, -1, NULL));
+    task_kill(&owner->task, reason);
+    free(reason);
+}
+
+static void dispose_coroutine(struct task *task)
+{
+    free(task);
+}
+
+static int coroutine_spawn(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    struct task *parent = task_current(L);
+    struct process *owner = parent->process;
+    if (owner == NULL)
+        return luaL_error(L, "coroutine.spawn can only be used inside a process");
+    struct task *task = xcalloc(1, sizeof *task);
+    task->on_finish = on_coroutine_finish;
+    task->dispose = dispose_coroutine;
+    struct wippy_error error;
+    int count = lua_gettop(L) - 1;
+    if (task_start_function(parent, task, TASK_COROUTINE, L, count, &error) < 0) {
+        free(task);
+        return luaL_error(L, "%s", error.message);
+    }
+    task->sibling_next = owner->coroutines;
+    if (owner->coroutines != NULL)
+        owner->coroutines->sibling_previous = task;
+    owner->coroutines = task;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+void lua_coroutines_install(lua_State *L)
+{
+    lua_getglobal(L, "coroutine");
+    static const luaL_Reg replaced[] = {
+        {"resume", coroutine_resume},
+        {"wrap", coroutine_wrap},
+        {"spawn", coroutine_spawn},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, replaced, 0);
+    lua_pop(L, 1);
+}
+
+void lua_coroutines_end_of_process(struct process *process)
+{
+    for (struct task *task = process->coroutines; task != NULL; task = task->sibling_next) {
+        task->process = NULL;
+        task_kill(task, "its process ended");
+    }
+    process->coroutines = NULL;
+}
