@@ -26,7 +26,7 @@ MAIN_OBJECT := $(BUILD)/obj/main.o
 UNIT_SOURCES := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
 
-.PHONY: all test unit integration clean bench
+.PHONY: all test unit integration clean bench fuzz
 all: $(BUILD)/wippy $(BUILD)/unit-tests
 
 $(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS)
@@ -62,6 +62,17 @@ integration: $(BUILD)/wippy
 test: unit integration
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Fuzzing (clang's libFuzzer): `make fuzz FUZZ_SECONDS=60`.
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
+build-fuzz/fuzz_socks5_codec: tests/fuzz/fuzz_socks5_codec.c src/net/socks5_codec.c src/util/error.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o $@ $^
+
+fuzz: build-fuzz/fuzz_socks5_codec
+	@mkdir -p build-fuzz/corpus-socks5
+	build-fuzz/fuzz_socks5_codec -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-socks5 tests/fuzz/corpus/socks5

@@ -35,6 +35,17 @@ TEST(test_deny_wins_over_allow);
 TEST(test_without_actor_or_scope_strict_mode_decides);
 TEST(test_policy_conditions_on_actor_metadata);
 TEST(test_scope_with_and_without_return_new_scopes);
+TEST(test_socks5_greeting_offers_no_auth_only_without_credentials);
+TEST(test_socks5_greeting_offers_both_methods_with_credentials);
+TEST(test_socks5_sends_hostnames_as_domain_names_never_resolved);
+TEST(test_socks5_sends_ip_literals_as_addresses);
+TEST(test_socks5_refuses_hostnames_longer_than_255_bytes);
+TEST(test_socks5_connect_succeeds_and_keeps_bytes_after_the_reply);
+TEST(test_socks5_reply_codes_become_readable_errors);
+TEST(test_socks5_refusal_is_reported_without_waiting_for_the_address);
+TEST(test_socks5_malformed_replies_are_errors);
+TEST(test_socks5_wrong_password_is_an_authentication_error);
+TEST(test_socks5_truncated_reply_waits_for_more);
 TEST(test_duration_parses_go_syntax_and_seconds);
 TEST(test_duration_rejects_garbage_with_the_text);
 TEST(test_glob_matches_stars_anywhere);
@@ -72,6 +83,17 @@ static const struct {
     {"test_without_actor_or_scope_strict_mode_decides", test_without_actor_or_scope_strict_mode_decides},
     {"test_policy_conditions_on_actor_metadata", test_policy_conditions_on_actor_metadata},
     {"test_scope_with_and_without_return_new_scopes", test_scope_with_and_without_return_new_scopes},
+    {"test_socks5_greeting_offers_no_auth_only_without_credentials", test_socks5_greeting_offers_no_auth_only_without_credentials},
+    {"test_socks5_greeting_offers_both_methods_with_credentials", test_socks5_greeting_offers_both_methods_with_credentials},
+    {"test_socks5_sends_hostnames_as_domain_names_never_resolved", test_socks5_sends_hostnames_as_domain_names_never_resolved},
+    {"test_socks5_sends_ip_literals_as_addresses", test_socks5_sends_ip_literals_as_addresses},
+    {"test_socks5_refuses_hostnames_longer_than_255_bytes", test_socks5_refuses_hostnames_longer_than_255_bytes},
+    {"test_socks5_connect_succeeds_and_keeps_bytes_after_the_reply", test_socks5_connect_succeeds_and_keeps_bytes_after_the_reply},
+    {"test_socks5_reply_codes_become_readable_errors", test_socks5_reply_codes_become_readable_errors},
+    {"test_socks5_refusal_is_reported_without_waiting_for_the_address", test_socks5_refusal_is_reported_without_waiting_for_the_address},
+    {"test_socks5_malformed_replies_are_errors", test_socks5_malformed_replies_are_errors},
+    {"test_socks5_wrong_password_is_an_authentication_error", test_socks5_wrong_password_is_an_authentication_error},
+    {"test_socks5_truncated_reply_waits_for_more", test_socks5_truncated_reply_waits_for_more},
     {"test_duration_parses_go_syntax_and_seconds", test_duration_parses_go_syntax_and_seconds},
     {"test_duration_rejects_garbage_with_the_text", test_duration_rejects_garbage_with_the_text},
     {"test_glob_matches_stars_anywhere", test_glob_matches_stars_anywhere},
