@@ -1,7 +1,7 @@
 # wippy-c build. `make` builds build/wippy; `make SANITIZE=1` builds
 # build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer.
 
-PKGS := lua5.4 yaml-0.1 libuv jansson
+PKGS := lua5.4 yaml-0.1 libuv jansson libcurl
 CC ?= cc
 
 ifeq ($(SANITIZE),1)

@@ -40,6 +40,7 @@ static const struct module_definition modules[] = {
     {"funcs", lua_module_funcs, false},
     {"security", lua_module_security, false},
     {"ctx", lua_module_ctx, false},
+    {"http_client", lua_module_http_client, false},
 };
 
 struct runtime *lua_host_runtime(lua_State *L)

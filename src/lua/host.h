@@ -55,5 +55,6 @@ int lua_module_process(lua_State *L);
 int lua_module_funcs(lua_State *L);
 int lua_module_security(lua_State *L);
 int lua_module_ctx(lua_State *L);
+int lua_module_http_client(lua_State *L);
 
 #endif

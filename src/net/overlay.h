@@ -1,13 +1,13 @@
-/* overlay.h - the one interface every network overlay implements (direct,
- * SOCKS5, I2P, Tailscale). Callers (the HTTP client, the HTTP service) ask
- * this interface, never a driver. Dials and listens are asynchronous on the
- * runtime's libuv loop; there is never a fallback from an overlay to a direct
- * connection. The drivers arrive with the overlay issues; the runtime already
- * carries the selection they need (runtime/frame.h:frame_effective_network). */
+/* overlay.h - the one interface every network overlay implements (SOCKS5
+ * now; I2P and Tailscale plug in as more rows of the driver table). Callers
+ * (the HTTP client, later the HTTP service) ask this interface, never a
+ * driver. Dials are asynchronous on the runtime's libuv loop, bounded by a
+ * timeout, cancellable, and never fall back to a direct connection. */
 #ifndef WIPPY_NET_OVERLAY_H
 #define WIPPY_NET_OVERLAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -15,40 +15,79 @@
 #include "util/error.h"
 
 struct overlay;
+struct overlay_dial;
 
 enum overlay_capability {
     OVERLAY_CAN_DIAL = 1 << 0,
     OVERLAY_CAN_LISTEN = 1 << 1,
-    OVERLAY_RESOLVES_NAMES = 1 << 2, /* hostnames go to the overlay, never to local DNS */
+    OVERLAY_NEVER_REUSE = 1 << 2, /* every dial must stay its own connection */
 };
 
-/* Called once per dial: status 0 with a connected stream (now owned by the
- * callback), or a negative code with a one-line reason in error. */
-typedef void (*overlay_dial_done)(void *context, int status, uv_stream_t *stream,
+/* A connected byte stream to the dialed target. The receiver owns it: it
+ * must eventually pass it to overlay_connection_close. early_bytes are bytes
+ * of the target's stream that arrived with the overlay's handshake. */
+struct overlay_connection {
+    uv_stream_t *stream; /* reading stopped */
+    uint8_t *early_bytes;
+    size_t early_length;
+};
+
+/* Called exactly once per dial that was not cancelled: a connection, or
+ * NULL with a one-line reason naming the overlay and the peer's reply. */
+typedef void (*overlay_dial_done)(void *context, struct overlay_connection *connection,
                                   const struct wippy_error *error);
 
-/* Called for each accepted connection; remote_address names the peer as the
- * overlay knows it (a tailnet IP, a .b32.i2p address...). */
-typedef void (*overlay_accept)(void *context, uv_stream_t *stream, const char *remote_address);
-
 struct overlay_driver {
-    const char *kind_name; /* the registry kind this driver serves */
+    enum entry_kind kind;
     unsigned capabilities;
-    /* Creates the live overlay of an entry. */
-    int (*open)(uv_loop_t *loop, const struct entry *entry, struct overlay **out,
-                struct wippy_error *error);
-    /* Starts a dial to host:port; timeout_ns bounds it. Returns a handle the
-     * caller may pass to cancel until done runs. */
-    int (*dial)(struct overlay *overlay, const char *host, uint16_t port, int64_t timeout_ns,
-                overlay_dial_done done, void *context, void **dial_handle,
-                struct wippy_error *error);
-    void (*cancel_dial)(struct overlay *overlay, void *dial_handle);
-    /* Starts accepting on the overlay for an http.service (NULL when the
-     * driver cannot listen: the registry rejects such services at load). */
-    int (*listen)(struct overlay *overlay, const char *address, overlay_accept accept,
-                  void *context, struct wippy_error *error);
-    /* Releases every socket and session of the overlay. */
+    size_t size; /* of the driver's overlay struct, which starts with struct overlay */
+    int (*open)(struct overlay *overlay, struct wippy_error *error);
+    /* NULL with error set when the dial cannot even start. */
+    struct overlay_dial *(*dial)(struct overlay *overlay, const char *host, uint16_t port,
+                                 int64_t timeout_ns, overlay_dial_done done, void *context,
+                                 struct wippy_error *error);
+    /* Stops a dial; its done callback will not run. */
+    void (*cancel)(struct overlay_dial *dial);
+    /* Describes where a dial is ("waiting for the CONNECT reply"). */
+    const char *(*describe)(const struct overlay_dial *dial);
     void (*close)(struct overlay *overlay);
 };
+
+struct overlay {
+    const struct overlay_driver *driver;
+    unsigned capabilities; /* the driver's, adjusted by open for this entry */
+    const struct entry *entry;
+    uv_loop_t *loop;
+    struct overlay *next; /* in the runtime's set of live overlays */
+};
+
+/* The live overlays of a runtime, opened on first use. */
+struct overlay_set {
+    uv_loop_t *loop;
+    struct overlay *first;
+};
+
+/* Returns the live overlay of a network.* entry, opening it when needed. */
+int overlay_get(struct overlay_set *set, const struct entry *entry, struct overlay **out,
+                struct wippy_error *error);
+/* Closes every overlay of the set. */
+void overlay_set_close(struct overlay_set *set);
+
+/* Starts a dial to host:port (host is sent to the overlay as written, never
+ * resolved here). Returns NULL after calling nothing when the dial could not
+ * start, with error set. */
+struct overlay_dial *overlay_dial(struct overlay *overlay, const char *host, uint16_t port,
+                                  int64_t timeout_ns, overlay_dial_done done, void *context,
+                                  struct wippy_error *error);
+void overlay_dial_cancel(struct overlay *overlay, struct overlay_dial *dial);
+const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_dial *dial);
+
+bool overlay_never_reuses(const struct overlay *overlay);
+
+/* Closes a connection received from a dial, freeing it. */
+void overlay_connection_close(struct overlay_connection *connection);
+
+/* Drivers. */
+extern const struct overlay_driver socks5_overlay_driver;
 
 #endif

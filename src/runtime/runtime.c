@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "http/client.h"
 #include "lua/host.h"
 #include "runtime/process.h"
 #include "util/memory.h"
@@ -21,6 +22,7 @@ struct runtime *runtime_new(struct registry *registry, struct config *config, bo
     uv_idle_init(runtime->loop, &runtime->ready_idle);
     runtime->ready_idle.data = runtime;
     runtime->root_frame = frame_new_root();
+    runtime->overlays.loop = runtime->loop;
     process_table_init(runtime);
     if (lua_host_open(runtime, error) < 0) {
         runtime_free(runtime);
@@ -90,6 +92,9 @@ void runtime_free(struct runtime *runtime)
         task_kill(task, "runtime shutting down");
     while (runtime->live_tasks > 0 && runtime->ready_head != NULL)
         uv_run(runtime->loop, UV_RUN_NOWAIT);
+    http_client_free(runtime->http);
+    runtime->http = NULL;
+    overlay_set_close(&runtime->overlays);
     lua_io_close(runtime);
     lua_host_close(runtime); /* runs __gc of timers, which close their handles */
     uv_walk(runtime->loop, close_handle, runtime);

@@ -11,6 +11,7 @@
 
 #include "registry/config.h"
 #include "registry/registry.h"
+#include "net/overlay.h"
 #include "runtime/frame.h"
 
 struct process;
@@ -85,6 +86,8 @@ struct runtime {
     int exit_code;
     bool stopping;
     struct frame *root_frame;
+    struct overlay_set overlays;   /* live overlays, opened on first use */
+    struct http_client *http;      /* created on the first HTTP request */
     /* terminal I/O */
     char **arguments;
     int argument_count;

@@ -1,0 +1,536 @@
+/* client.c - curl multi handles on libuv (the pattern of curl's
+ * multi-uv.c example), one per overlay, and the life of one request. */
+#include "http/client.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/bridge.h"
+#include "util/memory.h"
+
+struct http_pool {
+    struct http_client *client;
+    CURLM *multi;
+    uv_timer_t *timer;
+    struct overlay *overlay; /* NULL for the direct pool */
+    struct http_pool *next;
+};
+
+struct http_client {
+    uv_loop_t *loop;
+    struct http_pool *pools;
+    struct http_request *requests; /* running, for shutdown */
+};
+
+struct socket_watch {
+    uv_poll_t poll; /* first: freed when the handle closes */
+    curl_socket_t fd;
+    struct http_pool *pool;
+};
+
+struct http_request {
+    struct http_pool *pool;
+    CURL *easy;
+    struct curl_slist *header_list;
+    http_request_done done;
+    void *context;
+    char *body;
+    size_t body_length;
+    size_t body_capacity;
+    size_t max_response_body;
+    bool body_too_large;
+    struct http_header *headers;
+    size_t header_count;
+    char error_buffer[CURL_ERROR_SIZE];
+    struct wippy_error overlay_error;
+    bool has_overlay_error;
+    int64_t timeout_ns;
+    char method[16];
+    struct bridge **bridges; /* opened for this transfer */
+    size_t bridge_count;
+    struct http_request *previous;
+    struct http_request *next;
+};
+
+/* ---- pools ---- */
+
+static void process_finished(struct http_pool *pool);
+
+static void on_timer(uv_timer_t *timer)
+{
+    struct http_pool *pool = timer->data;
+    int running;
+    curl_multi_socket_action(pool->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    process_finished(pool);
+}
+
+static int on_timer_change(CURLM *multi, long timeout_ms, void *user)
+{
+    struct http_pool *pool = user;
+    if (timeout_ms < 0)
+        uv_timer_stop(pool->timer);
+    else
+        uv_timer_start(pool->timer, on_timer, (uint64_t)timeout_ms, 0);
+    return 0;
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events)
+{
+    struct socket_watch *watch = (struct socket_watch *)poll;
+    struct http_pool *pool = watch->pool;
+    int flags = 0;
+    if (status < 0)
+        flags = CURL_CSELECT_ERR;
+    if (events & UV_READABLE)
+        flags |= CURL_CSELECT_IN;
+    if (events & UV_WRITABLE)
+        flags |= CURL_CSELECT_OUT;
+    int running;
+    curl_multi_socket_action(pool->multi, watch->fd, flags, &running);
+    process_finished(pool);
+}
+
+static void free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
+{
+    struct http_pool *pool = user;
+    struct socket_watch *watch = socket_data;
+    if (what == CURL_POLL_REMOVE) {
+        if (watch != NULL) {
+            uv_poll_stop(&watch->poll);
+            uv_close((uv_handle_t *)&watch->poll, free_handle);
+            curl_multi_assign(pool->multi, fd, NULL);
+        }
+        return 0;
+    }
+    if (watch == NULL) {
+        watch = xcalloc(1, sizeof *watch);
+        watch->fd = fd;
+        watch->pool = pool;
+        uv_poll_init_socket(pool->client->loop, &watch->poll, fd);
+        curl_multi_assign(pool->multi, fd, watch);
+    }
+    int events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        events |= UV_READABLE;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        events |= UV_WRITABLE;
+    uv_poll_start(&watch->poll, events, on_poll);
+    return 0;
+}
+
+static struct http_pool *pool_for(struct http_client *client, struct overlay *overlay)
+{
+    for (struct http_pool *pool = client->pools; pool != NULL; pool = pool->next)
+        if (pool->overlay == overlay)
+            return pool;
+    struct http_pool *pool = xcalloc(1, sizeof *pool);
+    pool->client = client;
+    pool->overlay = overlay;
+    pool->multi = curl_multi_init();
+    pool->timer = xmalloc(sizeof *pool->timer);
+    uv_timer_init(client->loop, pool->timer);
+    pool->timer->data = pool;
+    curl_multi_setopt(pool->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change);
+    curl_multi_setopt(pool->multi, CURLMOPT_SOCKETDATA, pool);
+    curl_multi_setopt(pool->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+    curl_multi_setopt(pool->multi, CURLMOPT_TIMERDATA, pool);
+    pool->next = client->pools;
+    client->pools = pool;
+    return pool;
+}
+
+struct http_client *http_client_new(uv_loop_t *loop)
+{
+    static bool initialised;
+    if (!initialised) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        initialised = true;
+    }
+    struct http_client *client = xcalloc(1, sizeof *client);
+    client->loop = loop;
+    return client;
+}
+
+/* ---- one request ---- */
+
+static size_t on_body(char *data, size_t size, size_t count, void *user)
+{
+    struct http_request *request = user;
+    size_t length = size * count;
+    if (request->max_response_body > 0 &&
+        request->body_length + length > request->max_response_body) {
+        request->body_too_large = true;
+        return 0; /* curl aborts the transfer */
+    }
+    if (request->body_length + length + 1 > request->body_capacity) {
+        request->body_capacity = (request->body_length + length + 1) * 2;
+        request->body = xrealloc(request->body, request->body_capacity);
+    }
+    memcpy(request->body + request->body_length, data, length);
+    request->body_length += length;
+    return length;
+}
+
+static void clear_headers(struct http_request *request)
+{
+    for (size_t i = 0; i < request->header_count; i++) {
+        free(request->headers[i].name);
+        free(request->headers[i].value);
+    }
+    free(request->headers);
+    request->headers = NULL;
+    request->header_count = 0;
+}
+
+/* "content-TYPE" -> "Content-Type", as Go's http.Header does. */
+static void canonicalize(char *name)
+{
+    bool upper = true;
+    for (char *c = name; *c != '\0'; c++) {
+        *c = (char)(upper ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+        upper = *c == '-';
+    }
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *user)
+{
+    struct http_request *request = user;
+    size_t length = size * count;
+    if (length >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        clear_headers(request); /* a new response (after a redirect or 100) */
+        return length;
+    }
+    const char *colon = memchr(data, ':', length);
+    if (colon == NULL)
+        return length;
+    size_t name_length = (size_t)(colon - data);
+    const char *value = colon + 1;
+    const char *end = data + length;
+    while (value < end && (*value == ' ' || *value == '\t'))
+        value++;
+    while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    char *name = xstrndup(data, name_length);
+    canonicalize(name);
+    for (size_t i = 0; i < request->header_count; i++) {
+        if (strcmp(request->headers[i].name, name) == 0) {
+            char *joined = xasprintf("%s, %.*s", request->headers[i].value, (int)(end - value), value);
+            free(request->headers[i].value);
+            request->headers[i].value = joined;
+            free(name);
+            return length;
+        }
+    }
+    request->headers = xrealloc(request->headers, (request->header_count + 1) * sizeof *request->headers);
+    request->headers[request->header_count].name = name;
+    request->headers[request->header_count].value = xstrndup(value, (size_t)(end - value));
+    request->header_count++;
+    return length;
+}
+
+static void on_bridge_dial_failed(void *context, const struct wippy_error *error)
+{
+    struct http_request *request = context;
+    if (!request->has_overlay_error) {
+        request->overlay_error = *error;
+        request->has_overlay_error = true;
+    }
+}
+
+static void on_bridge_detached(void *context, struct bridge *bridge)
+{
+    struct http_request *request = context;
+    for (size_t i = 0; i < request->bridge_count; i++) {
+        if (request->bridges[i] == bridge) {
+            request->bridges[i] = request->bridges[--request->bridge_count];
+            return;
+        }
+    }
+}
+
+/* The target of the connection curl is opening: the host and port of the
+ * URL it is fetching now (after redirects). */
+static int current_target(struct http_request *request, char *host, size_t host_size,
+                          uint16_t *port)
+{
+    char *url = NULL;
+    curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &url);
+    CURLU *parsed = curl_url();
+    char *host_part = NULL, *port_part = NULL;
+    int rc = -1;
+    if (url != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &host_part, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_PORT, &port_part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+        size_t length = strlen(host_part);
+        const char *start = host_part;
+        if (length >= 2 && host_part[0] == '[' && host_part[length - 1] == ']') {
+            start++; /* an IPv6 literal goes to the overlay without brackets */
+            length -= 2;
+        }
+        if (length < host_size) {
+            memcpy(host, start, length);
+            host[length] = '\0';
+            *port = (uint16_t)atoi(port_part);
+            rc = 0;
+        }
+    }
+    curl_free(host_part);
+    curl_free(port_part);
+    curl_url_cleanup(parsed);
+    return rc;
+}
+
+static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    struct http_request *request = user;
+    char host[256];
+    uint16_t port;
+    struct wippy_error error;
+    if (current_target(request, host, sizeof host, &port) < 0) {
+        error_set(&error, WIPPY_EINVAL, "cannot tell which host to dial through overlay %s",
+                  request->pool->overlay->entry->id);
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    struct bridge_observer observer = {on_bridge_dial_failed, on_bridge_detached, request};
+    struct bridge *bridge = NULL;
+    socklen_t length = 0;
+    int fd = bridge_open(request->pool->overlay, host, port, request->timeout_ns, observer,
+                         &address->addr, &length, &bridge, &error);
+    if (fd < 0) {
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    address->family = AF_UNIX;
+    address->socktype = SOCK_STREAM;
+    address->protocol = 0;
+    address->addrlen = (unsigned int)length;
+    request->bridges = xrealloc(request->bridges, (request->bridge_count + 1) * sizeof(struct bridge *));
+    request->bridges[request->bridge_count++] = bridge;
+    return fd;
+}
+
+static void unlink_request(struct http_client *client, struct http_request *request)
+{
+    if (request->previous != NULL)
+        request->previous->next = request->next;
+    else if (client->requests == request)
+        client->requests = request->next;
+    if (request->next != NULL)
+        request->next->previous = request->previous;
+    request->next = request->previous = NULL;
+}
+
+static void request_free(struct http_request *request)
+{
+    for (size_t i = 0; i < request->bridge_count; i++)
+        bridge_forget_observer(request->bridges[i]);
+    free(request->bridges);
+    if (request->easy != NULL) {
+        curl_multi_remove_handle(request->pool->multi, request->easy);
+        curl_easy_cleanup(request->easy);
+    }
+    curl_slist_free_all(request->header_list);
+    clear_headers(request);
+    free(request->body);
+    free(request);
+}
+
+static const char *dialing_state(struct http_request *request)
+{
+    for (size_t i = 0; i < request->bridge_count; i++) {
+        const char *state = bridge_dial_state(request->bridges[i]);
+        if (state != NULL)
+            return state;
+    }
+    return NULL;
+}
+
+static void finish(struct http_request *request, CURLcode result)
+{
+    struct wippy_error error;
+    const char *method = request->method;
+    char *url = NULL;
+    curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &url);
+    if (request->has_overlay_error) {
+        error = request->overlay_error;
+    } else if (request->body_too_large) {
+        error_set(&error, WIPPY_EIO, "%s %s: response body larger than max_response_body (%zu bytes)",
+                  method, url, request->max_response_body);
+    } else if (result == CURLE_OPERATION_TIMEDOUT) {
+        const char *state = dialing_state(request);
+        if (request->pool->overlay != NULL && state != NULL)
+            error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs: overlay %s still %s", method,
+                      url, (double)request->timeout_ns / 1e9, request->pool->overlay->entry->id, state);
+        else
+            error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs", method, url,
+                      (double)request->timeout_ns / 1e9);
+    } else if (result != CURLE_OK) {
+        error_set(&error, WIPPY_EIO, "%s %s: %s", method, url,
+                  request->error_buffer[0] != '\0' ? request->error_buffer : curl_easy_strerror(result));
+    }
+    http_request_done done = request->done;
+    void *context = request->context;
+    if (result != CURLE_OK || request->has_overlay_error || request->body_too_large) {
+        request_free(request);
+        done(context, NULL, &error);
+        return;
+    }
+    struct http_response *response = xcalloc(1, sizeof *response);
+    curl_easy_getinfo(request->easy, CURLINFO_RESPONSE_CODE, &response->status_code);
+    response->url = xstrdup(url != NULL ? url : "");
+    response->body = request->body != NULL ? request->body : xstrdup("");
+    response->body_length = request->body_length;
+    request->body = NULL;
+    response->headers = request->headers;
+    response->header_count = request->header_count;
+    request->headers = NULL;
+    request->header_count = 0;
+    request_free(request);
+    done(context, response, NULL);
+}
+
+static void process_finished(struct http_pool *pool)
+{
+    CURLMsg *message;
+    int left;
+    while ((message = curl_multi_info_read(pool->multi, &left)) != NULL) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        struct http_request *request = NULL;
+        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&request);
+        CURLcode result = message->data.result;
+        unlink_request(pool->client, request);
+        finish(request, result);
+    }
+}
+
+struct http_request *http_request_start(struct http_client *client,
+                                        const struct http_request_options *options,
+                                        http_request_done done, void *context,
+                                        struct wippy_error *error)
+{
+    struct http_request *request = xcalloc(1, sizeof *request);
+    request->pool = pool_for(client, options->overlay);
+    request->done = done;
+    request->context = context;
+    request->max_response_body = options->max_response_body;
+    request->timeout_ns = options->timeout_ns;
+    CURL *easy = request->easy = curl_easy_init();
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, request);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, request->error_buffer);
+    if (curl_easy_setopt(easy, CURLOPT_URL, options->url) != CURLE_OK) {
+        request_free(request);
+        error_set(error, WIPPY_EINVAL, "invalid URL \"%s\"", options->url);
+        return NULL;
+    }
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never a proxy from the environment */
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, request);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, request);
+    if (options->timeout_ns > 0)
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)((options->timeout_ns + 999999) / 1000000));
+
+    const char *method = options->method != NULL ? options->method : "GET";
+    snprintf(request->method, sizeof request->method, "%s", method);
+    if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+    }
+    if (options->body != NULL) {
+        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)options->body_length);
+        curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, options->body);
+        if (strcmp(method, "GET") == 0)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "GET");
+    }
+    for (const char *const *line = options->headers; line != NULL && *line != NULL; line++)
+        request->header_list = curl_slist_append(request->header_list, *line);
+    /* curl would add "Expect: 100-continue" for large bodies; servers rarely want it. */
+    request->header_list = curl_slist_append(request->header_list, "Expect:");
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, request->header_list);
+    if (options->username != NULL) {
+        curl_easy_setopt(easy, CURLOPT_USERNAME, options->username);
+        curl_easy_setopt(easy, CURLOPT_PASSWORD, options->password != NULL ? options->password : "");
+    }
+    if (options->insecure_tls) {
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (options->ca_pem != NULL) {
+        struct curl_blob blob = {(void *)options->ca_pem, strlen(options->ca_pem), CURL_BLOB_COPY};
+        curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (options->overlay != NULL) {
+        /* Every connection goes to a placeholder that is never resolved
+         * locally; the open-socket callback turns it into an overlay bridge. */
+        static struct curl_slist connect_to = {(char *)"::127.0.0.1:", NULL};
+        curl_easy_setopt(easy, CURLOPT_CONNECT_TO, &connect_to);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
+        if (overlay_never_reuses(options->overlay)) {
+            curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+            curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        }
+    }
+    request->next = client->requests;
+    if (client->requests != NULL)
+        client->requests->previous = request;
+    client->requests = request;
+    curl_multi_add_handle(request->pool->multi, easy);
+    return request;
+}
+
+void http_request_cancel(struct http_request *request)
+{
+    if (request == NULL)
+        return;
+    unlink_request(request->pool->client, request);
+    request_free(request);
+}
+
+void http_response_free(struct http_response *response)
+{
+    if (response == NULL)
+        return;
+    for (size_t i = 0; i < response->header_count; i++) {
+        free(response->headers[i].name);
+        free(response->headers[i].value);
+    }
+    free(response->headers);
+    free(response->body);
+    free(response->url);
+    free(response);
+}
+
+void http_client_free(struct http_client *client)
+{
+    if (client == NULL)
+        return;
+    while (client->requests != NULL)
+        http_request_cancel(client->requests);
+    bridge_close_all();
+    struct http_pool *pool = client->pools;
+    while (pool != NULL) {
+        struct http_pool *next = pool->next;
+        curl_multi_cleanup(pool->multi);
+        uv_close((uv_handle_t *)pool->timer, free_handle);
+        free(pool);
+        pool = next;
+    }
+    free(client);
+}

@@ -1,0 +1,69 @@
+/* client.h - HTTP requests on libcurl driven by the runtime's libuv loop:
+ * any number of transfers at once in one thread. Every overlay has its own
+ * curl multi handle, so a connection opened through one overlay is never
+ * reused for another or for a direct request. */
+#ifndef WIPPY_HTTP_CLIENT_H
+#define WIPPY_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "net/overlay.h"
+#include "util/error.h"
+
+struct http_client;
+struct http_request;
+
+struct http_header {
+    char *name; /* canonical form: "Content-Type" */
+    char *value;
+};
+
+struct http_request_options {
+    const char *method;
+    const char *url;
+    const char *const *headers; /* "Name: value" lines, NULL-terminated, or NULL */
+    const char *body;           /* may contain NULs; NULL for none */
+    size_t body_length;
+    const char *username;       /* basic auth, or NULL */
+    const char *password;
+    int64_t timeout_ns;         /* whole transfer */
+    size_t max_response_body;   /* 0: no limit */
+    struct overlay *overlay;    /* NULL: direct */
+    bool insecure_tls;
+    const char *ca_pem;         /* trust only this CA, or NULL */
+};
+
+struct http_response {
+    long status_code;
+    char *body;
+    size_t body_length;
+    char *url; /* after redirects */
+    struct http_header *headers;
+    size_t header_count;
+};
+
+/* Called once per request not cancelled: a response (owned by the callee,
+ * freed with http_response_free) or NULL with the reason. */
+typedef void (*http_request_done)(void *context, struct http_response *response,
+                                  const struct wippy_error *error);
+
+struct http_client *http_client_new(uv_loop_t *loop);
+/* Cancels every request still running and closes every pool. */
+void http_client_free(struct http_client *client);
+
+/* Starts a request. Returns NULL with error set when the options are wrong
+ * (the callback is then never called). */
+struct http_request *http_request_start(struct http_client *client,
+                                        const struct http_request_options *options,
+                                        http_request_done done, void *context,
+                                        struct wippy_error *error);
+
+/* Stops a request; its callback will not run. */
+void http_request_cancel(struct http_request *request);
+
+void http_response_free(struct http_response *response);
+
+#endif

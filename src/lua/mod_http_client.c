@@ -1,0 +1,613 @@
+/* mod_http_client.c - the http_client module: get, post, put, delete,
+ * head, patch, request, request_batch. Each call picks its network as SPEC
+ * section 5 says (overlay_network on the call, else the caller's frame, else
+ * the application default, else direct) and checks network.select for an
+ * explicit choice. Failures return nil and a message; nothing is raised for
+ * conditions of the network. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/client.h"
+#include "lua/edge.h"
+#include "lua/host.h"
+#include "lua/time_values.h"
+#include "runtime/runtime.h"
+#include "util/memory.h"
+
+#define DEFAULT_TIMEOUT_NS (INT64_C(30) * 1000000000)
+#define DEFAULT_MAX_RESPONSE_BODY ((size_t)64 << 20)
+
+/* Everything one request needs, kept alive until it completes. */
+struct prepared_request {
+    struct http_request_options options;
+    char *method;
+    char *url;
+    char **headers;
+    size_t header_count;
+    char *body;
+    char *username;
+    char *password;
+    char *ca_pem;
+};
+
+/* One blocked Lua call: a single request or a batch. */
+struct pending_call {
+    struct task *task;
+    bool batch;
+    size_t count;
+    size_t remaining;
+    struct prepared_request *requests;
+    struct http_request **running;
+    struct http_response **responses;
+    char **errors;
+};
+
+struct completion {
+    struct pending_call *call;
+    size_t index;
+};
+
+static void prepared_free(struct prepared_request *prepared)
+{
+    free(prepared->method);
+    free(prepared->url);
+    for (size_t i = 0; i < prepared->header_count; i++)
+        free(prepared->headers[i]);
+    free(prepared->headers);
+    free(prepared->body);
+    free(prepared->username);
+    free(prepared->password);
+    free(prepared->ca_pem);
+}
+
+static void call_free(struct pending_call *call)
+{
+    for (size_t i = 0; i < call->count; i++) {
+        prepared_free(&call->requests[i]);
+        http_response_free(call->responses[i]);
+        free(call->errors[i]);
+    }
+    free(call->requests);
+    free(call->running);
+    free(call->responses);
+    free(call->errors);
+    free(call);
+}
+
+static struct http_client *client_of(struct runtime *runtime)
+{
+    if (runtime->http == NULL)
+        runtime->http = http_client_new(runtime->loop);
+    return runtime->http;
+}
+
+/* ---- reading options (each returns NULL or an error message to return) ---- */
+
+static const char *string_field(lua_State *L, int table, const char *key, char **out)
+{
+    int type = lua_getfield(L, table, key);
+    if (type != LUA_TNIL) {
+        if (type != LUA_TSTRING && type != LUA_TNUMBER) {
+            lua_pop(L, 1);
+            return "options auth and tls: expected string values";
+        }
+        size_t length;
+        const char *text = lua_tolstring(L, -1, &length);
+        *out = xstrndup(text, length);
+    }
+    lua_pop(L, 1);
+    return NULL;
+}
+
+static bool valid_header_text(const char *text)
+{
+    return strpbrk(text, "\r\n") == NULL;
+}
+
+static void add_header(struct prepared_request *prepared, char *line)
+{
+    prepared->headers = xrealloc(prepared->headers, (prepared->header_count + 2) * sizeof(char *));
+    prepared->headers[prepared->header_count++] = line;
+    prepared->headers[prepared->header_count] = NULL;
+}
+
+static bool has_header(const struct prepared_request *prepared, const char *name)
+{
+    size_t length = strlen(name);
+    for (size_t i = 0; i < prepared->header_count; i++)
+        if (strncasecmp(prepared->headers[i], name, length) == 0 && prepared->headers[i][length] == ':')
+            return true;
+    return false;
+}
+
+static const char *read_headers(lua_State *L, int options, struct prepared_request *prepared)
+{
+    if (lua_getfield(L, options, "headers") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return "option headers: expected a table";
+    }
+    int headers = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, headers) != 0) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        const char *value = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER
+                                ? lua_tostring(L, -1) : NULL;
+        if (name == NULL || value == NULL || !valid_header_text(name) || !valid_header_text(value) ||
+            strchr(name, ':') != NULL) {
+            lua_pop(L, 3);
+            return "option headers: names and values must be strings without line breaks";
+        }
+        add_header(prepared, xasprintf("%s: %s", name, value));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return NULL;
+}
+
+/* Appends key=value pairs of the table at index, escaped, to *text. */
+static void append_encoded_pairs(lua_State *L, CURL *escaper, int table, char **text,
+                                 const char *separator)
+{
+    lua_pushnil(L);
+    while (lua_next(L, table) != 0) {
+        if ((lua_type(L, -2) == LUA_TSTRING || lua_type(L, -2) == LUA_TNUMBER) &&
+            (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
+            size_t key_length, value_length;
+            lua_pushvalue(L, -2);
+            const char *key = lua_tolstring(L, -1, &key_length);
+            const char *value = lua_tolstring(L, -2, &value_length);
+            char *key_escaped = curl_easy_escape(escaper, key, (int)key_length);
+            char *value_escaped = curl_easy_escape(escaper, value, (int)value_length);
+            char *joined = xasprintf("%s%s%s=%s", *text, **text ? separator : "", key_escaped,
+                                     value_escaped);
+            curl_free(key_escaped);
+            curl_free(value_escaped);
+            free(*text);
+            *text = joined;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+static const char *read_query_and_form(lua_State *L, int options, struct prepared_request *prepared)
+{
+    CURL *escaper = curl_easy_init();
+    const char *problem = NULL;
+    if (lua_getfield(L, options, "query") == LUA_TTABLE) {
+        char *query = xstrdup("");
+        append_encoded_pairs(L, escaper, lua_gettop(L), &query, "&");
+        if (*query) {
+            char *url = xasprintf("%s%c%s", prepared->url, strchr(prepared->url, '?') ? '&' : '?', query);
+            free(prepared->url);
+            prepared->url = url;
+        }
+        free(query);
+    } else if (!lua_isnil(L, -1)) {
+        problem = "option query: expected a table";
+    }
+    lua_pop(L, 1);
+    if (problem == NULL && lua_getfield(L, options, "form") == LUA_TTABLE) {
+        char *form = xstrdup("");
+        append_encoded_pairs(L, escaper, lua_gettop(L), &form, "&");
+        free(prepared->body);
+        prepared->body = form;
+        prepared->options.body_length = strlen(form);
+        if (!has_header(prepared, "Content-Type"))
+            add_header(prepared, xstrdup("Content-Type: application/x-www-form-urlencoded"));
+    }
+    lua_pop(L, 1);
+    curl_easy_cleanup(escaper);
+    return problem;
+}
+
+static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepared_request *prepared)
+{
+    if (lua_getfield(L, options, "cookies") == LUA_TTABLE) {
+        CURL *escaper = curl_easy_init();
+        char *cookies = xstrdup("");
+        append_encoded_pairs(L, escaper, lua_gettop(L), &cookies, "; ");
+        curl_easy_cleanup(escaper);
+        if (*cookies)
+            add_header(prepared, xasprintf("Cookie: %s", cookies));
+        free(cookies);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, options, "auth") == LUA_TTABLE) {
+        int auth = lua_gettop(L);
+        const char *problem = string_field(L, auth, "user", &prepared->username);
+        if (problem == NULL)
+            problem = string_field(L, auth, "pass", &prepared->password);
+        if (problem != NULL) {
+            lua_pop(L, 1);
+            return problem;
+        }
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, options, "tls") == LUA_TTABLE) {
+        int tls = lua_gettop(L);
+        lua_getfield(L, tls, "insecure_skip_verify");
+        prepared->options.insecure_tls = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+        const char *problem = string_field(L, tls, "ca", &prepared->ca_pem);
+        if (problem != NULL) {
+            lua_pop(L, 1);
+            return problem;
+        }
+    }
+    lua_pop(L, 1);
+    return NULL;
+}
+
+/* Chooses the network of this request (SPEC sections 5 and 6). Returns
+ * false with a message in problem. */
+static bool choose_network(lua_State *L, struct task *task, int options,
+                           struct prepared_request *prepared, char *problem, size_t size)
+{
+    struct runtime *runtime = task->runtime;
+    struct edge_options explicit = {0};
+    if (options != 0) {
+        int top = lua_gettop(L);
+        lua_getfield(L, options, "overlay_network");
+        if (!edge_read_network(L, task, top + 1, &explicit)) {
+            snprintf(problem, size, "%s", lua_tostring(L, -1)); /* not allowed: network <id> */
+            lua_settop(L, top);
+            edge_options_clear(&explicit);
+            return false;
+        }
+        lua_settop(L, top);
+    }
+    struct network_selection chosen = frame_effective_network(
+        task->frame, (struct network_selection){explicit.network_choice, explicit.network_overlay_id},
+        runtime->config->default_network);
+    bool ok = true;
+    if (chosen.choice == NETWORK_OVERLAY) {
+        const struct entry *entry = registry_find(runtime->registry, chosen.overlay_id);
+        struct wippy_error error;
+        if (entry == NULL || !entry_is_network(entry)) {
+            snprintf(problem, size, "overlay network \"%s\": not found", chosen.overlay_id);
+            ok = false;
+        } else if (overlay_get(&runtime->overlays, entry, &prepared->options.overlay, &error) < 0) {
+            snprintf(problem, size, "%s", error.message);
+            ok = false;
+        }
+    }
+    edge_options_clear(&explicit);
+    return ok;
+}
+
+/* Reads method, url and options (at index options, 0 for none) into
+ * prepared. Returns false with a message in problem. */
+static bool prepare(lua_State *L, struct task *task, const char *method, int url_index,
+                    int options, struct prepared_request *prepared, char *problem, size_t size)
+{
+    memset(prepared, 0, sizeof *prepared);
+    int top = lua_gettop(L);
+    size_t url_length;
+    const char *url = lua_type(L, url_index) == LUA_TSTRING ? lua_tolstring(L, url_index, &url_length) : NULL;
+    if (url == NULL) {
+        snprintf(problem, size, "url: expected a string");
+        return false;
+    }
+    prepared->method = xstrdup(method);
+    for (char *c = prepared->method; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    prepared->url = xstrndup(url, url_length);
+    prepared->options.timeout_ns = DEFAULT_TIMEOUT_NS;
+    prepared->options.max_response_body = DEFAULT_MAX_RESPONSE_BODY;
+    const char *message = NULL;
+    if (options != 0 && !lua_istable(L, options))
+        message = "options: expected a table";
+    if (options != 0 && message == NULL) {
+        message = read_headers(L, options, prepared);
+        if (message == NULL && lua_getfield(L, options, "body") != LUA_TNIL) {
+            size_t length;
+            const char *body = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
+            if (body == NULL) {
+                message = "option body: expected a string";
+            } else {
+                prepared->body = xmalloc(length + 1);
+                memcpy(prepared->body, body, length);
+                prepared->body[length] = '\0';
+                prepared->options.body_length = length;
+            }
+        }
+        lua_settop(L, top);
+        if (message == NULL)
+            message = read_query_and_form(L, options, prepared);
+        if (message == NULL)
+            message = read_cookies_auth_tls(L, options, prepared);
+        if (message == NULL && lua_getfield(L, options, "timeout") != LUA_TNIL) {
+            char error[200];
+            if (!lua_to_duration(L, -1, &prepared->options.timeout_ns, error, sizeof error)) {
+                snprintf(problem, size, "option timeout: %s", error);
+                lua_settop(L, top);
+                return false;
+            }
+            if (prepared->options.timeout_ns <= 0)
+                message = "option timeout: must be positive";
+        }
+        lua_settop(L, top);
+        if (message == NULL && lua_getfield(L, options, "max_response_body") != LUA_TNIL) {
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                message = "option max_response_body: expected a number of bytes";
+            else if (lua_tointeger(L, -1) > 0)
+                prepared->options.max_response_body = (size_t)lua_tointeger(L, -1);
+        }
+        lua_settop(L, top);
+    }
+    if (message != NULL) {
+        snprintf(problem, size, "%s", message);
+        return false;
+    }
+    if (!choose_network(L, task, options, prepared, problem, size))
+        return false;
+    prepared->options.method = prepared->method;
+    prepared->options.url = prepared->url;
+    prepared->options.headers = (const char *const *)prepared->headers;
+    prepared->options.body = prepared->body;
+    prepared->options.username = prepared->username;
+    prepared->options.password = prepared->password;
+    prepared->options.ca_pem = prepared->ca_pem;
+    return true;
+}
+
+/* ---- results ---- */
+
+static void push_response(lua_State *L, const struct http_response *response)
+{
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, response->status_code);
+    lua_setfield(L, -2, "status_code");
+    lua_pushlstring(L, response->body, response->body_length);
+    lua_setfield(L, -2, "body");
+    lua_pushinteger(L, (lua_Integer)response->body_length);
+    lua_setfield(L, -2, "body_size");
+    lua_pushstring(L, response->url);
+    lua_setfield(L, -2, "url");
+    lua_createtable(L, 0, (int)response->header_count);
+    for (size_t i = 0; i < response->header_count; i++) {
+        lua_pushstring(L, response->headers[i].value);
+        lua_setfield(L, -2, response->headers[i].name);
+    }
+    lua_setfield(L, -2, "headers");
+}
+
+static void deliver(struct pending_call *call)
+{
+    lua_State *thread = call->task->thread;
+    struct task *task = call->task;
+    if (!call->batch) {
+        if (call->responses[0] != NULL) {
+            push_response(thread, call->responses[0]);
+            call_free(call);
+            task_wake(task, 1);
+        } else {
+            lua_pushnil(thread);
+            lua_pushstring(thread, call->errors[0]);
+            call_free(call);
+            task_wake(task, 2);
+        }
+        return;
+    }
+    bool any_error = false;
+    lua_createtable(thread, (int)call->count, 0);
+    lua_createtable(thread, (int)call->count, 0);
+    for (size_t i = 0; i < call->count; i++) {
+        if (call->responses[i] != NULL) {
+            push_response(thread, call->responses[i]);
+            lua_rawseti(thread, -3, (lua_Integer)i + 1);
+        } else {
+            any_error = true;
+            lua_pushstring(thread, call->errors[i]);
+            lua_rawseti(thread, -2, (lua_Integer)i + 1);
+        }
+    }
+    if (!any_error) {
+        lua_pop(thread, 1);
+        lua_pushnil(thread);
+    }
+    call_free(call);
+    task_wake(task, 2);
+}
+
+static void on_request_done(void *context, struct http_response *response,
+                            const struct wippy_error *error)
+{
+    struct completion *completion = context;
+    struct pending_call *call = completion->call;
+    size_t index = completion->index;
+    free(completion);
+    call->running[index] = NULL;
+    call->responses[index] = response;
+    if (response == NULL)
+        call->errors[index] = xstrdup(error->message);
+    if (--call->remaining == 0)
+        deliver(call);
+}
+
+static void cancel_call(struct task *task)
+{
+    struct pending_call *call = task->wait_data;
+    for (size_t i = 0; i < call->count; i++) {
+        if (call->running[i] != NULL) {
+            http_request_cancel(call->running[i]);
+            call->running[i] = NULL;
+        }
+    }
+    call_free(call);
+}
+
+static struct pending_call *call_new(struct task *task, size_t count, bool batch)
+{
+    struct pending_call *call = xcalloc(1, sizeof *call);
+    call->task = task;
+    call->batch = batch;
+    call->count = count;
+    call->requests = xcalloc(count + 1, sizeof *call->requests);
+    call->running = xcalloc(count + 1, sizeof *call->running);
+    call->responses = xcalloc(count + 1, sizeof *call->responses);
+    call->errors = xcalloc(count + 1, sizeof *call->errors);
+    return call;
+}
+
+/* Starts every prepared request of call; a request that cannot start
+ * completes at once with its error. */
+static int start_and_wait(lua_State *L, struct task *task, struct pending_call *call)
+{
+    struct http_client *client = client_of(task->runtime);
+    call->remaining = call->count;
+    for (size_t i = 0; i < call->count; i++) {
+        if (call->errors[i] != NULL) {
+            call->remaining--;
+            continue;
+        }
+        struct completion *completion = xmalloc(sizeof *completion);
+        completion->call = call;
+        completion->index = i;
+        struct wippy_error error;
+        call->running[i] = http_request_start(client, &call->requests[i].options, on_request_done,
+                                              completion, &error);
+        if (call->running[i] == NULL) {
+            free(completion);
+            call->errors[i] = xstrdup(error.message);
+            call->remaining--;
+        }
+    }
+    if (call->remaining == 0) {
+        /* Nothing could start: answer at once, without blocking. */
+        int pushed;
+        if (!call->batch) {
+            lua_pushnil(L);
+            lua_pushstring(L, call->errors[0]);
+            pushed = 2;
+        } else {
+            lua_createtable(L, 0, 0);
+            lua_createtable(L, (int)call->count, 0);
+            for (size_t i = 0; i < call->count; i++) {
+                lua_pushstring(L, call->errors[i]);
+                lua_rawseti(L, -2, (lua_Integer)i + 1);
+            }
+            pushed = 2;
+        }
+        call_free(call);
+        return pushed;
+    }
+    return task_wait(L, task, cancel_call, call, NULL, 0);
+}
+
+static int request_with(lua_State *L, const char *method, int url_index, int options_index)
+{
+    struct task *task = task_current(L);
+    task_check_can_block(L, task, "http_client");
+    int options = lua_isnoneornil(L, options_index) ? 0 : options_index;
+    struct pending_call *call = call_new(task, 1, false);
+    char problem[WIPPY_ERROR_MESSAGE_SIZE];
+    if (!prepare(L, task, method, url_index, options, &call->requests[0], problem, sizeof problem)) {
+        lua_pushnil(L);
+        lua_pushstring(L, problem);
+        call_free(call);
+        return 2;
+    }
+    return start_and_wait(L, task, call);
+}
+
+static int http_get(lua_State *L) { return request_with(L, "GET", 1, 2); }
+static int http_post(lua_State *L) { return request_with(L, "POST", 1, 2); }
+static int http_put(lua_State *L) { return request_with(L, "PUT", 1, 2); }
+static int http_delete(lua_State *L) { return request_with(L, "DELETE", 1, 2); }
+static int http_head(lua_State *L) { return request_with(L, "HEAD", 1, 2); }
+static int http_patch(lua_State *L) { return request_with(L, "PATCH", 1, 2); }
+
+static int http_request_lua(lua_State *L)
+{
+    const char *method = luaL_checkstring(L, 1);
+    return request_with(L, method, 2, 3);
+}
+
+static int http_request_batch(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    struct task *task = task_current(L);
+    task_check_can_block(L, task, "http_client.request_batch");
+    size_t count = lua_rawlen(L, 1);
+    struct pending_call *call = call_new(task, count, true);
+    for (size_t i = 0; i < count; i++) {
+        int base = lua_gettop(L);
+        if (lua_rawgeti(L, 1, (lua_Integer)i + 1) != LUA_TTABLE) {
+            call->errors[i] = xstrdup("expected {method, url, options?}");
+            lua_settop(L, base);
+            continue;
+        }
+        int item = lua_gettop(L);
+        lua_rawgeti(L, item, 1);
+        lua_rawgeti(L, item, 2);
+        lua_rawgeti(L, item, 3);
+        const char *method = lua_type(L, item + 1) == LUA_TSTRING ? lua_tostring(L, item + 1) : NULL;
+        int options = lua_isnil(L, item + 3) ? 0 : item + 3;
+        char problem[WIPPY_ERROR_MESSAGE_SIZE];
+        if (method == NULL)
+            call->errors[i] = xstrdup("method: expected a string");
+        else if (!prepare(L, task, method, item + 2, options, &call->requests[i], problem, sizeof problem))
+            call->errors[i] = xstrdup(problem);
+        lua_settop(L, base);
+    }
+    return start_and_wait(L, task, call);
+}
+
+static int http_encode_uri(lua_State *L)
+{
+    size_t length;
+    const char *text = luaL_checklstring(L, 1, &length);
+    CURL *escaper = curl_easy_init();
+    char *escaped = curl_easy_escape(escaper, text, (int)length);
+    lua_pushstring(L, escaped);
+    curl_free(escaped);
+    curl_easy_cleanup(escaper);
+    return 1;
+}
+
+static int http_decode_uri(lua_State *L)
+{
+    size_t length;
+    const char *text = luaL_checklstring(L, 1, &length);
+    char *plus = xstrndup(text, length);
+    for (char *c = plus; *c; c++)
+        if (*c == '+')
+            *c = ' ';
+    CURL *escaper = curl_easy_init();
+    int out_length = 0;
+    char *decoded = curl_easy_unescape(escaper, plus, (int)length, &out_length);
+    lua_pushlstring(L, decoded, (size_t)out_length);
+    curl_free(decoded);
+    curl_easy_cleanup(escaper);
+    free(plus);
+    return 1;
+}
+
+int lua_module_http_client(lua_State *L)
+{
+    static const luaL_Reg functions[] = {
+        {"get", http_get},
+        {"post", http_post},
+        {"put", http_put},
+        {"delete", http_delete},
+        {"head", http_head},
+        {"patch", http_patch},
+        {"request", http_request_lua},
+        {"request_batch", http_request_batch},
+        {"encode_uri", http_encode_uri},
+        {"decode_uri", http_decode_uri},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, functions);
+    return 1;
+}
