@@ -2,7 +2,10 @@
 # step needs, skipping what is already there (idempotent).
 
 # The packages needed to build wippy.
-WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev libjansson-dev"
+WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev"
+
+# Real peers the tests start on loopback.
+WIPPY_TEST_PACKAGES="microsocks"
 
 ensure_packages() {
     local missing=()

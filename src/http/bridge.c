@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -20,7 +21,7 @@ struct bridge {
     struct overlay *overlay;
     struct bridge_observer observer;
     bool has_observer;
-    char host[256];
+    char *host;
     uint16_t port;
     int64_t timeout_ns;
     uv_pipe_t *listener;
@@ -30,12 +31,34 @@ struct bridge {
     char *held;                /* what curl sent before the dial finished */
     size_t held_length;
     int open_handles;          /* handles whose close callback is pending or due */
+    char socket_path[108];     /* the listener's, removed once curl connected */
     bool closing;
     struct bridge *previous;   /* every live bridge, for shutdown */
     struct bridge *next;
 };
 
 static struct bridge *live_bridges;
+
+/* Listener sockets live in a private directory (mode 0700, on tmpfs when the
+ * machine has one), so no other user can connect to them. An abstract
+ * address would need no directory, but curl 7.88 never reuses a connection
+ * whose peer address prints empty, as an abstract one does. */
+static char bridge_directory[96];
+
+static int ensure_bridge_directory(struct wippy_error *error)
+{
+    if (bridge_directory[0] != '\0')
+        return WIPPY_OK;
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    snprintf(bridge_directory, sizeof bridge_directory, "%s/wippy-bridges-XXXXXX", base);
+    if (mkdtemp(bridge_directory) == NULL) {
+        int problem = errno;
+        bridge_directory[0] = '\0';
+        return error_set(error, WIPPY_EIO, "cannot create a directory for local bridges in %s: %s",
+                         base, strerror(problem));
+    }
+    return WIPPY_OK;
+}
 
 struct pump_write {
     uv_write_t request;
@@ -56,6 +79,7 @@ static void maybe_free(struct bridge *bridge)
         if (bridge->next != NULL)
             bridge->next->previous = bridge->previous;
         free(bridge->held);
+        free(bridge->host);
         free(bridge);
     }
 }
@@ -88,6 +112,9 @@ static void bridge_close(struct bridge *bridge)
     }
     close_handle(bridge, (uv_handle_t *)bridge->listener);
     bridge->listener = NULL;
+    if (bridge->socket_path[0] != '\0')
+        unlink(bridge->socket_path);
+    bridge->socket_path[0] = '\0';
     close_handle(bridge, (uv_handle_t *)bridge->local);
     bridge->local = NULL;
     if (bridge->connection != NULL) {
@@ -248,6 +275,8 @@ static void on_accepted(uv_stream_t *listener, int status)
     }
     close_handle(bridge, (uv_handle_t *)bridge->listener);
     bridge->listener = NULL;
+    unlink(bridge->socket_path);
+    bridge->socket_path[0] = '\0';
     uv_read_start((uv_stream_t *)bridge->local, allocate_read_buffer, on_pump_read);
 
     struct wippy_error error;
@@ -265,10 +294,13 @@ int bridge_open(struct overlay *overlay, const char *host, uint16_t port, int64_
                 socklen_t *address_length, struct bridge **out, struct wippy_error *error)
 {
     static unsigned long counter;
+    int rc = ensure_bridge_directory(error);
+    if (rc < 0)
+        return rc;
     struct sockaddr_un listen_address = {.sun_family = AF_UNIX};
-    int name_length = snprintf(listen_address.sun_path + 1, sizeof listen_address.sun_path - 1,
-                               "wippy-bridge-%ld-%lu", (long)getpid(), ++counter);
-    socklen_t length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)name_length);
+    int name_length = snprintf(listen_address.sun_path, sizeof listen_address.sun_path, "%s/%lu",
+                               bridge_directory, ++counter);
+    socklen_t length = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)name_length + 1);
 
     int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&listen_address, length) < 0 ||
@@ -293,7 +325,8 @@ int bridge_open(struct overlay *overlay, const char *host, uint16_t port, int64_
     bridge->overlay = overlay;
     bridge->observer = observer;
     bridge->has_observer = observer.dial_failed != NULL;
-    snprintf(bridge->host, sizeof bridge->host, "%s", host);
+    bridge->host = xstrdup(host);
+    snprintf(bridge->socket_path, sizeof bridge->socket_path, "%s", listen_address.sun_path);
     bridge->port = port;
     bridge->timeout_ns = timeout_ns;
     bridge->listener = xmalloc(sizeof *bridge->listener);
@@ -318,6 +351,9 @@ void bridge_close_all(void)
         bridge->has_observer = false;
         bridge_close(bridge);
     }
+    if (bridge_directory[0] != '\0')
+        rmdir(bridge_directory);
+    bridge_directory[0] = '\0';
 }
 
 void bridge_forget_observer(struct bridge *bridge)

@@ -1,7 +1,7 @@
 /* bridge.h - how libcurl reaches a target through an overlay. libcurl
  * 7.88 cannot adopt a socket connected elsewhere, so for each connection it
- * opens we give it a fresh local (AF_UNIX, abstract) socket aimed at a
- * one-shot listener; when curl connects, we dial the target through the
+ * opens we give it a fresh local (AF_UNIX) socket aimed at a one-shot
+ * listener in a private directory; when curl connects, we dial the target through the
  * overlay and pump bytes between the two. curl keeps its keep-alive pool as
  * usual (one pool per overlay), never resolves the target's name, and an
  * overlay that cannot dial makes the transfer fail with the overlay's

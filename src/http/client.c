@@ -291,7 +291,7 @@ static int current_target(struct http_request *request, char *host, size_t host_
 static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
 {
     struct http_request *request = user;
-    char host[256];
+    char host[2048];
     uint16_t port;
     struct wippy_error error;
     if (current_target(request, host, sizeof host, &port) < 0) {
@@ -435,6 +435,8 @@ struct http_request *http_request_start(struct http_client *client,
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    if (getenv("WIPPY_HTTP_TRACE") != NULL) /* curl's own trace on stderr, for debugging */
+        curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never a proxy from the environment */
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);

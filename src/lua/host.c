@@ -218,9 +218,16 @@ static int require_library(lua_State *L, struct task *task, const struct entry_i
     if (lua_getfield(L, -1, import->name) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);
+    /* The library's top level runs with its own entry's modules list. */
+    const struct entry *library = registry_find(task->runtime->registry, import->entry_id);
+    const struct entry *requiring = task->entry;
+    task->entry = library;
     lua_host_push_entry(L, import->entry_id);
     lua_host_push_new_environment(L);
-    lua_call(L, 1, 1);
+    int status = lua_pcall(L, 1, 1, 0);
+    task->entry = requiring;
+    if (status != LUA_OK)
+        return lua_error(L);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);

@@ -285,7 +285,7 @@ static void on_resolved(uv_getaddrinfo_t *request, int status, struct addrinfo *
 static void on_timeout(uv_timer_t *timer)
 {
     struct overlay_dial *dial = timer->data;
-    fail(dial, "no answer within %.3gs (%s)", (double)dial->timeout_ns / 1e9, describe(dial));
+    fail(dial, "timed out after %.3gs %s", (double)dial->timeout_ns / 1e9, describe(dial));
 }
 
 /* Fresh isolation credentials: 8 bytes of CSPRNG output as 16 hex digits

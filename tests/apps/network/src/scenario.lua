@@ -1,0 +1,122 @@
+local io = require("io")
+local funcs = require("funcs")
+local security = require("security")
+local http_client = require("http_client")
+local time = require("time")
+local probe = require("probe")
+
+local scenarios = {}
+
+function scenarios.fetch(url, overlay)
+  local options = {}
+  if overlay == "false" then options.overlay_network = false
+  elseif overlay then options.overlay_network = overlay end
+  io.print(probe.ip(url, options))
+end
+
+function scenarios.post(url, overlay)
+  local response, err = http_client.post(url, {
+    overlay_network = overlay, body = "payload", headers = { ["X-Probe"] = "1" },
+    query = { a = "1 2" },
+  })
+  if not response then io.print("error: " .. err) return end
+  io.print(response.status_code, response.headers["Content-Type"], response.body)
+end
+
+-- the selection matrix (SPEC 5)
+function scenarios.funcs(url)
+  local executor = assert(funcs.new():with_options({ network = "app:proxy" }))
+  io.print("callee", (executor:call("app:fetch_fn", url, "ip")))
+  io.print("caller", probe.ip(url))
+end
+
+function scenarios.spawn(url)
+  local spawner = assert(process.with_options({ network = "app:proxy" }))
+  spawner:spawn_monitored("app:fetch_proc", "app:processes", url, 2)
+  local event = process.events():receive()
+  io.print("child grandchild greatgrandchild", event.result.value or event.result.error)
+  io.print("parent", probe.ip(url))
+end
+
+function scenarios.chain(url)
+  local executor = assert(funcs.new():with_options({ network = "app:proxy" }))
+  io.print("funcs process funcs", (executor:call("app:fetch_fn", url, "spawn")))
+end
+
+function scenarios.override(url)
+  local executor = assert(funcs.new():with_options({ network = "app:proxy" }))
+  io.print("override", (executor:call("app:fetch_fn", url, "direct child")))
+end
+
+function scenarios.default(url)
+  io.print("root", probe.ip(url))
+  io.print("explicit false below", (funcs.call("app:fetch_fn", url, "direct child spawns")))
+end
+
+function scenarios.denied(url)
+  local actor = security.new_actor("user:1", {})
+  local locked = assert(security.named_scope("locked"))
+  local executor = funcs.new():with_actor(actor):with_scope(locked)
+  io.print((executor:call("app:denied_edges", url)))
+end
+
+function scenarios.inherited_under_denial(url, overlay)
+  local actor = security.new_actor("user:1", {})
+  local locked = assert(security.named_scope("locked"))
+  local executor = assert(funcs.new():with_options({ network = overlay }))
+  io.print((executor:with_actor(actor):with_scope(locked):call("app:fetch_fn", url, "ip")))
+end
+
+function scenarios.proxy_only(url)
+  local actor = security.new_actor("user:1", {})
+  local scope = assert(security.named_scope("proxy_only"))
+  local executor = funcs.new():with_actor(actor):with_scope(scope)
+  io.print((executor:call("app:denied_edges", url)))
+end
+
+function scenarios.sequential(url, overlay, count)
+  local ok = 0
+  for _ = 1, tonumber(count) do
+    local response = http_client.get(url, { overlay_network = overlay })
+    if response and response.status_code == 200 then ok = ok + 1 end
+  end
+  io.print("ok", ok)
+end
+
+function scenarios.concurrent(url, overlay, count)
+  local batch = {}
+  for i = 1, tonumber(count) do batch[i] = { "GET", url, { overlay_network = overlay } } end
+  local responses, errors = http_client.request_batch(batch)
+  local ok = 0
+  for i = 1, tonumber(count) do
+    if responses[i] and responses[i].status_code == 200 then ok = ok + 1 end
+  end
+  io.print("ok", ok, "errors", errors and #errors or 0)
+end
+
+function scenarios.codes(url_template)
+  for _, code in ipairs({ 1, 2, 3, 4, 5, 6, 7, 8, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7 }) do
+    local url = string.format(url_template, string.format("code-%d.test", code))
+    local _, err = http_client.get(url, { overlay_network = "app:recorder", timeout = 5 })
+    io.print(string.format("0x%02x", code), err)
+  end
+end
+
+function scenarios.silent(url)
+  local started = time.now()
+  local responses, errors = http_client.request_batch({
+    { "GET", url },
+    { "GET", url, { overlay_network = "app:silent", timeout = 1 } },
+  })
+  io.print("direct", responses[1] and responses[1].status_code)
+  io.print("silent", errors and errors[2])
+  io.print("bounded", time.now():sub(started):seconds() < 5)
+end
+
+local function main(name, ...)
+  local scenario = scenarios[name]
+  if not scenario then error("no scenario " .. tostring(name)) end
+  scenario(...)
+  return 0
+end
+return { main = main }

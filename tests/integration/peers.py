@@ -1,0 +1,219 @@
+"""Peers the network tests start on loopback: a "what is my IP" HTTP
+target, the real microsocks SOCKS5 server, and a small recording SOCKS5
+peer of our own for what a real server cannot show (the exact bytes it got,
+chosen reply codes, malformed replies, a proxy that never answers)."""
+import http.server
+import json
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, host="127.0.0.1", timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {host}:{port}")
+
+
+class IpService:
+    """Answers every request with {"ip": <client address>} and records the
+    client address of each request."""
+
+    def __init__(self):
+        service = self
+        self.clients = []
+        self.lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                body_in = self.rfile.read(length) if length else b""
+                with service.lock:
+                    service.clients.append(self.client_address[0])
+                body = json.dumps({
+                    "ip": self.client_address[0],
+                    "method": self.command,
+                    "path": self.path,
+                    "body": body_in.decode("utf-8", "replace"),
+                    "host": self.headers.get("Host"),
+                }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+
+            def do_HEAD(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Microsocks:
+    """Debian's microsocks, its outgoing side bound to 127.0.0.2 so that a
+    target tells routed requests (127.0.0.2) from direct ones (127.0.0.1)."""
+
+    def __init__(self, username=None, password=None):
+        binary = shutil.which("microsocks")
+        if binary is None:
+            raise RuntimeError("microsocks is not installed (scripts/test installs it)")
+        self.port = free_port()
+        command = [binary, "-i", "127.0.0.1", "-p", str(self.port), "-b", "127.0.0.2"]
+        if username is not None:
+            command += ["-u", username, "-P", password]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=5)
+
+
+class RecordingSocks5:
+    """A SOCKS5 server that records each dial (offered methods, credentials,
+    address type and address) and behaves as `behaviour(dial)` says:
+    "relay" (connect to the address; names are looked up in `names`, never
+    in DNS), ("reply", code), ("raw", bytes) or "silent"."""
+
+    def __init__(self, names=None, behaviour=None):
+        self.names = names or {}
+        self.behaviour = behaviour or (lambda dial: "relay")
+        self.dials = []
+        self.lock = threading.Lock()
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(512)
+        self.port = self.listener.getsockname()[1]
+        self.open_sockets = []
+        self.thread = threading.Thread(target=self.accept_loop, daemon=True)
+        self.thread.start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.open_sockets.append(client)
+            threading.Thread(target=self.serve, args=(client,), daemon=True).start()
+
+    @staticmethod
+    def read_exactly(sock, count):
+        data = b""
+        while len(data) < count:
+            chunk = sock.recv(count - len(data))
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        return data
+
+    def serve(self, client):
+        dial = {}
+        try:
+            version, method_count = self.read_exactly(client, 2)
+            dial["methods"] = list(self.read_exactly(client, method_count))
+            if 2 in dial["methods"]:
+                client.sendall(b"\x05\x02")
+                _, user_length = self.read_exactly(client, 2)
+                dial["username"] = self.read_exactly(client, user_length).decode()
+                (password_length,) = self.read_exactly(client, 1)
+                dial["password"] = self.read_exactly(client, password_length).decode()
+                client.sendall(b"\x01\x00")
+            else:
+                client.sendall(b"\x05\x00")
+            _, command, _, address_type = self.read_exactly(client, 4)
+            dial["atyp"] = address_type
+            if address_type == 1:
+                dial["host"] = socket.inet_ntop(socket.AF_INET, self.read_exactly(client, 4))
+            elif address_type == 4:
+                dial["host"] = socket.inet_ntop(socket.AF_INET6, self.read_exactly(client, 16))
+            else:
+                (length,) = self.read_exactly(client, 1)
+                dial["host"] = self.read_exactly(client, length).decode()
+            (dial["port"],) = struct.unpack(">H", self.read_exactly(client, 2))
+            with self.lock:
+                self.dials.append(dial)
+            action = self.behaviour(dial)
+            if action == "silent":
+                time.sleep(30)
+                return
+            if isinstance(action, tuple) and action[0] == "raw":
+                client.sendall(action[1])
+                return
+            if isinstance(action, tuple) and action[0] == "reply":
+                client.sendall(bytes([5, action[1], 0, 1, 0, 0, 0, 0, 0, 0]))
+                return
+            host = self.names.get(dial["host"], dial["host"])
+            upstream = socket.create_connection((host, dial["port"]), timeout=5)
+            client.sendall(b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x00")
+            self.relay(client, upstream)
+        except (OSError, ConnectionError, ValueError):
+            pass
+        finally:
+            client.close()
+
+    @staticmethod
+    def relay(a, b):
+        def pump(source, target):
+            try:
+                while True:
+                    data = source.recv(65536)
+                    if not data:
+                        break
+                    target.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    target.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        other = threading.Thread(target=pump, args=(b, a), daemon=True)
+        other.start()
+        pump(a, b)
+        other.join(timeout=10)
+        b.close()
+
+    def close(self):
+        self.listener.close()
+        for sock in self.open_sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass

@@ -1,0 +1,266 @@
+"""Outbound HTTP through SOCKS5 overlays (SPEC sections 4 to 6) against
+real microsocks and our recording peer, through the real binary."""
+import re
+import shutil
+
+import pytest
+
+from conftest import APPS, run_wippy
+from peers import IpService, Microsocks, RecordingSocks5, free_port
+
+
+@pytest.fixture
+def target():
+    service = IpService()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def network(tmp_path, target):
+    """The tests/apps/network project with live peers behind its entries."""
+    proxy = Microsocks()
+    auth = Microsocks("alice", "secret")
+    names = {"only-the-proxy-knows.test": "127.0.0.1"}
+
+    def recorder_behaviour(dial):
+        match = re.fullmatch(r"code-(\d+)\.test", dial["host"])
+        if match:
+            return ("reply", int(match.group(1)))
+        return "relay"
+
+    recorder = RecordingSocks5(names=names, behaviour=recorder_behaviour)
+    silent = RecordingSocks5(behaviour=lambda dial: "silent")
+    silent_greeting = _SilentListener()
+    ports = {
+        "PROXY_PORT": proxy.port,
+        "AUTH_PORT": auth.port,
+        "RECORDER_PORT": recorder.port,
+        "SILENT_PORT": silent_greeting.port,
+        "DEAD_PORT": free_port(),
+    }
+    shutil.copytree(APPS / "network", tmp_path / "app")
+    index = tmp_path / "app" / "src" / "_index.yaml"
+    text = index.read_text()
+    for name, port in ports.items():
+        text = text.replace(f"@{name}@", str(port))
+    index.write_text(text)
+
+    class Network:
+        app = tmp_path / "app"
+
+        def run(self, *args, **kw):
+            return run_wippy(self.app, *args, **kw)
+
+        def scenario(self, *args, **kw):
+            return run_wippy(self.app, "run", "scenario", *args, **kw)
+
+    network = Network()
+    network.recorder = recorder
+    network.target = target
+    yield network
+    for peer in (proxy, auth, recorder, silent, silent_greeting):
+        peer.close()
+
+
+class _SilentListener:
+    """Accepts connections and never says a word (a hung proxy)."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.port = self.socket.getsockname()[1]
+        self.held = []
+
+        def accept():
+            while True:
+                try:
+                    self.held.append(self.socket.accept()[0])
+                except OSError:
+                    return
+        threading.Thread(target=accept, daemon=True).start()
+
+    def close(self):
+        self.socket.close()
+        for sock in self.held:
+            sock.close()
+
+
+def test_direct_and_routed_requests_are_told_apart_by_the_target(network, target):
+    direct = network.scenario("fetch", target.url)
+    routed = network.scenario("fetch", target.url, "app:proxy")
+    assert (direct.code, direct.out) == (0, "127.0.0.1\n"), direct
+    assert (routed.code, routed.out) == (0, "127.0.0.2\n"), routed
+
+
+def test_post_with_headers_query_and_body_through_the_overlay(network, target):
+    result = network.scenario("post", target.url, "app:proxy")
+    assert result.code == 0, result
+    status, content_type, body = result.out.rstrip("\n").split("\t")
+    assert (status, content_type) == ("200", "application/json")
+    assert '"ip": "127.0.0.2"' in body and '"method": "POST"' in body
+    assert '"body": "payload"' in body and '"path": "/?a=1%202"' in body
+
+
+def test_username_and_password_authentication(network, target):
+    good = network.scenario("fetch", target.url, "app:auth_proxy")
+    assert good.out == "127.0.0.2\n", good
+    bad = network.scenario("fetch", target.url, "app:wrong_password")
+    assert bad.out.startswith("error: overlay app:wrong_password: SOCKS5 proxy 127.0.0.1:"), bad
+    assert "authentication failed" in bad.out
+
+
+def test_a_dead_proxy_fails_closed_and_nothing_goes_direct(network, target):
+    result = network.scenario("fetch", target.url, "app:dead")
+    assert result.out.startswith("error: overlay app:dead: SOCKS5 proxy"), result
+    assert "cannot reach the proxy: connection refused" in result.out
+    assert target.clients == []
+
+
+def test_hostnames_go_to_the_proxy_as_names_and_are_never_resolved_locally(network, target):
+    url = f"http://only-the-proxy-knows.test:{target.port}/"
+    result = network.scenario("fetch", url, "app:recorder")
+    assert result.out == "127.0.0.1\n", result  # the recorder relays from 127.0.0.1
+    dial = network.recorder.dials[-1]
+    assert dial["atyp"] == 3
+    assert dial["host"] == "only-the-proxy-knows.test" and dial["port"] == target.port
+    # The name does not resolve on this machine: a local lookup would have failed.
+    direct = network.scenario("fetch", url)
+    assert direct.out.startswith("error: GET http://only-the-proxy-knows.test"), direct
+
+
+def test_hostnames_longer_than_255_bytes_fail_without_local_resolution(network, target):
+    long_host = ("a" * 60 + ".") * 4 + "b" * 30 + ".test"  # 279 bytes
+    result = network.scenario("fetch", f"http://{long_host}:{target.port}/", "app:recorder")
+    assert "longer than SOCKS5 can carry (255)" in result.out, result
+    assert network.recorder.dials == []
+    assert target.clients == []
+
+
+def test_configured_credentials_are_reused_without_isolation(network, target):
+    result = network.scenario("sequential", target.url, "app:recorder", "20")
+    assert result.out == "ok\t20\n", result
+    dials = network.recorder.dials
+    assert dials and all(d["username"] == "wippy" and d["password"] == "configured" for d in dials)
+    assert all(d["methods"] == [0, 2] for d in dials)
+    assert len(dials) < 20  # keep-alive: connections of one overlay are reused
+
+
+def test_isolate_streams_uses_fresh_credentials_per_dial(network, target):
+    result = network.scenario("sequential", target.url, "app:isolated", "1000", timeout=120)
+    assert result.out == "ok\t1000\n", result
+    dials = network.recorder.dials
+    assert len(dials) == 1000  # never reused
+    users = [d["username"] for d in dials]
+    assert len(set(users)) == 1000
+    assert all(re.fullmatch(r"[0-9a-f]{16}", u) for u in users)
+    assert all(d["password"] == d["username"] for d in dials)
+    assert "ignored" not in users
+
+
+def test_isolate_streams_with_64_concurrent_requests(network, target):
+    result = network.scenario("concurrent", target.url, "app:isolated", "64", timeout=60)
+    assert result.out == "ok\t64\terrors\t0\n", result
+    users = [d["username"] for d in network.recorder.dials]
+    assert len(users) == 64 and len(set(users)) == 64
+
+
+def test_reply_codes_become_readable_errors(network, target):
+    result = network.scenario("codes", f"http://%s:{target.port}/")
+    assert result.code == 0, result
+    expected = {
+        "0x01": "general SOCKS server failure", "0x02": "connection not allowed by ruleset",
+        "0x03": "network unreachable", "0x04": "host unreachable", "0x05": "connection refused",
+        "0x06": "TTL expired", "0x07": "command not supported", "0x08": "address type not supported",
+        "0xf0": "onion service descriptor not found", "0xf1": "onion service descriptor is invalid",
+        "0xf2": "onion service introduction failed", "0xf3": "onion service rendezvous failed",
+        "0xf4": "onion service client authorization missing",
+        "0xf5": "onion service client authorization wrong", "0xf6": "invalid onion service address",
+        "0xf7": "onion service introduction timed out",
+    }
+    lines = dict(line.split("\t", 1) for line in result.lines)
+    for code, text in expected.items():
+        assert f"connect to code-{int(code, 16)}.test:{target.port} failed: {text} (reply {code})" in lines[code]
+        assert lines[code].startswith("overlay app:recorder: SOCKS5 proxy localhost:")
+    assert target.clients == []
+
+
+def test_a_proxy_that_never_answers_times_out_while_direct_traffic_flows(network, target):
+    result = network.scenario("silent", target.url, timeout=20)
+    assert result.code == 0, result
+    assert result.lines[0] == "direct\t200"
+    assert "timed out" in result.lines[1] and "app:silent" in result.lines[1], result
+    assert "greeting" in result.lines[1]
+    assert result.lines[2] == "bounded\ttrue"
+
+
+def test_unknown_overlay_id_fails_the_call(network, target):
+    result = network.scenario("fetch", target.url, "app:nope")
+    assert result.out == 'error: overlay network "app:nope": not found\n'
+    not_network = network.scenario("fetch", target.url, "app:probe")
+    assert not_network.out == 'error: overlay network "app:probe": not found\n'
+    assert target.clients == []
+
+
+def test_false_selects_direct(network, target):
+    result = network.scenario("fetch", target.url, "false")
+    assert result.out == "127.0.0.1\n", result
+
+
+class TestSelectionMatrix:
+    """Explicit > inherited > default > direct, at every edge (SPEC 5)."""
+
+    def test_funcs_callee_inherits_and_the_caller_is_unchanged(self, network, target):
+        result = network.scenario("funcs", target.url)
+        assert result.lines == ["callee\t127.0.0.2", "caller\t127.0.0.1"], result
+
+    def test_spawned_child_and_its_descendants_inherit(self, network, target):
+        result = network.scenario("spawn", target.url)
+        assert result.lines == [
+            "child grandchild greatgrandchild\t127.0.0.2 127.0.0.2 127.0.0.2",
+            "parent\t127.0.0.1",
+        ], result
+
+    def test_funcs_then_process_then_funcs(self, network, target):
+        result = network.scenario("chain", target.url)
+        assert result.lines == ["funcs process funcs\t127.0.0.2"], result
+
+    def test_a_child_override_changes_only_its_subtree(self, network, target):
+        result = network.scenario("override", target.url)
+        assert result.lines == ["override\t127.0.0.1 / self 127.0.0.2"], result
+
+    def test_default_applies_at_the_root_and_never_overrides_an_inherited_choice(self, network, target):
+        result = network.run("--set", "network_service.default_network=app:proxy",
+                             "run", "scenario", "default", target.url)
+        assert result.lines == ["root\t127.0.0.2", "explicit false below\t127.0.0.1"], result
+
+    def test_explicit_selections_are_denied_at_every_edge(self, network, target):
+        result = network.scenario("denied", target.url)
+        assert result.lines == [
+            "http: not allowed: network app:proxy",
+            "http false: not allowed: network direct",
+            "funcs: not allowed: network app:proxy",
+            "spawn: not allowed: network app:proxy",
+            "inherited: 127.0.0.1",
+        ], result
+
+    def test_an_allowed_overlay_passes_while_direct_is_denied(self, network, target):
+        result = network.scenario("proxy_only", target.url)
+        assert result.lines[:4] == [
+            "http: nil",
+            "http false: not allowed: network direct",
+            "funcs: nil",
+            "spawn: nil",
+        ], result
+
+    def test_an_inherited_overlay_is_used_under_a_denying_scope(self, network, target):
+        result = network.scenario("inherited_under_denial", target.url, "app:proxy")
+        assert result.lines == ["127.0.0.2"], result
+        target.clients.clear()
+        dead = network.scenario("inherited_under_denial", target.url, "app:dead")
+        assert dead.lines[0].startswith("error: overlay app:dead: SOCKS5 proxy"), dead
+        assert "not allowed" not in dead.out
+        assert target.clients == []
