@@ -38,6 +38,8 @@ def network(tmp_path, target):
         "RECORDER_PORT": recorder.port,
         "SILENT_PORT": silent_greeting.port,
         "DEAD_PORT": free_port(),
+        "TOR_PORT": free_port(),
+        "TOR_EXTENDED_PORT": free_port(),
     }
     shutil.copytree(APPS / "network", tmp_path / "app")
     index = tmp_path / "app" / "src" / "_index.yaml"

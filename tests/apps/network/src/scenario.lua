@@ -91,7 +91,14 @@ function scenarios.concurrent(url, overlay, count)
   for i = 1, tonumber(count) do
     if responses[i] and responses[i].status_code == 200 then ok = ok + 1 end
   end
-  io.print("ok", ok, "errors", errors and #errors or 0)
+  local failures = 0
+  for i = 1, tonumber(count) do
+    if errors and errors[i] then
+      failures = failures + 1
+      io.eprint("request " .. i .. ": " .. errors[i])
+    end
+  end
+  io.print("ok", ok, "errors", failures)
 end
 
 function scenarios.codes(url_template)

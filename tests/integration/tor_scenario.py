@@ -1,0 +1,79 @@
+"""Runs inside a fresh network namespace (only `lo`): starts the private Tor
+network and a target, drives the real wippy binary through the Tor client,
+and prints what was observed as JSON for test_tor.py to judge."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from peers import IpService  # noqa: E402
+from tornet import EXTENDED_SOCKS_PORT, SOCKS_PORT, TorNetwork  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def wippy(app, *args):
+    completed = subprocess.run([os.environ["WIPPY"], *args], cwd=app, capture_output=True,
+                               text=True, timeout=120)
+    return {"code": completed.returncode, "out": completed.stdout, "err": completed.stderr}
+
+
+def main(work):
+    work = pathlib.Path(work)
+    result = {}
+    network = TorNetwork(work / "tor")
+    target = IpService()
+    try:
+        started = time.monotonic()
+        network.start()
+        result["bootstrap_seconds"] = round(time.monotonic() - started, 1)
+        network.watch_streams()
+
+        app = work / "app"
+        shutil.copytree(ROOT / "tests" / "apps" / "network", app)
+        index = app / "src" / "_index.yaml"
+        text = index.read_text()
+        for name in ("PROXY_PORT", "AUTH_PORT", "RECORDER_PORT", "SILENT_PORT", "DEAD_PORT"):
+            text = text.replace(f"@{name}@", "1")
+        text = text.replace("@TOR_PORT@", str(SOCKS_PORT))
+        text = text.replace("@TOR_EXTENDED_PORT@", str(EXTENDED_SOCKS_PORT))
+        index.write_text(text)
+
+        before = len(network.events)
+        result["shared"] = wippy(app, "run", "scenario", "concurrent", target.url, "app:tor", "4")
+        time.sleep(1)
+        result["shared_streams"] = network.succeeded_streams(target.port)
+        network.events.clear()
+        result["isolated"] = wippy(app, "run", "scenario", "concurrent", target.url, "app:tor_isolated", "4")
+        time.sleep(1)
+        result["isolated_streams"] = network.succeeded_streams(target.port)
+        network.events.clear()
+
+        onion = "http://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion/"
+        result["bad_onion"] = wippy(app, "run", "scenario", "fetch", onion, "app:tor_extended")
+
+        netdemo = work / "netdemo"
+        shutil.copytree(ROOT / "examples" / "netdemo", netdemo,
+                        ignore=shutil.ignore_patterns("wippy.lock", ".wippy"))
+        probe = netdemo / "src" / "probe.lua"
+        probe.write_text(probe.read_text().replace("127.0.0.1:8099", f"127.0.0.1:{target.port}"))
+        index = netdemo / "src" / "_index.yaml"
+        index.write_text(index.read_text().replace("port: 9050", f"port: {SOCKS_PORT}"))
+        result["netdemo_init"] = wippy(netdemo, "init")
+        result["netdemo"] = wippy(netdemo, "run", "probe")
+        time.sleep(1)
+        result["netdemo_streams"] = network.succeeded_streams(target.port)
+        del before
+    finally:
+        network.stop()
+        target.close()
+        result["non_loopback_addresses"] = network.non_loopback_addresses()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
