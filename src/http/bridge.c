@@ -136,10 +136,15 @@ static uv_stream_t *other_side(struct bridge *bridge, uv_stream_t *side)
     return side == (uv_stream_t *)bridge->local ? remote_of(bridge) : (uv_stream_t *)bridge->local;
 }
 
+/* One read buffer serves every bridge: libuv fills it and calls the read
+ * callback at once, which passes the bytes on before returning (what cannot
+ * be written at once is copied). */
+static char pump_buffer[PUMP_READ_SIZE];
+
 static void allocate_read_buffer(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
 {
-    buffer->base = xmalloc(PUMP_READ_SIZE);
-    buffer->len = PUMP_READ_SIZE;
+    buffer->base = pump_buffer;
+    buffer->len = sizeof pump_buffer;
 }
 
 static void on_pump_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer);
@@ -193,13 +198,10 @@ static void on_shutdown(uv_shutdown_t *request, int status)
 static void on_pump_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
 {
     struct bridge *bridge = stream->data;
-    if (count == 0) {
-        free(buffer->base);
+    if (count == 0)
         return;
-    }
     uv_stream_t *target = other_side(bridge, stream);
     if (count < 0) {
-        free(buffer->base);
         uv_read_stop(stream);
         /* Flush what is queued for the other side, then close both. */
         uv_shutdown_t *request = xmalloc(sizeof *request);
@@ -215,10 +217,23 @@ static void on_pump_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buf
         bridge->held = xrealloc(bridge->held, bridge->held_length + (size_t)count);
         memcpy(bridge->held + bridge->held_length, buffer->base, (size_t)count);
         bridge->held_length += (size_t)count;
-        free(buffer->base);
         return;
     }
-    if (pump_write(bridge, stream, target, buffer->base, (size_t)count) < 0)
+    /* Most chunks go out at once; the rest is queued (in order: uv_try_write
+     * refuses while anything is queued). */
+    uv_buf_t chunk = uv_buf_init(buffer->base, (unsigned)count);
+    int written = uv_try_write(target, &chunk, 1);
+    if (written == count)
+        return;
+    if (written < 0 && written != UV_EAGAIN) {
+        bridge_close(bridge);
+        return;
+    }
+    size_t done = written > 0 ? (size_t)written : 0;
+    size_t rest = (size_t)count - done;
+    char *copy = xmalloc(rest);
+    memcpy(copy, buffer->base + done, rest);
+    if (pump_write(bridge, stream, target, copy, rest) < 0)
         bridge_close(bridge);
 }
 

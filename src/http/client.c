@@ -142,6 +142,10 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
     curl_multi_setopt(pool->multi, CURLMOPT_SOCKETDATA, pool);
     curl_multi_setopt(pool->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
     curl_multi_setopt(pool->multi, CURLMOPT_TIMERDATA, pool);
+    /* curl's default cache holds 4 connections per transfer running now, so
+     * a burst that ends would drop its connections just before the next
+     * burst needs them (through an overlay, each costs a new dial). */
+    curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS, 256L);
     pool->next = client->pools;
     client->pools = pool;
     return pool;

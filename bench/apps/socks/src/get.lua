@@ -1,0 +1,29 @@
+local http_client = require("http_client")
+-- get(count, url, overlay|"direct", "sequential"|"concurrent")
+local function main(count, url, overlay, mode)
+  count = tonumber(count)
+  local options = {}
+  if overlay ~= "direct" then options.overlay_network = overlay end
+  if mode == "sequential" then
+    for _ = 1, count do
+      local response, err = http_client.get(url, options)
+      if not response or response.status_code ~= 200 then error(err or "bad status") end
+    end
+    return 0
+  end
+  -- 100 coroutines, each fetching in sequence, keep 100 requests in flight
+  local in_flight = 100
+  local finished = channel.new(in_flight)
+  for worker = 1, in_flight do
+    coroutine.spawn(function()
+      for _ = 1, count // in_flight + (worker <= count % in_flight and 1 or 0) do
+        local response, err = http_client.get(url, options)
+        if not response or response.status_code ~= 200 then error(err or "bad status") end
+      end
+      finished:send(true)
+    end)
+  end
+  for _ = 1, in_flight do finished:receive() end
+  return 0
+end
+return { main = main }

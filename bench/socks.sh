@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SOCKS5 overlay benchmark: 2,000 sequential and 2,000 concurrent (100 in
+# flight) GETs of a small static file served by nginx on loopback, through
+# microsocks, via (a) wippy's overlay, (b) curl --socks5-hostname in one
+# process (--parallel for the concurrent case), (c) wippy direct.
+# Writes bench/results/socks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/packages.sh
+ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
+make -j"$(nproc)" build/wippy >/dev/null
+
+count=${COUNT:-2000}
+runs=${RUNS:-5}
+work=$(mktemp -d)
+chmod 755 "$work" # nginx workers run as www-data
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+web_port=$(port)
+proxy_port=$(port)
+
+mkdir -p "$work/www" "$work/nginx"
+printf '{"ok":true,"bench":"wippy"}\n' >"$work/www/index.json"
+cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+    client_body_temp_path $work/nginx;
+    proxy_temp_path $work/nginx;
+    fastcgi_temp_path $work/nginx;
+    uwsgi_temp_path $work/nginx;
+    scgi_temp_path $work/nginx;
+    server { listen 127.0.0.1:$web_port; root $work/www; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" &
+pids+=($!)
+microsocks -i 127.0.0.1 -p "$proxy_port" >/dev/null 2>&1 &
+pids+=($!)
+sleep 0.5
+
+url="http://127.0.0.1:$web_port/index.json"
+cp -r bench/apps/socks "$work/app"
+sed -i "s/@PROXY_PORT@/$proxy_port/" "$work/app/src/_index.yaml"
+for _ in $(seq "$count"); do echo "url = \"$url\""; done >"$work/curl.urls"
+wippy="$PWD/build/wippy"
+
+json="$work/hyperfine.json"
+(cd "$work/app" && hyperfine ${HYPERFINE_FLAGS:-} --warmup 1 --runs "$runs" --export-json "$json" -N \
+    "$wippy run get 0 $url bench:proxy sequential" \
+    "$wippy run get $count $url bench:proxy sequential" \
+    "curl -s -o /dev/null --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
+    "$wippy run get $count $url direct sequential" \
+    "$wippy run get $count $url bench:proxy concurrent" \
+    "curl -s -o /dev/null --parallel --parallel-max 100 --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
+    "$wippy run get $count $url direct concurrent" >/dev/null)
+
+python3 - "$json" "$count" <<'PY' | tee bench/results/socks.md
+import json, sys, datetime, os
+results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
+count = int(sys.argv[2])
+boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct = results
+def per_request(total, subtract_boot=True):
+    return (total - (boot if subtract_boot else 0)) / count * 1e6
+print("# SOCKS5 overlay benchmark")
+print()
+print(f"{datetime.date.today()}, {os.cpu_count()} cores. {count} GETs of a 27-byte file from nginx on loopback, "
+      "through microsocks (keep-alive), mean of hyperfine runs. wippy times exclude its boot "
+      f"({boot*1000:.1f} ms, measured with 0 requests); curl runs in one process.")
+print()
+print("| case | wippy overlay | curl --socks5-hostname | wippy direct | ours / curl | overlay cost / direct cost |")
+print("|---|---|---|---|---|---|")
+for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
+                                 ("100 in flight", par_ours, par_curl, par_direct)):
+    o, c, d = per_request(ours), per_request(curl, False), per_request(direct)
+    print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {(o-d)/d:.2f}× |")
+PY
