@@ -6,7 +6,7 @@ WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev l
 
 # Real peers the tests start on loopback (tor only ever inside a network
 # namespace holding nothing but lo), and the tools for that namespace.
-WIPPY_TEST_PACKAGES="microsocks tor iproute2 util-linux curl python3"
+WIPPY_TEST_PACKAGES="microsocks tor iproute2 util-linux curl openssl python3"
 
 ensure_packages() {
     local missing=()

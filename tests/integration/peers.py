@@ -31,9 +31,10 @@ def wait_for_port(port, host="127.0.0.1", timeout=10):
 
 class IpService:
     """Answers every request with {"ip": <client address>} and records the
-    client address of each request."""
+    client address of each request. /redirect sends to /, /big/N answers N
+    bytes. With a certificate it speaks HTTPS."""
 
-    def __init__(self):
+    def __init__(self, certificate=None):
         service = self
         self.clients = []
         self.lock = threading.Lock()
@@ -42,6 +43,19 @@ class IpService:
             protocol_version = "HTTP/1.1"
 
             def handle_any(self):
+                if self.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("Location", "/landed")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if self.path.startswith("/big/"):
+                    size = int(self.path.split("/")[2])
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    self.wfile.write(b"x" * size)
+                    return
                 length = int(self.headers.get("Content-Length", 0) or 0)
                 body_in = self.rfile.read(length) if length else b""
                 with service.lock:
@@ -72,16 +86,38 @@ class IpService:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
+        self.scheme = "http"
+        if certificate is not None:
+            import ssl
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certificate.certificate, certificate.key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/"
+        return f"{self.scheme}://127.0.0.1:{self.port}/"
+
 
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+class Certificate:
+    """A self-signed certificate for localhost and 127.0.0.1 (openssl CLI)."""
+
+    def __init__(self, directory):
+        self.certificate = str(directory / "cert.pem")
+        self.key = str(directory / "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", self.key,
+                        "-out", self.certificate], check=True, capture_output=True)
+        with open(self.certificate) as pem:
+            self.pem = pem.read()
+
 
 
 class Microsocks:

@@ -266,3 +266,56 @@ class TestSelectionMatrix:
         assert dead.lines[0].startswith("error: overlay app:dead: SOCKS5 proxy"), dead
         assert "not allowed" not in dead.out
         assert target.clients == []
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    from peers import Certificate
+    return Certificate(tmp_path)
+
+
+def test_https_direct_and_through_the_overlay(network, certificate):
+    tls_target = IpService(certificate)
+    try:
+        for overlay, seen in (("direct", "127.0.0.1"), ("app:proxy", "127.0.0.2")):
+            trusted = network.scenario("tls", tls_target.url, overlay, certificate.pem)
+            assert trusted.out == seen + "\n", trusted
+            untrusted = network.scenario("tls", tls_target.url, overlay, "")
+            assert untrusted.out.startswith("error: GET https://127.0.0.1:"), untrusted
+            assert "certificate" in untrusted.out
+            insecure = network.scenario("tls", tls_target.url, overlay, "", "insecure")
+            assert insecure.out == seen + "\n", insecure
+    finally:
+        tls_target.close()
+
+
+def test_redirects_are_followed_through_the_overlay(network, target):
+    result = network.scenario("redirect", target.url, "app:proxy")
+    assert result.out == f"200\t{target.url}landed\n", result
+
+
+def test_max_response_body_limits_what_is_kept(network, target):
+    fits = network.scenario("limit", target.url, "app:proxy", "1000", "1000")
+    assert fits.out == "1000\tnil\n", fits
+    too_big = network.scenario("limit", target.url, "app:proxy", "100000", "1000")
+    assert too_big.out.startswith("nil\tGET "), too_big
+    assert "larger than max_response_body (1000 bytes)" in too_big.out
+
+
+def test_a_dial_is_cancelled_when_its_process_dies(network):
+    import socket
+    silent = _SilentListener()
+    try:
+        app = network.app
+        index = app / "src" / "_index.yaml"
+        index.write_text(index.read_text().replace("name: dead\n    kind: network.socks5\n    host: 127.0.0.1\n    port: ",
+                                                   f"name: dead\n    kind: network.socks5\n    host: 127.0.0.1\n    port: {silent.port}\n    # was: "))
+        result = network.scenario("cancel", "http://127.0.0.1:1/", "app:dead")
+        assert result.out == "terminated\n", result
+        # with the process gone, the proxy connection was closed
+        assert len(silent.held) == 1
+        silent.held[0].settimeout(5)
+        assert silent.held[0].recv(16) == b"\x05\x01\x00"  # the greeting, then...
+        assert silent.held[0].recv(16) == b""  # ...the close
+    finally:
+        silent.close()

@@ -14,6 +14,34 @@ function scenarios.fetch(url, overlay)
   io.print(probe.ip(url, options))
 end
 
+function scenarios.tls(url, overlay, ca_file_text, insecure)
+  local options = { overlay_network = overlay ~= "direct" and overlay or nil }
+  if insecure == "insecure" then options.tls = { insecure_skip_verify = true }
+  elseif ca_file_text ~= "" then options.tls = { ca = ca_file_text } end
+  io.print(probe.ip(url, options))
+end
+
+function scenarios.redirect(url, overlay)
+  local response, err = http_client.get(url .. "redirect", { overlay_network = overlay })
+  if not response then io.print("error: " .. err) return end
+  io.print(response.status_code, response.url)
+end
+
+function scenarios.limit(url, overlay, size, limit)
+  local response, err = http_client.get(url .. "big/" .. size, {
+    overlay_network = overlay, max_response_body = tonumber(limit) })
+  io.print(response and #response.body or "nil", err)
+end
+
+function scenarios.cancel(url, overlay)
+  local spawner = assert(process.with_options({ network = overlay }))
+  local pid = spawner:spawn("app:fetch_proc", "app:processes", url, 0)
+  time.sleep("300ms")
+  process.terminate(pid)
+  time.sleep("300ms")
+  io.print("terminated")
+end
+
 function scenarios.post(url, overlay)
   local response, err = http_client.post(url, {
     overlay_network = overlay, body = "payload", headers = { ["X-Probe"] = "1" },
