@@ -4,6 +4,8 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
+#include "lua/security_values.h"
+#include "lua/value_bridge.h"
 #include "util/memory.h"
 
 void edge_options_copy(struct edge_options *target, const struct edge_options *source)
@@ -84,4 +86,68 @@ int edge_check_network_exists(lua_State *L, struct runtime *runtime,
     lua_pushnil(L);
     lua_pushfstring(L, "overlay network \"%s\": not found", options->network_overlay_id);
     return 0;
+}
+
+struct edge_options *edge_check(lua_State *L, int index, const char *type_name)
+{
+    return luaL_checkudata(L, index, type_name);
+}
+
+struct edge_options *edge_push(lua_State *L, const struct edge_options *source,
+                               const char *type_name)
+{
+    struct edge_options *options = lua_newuserdatauv(L, sizeof *options, 0);
+    *options = (struct edge_options){0};
+    if (source != NULL)
+        edge_options_copy(options, source);
+    luaL_setmetatable(L, type_name);
+    return options;
+}
+
+int edge_collect(lua_State *L)
+{
+    struct edge_options *options = lua_touserdata(L, 1);
+    if (options != NULL)
+        edge_options_clear(options);
+    return 0;
+}
+
+int edge_with_actor(lua_State *L, const char *type_name)
+{
+    struct edge_options *current = edge_check(L, 1, type_name);
+    struct actor *actor = lua_check_actor(L, 2);
+    struct edge_options *next = edge_push(L, current, type_name);
+    actor_release(next->actor);
+    next->actor = actor_retain(actor);
+    return 1;
+}
+
+int edge_with_scope(lua_State *L, const char *type_name)
+{
+    struct edge_options *current = edge_check(L, 1, type_name);
+    struct scope *scope = lua_check_scope(L, 2);
+    struct edge_options *next = edge_push(L, current, type_name);
+    scope_release(next->scope);
+    next->scope = scope_retain(scope);
+    return 1;
+}
+
+int edge_with_context(lua_State *L, const struct edge_options *current, int table_index,
+                      const char *type_name)
+{
+    luaL_checktype(L, table_index, LUA_TTABLE);
+    char error[256];
+    struct value *values = lua_to_value(L, table_index, error, sizeof error);
+    if (values == NULL || values->type != VALUE_MAP) {
+        value_free(values);
+        return luaL_argerror(L, table_index, values == NULL ? error : "expected a table of named values");
+    }
+    struct edge_options *next = edge_push(L, current, type_name);
+    if (next->context == NULL) {
+        next->context = values;
+    } else {
+        value_merge(next->context, values);
+        value_free(values);
+    }
+    return 1;
 }

@@ -38,4 +38,19 @@ int edge_read_network(lua_State *L, struct task *task, int value_index,
 int edge_check_network_exists(lua_State *L, struct runtime *runtime,
                               const struct edge_options *options);
 
+/* Executors (funcs) and spawners (process) are userdata holding edge
+ * options; they are immutable, so every with_* pushes a new one of the same
+ * type (type_name names its metatable). */
+struct edge_options *edge_check(lua_State *L, int index, const char *type_name);
+struct edge_options *edge_push(lua_State *L, const struct edge_options *source,
+                               const char *type_name);
+/* __gc of both types. */
+int edge_collect(lua_State *L);
+/* obj:with_actor(actor), obj:with_scope(scope): self at 1, argument at 2. */
+int edge_with_actor(lua_State *L, const char *type_name);
+int edge_with_scope(lua_State *L, const char *type_name);
+/* with_context(values) over current (NULL for none), the table at index. */
+int edge_with_context(lua_State *L, const struct edge_options *current, int table_index,
+                      const char *type_name);
+
 #endif

@@ -300,23 +300,7 @@ static int process_get_options(lua_State *L)
 
 static struct edge_options *check_spawner(lua_State *L, int index)
 {
-    return luaL_checkudata(L, index, SPAWNER_TYPE);
-}
-
-static struct edge_options *push_spawner(lua_State *L, const struct edge_options *source)
-{
-    struct edge_options *options = lua_newuserdatauv(L, sizeof *options, 0);
-    *options = (struct edge_options){0};
-    if (source != NULL)
-        edge_options_copy(options, source);
-    luaL_setmetatable(L, SPAWNER_TYPE);
-    return options;
-}
-
-static int spawner_collect(lua_State *L)
-{
-    edge_options_clear(check_spawner(L, 1));
-    return 0;
+    return edge_check(L, index, SPAWNER_TYPE);
 }
 
 /* with_options merges: only the keys present change. */
@@ -324,7 +308,7 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
 {
     luaL_checktype(L, table_index, LUA_TTABLE);
     struct task *task = task_current(L);
-    struct edge_options *next = push_spawner(L, current);
+    struct edge_options *next = edge_push(L, current, SPAWNER_TYPE);
     lua_getfield(L, table_index, "network");
     if (!edge_read_network(L, task, lua_gettop(L), next))
         return 2;
@@ -334,21 +318,7 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
 
 static int with_context_from(lua_State *L, const struct edge_options *current, int table_index)
 {
-    luaL_checktype(L, table_index, LUA_TTABLE);
-    char error[256];
-    struct value *values = lua_to_value(L, table_index, error, sizeof error);
-    if (values == NULL || values->type != VALUE_MAP) {
-        value_free(values);
-        return luaL_argerror(L, table_index, values == NULL ? error : "expected named values");
-    }
-    struct edge_options *next = push_spawner(L, current);
-    if (next->context == NULL) {
-        next->context = values;
-    } else {
-        value_merge(next->context, values);
-        value_free(values);
-    }
-    return 1;
+    return edge_with_context(L, current, table_index, SPAWNER_TYPE);
 }
 
 static int process_with_options(lua_State *L) { return with_options_from(L, NULL, 1); }
@@ -364,25 +334,8 @@ static int spawner_with_context(lua_State *L)
     return with_context_from(L, check_spawner(L, 1), 2);
 }
 
-static int spawner_with_actor(lua_State *L)
-{
-    struct edge_options *current = check_spawner(L, 1);
-    struct actor *actor = lua_check_actor(L, 2);
-    struct edge_options *next = push_spawner(L, current);
-    actor_release(next->actor);
-    next->actor = actor_retain(actor);
-    return 1;
-}
-
-static int spawner_with_scope(lua_State *L)
-{
-    struct edge_options *current = check_spawner(L, 1);
-    struct scope *scope = lua_check_scope(L, 2);
-    struct edge_options *next = push_spawner(L, current);
-    scope_release(next->scope);
-    next->scope = scope_retain(scope);
-    return 1;
-}
+static int spawner_with_actor(lua_State *L) { return edge_with_actor(L, SPAWNER_TYPE); }
+static int spawner_with_scope(lua_State *L) { return edge_with_scope(L, SPAWNER_TYPE); }
 
 static int spawner_spawn(lua_State *L) { return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN); }
 static int spawner_spawn_monitored(lua_State *L)
@@ -412,7 +365,7 @@ int lua_module_process(lua_State *L)
         {NULL, NULL},
     };
     lua_host_new_type(L, SPAWNER_TYPE, spawner_methods, false);
-    lua_pushcfunction(L, spawner_collect);
+    lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
 

@@ -140,14 +140,22 @@ static void succeed(struct overlay_dial *dial, const uint8_t *early, size_t earl
 
 static void advance(struct overlay_dial *dial);
 
+/* A libuv request of the dial came back: false when the dial has ended
+ * meanwhile (then it may have been freed). */
+static bool request_returned(struct overlay_dial *dial)
+{
+    dial->pending--;
+    if (!dial->finished)
+        return true;
+    release_if_idle(dial);
+    return false;
+}
+
 static void on_written(uv_write_t *request, int status)
 {
     struct overlay_dial *dial = request->data;
-    dial->pending--;
-    if (dial->finished) {
-        release_if_idle(dial);
+    if (!request_returned(dial))
         return;
-    }
     if (status < 0) {
         fail(dial, "sending to the proxy failed: %s", uv_strerror(status));
         return;
@@ -232,11 +240,8 @@ static void advance(struct overlay_dial *dial)
 static void on_connected(uv_connect_t *request, int status)
 {
     struct overlay_dial *dial = request->data;
-    dial->pending--;
-    if (dial->finished) {
-        release_if_idle(dial);
+    if (!request_returned(dial))
         return;
-    }
     if (status < 0) {
         fail(dial, "cannot reach the proxy: %s", uv_strerror(status));
         return;

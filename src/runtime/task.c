@@ -38,6 +38,22 @@ static void link_task(struct runtime *runtime, struct task *task)
     runtime->all_tasks = task;
 }
 
+/* Creates the task's coroutine and fills what every task has. */
+static lua_State *prepare_task(struct runtime *runtime, struct task *task, enum task_kind kind,
+                               const struct entry *entry, struct frame *frame)
+{
+    lua_State *L = runtime->lua;
+    lua_State *thread = lua_newthread(L);
+    task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    task->thread = thread;
+    task->kind = kind;
+    task->runtime = runtime;
+    task->entry = entry;
+    task->frame = frame_retain(frame);
+    task->loaded_reference = LUA_NOREF;
+    return thread;
+}
+
 int task_start_function(struct task *parent, struct task *task, enum task_kind kind,
                         lua_State *from, int argument_count, struct wippy_error *error)
 {
@@ -45,15 +61,8 @@ int task_start_function(struct task *parent, struct task *task, enum task_kind k
     lua_State *L = runtime->lua;
     if (!lua_checkstack(L, 4))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = lua_newthread(L);
-    task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
-    task->thread = thread;
-    task->kind = kind;
-    task->runtime = runtime;
-    task->entry = parent->entry;
-    task->frame = frame_retain(parent->frame);
+    lua_State *thread = prepare_task(runtime, task, kind, parent->entry, parent->frame);
     task->process = parent->process;
-    task->loaded_reference = LUA_NOREF;
     lua_rawgeti(L, LUA_REGISTRYINDEX, parent->environment_reference);
     task->environment_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_xmove(from, thread, argument_count + 1);
@@ -67,17 +76,9 @@ int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
                const struct entry *entry, struct frame *frame, lua_State *from,
                int argument_count, struct wippy_error *error)
 {
-    lua_State *L = runtime->lua;
-    if (!lua_checkstack(L, 8))
+    if (!lua_checkstack(runtime->lua, 8))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = lua_newthread(L);
-    task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
-    task->thread = thread;
-    task->kind = kind;
-    task->runtime = runtime;
-    task->entry = entry;
-    task->frame = frame_retain(frame);
-    task->loaded_reference = LUA_NOREF;
+    lua_State *thread = prepare_task(runtime, task, kind, entry, frame);
 
     lua_host_push_trampoline(thread);
     lua_host_push_entry(thread, entry->id);
