@@ -23,10 +23,18 @@ def network(tmp_path, target):
     auth = Microsocks("alice", "secret")
     names = {"only-the-proxy-knows.test": "127.0.0.1"}
 
+    malformed = {
+        "bad-version.test": b"\x04\x00\x00\x01\x00\x00\x00\x00\x00\x00",
+        "truncated.test": b"\x05\x00\x00",
+        "garbage.test": b"\x05\x00\x00\x09\xff\xff\xff\xff\xff\xff\xff",
+    }
+
     def recorder_behaviour(dial):
         match = re.fullmatch(r"code-(\d+)\.test", dial["host"])
         if match:
             return ("reply", int(match.group(1)))
+        if dial["host"] in malformed:
+            return ("raw", malformed[dial["host"]])
         return "relay"
 
     recorder = RecordingSocks5(names=names, behaviour=recorder_behaviour)
@@ -188,6 +196,22 @@ def test_reply_codes_become_readable_errors(network, target):
         assert f"connect to code-{int(code, 16)}.test:{target.port} failed: {text} (reply {code})" in lines[code]
         assert lines[code].startswith("overlay app:recorder: SOCKS5 proxy localhost:")
     assert target.clients == []
+
+
+def test_malformed_replies_are_errors(network, target):
+    result = network.scenario("malformed", f"http://%s:{target.port}/")
+    assert result.code == 0, result
+    lines = dict(line.split("\t", 1) for line in result.lines)
+    assert lines["bad-version.test"].endswith("malformed CONNECT reply (version 4)"), result
+    assert lines["truncated.test"].endswith(
+        "the proxy closed the connection while waiting for the CONNECT reply"), result
+    assert lines["garbage.test"].endswith("malformed CONNECT reply (address type 0x09)"), result
+    assert target.clients == []
+
+
+def test_connections_never_cross_overlays_or_go_direct(network, target):
+    result = network.scenario("alternate", target.url)
+    assert result.out == "127.0.0.2 127.0.0.1 127.0.0.2 127.0.0.1 127.0.0.2\n", result
 
 
 def test_a_proxy_that_never_answers_times_out_while_direct_traffic_flows(network, target):

@@ -129,6 +129,23 @@ function scenarios.concurrent(url, overlay, count)
   io.print("ok", ok, "errors", failures)
 end
 
+function scenarios.alternate(url)
+  local seen = {}
+  for _, overlay in ipairs({ "app:proxy", "false", "app:proxy", "false", "app:auth_proxy" }) do
+    local options = { overlay_network = overlay }
+    if overlay == "false" then options.overlay_network = false end
+    seen[#seen + 1] = probe.ip(url, options)
+  end
+  io.print(table.concat(seen, " "))
+end
+
+function scenarios.malformed(url_template)
+  for _, host in ipairs({ "bad-version.test", "truncated.test", "garbage.test" }) do
+    local _, err = http_client.get(string.format(url_template, host), { overlay_network = "app:recorder" })
+    io.print(host, err)
+  end
+end
+
 function scenarios.codes(url_template)
   for _, code in ipairs({ 1, 2, 3, 4, 5, 6, 7, 8, 0xF0, 0xF1, 0xF2, 0xF3, 0xF4, 0xF5, 0xF6, 0xF7 }) do
     local url = string.format(url_template, string.format("code-%d.test", code))
