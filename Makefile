@@ -18,7 +18,7 @@ WERROR ?= -Werror
 CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow -Wno-unused-parameter \
           $(OPTFLAGS) $(SANFLAGS) -Isrc $(shell pkg-config --cflags $(PKGS))
 LDFLAGS := $(SANFLAGS)
-LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm
 
 SOURCES := $(sort $(wildcard src/*/*.c))
 LIB_OBJECTS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SOURCES))

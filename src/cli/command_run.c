@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lua/http_handlers.h"
 #include "registry/config.h"
 #include "registry/registry.h"
 #include "runtime/process.h"
@@ -104,11 +105,16 @@ struct signal_watch {
     int exit_code;
 };
 
+#define SHUTDOWN_GRACE_NS (INT64_C(10) * 1000000000)
+
 static void on_signal(uv_signal_t *handle, int signal_number)
 {
     struct signal_watch *watch = (struct signal_watch *)handle;
     runtime_log(watch->runtime, "signal %d: shutting down", signal_number);
-    runtime_stop(watch->runtime, watch->exit_code);
+    if (watch->runtime->stopping)
+        return;
+    /* HTTP requests in flight finish first; a second signal is not needed. */
+    http_services_shutdown(watch->runtime, watch->exit_code, SHUTDOWN_GRACE_NS);
 }
 
 /* Watches SIGINT and SIGTERM. In serve mode they keep the loop alive; for a
@@ -220,6 +226,10 @@ int cli_command_run(const struct cli_options *options)
         runtime->arguments = process_arguments;
         runtime->argument_count = process_argument_count;
         bool started = start_services(runtime) == 0;
+        if (started && http_services_start(runtime, &error) < 0) {
+            fprintf(stderr, "wippy: %s\n", error.message);
+            started = false;
+        }
         if (started && entry != NULL)
             started = start_command(runtime, entry, process_arguments, process_argument_count) == 0;
         if (started) {

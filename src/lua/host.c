@@ -41,6 +41,7 @@ static const struct module_definition modules[] = {
     {"security", lua_module_security, false},
     {"ctx", lua_module_ctx, false},
     {"http_client", lua_module_http_client, false},
+    {"http", lua_module_http, false},
 };
 
 struct runtime *lua_host_runtime(lua_State *L)

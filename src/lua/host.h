@@ -46,6 +46,11 @@ void lua_coroutines_end_of_process(struct process *process);
 /* Closes standard input if a process read from it. */
 void lua_io_close(struct runtime *runtime);
 
+/* JSON as the json module does it: pushes the text (or the decoded value)
+ * and returns true, or pushes an error message and returns false. */
+bool lua_json_encode(lua_State *L, int index);
+bool lua_json_decode(lua_State *L, const char *text, size_t length);
+
 /* Module openers: each pushes the module table. */
 int lua_module_io(lua_State *L);
 int lua_module_json(lua_State *L);
@@ -56,5 +61,6 @@ int lua_module_funcs(lua_State *L);
 int lua_module_security(lua_State *L);
 int lua_module_ctx(lua_State *L);
 int lua_module_http_client(lua_State *L);
+int lua_module_http(lua_State *L);
 
 #endif

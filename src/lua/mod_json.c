@@ -19,6 +19,7 @@ struct encode_error {
 };
 
 static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error);
+static void decode_push(lua_State *L, json_t *value);
 
 /* Returns the array length when the table is a proper sequence 1..n, 0 for an
  * empty table, -1 when it has string keys only, -2 when mixed or sparse. */
@@ -131,26 +132,49 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
     }
 }
 
-static int json_encode_lua(lua_State *L)
+bool lua_json_encode(lua_State *L, int index)
 {
-    lua_settop(L, 1);
+    index = lua_absindex(L, index);
     struct encode_error error = {{0}};
-    json_t *root = encode_value(L, 1, 0, &error);
+    json_t *root = encode_value(L, index, 0, &error);
     if (root == NULL) {
-        lua_pushnil(L);
         lua_pushfstring(L, "json.encode: %s", error.message);
-        return 2;
+        return false;
     }
     char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
                                       JSON_REAL_PRECISION(17));
     json_decref(root);
     if (text == NULL) {
-        lua_pushnil(L);
         lua_pushliteral(L, "json.encode: out of memory");
-        return 2;
+        return false;
     }
     lua_pushstring(L, text);
     free(text);
+    return true;
+}
+
+bool lua_json_decode(lua_State *L, const char *text, size_t length)
+{
+    json_error_t error;
+    json_t *root = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (root == NULL) {
+        lua_pushfstring(L, "json.decode: %s at line %d, column %d", error.text, error.line,
+                        error.column);
+        return false;
+    }
+    decode_push(L, root);
+    json_decref(root);
+    return true;
+}
+
+static int json_encode_lua(lua_State *L)
+{
+    lua_settop(L, 1);
+    if (!lua_json_encode(L, 1)) {
+        lua_pushnil(L);
+        lua_insert(L, -2);
+        return 2;
+    }
     return 1;
 }
 
@@ -210,16 +234,11 @@ static int json_decode_lua(lua_State *L)
         lua_pushfstring(L, "json.decode: expected a string, got %s", luaL_typename(L, 1));
         return 2;
     }
-    json_error_t error;
-    json_t *root = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
-    if (root == NULL) {
+    if (!lua_json_decode(L, text, length)) {
         lua_pushnil(L);
-        lua_pushfstring(L, "json.decode: %s at line %d, column %d", error.text, error.line,
-                        error.column);
+        lua_insert(L, -2);
         return 2;
     }
-    decode_push(L, root);
-    json_decref(root);
     return 1;
 }
 

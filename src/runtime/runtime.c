@@ -7,6 +7,7 @@
 
 #include "http/client.h"
 #include "lua/host.h"
+#include "lua/http_handlers.h"
 #include "runtime/process.h"
 #include "util/memory.h"
 
@@ -92,6 +93,7 @@ void runtime_free(struct runtime *runtime)
         task_kill(task, "runtime shutting down");
     while (runtime->live_tasks > 0 && runtime->ready_head != NULL)
         uv_run(runtime->loop, UV_RUN_NOWAIT);
+    http_services_free(runtime);
     http_client_free(runtime->http);
     runtime->http = NULL;
     overlay_set_close(&runtime->overlays);

@@ -64,6 +64,7 @@ struct task {
     struct task *all_next;
     task_cancel_wait_fn cancel_wait;
     void *wait_data;
+    struct http_exchange *http_exchange; /* the request a handler task answers */
     task_finish_fn on_finish;
     task_dispose_fn dispose;
     void *finish_data;
@@ -88,6 +89,7 @@ struct runtime {
     struct frame *root_frame;
     struct overlay_set overlays;   /* live overlays, opened on first use */
     struct http_client *http;      /* created on the first HTTP request */
+    struct http_services *services; /* the running http.service entries */
     /* terminal I/O */
     char **arguments;
     int argument_count;

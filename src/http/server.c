@@ -1,0 +1,899 @@
+/* server.c - connections of an http.service: reading and parsing requests,
+ * the timers of each phase, writing responses, and shutting down. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <http_parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util/memory.h"
+
+#define DEFAULT_MAX_URL_BYTES (8u << 10)
+#define DEFAULT_MAX_HEADER_BYTES (64u << 10)
+#define DEFAULT_MAX_BODY_BYTES (16u << 20)
+
+struct http_connection;
+
+struct http_exchange {
+    struct http_connection *connection; /* NULL once the connection is gone */
+    const struct entry *service_entry;
+    char *method;
+    char *path;
+    char *query;
+    char **header_names;
+    char **header_values;
+    size_t header_count;
+    char *body;
+    size_t body_length;
+    char *remote_address;
+    const struct entry *endpoint;
+    struct http_param params[HTTP_MAX_PARAMS];
+    size_t param_count;
+    bool head_request;
+    int status;
+    char **response_names;
+    char **response_values;
+    size_t response_count;
+    char *response_body;
+    size_t response_length;
+    size_t response_capacity;
+};
+
+enum connection_phase {
+    PHASE_IDLE,     /* waiting for a request */
+    PHASE_READING,  /* a request has started */
+    PHASE_HANDLING, /* a handler runs; input waits */
+    PHASE_WRITING,
+    PHASE_CLOSING,
+};
+
+struct http_connection {
+    struct http_service *service;
+    uv_stream_t *stream;
+    uv_timer_t *timer;
+    http_parser parser;
+    enum connection_phase phase;
+    char *remote_address;
+    /* the request being read */
+    char *url;
+    size_t url_length;
+    char **header_names;
+    char **header_values;
+    size_t header_count;
+    size_t header_bytes;
+    bool in_header_value;
+    char *body;
+    size_t body_length;
+    size_t body_capacity;
+    struct http_exchange *exchange; /* while handling */
+    bool keep_alive;
+    int failure_status;             /* set by a parser callback that refuses */
+    const char *failure_message;
+    char *pending; /* bytes read while a request was being handled */
+    size_t pending_length;
+    int open_handles;
+    struct http_connection *previous;
+    struct http_connection *next;
+};
+
+struct http_service {
+    uv_loop_t *loop;
+    const struct entry *entry;
+    struct http_routes routes;
+    struct http_limits limits;
+    uv_tcp_t *listener;
+    char address[128];
+    http_dispatch_fn dispatch;
+    void *dispatch_context;
+    struct http_connection *connections;
+    bool shutting_down;
+    bool released; /* http_service_free ran; the last connection frees it */
+    void (*drained)(void *);
+    void *drained_context;
+};
+
+static void connection_close(struct http_connection *connection);
+static void process_input(struct http_connection *connection, const char *data, size_t length);
+
+/* ---- small helpers ---- */
+
+static void free_strings(char **items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(items[i]);
+    free(items);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+/* "Sun, 29 Nov 2026 01:02:03 GMT", recomputed at most once a second. */
+static const char *http_date(void)
+{
+    static time_t cached_second;
+    static char text[40];
+    time_t now = time(NULL);
+    if (now != cached_second) {
+        struct tm utc;
+        gmtime_r(&now, &utc);
+        strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+        cached_second = now;
+    }
+    return text;
+}
+
+static void free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+/* ---- timers ---- */
+
+static void on_timer(uv_timer_t *timer);
+
+static void arm_timer(struct http_connection *connection, int64_t timeout_ns)
+{
+    uv_timer_stop(connection->timer);
+    if (timeout_ns > 0)
+        uv_timer_start(connection->timer, on_timer, (uint64_t)((timeout_ns + 999999) / 1000000), 0);
+}
+
+/* ---- writing ---- */
+
+struct write_request {
+    uv_write_t request;
+    struct http_connection *connection;
+    char *data;
+    bool close_after;
+};
+
+static void after_response(struct http_connection *connection);
+
+static void on_written(uv_write_t *request, int status)
+{
+    struct write_request *write = (struct write_request *)request;
+    struct http_connection *connection = write->connection;
+    bool close_after = write->close_after;
+    free(write->data);
+    free(write);
+    connection->open_handles--;
+    if (connection->phase == PHASE_CLOSING) {
+        connection_close(connection);
+        return;
+    }
+    if (status < 0 || close_after) {
+        connection_close(connection);
+        return;
+    }
+    after_response(connection);
+}
+
+static void send_bytes(struct http_connection *connection, char *data, size_t length, bool close_after)
+{
+    struct write_request *write = xmalloc(sizeof *write);
+    write->connection = connection;
+    write->data = data;
+    write->close_after = close_after;
+    uv_buf_t buffer = uv_buf_init(data, (unsigned)length);
+    connection->phase = PHASE_WRITING;
+    arm_timer(connection, connection->service->entry->as.http_service.write_timeout_ns);
+    if (uv_write(&write->request, connection->stream, &buffer, 1, on_written) < 0) {
+        free(data);
+        free(write);
+        connection_close(connection);
+        return;
+    }
+    connection->open_handles++;
+}
+
+/* Appends to a growing buffer. */
+struct text {
+    char *data;
+    size_t length;
+    size_t capacity;
+};
+
+static void text_append(struct text *text, const char *data, size_t length)
+{
+    if (text->length + length + 1 > text->capacity) {
+        text->capacity = (text->length + length + 1) * 2 + 256;
+        text->data = xrealloc(text->data, text->capacity);
+    }
+    memcpy(text->data + text->length, data, length);
+    text->length += length;
+    text->data[text->length] = '\0';
+}
+
+static void text_printf(struct text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(struct text *text, const char *format, ...)
+{
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (length >= (int)sizeof line)
+        length = (int)sizeof line - 1;
+    text_append(text, line, (size_t)length);
+}
+
+/* Answers with status and a plain-text message, then closes. */
+static void send_error_and_close(struct http_connection *connection, int status, const char *message)
+{
+    struct text text = {0};
+    size_t length = strlen(message) + 1;
+    text_printf(&text, "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+                status, reason_phrase(status), http_date(), length, message);
+    uv_read_stop(connection->stream);
+    send_bytes(connection, text.data, text.length, true);
+}
+
+/* ---- the request being parsed ---- */
+
+static void reset_request(struct http_connection *connection)
+{
+    free(connection->url);
+    connection->url = NULL;
+    connection->url_length = 0;
+    free_strings(connection->header_names, connection->header_count);
+    free_strings(connection->header_values, connection->header_count);
+    connection->header_names = connection->header_values = NULL;
+    connection->header_count = 0;
+    connection->header_bytes = 0;
+    connection->in_header_value = false;
+    free(connection->body);
+    connection->body = NULL;
+    connection->body_length = connection->body_capacity = 0;
+}
+
+static struct http_connection *of(http_parser *parser)
+{
+    return parser->data;
+}
+
+static int refuse(struct http_connection *connection, int status, const char *message)
+{
+    connection->failure_status = status;
+    connection->failure_message = message;
+    return 1; /* any non-zero return stops the parser */
+}
+
+static int on_message_begin(http_parser *parser)
+{
+    struct http_connection *connection = of(parser);
+    reset_request(connection);
+    connection->phase = PHASE_READING;
+    arm_timer(connection, connection->service->entry->as.http_service.read_timeout_ns);
+    return 0;
+}
+
+static int on_url(http_parser *parser, const char *at, size_t length)
+{
+    struct http_connection *connection = of(parser);
+    if (connection->url_length + length > connection->service->limits.max_url_bytes)
+        return refuse(connection, 414, "request target too long");
+    connection->url = xrealloc(connection->url, connection->url_length + length + 1);
+    memcpy(connection->url + connection->url_length, at, length);
+    connection->url_length += length;
+    connection->url[connection->url_length] = '\0';
+    return 0;
+}
+
+static int add_header_bytes(struct http_connection *connection, char **target, const char *at, size_t length)
+{
+    connection->header_bytes += length;
+    if (connection->header_bytes > connection->service->limits.max_header_bytes)
+        return refuse(connection, 431, "request headers too large");
+    size_t old = *target != NULL ? strlen(*target) : 0;
+    *target = xrealloc(*target, old + length + 1);
+    memcpy(*target + old, at, length);
+    (*target)[old + length] = '\0';
+    return 0;
+}
+
+static int on_header_field(http_parser *parser, const char *at, size_t length)
+{
+    struct http_connection *connection = of(parser);
+    if (connection->in_header_value || connection->header_count == 0) {
+        size_t count = connection->header_count;
+        connection->header_names = xrealloc(connection->header_names, (count + 1) * sizeof(char *));
+        connection->header_values = xrealloc(connection->header_values, (count + 1) * sizeof(char *));
+        connection->header_names[count] = NULL;
+        connection->header_values[count] = NULL;
+        connection->header_count = count + 1;
+        connection->in_header_value = false;
+    }
+    return add_header_bytes(connection, &connection->header_names[connection->header_count - 1], at, length);
+}
+
+static int on_header_value(http_parser *parser, const char *at, size_t length)
+{
+    struct http_connection *connection = of(parser);
+    connection->in_header_value = true;
+    char **value = &connection->header_values[connection->header_count - 1];
+    if (*value == NULL)
+        *value = xstrdup("");
+    return add_header_bytes(connection, value, at, length);
+}
+
+static const char *find_header(char **names, char **values, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (names[i] != NULL && strcasecmp(names[i], name) == 0)
+            return values[i] != NULL ? values[i] : "";
+    return NULL;
+}
+
+static int on_headers_complete(http_parser *parser)
+{
+    struct http_connection *connection = of(parser);
+    if (parser->content_length != ULLONG_MAX &&
+        parser->content_length > connection->service->limits.max_body_bytes)
+        return refuse(connection, 413, "request body too large");
+    const char *expect = find_header(connection->header_names, connection->header_values,
+                                     connection->header_count, "Expect");
+    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+        uv_try_write(connection->stream, &(uv_buf_t){.base = "HTTP/1.1 100 Continue\r\n\r\n", .len = 25}, 1);
+    return 0;
+}
+
+static int on_body(http_parser *parser, const char *at, size_t length)
+{
+    struct http_connection *connection = of(parser);
+    if (connection->body_length + length > connection->service->limits.max_body_bytes)
+        return refuse(connection, 413, "request body too large");
+    if (connection->body_length + length + 1 > connection->body_capacity) {
+        connection->body_capacity = (connection->body_length + length + 1) * 2;
+        connection->body = xrealloc(connection->body, connection->body_capacity);
+    }
+    memcpy(connection->body + connection->body_length, at, length);
+    connection->body_length += length;
+    return 0;
+}
+
+static void respond_now(struct http_exchange *exchange, int status, const char *message);
+
+static int on_message_complete(http_parser *parser)
+{
+    struct http_connection *connection = of(parser);
+    struct http_service *service = connection->service;
+    struct http_exchange *exchange = xcalloc(1, sizeof *exchange);
+    exchange->connection = connection;
+    exchange->service_entry = service->entry;
+    exchange->method = xstrdup(http_method_str((enum http_method)parser->method));
+    exchange->head_request = parser->method == HTTP_HEAD;
+    exchange->status = 200;
+    const char *url = connection->url != NULL ? connection->url : "/";
+    const char *question = strchr(url, '?');
+    size_t path_length = question != NULL ? (size_t)(question - url) : strlen(url);
+    exchange->path = http_percent_decode(url, path_length, false);
+    exchange->query = xstrdup(question != NULL ? question + 1 : "");
+    exchange->header_names = connection->header_names;
+    exchange->header_values = connection->header_values;
+    exchange->header_count = connection->header_count;
+    connection->header_names = connection->header_values = NULL;
+    connection->header_count = 0;
+    exchange->body = connection->body != NULL ? connection->body : xstrdup("");
+    exchange->body_length = connection->body_length;
+    connection->body = NULL;
+    connection->body_length = connection->body_capacity = 0;
+    exchange->remote_address = xstrdup(connection->remote_address);
+    connection->keep_alive = http_should_keep_alive(parser) && !service->shutting_down;
+    connection->exchange = exchange;
+    connection->phase = PHASE_HANDLING;
+    arm_timer(connection, service->entry->as.http_service.write_timeout_ns);
+    http_parser_pause(parser, 1);
+
+    const struct http_route *route = NULL;
+    char allow[128];
+    enum http_route_result found =
+        http_routes_match(&service->routes, exchange->method, exchange->path, &route,
+                          exchange->params, &exchange->param_count, allow, sizeof allow);
+    if (found == HTTP_ROUTE_NOT_FOUND) {
+        respond_now(exchange, 404, "not found");
+    } else if (found == HTTP_ROUTE_METHOD_NOT_ALLOWED) {
+        http_exchange_set_header(exchange, "Allow", allow);
+        respond_now(exchange, 405, "method not allowed");
+    } else {
+        exchange->endpoint = route->endpoint;
+        service->dispatch(service->dispatch_context, exchange);
+    }
+    return 0;
+}
+
+static const http_parser_settings parser_settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+/* Feeds bytes to the parser; keeps what a pause leaves unread. */
+static void process_input(struct http_connection *connection, const char *data, size_t length)
+{
+    while (length > 0 && connection->phase != PHASE_CLOSING) {
+        if (connection->phase == PHASE_HANDLING || connection->phase == PHASE_WRITING) {
+            connection->pending = xrealloc(connection->pending, connection->pending_length + length);
+            memcpy(connection->pending + connection->pending_length, data, length);
+            connection->pending_length += length;
+            return;
+        }
+        size_t used = http_parser_execute(&connection->parser, &parser_settings, data, length);
+        enum http_errno problem = HTTP_PARSER_ERRNO(&connection->parser);
+        if (problem == HPE_PAUSED) {
+            data += used;
+            length -= used;
+            continue; /* the rest is kept above until the response is out */
+        }
+        if (problem != HPE_OK) {
+            if (connection->failure_status != 0)
+                send_error_and_close(connection, connection->failure_status, connection->failure_message);
+            else
+                send_error_and_close(connection, 400, http_errno_description(problem));
+            return;
+        }
+        return;
+    }
+}
+
+/* ---- reading ---- */
+
+static char read_buffer[64 * 1024];
+
+static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
+{
+    buffer->base = read_buffer;
+    buffer->len = sizeof read_buffer;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
+{
+    struct http_connection *connection = stream->data;
+    if (count == 0)
+        return;
+    if (count < 0) {
+        /* The client went away (or finished sending): an exchange in flight
+         * still gets its response written if the socket allows. */
+        uv_read_stop(stream);
+        if (connection->phase == PHASE_IDLE || connection->phase == PHASE_READING)
+            connection_close(connection);
+        else
+            connection->keep_alive = false;
+        return;
+    }
+    process_input(connection, buffer->base, (size_t)count);
+}
+
+/* After a response: serve the next request, or close. */
+static void after_response(struct http_connection *connection)
+{
+    if (!connection->keep_alive || connection->service->shutting_down) {
+        connection_close(connection);
+        return;
+    }
+    connection->phase = PHASE_IDLE;
+    arm_timer(connection, connection->service->entry->as.http_service.idle_timeout_ns);
+    http_parser_pause(&connection->parser, 0);
+    if (connection->pending_length > 0) {
+        char *pending = connection->pending;
+        size_t length = connection->pending_length;
+        connection->pending = NULL;
+        connection->pending_length = 0;
+        process_input(connection, pending, length);
+        free(pending);
+    }
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    struct http_connection *connection = timer->data;
+    switch (connection->phase) {
+    case PHASE_READING:
+        send_error_and_close(connection, 408, "request not received in time");
+        break;
+    case PHASE_HANDLING:
+    case PHASE_WRITING:
+    case PHASE_IDLE:
+    case PHASE_CLOSING:
+        connection_close(connection);
+        break;
+    }
+}
+
+/* ---- connections ---- */
+
+static void on_connection_handle_closed(uv_handle_t *handle)
+{
+    struct http_connection *connection = handle->data;
+    free(handle);
+    if (--connection->open_handles > 0)
+        return;
+    struct http_service *service = connection->service;
+    if (connection->previous != NULL)
+        connection->previous->next = connection->next;
+    else
+        service->connections = connection->next;
+    if (connection->next != NULL)
+        connection->next->previous = connection->previous;
+    reset_request(connection);
+    free(connection->pending);
+    free(connection->remote_address);
+    free(connection);
+    if (service->released) {
+        if (service->connections == NULL)
+            free(service);
+        return;
+    }
+    if (service->shutting_down && service->connections == NULL && service->drained != NULL) {
+        void (*drained)(void *) = service->drained;
+        service->drained = NULL;
+        drained(service->drained_context);
+    }
+}
+
+static void connection_close(struct http_connection *connection)
+{
+    if (uv_is_closing((uv_handle_t *)connection->stream))
+        return;
+    connection->phase = PHASE_CLOSING;
+    if (connection->exchange != NULL) {
+        connection->exchange->connection = NULL; /* the handler finishes alone */
+        connection->exchange = NULL;
+    }
+    uv_timer_stop(connection->timer);
+    connection->timer->data = connection;
+    uv_close((uv_handle_t *)connection->timer, on_connection_handle_closed);
+    connection->stream->data = connection;
+    uv_close((uv_handle_t *)connection->stream, on_connection_handle_closed);
+}
+
+void http_service_adopt(struct http_service *service, uv_stream_t *stream, const char *remote_address)
+{
+    struct http_connection *connection = xcalloc(1, sizeof *connection);
+    connection->service = service;
+    connection->stream = stream;
+    stream->data = connection;
+    connection->remote_address = xstrdup(remote_address);
+    connection->timer = xmalloc(sizeof *connection->timer);
+    uv_timer_init(service->loop, connection->timer);
+    connection->timer->data = connection;
+    connection->open_handles = 2;
+    http_parser_init(&connection->parser, HTTP_REQUEST);
+    connection->parser.data = connection;
+    connection->next = service->connections;
+    if (service->connections != NULL)
+        service->connections->previous = connection;
+    service->connections = connection;
+    connection->phase = PHASE_IDLE;
+    arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
+    uv_read_start(stream, allocate, on_read);
+}
+
+static void on_new_connection(uv_stream_t *listener, int status)
+{
+    struct http_service *service = listener->data;
+    if (status < 0 || service->shutting_down)
+        return;
+    uv_tcp_t *client = xmalloc(sizeof *client);
+    uv_tcp_init(service->loop, client);
+    if (uv_accept(listener, (uv_stream_t *)client) < 0) {
+        uv_close((uv_handle_t *)client, free_handle);
+        return;
+    }
+    uv_tcp_nodelay(client, 1);
+    struct sockaddr_storage peer;
+    int length = sizeof peer;
+    char host[INET6_ADDRSTRLEN] = "unknown";
+    char remote[INET6_ADDRSTRLEN + 16] = "unknown";
+    if (uv_tcp_getpeername(client, (struct sockaddr *)&peer, &length) == 0) {
+        if (peer.ss_family == AF_INET6) {
+            uv_ip6_name((struct sockaddr_in6 *)&peer, host, sizeof host);
+            snprintf(remote, sizeof remote, "[%s]:%d", host, ntohs(((struct sockaddr_in6 *)&peer)->sin6_port));
+        } else {
+            uv_ip4_name((struct sockaddr_in *)&peer, host, sizeof host);
+            snprintf(remote, sizeof remote, "%s:%d", host, ntohs(((struct sockaddr_in *)&peer)->sin_port));
+        }
+    }
+    http_service_adopt(service, (uv_stream_t *)client, remote);
+}
+
+/* Parses "host:port", ":port" or "[v6]:port" into a socket address. */
+static int parse_listen_address(const char *text, struct sockaddr_storage *address,
+                                struct wippy_error *error)
+{
+    const char *colon = strrchr(text, ':');
+    if (colon == NULL)
+        return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected host:port", text);
+    int port = atoi(colon + 1);
+    if (port < 0 || port > 65535 || colon[1] == '\0')
+        return error_set(error, WIPPY_EINVAL, "addr \"%s\": bad port", text);
+    char host[128];
+    size_t host_length = (size_t)(colon - text);
+    if (host_length >= sizeof host)
+        return error_set(error, WIPPY_EINVAL, "addr \"%s\": host too long", text);
+    memcpy(host, text, host_length);
+    host[host_length] = '\0';
+    if (host_length == 0)
+        snprintf(host, sizeof host, "0.0.0.0");
+    if (host[0] == '[' && host_length > 2 && host[host_length - 1] == ']') {
+        host[host_length - 1] = '\0';
+        if (uv_ip6_addr(host + 1, port, (struct sockaddr_in6 *)address) == 0)
+            return WIPPY_OK;
+    } else if (strcmp(host, "localhost") == 0) {
+        if (uv_ip4_addr("127.0.0.1", port, (struct sockaddr_in *)address) == 0)
+            return WIPPY_OK;
+    } else if (uv_ip4_addr(host, port, (struct sockaddr_in *)address) == 0) {
+        return WIPPY_OK;
+    }
+    return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected an IP address and a port", text);
+}
+
+struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
+                                        const struct entry *entry, http_dispatch_fn dispatch,
+                                        void *context, struct wippy_error *error)
+{
+    struct sockaddr_storage address;
+    int rc = parse_listen_address(entry->as.http_service.addr, &address, error);
+    if (rc < 0)
+        return NULL;
+    struct http_service *service = xcalloc(1, sizeof *service);
+    service->loop = loop;
+    service->entry = entry;
+    service->dispatch = dispatch;
+    service->dispatch_context = context;
+    service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
+                                           DEFAULT_MAX_BODY_BYTES};
+    http_routes_build(registry, entry, &service->routes);
+    service->listener = xmalloc(sizeof *service->listener);
+    uv_tcp_init(loop, service->listener);
+    service->listener->data = service;
+    rc = uv_tcp_bind(service->listener, (struct sockaddr *)&address, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)service->listener, 1024, on_new_connection);
+    if (rc < 0) {
+        error_set(error, WIPPY_EIO, "%s:%d: entry %s: cannot listen on %s: %s", entry->file,
+                  entry->line, entry->id, entry->as.http_service.addr, uv_strerror(rc));
+        http_service_free(service);
+        return NULL;
+    }
+    struct sockaddr_storage bound;
+    int length = sizeof bound;
+    uv_tcp_getsockname(service->listener, (struct sockaddr *)&bound, &length);
+    char host[INET6_ADDRSTRLEN];
+    if (bound.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&bound, host, sizeof host);
+        snprintf(service->address, sizeof service->address, "[%s]:%d", host,
+                 ntohs(((struct sockaddr_in6 *)&bound)->sin6_port));
+    } else {
+        uv_ip4_name((struct sockaddr_in *)&bound, host, sizeof host);
+        snprintf(service->address, sizeof service->address, "%s:%d", host,
+                 ntohs(((struct sockaddr_in *)&bound)->sin_port));
+    }
+    return service;
+}
+
+const char *http_service_address(const struct http_service *service)
+{
+    return service->address;
+}
+
+void http_service_shutdown(struct http_service *service, void (*drained)(void *context), void *context)
+{
+    service->shutting_down = true;
+    service->drained = drained;
+    service->drained_context = context;
+    if (service->listener != NULL) {
+        uv_close((uv_handle_t *)service->listener, free_handle);
+        service->listener = NULL;
+    }
+    struct http_connection *connection = service->connections;
+    while (connection != NULL) {
+        struct http_connection *next = connection->next;
+        if (connection->phase == PHASE_IDLE)
+            connection_close(connection);
+        else
+            connection->keep_alive = false; /* close once its response is out */
+        connection = next;
+    }
+    if (service->connections == NULL && service->drained != NULL) {
+        service->drained = NULL;
+        drained(context);
+    }
+}
+
+void http_service_free(struct http_service *service)
+{
+    if (service == NULL)
+        return;
+    service->drained = NULL;
+    service->shutting_down = true;
+    if (service->listener != NULL)
+        uv_close((uv_handle_t *)service->listener, free_handle);
+    for (struct http_connection *connection = service->connections; connection != NULL;
+         connection = connection->next)
+        connection_close(connection);
+    /* Connections free themselves when their handles close; the last one
+     * frees the service. */
+    http_routes_free(&service->routes);
+    service->released = true;
+    if (service->connections == NULL)
+        free(service);
+}
+
+/* ---- exchanges ---- */
+
+const char *http_exchange_method(const struct http_exchange *exchange) { return exchange->method; }
+const char *http_exchange_path(const struct http_exchange *exchange) { return exchange->path; }
+const char *http_exchange_query(const struct http_exchange *exchange) { return exchange->query; }
+const char *http_exchange_remote_address(const struct http_exchange *exchange) { return exchange->remote_address; }
+const struct entry *http_exchange_endpoint(const struct http_exchange *exchange) { return exchange->endpoint; }
+const struct entry *http_exchange_service(const struct http_exchange *exchange) { return exchange->service_entry; }
+size_t http_exchange_header_count(const struct http_exchange *exchange) { return exchange->header_count; }
+size_t http_exchange_param_count(const struct http_exchange *exchange) { return exchange->param_count; }
+
+const char *http_exchange_header(const struct http_exchange *exchange, const char *name)
+{
+    return find_header(exchange->header_names, exchange->header_values, exchange->header_count, name);
+}
+
+void http_exchange_header_at(const struct http_exchange *exchange, size_t index, const char **name,
+                             const char **value)
+{
+    *name = exchange->header_names[index] != NULL ? exchange->header_names[index] : "";
+    *value = exchange->header_values[index] != NULL ? exchange->header_values[index] : "";
+}
+
+const char *http_exchange_body(const struct http_exchange *exchange, size_t *length)
+{
+    *length = exchange->body_length;
+    return exchange->body;
+}
+
+const struct http_param *http_exchange_param_at(const struct http_exchange *exchange, size_t index)
+{
+    return &exchange->params[index];
+}
+
+void http_exchange_set_status(struct http_exchange *exchange, int status)
+{
+    exchange->status = status;
+}
+
+void http_exchange_set_header(struct http_exchange *exchange, const char *name, const char *value)
+{
+    for (size_t i = 0; i < exchange->response_count; i++) {
+        if (strcasecmp(exchange->response_names[i], name) == 0) {
+            free(exchange->response_values[i]);
+            exchange->response_values[i] = xstrdup(value);
+            return;
+        }
+    }
+    size_t count = exchange->response_count;
+    exchange->response_names = xrealloc(exchange->response_names, (count + 1) * sizeof(char *));
+    exchange->response_values = xrealloc(exchange->response_values, (count + 1) * sizeof(char *));
+    exchange->response_names[count] = xstrdup(name);
+    exchange->response_values[count] = xstrdup(value);
+    exchange->response_count = count + 1;
+}
+
+void http_exchange_write(struct http_exchange *exchange, const char *data, size_t length)
+{
+    if (exchange->response_length + length + 1 > exchange->response_capacity) {
+        exchange->response_capacity = (exchange->response_length + length + 1) * 2 + 256;
+        exchange->response_body = xrealloc(exchange->response_body, exchange->response_capacity);
+    }
+    memcpy(exchange->response_body + exchange->response_length, data, length);
+    exchange->response_length += length;
+}
+
+static void exchange_free(struct http_exchange *exchange)
+{
+    free(exchange->method);
+    free(exchange->path);
+    free(exchange->query);
+    free_strings(exchange->header_names, exchange->header_count);
+    free_strings(exchange->header_values, exchange->header_count);
+    free(exchange->body);
+    free(exchange->remote_address);
+    http_params_free(exchange->params, exchange->param_count);
+    free_strings(exchange->response_names, exchange->response_count);
+    free_strings(exchange->response_values, exchange->response_count);
+    free(exchange->response_body);
+    free(exchange);
+}
+
+static bool valid_header_text(const char *text)
+{
+    return strpbrk(text, "\r\n") == NULL;
+}
+
+void http_exchange_finish(struct http_exchange *exchange)
+{
+    struct http_connection *connection = exchange->connection;
+    if (connection == NULL) {
+        exchange_free(exchange);
+        return;
+    }
+    connection->exchange = NULL;
+    struct text text = {0};
+    text_printf(&text, "HTTP/1.1 %d %s\r\nDate: %s\r\n", exchange->status, reason_phrase(exchange->status),
+                http_date());
+    bool has_type = false;
+    for (size_t i = 0; i < exchange->response_count; i++) {
+        const char *name = exchange->response_names[i], *value = exchange->response_values[i];
+        if (!valid_header_text(name) || !valid_header_text(value) ||
+            strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Connection") == 0 ||
+            strcasecmp(name, "Transfer-Encoding") == 0)
+            continue; /* the server owns framing */
+        has_type = has_type || strcasecmp(name, "Content-Type") == 0;
+        text_append(&text, name, strlen(name));
+        text_append(&text, ": ", 2);
+        text_append(&text, value, strlen(value));
+        text_append(&text, "\r\n", 2);
+    }
+    bool bodyless = exchange->status == 204 || exchange->status == 304 || exchange->status < 200;
+    if (!has_type && exchange->response_length > 0)
+        text_printf(&text, "Content-Type: text/plain; charset=utf-8\r\n");
+    if (!bodyless)
+        text_printf(&text, "Content-Length: %zu\r\n", exchange->response_length);
+    bool keep_alive = connection->keep_alive && !connection->service->shutting_down;
+    text_printf(&text, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
+    if (!exchange->head_request && !bodyless && exchange->response_length > 0)
+        text_append(&text, exchange->response_body, exchange->response_length);
+    exchange_free(exchange);
+    connection->keep_alive = keep_alive;
+    send_bytes(connection, text.data, text.length, !keep_alive);
+}
+
+static void respond_now(struct http_exchange *exchange, int status, const char *message)
+{
+    exchange->status = status;
+    exchange->response_length = 0;
+    http_exchange_write(exchange, message, strlen(message));
+    http_exchange_write(exchange, "\n", 1);
+    http_exchange_finish(exchange);
+}
+
+void http_exchange_fail(struct http_exchange *exchange, int status, const char *message)
+{
+    free_strings(exchange->response_names, exchange->response_count);
+    free_strings(exchange->response_values, exchange->response_count);
+    exchange->response_names = exchange->response_values = NULL;
+    exchange->response_count = 0;
+    respond_now(exchange, status, message);
+}

@@ -1,0 +1,77 @@
+/* server.h - an http.service: accepts connections (directly, or handed over
+ * by an overlay listener), parses HTTP/1.1 with http-parser, routes each
+ * request, and lets a dispatcher (the Lua glue) answer it. Keep-alive,
+ * chunked request bodies, read/write/idle timeouts, size limits, and a
+ * graceful shutdown that lets requests in flight finish. */
+#ifndef WIPPY_HTTP_SERVER_H
+#define WIPPY_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http/routes.h"
+#include "registry/registry.h"
+#include "util/error.h"
+
+struct http_service;
+struct http_exchange;
+
+/* Called for each routed request; the dispatcher must eventually call
+ * http_exchange_finish (even when the connection is gone). */
+typedef void (*http_dispatch_fn)(void *context, struct http_exchange *exchange);
+
+struct http_limits {
+    size_t max_url_bytes;
+    size_t max_header_bytes;
+    size_t max_body_bytes;
+};
+
+/* Starts a service of entry; with a NULL overlay it listens on entry's addr
+ * directly. Returns NULL with error set when it cannot listen. */
+struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
+                                        const struct entry *entry, http_dispatch_fn dispatch,
+                                        void *context, struct wippy_error *error);
+
+/* Serves a connection an overlay accepted (the service owns stream now). */
+void http_service_adopt(struct http_service *service, uv_stream_t *stream,
+                        const char *remote_address);
+
+/* The address the service listens on ("127.0.0.1:8099"). */
+const char *http_service_address(const struct http_service *service);
+
+/* Stops accepting, lets requests in flight finish, closes idle
+ * connections, then calls drained once (at once when nothing is open). */
+void http_service_shutdown(struct http_service *service, void (*drained)(void *context),
+                           void *context);
+
+/* Closes everything at once and frees the service. */
+void http_service_free(struct http_service *service);
+
+/* ---- the request and the response of one exchange ---- */
+
+const char *http_exchange_method(const struct http_exchange *exchange);
+const char *http_exchange_path(const struct http_exchange *exchange);
+const char *http_exchange_query(const struct http_exchange *exchange); /* raw, may be "" */
+const char *http_exchange_header(const struct http_exchange *exchange, const char *name);
+size_t http_exchange_header_count(const struct http_exchange *exchange);
+void http_exchange_header_at(const struct http_exchange *exchange, size_t index,
+                             const char **name, const char **value);
+const char *http_exchange_body(const struct http_exchange *exchange, size_t *length);
+const char *http_exchange_remote_address(const struct http_exchange *exchange);
+const struct entry *http_exchange_endpoint(const struct http_exchange *exchange);
+const struct entry *http_exchange_service(const struct http_exchange *exchange);
+size_t http_exchange_param_count(const struct http_exchange *exchange);
+const struct http_param *http_exchange_param_at(const struct http_exchange *exchange, size_t index);
+
+void http_exchange_set_status(struct http_exchange *exchange, int status);
+void http_exchange_set_header(struct http_exchange *exchange, const char *name, const char *value);
+void http_exchange_write(struct http_exchange *exchange, const char *data, size_t length);
+
+/* Sends the response built so far (or status with message when failing)
+ * and frees the exchange. */
+void http_exchange_finish(struct http_exchange *exchange);
+void http_exchange_fail(struct http_exchange *exchange, int status, const char *message);
+
+#endif
