@@ -50,8 +50,14 @@ enum connection_phase {
     PHASE_READING,  /* a request has started */
     PHASE_HANDLING, /* a handler runs; input waits */
     PHASE_WRITING,
+    PHASE_LINGERING, /* answered and half-closed; unread input is drained */
     PHASE_CLOSING,
 };
+
+/* How long a connection closed after an error keeps draining what the client
+ * still sends: closing with unread bytes would reset the connection and the
+ * client could lose the answer. */
+#define LINGER_NS (INT64_C(2) * 1000000000)
 
 struct http_connection {
     struct http_service *service;
@@ -178,6 +184,33 @@ struct write_request {
 };
 
 static void after_response(struct http_connection *connection);
+static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer);
+static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer);
+
+static void on_shutdown(uv_shutdown_t *request, int status)
+{
+    struct http_connection *connection = request->data;
+    free(request);
+    connection->open_handles--;
+    if (status < 0 && connection->phase == PHASE_LINGERING)
+        connection_close(connection);
+}
+
+/* Sends FIN, then reads and drops input until EOF or LINGER_NS. */
+static void linger_then_close(struct http_connection *connection)
+{
+    connection->phase = PHASE_LINGERING;
+    uv_shutdown_t *request = xmalloc(sizeof *request);
+    request->data = connection;
+    if (uv_shutdown(request, connection->stream, on_shutdown) < 0) {
+        free(request);
+        connection_close(connection);
+        return;
+    }
+    connection->open_handles++;
+    arm_timer(connection, LINGER_NS);
+    uv_read_start(connection->stream, allocate, on_read);
+}
 
 static void on_written(uv_write_t *request, int status)
 {
@@ -191,8 +224,12 @@ static void on_written(uv_write_t *request, int status)
         connection_close(connection);
         return;
     }
-    if (status < 0 || close_after) {
+    if (status < 0) {
         connection_close(connection);
+        return;
+    }
+    if (close_after) {
+        linger_then_close(connection);
         return;
     }
     after_response(connection);
@@ -287,7 +324,7 @@ static int refuse(struct http_connection *connection, int status, const char *me
 {
     connection->failure_status = status;
     connection->failure_message = message;
-    return 1; /* any non-zero return stops the parser */
+    return -1; /* stops the parser (1 from on_headers_complete would mean "no body") */
 }
 
 static int on_message_begin(http_parser *parser)
@@ -486,6 +523,11 @@ static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
     struct http_connection *connection = stream->data;
     if (count == 0)
         return;
+    if (connection->phase == PHASE_LINGERING) {
+        if (count < 0)
+            connection_close(connection);
+        return; /* drained and dropped */
+    }
     if (count < 0) {
         /* The client went away (or finished sending): an exchange in flight
          * still gets its response written if the socket allows. */
@@ -529,6 +571,7 @@ static void on_timer(uv_timer_t *timer)
     case PHASE_HANDLING:
     case PHASE_WRITING:
     case PHASE_IDLE:
+    case PHASE_LINGERING:
     case PHASE_CLOSING:
         connection_close(connection);
         break;
