@@ -706,12 +706,23 @@ static int parse_listen_address(const char *text, struct sockaddr_storage *addre
     return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected an IP address and a port", text);
 }
 
+static void on_overlay_connection(void *context, uv_stream_t *stream, const char *remote_address)
+{
+    struct http_service *service = context;
+    if (service->shutting_down) {
+        uv_close((uv_handle_t *)stream, free_handle);
+        return;
+    }
+    http_service_adopt(service, stream, remote_address);
+}
+
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
-                                        const struct entry *entry, http_dispatch_fn dispatch,
-                                        void *context, struct wippy_error *error)
+                                        const struct entry *entry, struct overlay *overlay,
+                                        http_dispatch_fn dispatch, void *context,
+                                        struct wippy_error *error)
 {
     struct sockaddr_storage address;
-    int rc = parse_listen_address(entry->as.http_service.addr, &address, error);
+    int rc = overlay != NULL ? WIPPY_OK : parse_listen_address(entry->as.http_service.addr, &address, error);
     if (rc < 0)
         return NULL;
     struct http_service *service = xcalloc(1, sizeof *service);
@@ -722,6 +733,15 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
                                            DEFAULT_MAX_BODY_BYTES};
     http_routes_build(registry, entry, &service->routes);
+    if (overlay != NULL) {
+        snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
+                 overlay->entry->id);
+        if (overlay_listen(overlay, entry->as.http_service.addr, on_overlay_connection, service, error) < 0) {
+            http_service_free(service);
+            return NULL;
+        }
+        return service;
+    }
     service->listener = xmalloc(sizeof *service->listener);
     uv_tcp_init(loop, service->listener);
     service->listener->data = service;

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "http/routes.h"
+#include "net/overlay.h"
 #include "registry/registry.h"
 #include "util/error.h"
 
@@ -28,11 +29,13 @@ struct http_limits {
     size_t max_body_bytes;
 };
 
-/* Starts a service of entry; with a NULL overlay it listens on entry's addr
- * directly. Returns NULL with error set when it cannot listen. */
+/* Starts a service of entry. Without an overlay it listens on entry's addr
+ * directly; with one, the overlay accepts and hands connections over.
+ * Returns NULL with error set when it cannot listen. */
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
-                                        const struct entry *entry, http_dispatch_fn dispatch,
-                                        void *context, struct wippy_error *error);
+                                        const struct entry *entry, struct overlay *overlay,
+                                        http_dispatch_fn dispatch, void *context,
+                                        struct wippy_error *error);
 
 /* Serves a connection an overlay accepted (the service owns stream now). */
 void http_service_adopt(struct http_service *service, uv_stream_t *stream,

@@ -65,13 +65,14 @@ int http_services_start(struct runtime *runtime, struct wippy_error *error)
         const struct entry *entry = registry->entries[i];
         if (entry->kind != ENTRY_HTTP_SERVICE || !entry->as.http_service.lifecycle.auto_start)
             continue;
-        if (entry->as.http_service.network_id != NULL)
-            return error_set(error, WIPPY_ESTATE,
-                             "%s:%d: entry %s: field \"network\": listening on overlay %s is not "
-                             "supported by this build yet",
-                             entry->file, entry->line, entry->id, entry->as.http_service.network_id);
+        struct overlay *overlay = NULL;
+        if (entry->as.http_service.network_id != NULL) {
+            const struct entry *network = registry_find(registry, entry->as.http_service.network_id);
+            if (overlay_get(&runtime->overlays, network, &overlay, error) < 0)
+                return WIPPY_EIO;
+        }
         struct http_service *service =
-            http_service_start(runtime->loop, registry, entry, dispatch, runtime, error);
+            http_service_start(runtime->loop, registry, entry, overlay, dispatch, runtime, error);
         if (service == NULL)
             return WIPPY_EIO;
         set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);

@@ -78,6 +78,15 @@ const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_
     return overlay->driver->describe(dial);
 }
 
+int overlay_listen(struct overlay *overlay, const char *address, overlay_accept_fn accept,
+                   void *context, struct wippy_error *error)
+{
+    if (overlay->driver->listen == NULL || !(overlay->capabilities & OVERLAY_CAN_LISTEN))
+        return error_set(error, WIPPY_ESTATE, "overlay %s (%s) cannot accept inbound connections",
+                         overlay->entry->id, overlay->entry->kind_name);
+    return overlay->driver->listen(overlay, address, accept, context, error);
+}
+
 bool overlay_never_reuses(const struct overlay *overlay)
 {
     return (overlay->capabilities & OVERLAY_NEVER_REUSE) != 0;

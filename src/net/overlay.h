@@ -32,6 +32,11 @@ struct overlay_connection {
     size_t early_length;
 };
 
+/* Called for each connection an overlay listener accepts; the receiver owns
+ * stream. remote_address names the peer as the overlay knows it (a tailnet
+ * address, a .b32.i2p destination). */
+typedef void (*overlay_accept_fn)(void *context, uv_stream_t *stream, const char *remote_address);
+
 /* Called exactly once per dial that was not cancelled: a connection, or
  * NULL with a one-line reason naming the overlay and the peer's reply. */
 typedef void (*overlay_dial_done)(void *context, struct overlay_connection *connection,
@@ -50,6 +55,10 @@ struct overlay_driver {
     void (*cancel)(struct overlay_dial *dial);
     /* Describes where a dial is ("waiting for the CONNECT reply"). */
     const char *(*describe)(const struct overlay_dial *dial);
+    /* Starts accepting inbound connections for address (an http.service's
+     * addr); NULL for outbound-only overlays such as SOCKS5. */
+    int (*listen)(struct overlay *overlay, const char *address, overlay_accept_fn accept,
+                  void *context, struct wippy_error *error);
     void (*close)(struct overlay *overlay);
 };
 
@@ -83,6 +92,11 @@ void overlay_dial_cancel(struct overlay *overlay, struct overlay_dial *dial);
 const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_dial *dial);
 
 bool overlay_never_reuses(const struct overlay *overlay);
+
+/* Accepts connections through the overlay; an error names the overlay when
+ * it cannot listen (registry validation already refuses SOCKS5). */
+int overlay_listen(struct overlay *overlay, const char *address, overlay_accept_fn accept,
+                   void *context, struct wippy_error *error);
 
 /* Closes a connection received from a dial, freeing it. */
 void overlay_connection_close(struct overlay_connection *connection);

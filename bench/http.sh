@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# HTTP service benchmark: wrk against a Lua endpoint returning a small JSON
+# body, and against nginx serving a static file with the same bytes, both
+# with keep-alive, in the same run. Writes bench/results/http.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/packages.sh
+ensure_packages $WIPPY_BUILD_PACKAGES wrk nginx python3
+make -j"$(nproc)" build/wippy >/dev/null
+
+duration=${DURATION:-10}
+connections=${CONNECTIONS:-50}
+threads=${THREADS:-1} # 2 cores: one for wrk, one for the server
+work=$(mktemp -d)
+chmod 755 "$work" # nginx workers run as www-data
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wippy_port=$(port)
+nginx_port=$(port)
+
+cp -r bench/apps/web "$work/app"
+sed -i "s/@PORT@/$wippy_port/" "$work/app/src/_index.yaml"
+wippy="$PWD/build/wippy"
+(cd "$work/app" && exec "$wippy" run) >/dev/null 2>&1 &
+pids+=($!)
+
+mkdir -p "$work/www" "$work/nginx"
+printf '{"ok":true,"service":"wippy","version":1}' >"$work/www/status.json"
+cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    default_type application/json;
+    client_body_temp_path $work/nginx;
+    proxy_temp_path $work/nginx;
+    fastcgi_temp_path $work/nginx;
+    uwsgi_temp_path $work/nginx;
+    scgi_temp_path $work/nginx;
+    server { listen 127.0.0.1:$nginx_port; root $work/www; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" &
+pids+=($!)
+sleep 1
+curl -sf "http://127.0.0.1:$wippy_port/status.json" >/dev/null
+curl -sf "http://127.0.0.1:$nginx_port/status.json" >/dev/null
+
+run_wrk() {
+    wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$1" 2>&1
+}
+wippy_out=$(run_wrk "http://127.0.0.1:$wippy_port/status.json")
+nginx_out=$(run_wrk "http://127.0.0.1:$nginx_port/status.json")
+
+python3 - "$wippy_out" "$nginx_out" "$connections" "$duration" <<'PY' | tee bench/results/http.md
+import datetime, os, re, sys
+def parse(text):
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
+    scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return rate, float(p99.group(1)) * scale, int(errors.group(1)) if errors else 0
+wippy, nginx = parse(sys.argv[1]), parse(sys.argv[2])
+print("# HTTP service benchmark")
+print()
+print(f"{datetime.date.today()}, {os.cpu_count()} cores. wrk, {sys.argv[3]} keep-alive connections, "
+      f"{sys.argv[4]} s each, one after the other: a Lua endpoint writing a 42-byte JSON body "
+      "against nginx serving the same 42 bytes from a file (one worker each).")
+print()
+print("| server | requests/s | p99 latency | non-2xx |")
+print("|---|---|---|---|")
+print(f"| wippy (Lua endpoint) | {wippy[0]:.0f} | {wippy[1]:.2f} ms | {wippy[2]} |")
+print(f"| nginx (static file) | {nginx[0]:.0f} | {nginx[1]:.2f} ms | {nginx[2]} |")
+print()
+print(f"wippy / nginx throughput: {wippy[0] / nginx[0]:.2f}")
+PY
