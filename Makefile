@@ -1,7 +1,7 @@
 # wippy-c build. `make` builds build/wippy; `make SANITIZE=1` builds
 # build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer.
 
-PKGS := lua5.4 yaml-0.1 libuv jansson libcurl
+PKGS := lua5.4 yaml-0.1 libuv jansson libcurl libcrypto
 CC ?= cc
 
 ifeq ($(SANITIZE),1)
@@ -73,6 +73,11 @@ build-fuzz/fuzz_socks5_codec: tests/fuzz/fuzz_socks5_codec.c src/net/socks5_code
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -o $@ $^
 
-fuzz: build-fuzz/fuzz_socks5_codec
-	@mkdir -p build-fuzz/corpus-socks5
+build-fuzz/fuzz_sam_codec: tests/fuzz/fuzz_sam_codec.c src/net/sam_codec.c src/util/error.c src/util/memory.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o $@ $^ -lcrypto
+
+fuzz: build-fuzz/fuzz_socks5_codec build-fuzz/fuzz_sam_codec
+	@mkdir -p build-fuzz/corpus-socks5 build-fuzz/corpus-sam
 	build-fuzz/fuzz_socks5_codec -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-socks5 tests/fuzz/corpus/socks5
+	build-fuzz/fuzz_sam_codec -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-sam tests/fuzz/corpus/sam

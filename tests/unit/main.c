@@ -30,6 +30,12 @@ TEST(test_registry_checks_socks5_credentials);
 TEST(test_registry_requires_a_tailscale_auth_key);
 TEST(test_config_composes_files_and_set_overrides);
 TEST(test_config_default_network_must_name_a_network_entry);
+TEST(test_sam_lines_are_split_and_bytes_after_them_kept);
+TEST(test_sam_replies_parse_with_quoted_values);
+TEST(test_sam_every_result_is_named);
+TEST(test_sam_malformed_replies_are_errors);
+TEST(test_sam_commands_quote_what_needs_it);
+TEST(test_i2p_addresses);
 TEST(test_policy_evaluation_table);
 TEST(test_deny_wins_over_allow);
 TEST(test_without_actor_or_scope_strict_mode_decides);
@@ -78,6 +84,12 @@ static const struct {
     {"test_registry_requires_a_tailscale_auth_key", test_registry_requires_a_tailscale_auth_key},
     {"test_config_composes_files_and_set_overrides", test_config_composes_files_and_set_overrides},
     {"test_config_default_network_must_name_a_network_entry", test_config_default_network_must_name_a_network_entry},
+    {"test_sam_lines_are_split_and_bytes_after_them_kept", test_sam_lines_are_split_and_bytes_after_them_kept},
+    {"test_sam_replies_parse_with_quoted_values", test_sam_replies_parse_with_quoted_values},
+    {"test_sam_every_result_is_named", test_sam_every_result_is_named},
+    {"test_sam_malformed_replies_are_errors", test_sam_malformed_replies_are_errors},
+    {"test_sam_commands_quote_what_needs_it", test_sam_commands_quote_what_needs_it},
+    {"test_i2p_addresses", test_i2p_addresses},
     {"test_policy_evaluation_table", test_policy_evaluation_table},
     {"test_deny_wins_over_allow", test_deny_wins_over_allow},
     {"test_without_actor_or_scope_strict_mode_decides", test_without_actor_or_scope_strict_mode_decides},
