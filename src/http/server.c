@@ -625,7 +625,8 @@ static void connection_close(struct http_connection *connection)
     uv_close((uv_handle_t *)connection->stream, on_connection_handle_closed);
 }
 
-void http_service_adopt(struct http_service *service, uv_stream_t *stream, const char *remote_address)
+void http_service_adopt(struct http_service *service, uv_stream_t *stream, const char *remote_address,
+                        const uint8_t *early, size_t early_length)
 {
     struct http_connection *connection = xcalloc(1, sizeof *connection);
     connection->service = service;
@@ -645,6 +646,8 @@ void http_service_adopt(struct http_service *service, uv_stream_t *stream, const
     connection->phase = PHASE_IDLE;
     arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
     uv_read_start(stream, allocate, on_read);
+    if (early_length > 0)
+        process_input(connection, (const char *)early, early_length);
 }
 
 static void on_new_connection(uv_stream_t *listener, int status)
@@ -672,7 +675,7 @@ static void on_new_connection(uv_stream_t *listener, int status)
             snprintf(remote, sizeof remote, "%s:%d", host, ntohs(((struct sockaddr_in *)&peer)->sin_port));
         }
     }
-    http_service_adopt(service, (uv_stream_t *)client, remote);
+    http_service_adopt(service, (uv_stream_t *)client, remote, NULL, 0);
 }
 
 /* Parses "host:port", ":port" or "[v6]:port" into a socket address. */
@@ -706,14 +709,18 @@ static int parse_listen_address(const char *text, struct sockaddr_storage *addre
     return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected an IP address and a port", text);
 }
 
-static void on_overlay_connection(void *context, uv_stream_t *stream, const char *remote_address)
+static void on_overlay_connection(void *context, struct overlay_connection *connection,
+                                  const char *remote_address)
 {
     struct http_service *service = context;
     if (service->shutting_down) {
-        uv_close((uv_handle_t *)stream, free_handle);
+        overlay_connection_close(connection);
         return;
     }
-    http_service_adopt(service, stream, remote_address);
+    uv_stream_t *stream = connection->stream;
+    connection->stream = NULL;
+    http_service_adopt(service, stream, remote_address, connection->early_bytes, connection->early_length);
+    overlay_connection_close(connection);
 }
 
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
@@ -736,7 +743,7 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     if (overlay != NULL) {
         snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
                  overlay->entry->id);
-        if (overlay_listen(overlay, entry->as.http_service.addr, on_overlay_connection, service, error) < 0) {
+        if (overlay_listen(overlay, entry->id, on_overlay_connection, service, error) < 0) {
             http_service_free(service);
             return NULL;
         }

@@ -37,9 +37,10 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
                                         http_dispatch_fn dispatch, void *context,
                                         struct wippy_error *error);
 
-/* Serves a connection an overlay accepted (the service owns stream now). */
+/* Serves a connection (the service owns stream now); early bytes are the
+ * start of the client's input that arrived before (may be NULL). */
 void http_service_adopt(struct http_service *service, uv_stream_t *stream,
-                        const char *remote_address);
+                        const char *remote_address, const uint8_t *early, size_t early_length);
 
 /* The address the service listens on ("127.0.0.1:8099"). */
 const char *http_service_address(const struct http_service *service);

@@ -7,6 +7,7 @@
 
 static const struct overlay_driver *const drivers[] = {
     &socks5_overlay_driver,
+    &i2p_overlay_driver,
 };
 
 static const struct overlay_driver *driver_for(enum entry_kind kind)
@@ -34,6 +35,7 @@ int overlay_get(struct overlay_set *set, const struct entry *entry, struct overl
     overlay->driver = driver;
     overlay->entry = entry;
     overlay->loop = set->loop;
+    overlay->state_dir = set->state_dir;
     overlay->capabilities = driver->capabilities;
     int rc = driver->open(overlay, error);
     if (rc < 0) {

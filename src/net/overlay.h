@@ -33,9 +33,10 @@ struct overlay_connection {
 };
 
 /* Called for each connection an overlay listener accepts; the receiver owns
- * stream. remote_address names the peer as the overlay knows it (a tailnet
- * address, a .b32.i2p destination). */
-typedef void (*overlay_accept_fn)(void *context, uv_stream_t *stream, const char *remote_address);
+ * the connection. remote_address names the peer as the overlay knows it (a
+ * tailnet address, a .b32.i2p destination). */
+typedef void (*overlay_accept_fn)(void *context, struct overlay_connection *connection,
+                                  const char *remote_address);
 
 /* Called exactly once per dial that was not cancelled: a connection, or
  * NULL with a one-line reason naming the overlay and the peer's reply. */
@@ -64,6 +65,7 @@ struct overlay_driver {
 
 struct overlay {
     const struct overlay_driver *driver;
+    const char *state_dir; /* network_service.state_dir, for keys and node state */
     unsigned capabilities; /* the driver's, adjusted by open for this entry */
     const struct entry *entry;
     uv_loop_t *loop;
@@ -73,6 +75,7 @@ struct overlay {
 /* The live overlays of a runtime, opened on first use. */
 struct overlay_set {
     uv_loop_t *loop;
+    const char *state_dir;
     struct overlay *first;
 };
 
@@ -103,5 +106,6 @@ void overlay_connection_close(struct overlay_connection *connection);
 
 /* Drivers. */
 extern const struct overlay_driver socks5_overlay_driver;
+extern const struct overlay_driver i2p_overlay_driver;
 
 #endif

@@ -24,6 +24,7 @@ struct runtime *runtime_new(struct registry *registry, struct config *config, bo
     runtime->ready_idle.data = runtime;
     runtime->root_frame = frame_new_root();
     runtime->overlays.loop = runtime->loop;
+    runtime->overlays.state_dir = config->state_dir;
     process_table_init(runtime);
     if (lua_host_open(runtime, error) < 0) {
         runtime_free(runtime);
