@@ -288,6 +288,15 @@ static bool dial_step(struct conversation *conversation, const struct sam_reply 
     case 3: /* STREAM STATUS */
         if (!sam_reply_ok(reply, "STREAM", "STATUS")) {
             sam_reply_describe(reply, why, sizeof why);
+            const char *result = sam_reply_get(reply, "RESULT");
+            struct i2p_overlay *overlay = conversation->overlay;
+            if (result != NULL && strcmp(result, "INVALID_ID") == 0 &&
+                overlay->session_state == SESSION_READY && overlay->control != NULL) {
+                /* The bridge forgot our session: the next dial creates it again. */
+                struct conversation *control = overlay->control;
+                conversation_fail(control, "the bridge no longer knows session %s",
+                                  overlay->base.entry->as.i2p.session_name);
+            }
             conversation_fail(conversation, "connect to %s failed: %s", conversation->host, why);
             return false;
         }

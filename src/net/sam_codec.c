@@ -197,7 +197,8 @@ long sam_format(char *out, size_t size, const char *topic, const char *kind,
         const char *key = pairs[i], *value = pairs[i + 1];
         if (strpbrk(key, " =\r\n\"") != NULL || strpbrk(value, "\r\n") != NULL)
             return -1;
-        bool quote = *value == '\0' || strpbrk(value, " \t=\"\\") != NULL;
+        /* Base64 values end in "=" and go as they are; spaces and quotes need quoting. */
+        bool quote = *value == '\0' || strpbrk(value, " \t\"") != NULL;
         if (at + strlen(key) + 2 >= size)
             return -1;
         at += (size_t)snprintf(out + at, size - at, " %s=", key);

@@ -253,3 +253,119 @@ class RecordingSocks5:
                 sock.close()
             except OSError:
                 pass
+
+
+def i2p_base64(data):
+    import base64
+    return base64.b64encode(data).decode().replace("+", "-").replace("/", "~")
+
+
+def fake_destination(seed):
+    """A public I2P destination (384 key bytes and a 4-byte key certificate)."""
+    import hashlib
+    keys = (hashlib.sha256(seed.encode()).digest() * 12)[:384]
+    return keys + b"\x05\x00\x04\x00\x07\x00\x04"
+
+
+def b32_of(destination_bytes):
+    import base64
+    import hashlib
+    digest = hashlib.sha256(destination_bytes).digest()
+    return base64.b32encode(digest).decode().lower().rstrip("=") + ".b32.i2p"
+
+
+class RecordingSam:
+    """A SAM v3 bridge of our own: records every command and answers as
+    `behaviour(destination)` says for STREAM CONNECT: ("result", NAME),
+    ("serve", response bytes sent with the STATUS line), ("midstream",
+    bytes then close). names maps .i2p names to destinations."""
+
+    def __init__(self, behaviour, names=None, drop_session_after=None):
+        self.behaviour = behaviour
+        self.names = names or {}
+        self.drop_session_after = drop_session_after
+        self.commands = []
+        self.dropped = False
+        self.sessions = 0
+        self.connects = 0
+        self.lock = threading.Lock()
+        self.own = fake_destination("bridge-session")
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.port = self.listener.getsockname()[1]
+        self.controls = []
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def accept_loop(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(client,), daemon=True).start()
+
+    def serve(self, client):
+        reader = client.makefile("rb")
+        try:
+            while True:
+                line = reader.readline()
+                if not line:
+                    return
+                text = line.decode().strip()
+                words = text.split()
+                with self.lock:
+                    self.commands.append(text)
+                pairs = dict(word.split("=", 1) for word in words[2:] if "=" in word)
+                if words[:2] == ["HELLO", "VERSION"]:
+                    client.sendall(b"HELLO REPLY RESULT=OK VERSION=3.1\n")
+                elif words[:2] == ["SESSION", "CREATE"]:
+                    with self.lock:
+                        self.sessions += 1
+                        self.controls.append(client)
+                        self.dropped = False
+                    private = i2p_base64(self.own + b"\x00" * 64)
+                    client.sendall(f"SESSION STATUS RESULT=OK DESTINATION={private}\n".encode())
+                elif words[:2] == ["NAMING", "LOOKUP"]:
+                    name = pairs.get("NAME")
+                    if name == "ME":
+                        client.sendall(f"NAMING REPLY RESULT=OK NAME=ME VALUE={i2p_base64(self.own)}\n".encode())
+                    elif name in self.names:
+                        client.sendall(f"NAMING REPLY RESULT=OK NAME={name} VALUE={self.names[name]}\n".encode())
+                    else:
+                        client.sendall(f"NAMING REPLY RESULT=KEY_NOT_FOUND NAME={name}\n".encode())
+                elif words[:2] == ["STREAM", "CONNECT"] and self.dropped:
+                    client.sendall(b"STREAM STATUS RESULT=INVALID_ID\n")
+                    return
+                elif words[:2] == ["STREAM", "CONNECT"]:
+                    with self.lock:
+                        self.connects += 1
+                        drop = self.drop_session_after is not None and self.connects >= self.drop_session_after
+                    action = self.behaviour(pairs.get("DESTINATION"))
+                    if action[0] == "result":
+                        client.sendall(f'STREAM STATUS RESULT={action[1]} MESSAGE="as asked"\n'.encode())
+                    elif action[0] == "serve":
+                        client.sendall(b"STREAM STATUS RESULT=OK\n" + action[1])
+                        time.sleep(0.5)
+                    elif action[0] == "midstream":
+                        client.sendall(b"STREAM STATUS RESULT=OK\n" + action[1])
+                        time.sleep(0.1)
+                    if drop:
+                        for control in self.controls:
+                            control.shutdown(socket.SHUT_RDWR)
+                            control.close()
+                        self.controls.clear()
+                        self.dropped = True
+                        self.drop_session_after = None
+                    return
+        except OSError:
+            pass
+        finally:
+            if client not in self.controls:
+                client.close()
+
+    def close(self):
+        self.listener.close()
+        for control in self.controls:
+            control.close()

@@ -47,6 +47,7 @@ def network(tmp_path, target):
         "SILENT_PORT": silent_greeting.port,
         "DEAD_PORT": free_port(),
         "TOR_PORT": free_port(),
+        "SAM_PORT": free_port(),
         "TOR_EXTENDED_PORT": free_port(),
     }
     shutil.copytree(APPS / "network", tmp_path / "app")

@@ -37,7 +37,7 @@ def main(work):
         shutil.copytree(ROOT / "tests" / "apps" / "network", app)
         index = app / "src" / "_index.yaml"
         text = index.read_text()
-        for name in ("PROXY_PORT", "AUTH_PORT", "RECORDER_PORT", "SILENT_PORT", "DEAD_PORT"):
+        for name in ("PROXY_PORT", "AUTH_PORT", "RECORDER_PORT", "SILENT_PORT", "DEAD_PORT", "SAM_PORT"):
             text = text.replace(f"@{name}@", "1")
         text = text.replace("@TOR_PORT@", str(SOCKS_PORT))
         text = text.replace("@TOR_EXTENDED_PORT@", str(EXTENDED_SOCKS_PORT))

@@ -102,11 +102,12 @@ function scenarios.proxy_only(url)
   io.print((executor:call("app:denied_edges", url)))
 end
 
-function scenarios.sequential(url, overlay, count)
+function scenarios.sequential(url, overlay, count, pause)
   local ok = 0
   for _ = 1, tonumber(count) do
-    local response = http_client.get(url, { overlay_network = overlay })
-    if response and response.status_code == 200 then ok = ok + 1 end
+    local response, err = http_client.get(url, { overlay_network = overlay })
+    if response and response.status_code == 200 then ok = ok + 1 else io.eprint(err) end
+    if pause then time.sleep(tonumber(pause)) end
   end
   io.print("ok", ok)
 end

@@ -1,0 +1,144 @@
+"""The network.i2p driver against a recording SAM bridge of the suite: what
+a real router cannot show (every RESULT, bytes sent with the STATUS line, a
+bridge that drops the session or dies mid-stream). The real router network
+is in test_i2p.py."""
+import shutil
+
+import pytest
+
+from conftest import APPS, run_wippy
+from peers import IpService, RecordingSam, b32_of, fake_destination, free_port, i2p_base64
+
+RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n"
+            b"Connection: close\r\n\r\n{\"ip\": \"i2p-peer\"}")
+RESULTS = ["CANT_REACH_PEER", "I2P_ERROR", "INVALID_KEY", "INVALID_ID", "TIMEOUT"]
+
+
+def behaviour(destination):
+    for result in RESULTS:
+        if destination.startswith(result.lower().replace("_", "")):
+            return ("result", result)
+    if destination.startswith("midstream"):
+        return ("midstream", RESPONSE[:80])
+    return ("serve", RESPONSE)
+
+
+def b32(name):
+    """A .b32.i2p-looking address whose first letters pick the behaviour."""
+    return (name + "a" * 52)[:52] + ".b32.i2p"
+
+
+@pytest.fixture
+def make_network(tmp_path):
+    created = []
+
+    def make(sam):
+        ports = {"SAM_PORT": sam.port}
+        app = tmp_path / f"app{len(created)}"
+        shutil.copytree(APPS / "network", app)
+        index = app / "src" / "_index.yaml"
+        text = index.read_text()
+        for name in ("PROXY_PORT", "AUTH_PORT", "RECORDER_PORT", "SILENT_PORT", "DEAD_PORT",
+                     "TOR_PORT", "TOR_EXTENDED_PORT"):
+            text = text.replace(f"@{name}@", str(free_port()))
+        text = text.replace("@SAM_PORT@", str(sam.port))
+        index.write_text(text)
+        created.append(sam)
+        return app
+
+    yield make
+    for sam in created:
+        sam.close()
+
+
+def fetch(app, url, overlay="app:i2p"):
+    return run_wippy(app, "run", "scenario", "fetch", url, overlay, timeout=30)
+
+
+def test_one_session_serves_every_dial_and_bytes_with_the_status_line_are_kept(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    result = run_wippy(app, "run", "scenario", "sequential", f"http://{b32('serve')}/", "app:i2p", "3")
+    assert result.out == "ok\t3\n", result
+    assert sam.sessions == 1
+    creates = [c for c in sam.commands if c.startswith("SESSION CREATE")]
+    assert creates == ["SESSION CREATE STYLE=STREAM ID=wippy-test DESTINATION=TRANSIENT "
+                       "SIGNATURE_TYPE=7 inbound.length=0 outbound.length=0"]
+    connects = [c for c in sam.commands if c.startswith("STREAM CONNECT")]
+    assert connects == [f"STREAM CONNECT ID=wippy-test DESTINATION={b32('serve')} SILENT=false"] * 3
+    assert all(c.startswith("HELLO VERSION MIN=3.1 MAX=3.3") for c in sam.commands if c.startswith("HELLO"))
+
+
+def test_keys_are_kept_and_reused_across_restarts(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    first = fetch(app, f"http://{b32('serve')}/")
+    assert first.out == "i2p-peer\n", first
+    keys = (app / ".wippy" / "net" / "i2p" / "i2p.keys").read_text().strip()
+    assert keys == i2p_base64(sam.own + b"\x00" * 64)
+    second = fetch(app, f"http://{b32('serve')}/")
+    assert second.out == "i2p-peer\n"
+    creates = [c for c in sam.commands if c.startswith("SESSION CREATE")]
+    assert creates[1] == ("SESSION CREATE STYLE=STREAM ID=wippy-test DESTINATION=" + keys +
+                          " inbound.length=0 outbound.length=0")
+    assert f"destination {b32_of(sam.own)}" in first.err
+
+
+@pytest.mark.parametrize("result", RESULTS)
+def test_every_stream_status_result_is_a_readable_error(make_network, result):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    name = result.lower().replace("_", "")
+    outcome = fetch(app, f"http://{b32(name)}/")
+    assert outcome.out.startswith(f"error: overlay app:i2p: SAM bridge 127.0.0.1:{sam.port}: "
+                                  f"connect to {b32(name)} failed: "), outcome
+    assert f"({result}: as asked)" in outcome.out
+
+
+def test_i2p_names_are_looked_up_through_the_bridge(make_network):
+    destination = i2p_base64(fake_destination("named site"))
+    sam = RecordingSam(behaviour, names={"site.i2p": destination})
+    app = make_network(sam)
+    assert fetch(app, "http://site.i2p/").out == "i2p-peer\n"
+    assert f"NAMING LOOKUP NAME=site.i2p" in sam.commands
+    assert f"STREAM CONNECT ID=wippy-test DESTINATION={destination} SILENT=false" in sam.commands
+    missing = fetch(app, "http://nowhere.i2p/")
+    assert "cannot look up nowhere.i2p: the name is not known to the I2P address book (KEY_NOT_FOUND)" in missing.out
+
+
+def test_clearnet_hosts_fail_and_nothing_goes_direct(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    target = IpService()
+    try:
+        outcome = fetch(app, target.url)
+        assert outcome.out == (f"error: overlay app:i2p: 127.0.0.1 is not an I2P destination (I2P has no "
+                               "outproxy here: use a .i2p name, a .b32.i2p address or a base64 destination)\n"), outcome
+        assert target.clients == []
+        assert not any(c.startswith("STREAM CONNECT") for c in sam.commands)
+    finally:
+        target.close()
+
+
+def test_a_dropped_session_is_created_again_on_the_next_dial(make_network):
+    sam = RecordingSam(behaviour, drop_session_after=1)
+    app = make_network(sam)
+    result = run_wippy(app, "run", "scenario", "sequential", f"http://{b32('serve')}/", "app:i2p", "2", "0.3")
+    assert result.out == "ok\t2\n", result
+    assert sam.sessions == 2
+    assert "the bridge closed the session's control connection (the session will be created again" in result.err
+
+
+def test_the_bridge_dying_mid_stream_is_an_error(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    outcome = fetch(app, f"http://{b32('midstream')}/")
+    assert outcome.out.startswith(f"error: GET http://{b32('midstream')}/: transfer closed"), outcome
+
+
+def test_the_bridge_down_is_an_error(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    outcome = fetch(app, f"http://{b32('serve')}/", "app:i2p_dead")
+    assert outcome.out.startswith("error: overlay app:i2p_dead: SAM bridge 127.0.0.1:"), outcome
+    assert "cannot reach the bridge: connection refused" in outcome.out
