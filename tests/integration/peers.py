@@ -345,12 +345,8 @@ class RecordingSam:
                     action = self.behaviour(pairs.get("DESTINATION"))
                     if action[0] == "result":
                         client.sendall(f'STREAM STATUS RESULT={action[1]} MESSAGE="as asked"\n'.encode())
-                    elif action[0] == "serve":
+                    elif action[0] in ("serve", "midstream"):
                         client.sendall(b"STREAM STATUS RESULT=OK\n" + action[1])
-                        time.sleep(0.5)
-                    elif action[0] == "midstream":
-                        client.sendall(b"STREAM STATUS RESULT=OK\n" + action[1])
-                        time.sleep(0.1)
                     if drop:
                         for control in self.controls:
                             control.shutdown(socket.SHUT_RDWR)
@@ -358,6 +354,7 @@ class RecordingSam:
                         self.controls.clear()
                         self.dropped = True
                         self.drop_session_after = None
+                    time.sleep(0.5 if action[0] == "serve" else 0.1)
                     return
         except OSError:
             pass
