@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,10 @@
 
 /* How long a failed accept waits before asking the bridge again. */
 #define ACCEPT_RETRY_MS 1000
+/* A router keeps a closed session's name for a while: a runtime restarted at
+ * once is told DUPLICATED_ID. It asks again this often, this many times. */
+#define SESSION_RETRY_MS 2000
+#define SESSION_RETRIES 15
 
 enum session_state {
     SESSION_NONE,
@@ -35,12 +40,15 @@ struct i2p_overlay {
     char bridge[300];          /* "127.0.0.1:7656" for messages */
     enum session_state session_state;
     struct conversation *control;
+    char *session_id;          /* session_name and a suffix of this run */
     char *private_keys;        /* loaded from or saved to keys_path */
     char *keys_path;
     char b32[80];              /* our destination, once the session is ready */
     struct conversation *waiting; /* conversations waiting for the session */
     struct conversation *active;  /* every conversation, for close */
     struct i2p_listener *listeners;
+    uv_timer_t *session_retry;
+    int session_attempts;
     char last_session_error[WIPPY_ERROR_MESSAGE_SIZE];
 };
 
@@ -294,8 +302,7 @@ static bool dial_step(struct conversation *conversation, const struct sam_reply 
                 overlay->session_state == SESSION_READY && overlay->control != NULL) {
                 /* The bridge forgot our session: the next dial creates it again. */
                 struct conversation *control = overlay->control;
-                conversation_fail(control, "the bridge no longer knows session %s",
-                                  overlay->base.entry->as.i2p.session_name);
+                conversation_fail(control, "the bridge no longer knows session %s", overlay->session_id);
             }
             conversation_fail(conversation, "connect to %s failed: %s", conversation->host, why);
             return false;
@@ -365,6 +372,12 @@ static bool accept_step(struct conversation *conversation, const struct sam_repl
 }
 
 static bool save_keys(struct i2p_overlay *overlay, const char *keys, char *why, size_t size);
+static void start_control(struct i2p_overlay *overlay);
+
+static void on_session_retry(uv_timer_t *timer)
+{
+    start_control(timer->data);
+}
 
 static bool session_step(struct conversation *conversation, const struct sam_reply *reply)
 {
@@ -385,7 +398,7 @@ static bool session_step(struct conversation *conversation, const struct sam_rep
         pairs[at++] = "STYLE";
         pairs[at++] = "STREAM";
         pairs[at++] = "ID";
-        pairs[at++] = config->session_name;
+        pairs[at++] = overlay->session_id;
         pairs[at++] = "DESTINATION";
         pairs[at++] = overlay->private_keys != NULL ? overlay->private_keys : "TRANSIENT";
         if (overlay->private_keys == NULL) {
@@ -417,10 +430,21 @@ static bool session_step(struct conversation *conversation, const struct sam_rep
     case 1: {
         if (!sam_reply_ok(reply, "SESSION", "STATUS")) {
             sam_reply_describe(reply, why, sizeof why);
-            conversation_fail(conversation, "SESSION CREATE %s refused: %s",
-                              overlay->base.entry->as.i2p.session_name, why);
+            const char *result = sam_reply_get(reply, "RESULT");
+            bool lingering = result != NULL && (strcmp(result, "DUPLICATED_ID") == 0 ||
+                                                strcmp(result, "DUPLICATED_DEST") == 0);
+            if (lingering && ++overlay->session_attempts <= SESSION_RETRIES) {
+                /* Probably our own previous session, still being torn down. */
+                conversation_end(conversation);
+                release_if_idle(conversation);
+                overlay->control = NULL;
+                uv_timer_start(overlay->session_retry, on_session_retry, SESSION_RETRY_MS, 0);
+                return false;
+            }
+            conversation_fail(conversation, "SESSION CREATE %s refused: %s", overlay->session_id, why);
             return false;
         }
+        overlay->session_attempts = 0;
         const char *keys = sam_reply_get(reply, "DESTINATION");
         if (overlay->private_keys == NULL && keys != NULL) {
             if (!save_keys(overlay, keys, why, sizeof why)) {
@@ -445,7 +469,7 @@ static bool session_step(struct conversation *conversation, const struct sam_rep
         conversation->stage = 3;
         overlay->session_state = SESSION_READY;
         fprintf(stderr, "wippy: overlay %s: SAM session %s ready, destination %s\n",
-                overlay->base.entry->id, overlay->base.entry->as.i2p.session_name, overlay->b32);
+                overlay->base.entry->id, overlay->session_id, overlay->b32);
         if (conversation->timer != NULL)
             uv_timer_stop(conversation->timer);
         /* Everything that waited for the session may go on. */
@@ -620,7 +644,7 @@ static void resume_with_session(struct conversation *conversation)
         session_ensure(overlay);
         return;
     }
-    const char *session = overlay->base.entry->as.i2p.session_name;
+    const char *session = overlay->session_id;
     conversation->stage = 3;
     if (conversation->kind == CONVERSATION_DIAL) {
         const char *pairs[] = {"ID", session, "DESTINATION", conversation->destination, "SILENT", "false", NULL};
@@ -647,17 +671,36 @@ static void session_lost(struct i2p_overlay *overlay, const char *why)
     }
 }
 
-static void session_ensure(struct i2p_overlay *overlay)
+/* SAM session IDs are names on the bridge, and a session the bridge is still
+ * tearing down (a previous run's, or one that failed) keeps its name for a
+ * while: every SESSION CREATE therefore uses session_name with a fresh suffix. */
+static void new_session_id(struct i2p_overlay *overlay)
 {
-    if (overlay->session_state != SESSION_NONE)
-        return;
+    uint32_t suffix = 0;
+    if (getrandom(&suffix, sizeof suffix, 0) != (ssize_t)sizeof suffix)
+        suffix = (uint32_t)getpid() ^ (uint32_t)uv_now(overlay->base.loop);
+    free(overlay->session_id);
+    overlay->session_id = xasprintf("%s-%08x", overlay->base.entry->as.i2p.session_name, suffix);
+}
+
+static void start_control(struct i2p_overlay *overlay)
+{
     struct wippy_error error;
-    overlay->session_state = SESSION_CREATING;
+    new_session_id(overlay);
     /* An isolated router can take a while to build its first tunnels. */
     overlay->control = conversation_start(overlay, CONVERSATION_SESSION, INT64_C(90) * 1000000000,
                                           NULL, &error);
     if (overlay->control == NULL)
         session_lost(overlay, error.message);
+}
+
+static void session_ensure(struct i2p_overlay *overlay)
+{
+    if (overlay->session_state != SESSION_NONE)
+        return;
+    overlay->session_state = SESSION_CREATING;
+    overlay->session_attempts = 0;
+    start_control(overlay);
 }
 
 /* ---- keys ---- */
@@ -811,6 +854,9 @@ static int i2p_open(struct overlay *base, struct wippy_error *error)
     snprintf(overlay->bridge, sizeof overlay->bridge, ipv6 ? "[%s]:%d" : "%s:%d", config->host, config->port);
     overlay->keys_path = xasprintf("%s/i2p/%s.keys", base->state_dir != NULL ? base->state_dir : ".",
                                    base->entry->name);
+    overlay->session_retry = xmalloc(sizeof *overlay->session_retry);
+    uv_timer_init(base->loop, overlay->session_retry);
+    overlay->session_retry->data = overlay;
     load_keys(overlay);
     return WIPPY_OK;
 }
@@ -832,8 +878,10 @@ static void i2p_close(struct overlay *base)
         conversation_end(conversation);
         release_if_idle(conversation);
     }
+    uv_close((uv_handle_t *)overlay->session_retry, free_handle);
     free(overlay->private_keys);
     free(overlay->keys_path);
+    free(overlay->session_id);
     free(overlay);
 }
 

@@ -2,6 +2,7 @@
 a real router cannot show (every RESULT, bytes sent with the STATUS line, a
 bridge that drops the session or dies mid-stream). The real router network
 is in test_i2p.py."""
+import re
 import shutil
 
 import pytest
@@ -62,10 +63,12 @@ def test_one_session_serves_every_dial_and_bytes_with_the_status_line_are_kept(m
     assert result.out == "ok\t3\n", result
     assert sam.sessions == 1
     creates = [c for c in sam.commands if c.startswith("SESSION CREATE")]
-    assert creates == ["SESSION CREATE STYLE=STREAM ID=wippy-test DESTINATION=TRANSIENT "
+    assert len(creates) == 1
+    session_id = re.search(r"ID=(wippy-test-[0-9a-f]{8}) ", creates[0]).group(1)
+    assert creates == [f"SESSION CREATE STYLE=STREAM ID={session_id} DESTINATION=TRANSIENT "
                        "SIGNATURE_TYPE=7 inbound.length=0 outbound.length=0"]
     connects = [c for c in sam.commands if c.startswith("STREAM CONNECT")]
-    assert connects == [f"STREAM CONNECT ID=wippy-test DESTINATION={b32('serve')} SILENT=false"] * 3
+    assert connects == [f"STREAM CONNECT ID={session_id} DESTINATION={b32('serve')} SILENT=false"] * 3
     assert all(c.startswith("HELLO VERSION MIN=3.1 MAX=3.3") for c in sam.commands if c.startswith("HELLO"))
 
 
@@ -79,8 +82,8 @@ def test_keys_are_kept_and_reused_across_restarts(make_network):
     second = fetch(app, f"http://{b32('serve')}/")
     assert second.out == "i2p-peer\n"
     creates = [c for c in sam.commands if c.startswith("SESSION CREATE")]
-    assert creates[1] == ("SESSION CREATE STYLE=STREAM ID=wippy-test DESTINATION=" + keys +
-                          " inbound.length=0 outbound.length=0")
+    assert re.fullmatch("SESSION CREATE STYLE=STREAM ID=wippy-test-[0-9a-f]{8} DESTINATION=" + re.escape(keys) +
+                        " inbound.length=0 outbound.length=0", creates[1])
     assert f"destination {b32_of(sam.own)}" in first.err
 
 
@@ -101,7 +104,8 @@ def test_i2p_names_are_looked_up_through_the_bridge(make_network):
     app = make_network(sam)
     assert fetch(app, "http://site.i2p/").out == "i2p-peer\n"
     assert f"NAMING LOOKUP NAME=site.i2p" in sam.commands
-    assert f"STREAM CONNECT ID=wippy-test DESTINATION={destination} SILENT=false" in sam.commands
+    assert any(re.fullmatch(f"STREAM CONNECT ID=wippy-test-[0-9a-f]{{8}} DESTINATION={re.escape(destination)} SILENT=false", c)
+               for c in sam.commands)
     missing = fetch(app, "http://nowhere.i2p/")
     assert "cannot look up nowhere.i2p: the name is not known to the I2P address book (KEY_NOT_FOUND)" in missing.out
 

@@ -42,6 +42,19 @@ function scenarios.cancel(url, overlay)
   io.print("terminated")
 end
 
+-- Fetches until the answer is an address (overlays such as I2P need a few
+-- seconds before a new service can be reached), at most `attempts` times.
+function scenarios.fetch_until(url, overlay, attempts)
+  local seen
+  for _ = 1, tonumber(attempts) do
+    seen = probe.ip(url, { overlay_network = overlay, timeout = 60 })
+    if not seen:match("^error") then break end
+    io.eprint("attempt: " .. seen)
+    time.sleep(2)
+  end
+  io.print(seen)
+end
+
 function scenarios.post(url, overlay)
   local response, err = http_client.post(url, {
     overlay_network = overlay, body = "payload", headers = { ["X-Probe"] = "1" },
