@@ -20,7 +20,16 @@ enum spawn_mode {
     SPAWN_PLAIN = 0,
     SPAWN_MONITORED = 1,
     SPAWN_LINKED = 2,
+    SPAWN_EXEC = 4, /* the caller waits for the child's result */
 };
+
+/* The caller of process.exec went away: the child it waited for ends too. */
+static void cancel_exec(struct task *task)
+{
+    struct process *child = task->wait_data;
+    child->exec_waiter = NULL;
+    task_kill(&child->task, "the caller of process.exec ended");
+}
 
 static struct process *require_process(lua_State *L, const char *what)
 {
@@ -70,8 +79,10 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     if (options != NULL && !edge_check_network_exists(L, runtime, options))
         return 2;
     struct process *parent = task->process;
-    if (mode != SPAWN_PLAIN && parent == NULL)
+    if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && parent == NULL)
         return push_failure(L, "monitoring or linking needs a calling process");
+    if (mode & SPAWN_EXEC)
+        task_check_can_block(L, task, "process.exec");
 
     int last = lua_gettop(L);
     int argument_count = last - (first_argument + 1);
@@ -95,6 +106,10 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
         process_add_monitor(child, parent->number);
     if (mode & SPAWN_LINKED)
         process_link(child, parent);
+    if (mode & SPAWN_EXEC) {
+        child->exec_waiter = task;
+        return task_wait(L, task, cancel_exec, child, NULL, 0);
+    }
     lua_pushstring(L, child->pid);
     return 1;
 }
@@ -105,6 +120,46 @@ static int process_spawn_linked(lua_State *L) { return spawn_with(L, 1, NULL, SP
 static int process_spawn_linked_monitored(lua_State *L)
 {
     return spawn_with(L, 1, NULL, SPAWN_LINKED | SPAWN_MONITORED);
+}
+
+static int process_exec(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_EXEC); }
+
+static int registry_register(lua_State *L)
+{
+    struct task *task = task_current(L);
+    const char *name = luaL_checkstring(L, 1);
+    struct process *target = lua_isnoneornil(L, 2) ? task->process
+                                                   : process_find(task->runtime, luaL_checkstring(L, 2));
+    if (target == NULL)
+        return push_failure(L, lua_isnoneornil(L, 2) ? "process.registry.register needs a process"
+                                                     : "process not found");
+    if (name[0] == '{' || name[0] == '\0')
+        return push_failure(L, "names must not be empty or look like a pid");
+    struct wippy_error error;
+    if (process_register_name(task->runtime, name, target, &error) < 0)
+        return push_failure(L, error.message);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int registry_lookup(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    struct process *process = process_find(task_current(L)->runtime, name);
+    if (process == NULL) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "name \"%s\" is not registered", name);
+        return 2;
+    }
+    lua_pushstring(L, process->pid);
+    return 1;
+}
+
+static int registry_unregister(lua_State *L)
+{
+    process_unregister_name(task_current(L)->runtime, luaL_checkstring(L, 1));
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 static int process_send(lua_State *L)
@@ -391,9 +446,21 @@ int lua_module_process(lua_State *L)
         {"get_options", process_get_options},
         {"with_options", process_with_options},
         {"with_context", process_with_context},
+        {"exec", process_exec},
         {NULL, NULL},
     };
     luaL_newlib(L, functions);
+    static const luaL_Reg registry_functions[] = {
+        {"register", registry_register},
+        {"lookup", registry_lookup},
+        {"unregister", registry_unregister},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, registry_functions);
+    lua_pushinteger(L, 0);
+    lua_setfield(L, -2, "LOCAL");
+    lua_host_make_read_only(L);
+    lua_setfield(L, -2, "registry");
     lua_createtable(L, 0, 3);
     lua_pushliteral(L, PROCESS_EVENT_EXIT);
     lua_setfield(L, -2, "EXIT");

@@ -97,7 +97,87 @@ static void table_remove(struct process_table *table, struct process *process)
     }
 }
 
-struct process *process_find(struct runtime *runtime, const char *pid)
+#define KEY_NAMES "wippy.names"
+
+/* The names table (name -> pid string) in the Lua registry, pushed on L. */
+static void push_names(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_NAMES) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_NAMES);
+}
+
+static struct process *find_by_pid(struct runtime *runtime, const char *pid);
+
+int process_register_name(struct runtime *runtime, const char *name, struct process *process,
+                          struct wippy_error *error)
+{
+    lua_State *L = runtime->lua;
+    push_names(L);
+    if (lua_getfield(L, -1, name) == LUA_TSTRING) {
+        struct process *holder = find_by_pid(runtime, lua_tostring(L, -1));
+        if (holder != NULL && holder != process) {
+            lua_pop(L, 2);
+            return error_set(error, WIPPY_EINVAL, "name \"%s\" is already registered to %s", name,
+                             holder->pid);
+        }
+    }
+    lua_pop(L, 1);
+    lua_pushstring(L, process->pid);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+    return WIPPY_OK;
+}
+
+void process_unregister_name(struct runtime *runtime, const char *name)
+{
+    lua_State *L = runtime->lua;
+    push_names(L);
+    lua_pushnil(L);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+/* Drops every name of a process that ends. */
+static void forget_names(struct runtime *runtime, struct process *process)
+{
+    lua_State *L = runtime->lua;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_NAMES) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    int names = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, names) != 0) {
+        bool mine = strcmp(lua_tostring(L, -1), process->pid) == 0;
+        lua_pop(L, 1);
+        if (mine) {
+            lua_pushvalue(L, -1);
+            lua_pushnil(L);
+            lua_rawset(L, names); /* clearing a field while iterating is allowed */
+        }
+    }
+    lua_pop(L, 1);
+}
+
+struct process *process_find(struct runtime *runtime, const char *destination)
+{
+    struct process *process = find_by_pid(runtime, destination);
+    if (process != NULL || destination[0] == '{')
+        return process;
+    lua_State *L = runtime->lua;
+    push_names(L);
+    lua_getfield(L, -1, destination);
+    const char *pid = lua_tostring(L, -1);
+    process = pid != NULL ? find_by_pid(runtime, pid) : NULL;
+    lua_pop(L, 2);
+    return process;
+}
+
+static struct process *find_by_pid(struct runtime *runtime, const char *pid)
 {
     const char *bar = strrchr(pid, '|');
     if (bar == NULL || strncmp(bar + 1, "0x", 2) != 0)
@@ -321,13 +401,41 @@ static void on_process_finish(struct task *task, int status, int result_count)
     lua_State *L = runtime->lua;
     table_remove(runtime->processes, process);
     lua_coroutines_end_of_process(process);
+    if (!runtime->stopping)
+        forget_names(runtime, process);
+    bool had_exec_waiter = process->exec_waiter != NULL;
+    if (process->exec_waiter != NULL) {
+        /* process.exec: the caller gets (value) or (nil, error). */
+        struct task *waiter = process->exec_waiter;
+        process->exec_waiter = NULL;
+        lua_State *target = waiter->thread;
+        int count = 1;
+        if (status == LUA_OK) {
+            char error[256];
+            if (result_count == 0) {
+                lua_pushnil(target);
+            } else if (lua_transfer(task->thread, -result_count, target, error, sizeof error) < 0) {
+                lua_pushnil(target);
+                lua_pushfstring(target, "result could not be passed: %s", error);
+                count = 2;
+            }
+        } else {
+            lua_pushnil(target);
+            lua_pushstring(target, luaL_tolstring(task->thread, -1, NULL));
+            lua_pop(task->thread, 1);
+            count = 2;
+        }
+        task_wake(waiter, count);
+    }
     if (process->is_command)
         report_command_result(process, status, result_count);
     if (runtime->stopping)
         return;
 
     bool failed = status != LUA_OK;
-    bool watched = false;
+    /* Ended on purpose (terminate, a linked failure) or awaited by
+     * process.exec: no need to report the failure on stderr. */
+    bool watched = task->killed || had_exec_waiter;
     for (size_t i = 0; i < process->monitor_count; i++) {
         struct process *watcher = table_find(runtime->processes, process->monitors[i]);
         if (watcher == NULL)

@@ -22,6 +22,7 @@ struct process {
     int listeners_reference; /* table: topic -> {channel, message} */
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
+    struct task *exec_waiter; /* a task in process.exec waiting for my result */
     uint64_t *monitors;      /* processes that get my EXIT event */
     size_t monitor_count;
     uint64_t *links;         /* processes linked with me */
@@ -36,8 +37,14 @@ int process_spawn(struct runtime *runtime, const struct entry *entry, const stru
                   struct frame *frame, lua_State *from, int argument_count,
                   struct process **out, struct wippy_error *error);
 
-/* Finds a live process by its pid string, or NULL. */
-struct process *process_find(struct runtime *runtime, const char *pid);
+/* Finds a live process by its pid string or a name it registered, or NULL. */
+struct process *process_find(struct runtime *runtime, const char *destination);
+
+/* Names (process.registry): a name points at one live process and goes away
+ * with it. register fails when another live process holds the name. */
+int process_register_name(struct runtime *runtime, const char *name, struct process *process,
+                          struct wippy_error *error);
+void process_unregister_name(struct runtime *runtime, const char *name);
 
 /* The process whose code (or whose function call) is running, or NULL. */
 struct process *process_current(struct runtime *runtime);

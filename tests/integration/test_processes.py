@@ -119,3 +119,13 @@ def test_json_encode_and_decode_return_errors(core):
         "nil\tjson.encode: nesting deeper than 128 levels (or a cycle)",
         "nil\tjson.encode: cannot encode a function",
     ]
+
+
+def test_process_exec_and_registered_names(core):
+    result = core("run", "exec-names")
+    assert result.code == 0, result
+    assert result.lines[0] == "exec\t41"
+    assert result.lines[1] == "exec error\tnil\tsrc/crasher.lua:3: attempt to index a nil value (local 't')"
+    assert result.lines[2:4] == ["register\ttrue", "lookup\ttrue"]
+    assert result.lines[4].startswith('taken\tnil\tname "echoer" is already registered to {core:processes|0x')
+    assert result.lines[5:] == ["via name\t2", 'gone\tnil\tname "echoer" is not registered']
