@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
+source bench/nginx.sh
 ensure_packages $WIPPY_BUILD_PACKAGES wrk nginx python3
 make -j"$(nproc)" build/wippy >/dev/null
 
@@ -26,28 +27,10 @@ wippy="$PWD/build/wippy"
 (cd "$work/app" && exec "$wippy" run) >/dev/null 2>&1 &
 pids+=($!)
 
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 printf '{"ok":true,"service":"wippy","version":1}' >"$work/www/status.json"
-cat >"$work/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    default_type application/json;
-    client_body_temp_path $work/nginx;
-    proxy_temp_path $work/nginx;
-    fastcgi_temp_path $work/nginx;
-    uwsgi_temp_path $work/nginx;
-    scgi_temp_path $work/nginx;
-    server { listen 127.0.0.1:$nginx_port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" &
-pids+=($!)
+start_nginx "$work" "$nginx_port"
+pids+=("$NGINX_PID")
 sleep 1
 curl -sf "http://127.0.0.1:$wippy_port/status.json" >/dev/null
 curl -sf "http://127.0.0.1:$nginx_port/status.json" >/dev/null

@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
+source bench/nginx.sh
 ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
 make -j"$(nproc)" build/wippy >/dev/null
 
@@ -22,27 +23,10 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 web_port=$(port)
 proxy_port=$(port)
 
-mkdir -p "$work/www" "$work/nginx"
+mkdir -p "$work/www"
 printf '{"ok":true,"bench":"wippy"}\n' >"$work/www/index.json"
-cat >"$work/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-    client_body_temp_path $work/nginx;
-    proxy_temp_path $work/nginx;
-    fastcgi_temp_path $work/nginx;
-    uwsgi_temp_path $work/nginx;
-    scgi_temp_path $work/nginx;
-    server { listen 127.0.0.1:$web_port; root $work/www; }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" &
-pids+=($!)
+start_nginx "$work" "$web_port"
+pids+=("$NGINX_PID")
 microsocks -i 127.0.0.1 -p "$proxy_port" >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.5

@@ -348,8 +348,13 @@ int bridge_open(struct overlay *overlay, const char *host, uint16_t port, int64_
     uv_pipe_init(overlay->loop, bridge->listener, 0);
     bridge->listener->data = bridge;
     bridge->open_handles++;
-    if (uv_pipe_open(bridge->listener, listen_fd) < 0 ||
-        uv_listen((uv_stream_t *)bridge->listener, 1, on_accepted) < 0) {
+    if (uv_pipe_open(bridge->listener, listen_fd) < 0) {
+        close(listen_fd); /* the pipe did not take it */
+        close(curl_fd);
+        bridge_close(bridge);
+        return error_set(error, WIPPY_EIO, "cannot open a local bridge");
+    }
+    if (uv_listen((uv_stream_t *)bridge->listener, 1, on_accepted) < 0) {
         close(curl_fd);
         bridge_close(bridge);
         return error_set(error, WIPPY_EIO, "cannot listen on a local bridge");

@@ -153,7 +153,7 @@ static const char *read_headers(lua_State *L, int options, struct prepared_reque
 }
 
 /* Appends key=value pairs of the table at index, escaped, to *text. */
-static void append_encoded_pairs(lua_State *L, CURL *escaper, int table, char **text,
+static void append_encoded_pairs(lua_State *L, int table, char **text,
                                  const char *separator)
 {
     lua_pushnil(L);
@@ -164,8 +164,8 @@ static void append_encoded_pairs(lua_State *L, CURL *escaper, int table, char **
             lua_pushvalue(L, -2);
             const char *key = lua_tolstring(L, -1, &key_length);
             const char *value = lua_tolstring(L, -2, &value_length);
-            char *key_escaped = curl_easy_escape(escaper, key, (int)key_length);
-            char *value_escaped = curl_easy_escape(escaper, value, (int)value_length);
+            char *key_escaped = curl_easy_escape(NULL, key, (int)key_length);
+            char *value_escaped = curl_easy_escape(NULL, value, (int)value_length);
             char *joined = xasprintf("%s%s%s=%s", *text, **text ? separator : "", key_escaped,
                                      value_escaped);
             curl_free(key_escaped);
@@ -180,11 +180,10 @@ static void append_encoded_pairs(lua_State *L, CURL *escaper, int table, char **
 
 static const char *read_query_and_form(lua_State *L, int options, struct prepared_request *prepared)
 {
-    CURL *escaper = curl_easy_init();
     const char *problem = NULL;
     if (lua_getfield(L, options, "query") == LUA_TTABLE) {
         char *query = xstrdup("");
-        append_encoded_pairs(L, escaper, lua_gettop(L), &query, "&");
+        append_encoded_pairs(L, lua_gettop(L), &query, "&");
         if (*query) {
             char *url = xasprintf("%s%c%s", prepared->url, strchr(prepared->url, '?') ? '&' : '?', query);
             free(prepared->url);
@@ -197,7 +196,7 @@ static const char *read_query_and_form(lua_State *L, int options, struct prepare
     lua_pop(L, 1);
     if (problem == NULL && lua_getfield(L, options, "form") == LUA_TTABLE) {
         char *form = xstrdup("");
-        append_encoded_pairs(L, escaper, lua_gettop(L), &form, "&");
+        append_encoded_pairs(L, lua_gettop(L), &form, "&");
         free(prepared->body);
         prepared->body = form;
         prepared->options.body_length = strlen(form);
@@ -205,17 +204,14 @@ static const char *read_query_and_form(lua_State *L, int options, struct prepare
             add_header(prepared, xstrdup("Content-Type: application/x-www-form-urlencoded"));
     }
     lua_pop(L, 1);
-    curl_easy_cleanup(escaper);
     return problem;
 }
 
 static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepared_request *prepared)
 {
     if (lua_getfield(L, options, "cookies") == LUA_TTABLE) {
-        CURL *escaper = curl_easy_init();
         char *cookies = xstrdup("");
-        append_encoded_pairs(L, escaper, lua_gettop(L), &cookies, "; ");
-        curl_easy_cleanup(escaper);
+        append_encoded_pairs(L, lua_gettop(L), &cookies, "; ");
         if (*cookies)
             add_header(prepared, xasprintf("Cookie: %s", cookies));
         free(cookies);
@@ -567,11 +563,9 @@ static int http_encode_uri(lua_State *L)
 {
     size_t length;
     const char *text = luaL_checklstring(L, 1, &length);
-    CURL *escaper = curl_easy_init();
-    char *escaped = curl_easy_escape(escaper, text, (int)length);
+    char *escaped = curl_easy_escape(NULL, text, (int)length);
     lua_pushstring(L, escaped);
     curl_free(escaped);
-    curl_easy_cleanup(escaper);
     return 1;
 }
 
@@ -583,12 +577,10 @@ static int http_decode_uri(lua_State *L)
     for (char *c = plus; *c; c++)
         if (*c == '+')
             *c = ' ';
-    CURL *escaper = curl_easy_init();
     int out_length = 0;
-    char *decoded = curl_easy_unescape(escaper, plus, (int)length, &out_length);
+    char *decoded = curl_easy_unescape(NULL, plus, (int)length, &out_length);
     lua_pushlstring(L, decoded, (size_t)out_length);
     curl_free(decoded);
-    curl_easy_cleanup(escaper);
     free(plus);
     return 1;
 }

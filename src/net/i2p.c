@@ -38,6 +38,7 @@ struct i2p_listener;
 struct i2p_overlay {
     struct overlay base;
     char bridge[300];          /* "127.0.0.1:7656" for messages */
+    struct sockaddr_storage bridge_address;
     enum session_state session_state;
     struct conversation *control;
     char *session_id;          /* session_name and a suffix of this run */
@@ -591,15 +592,6 @@ static struct conversation *conversation_start(struct i2p_overlay *overlay, enum
                                                int64_t timeout_ns, struct conversation *memory,
                                                struct wippy_error *error)
 {
-    const struct entry_i2p *config = &overlay->base.entry->as.i2p;
-    struct sockaddr_storage address;
-    if (uv_ip4_addr(config->host, config->port, (struct sockaddr_in *)&address) != 0 &&
-        uv_ip6_addr(config->host, config->port, (struct sockaddr_in6 *)&address) != 0) {
-        error_set(error, WIPPY_EINVAL, "overlay %s: SAM bridge host \"%s\" must be an IP address",
-                  overlay->base.entry->id, config->host);
-        free(memory);
-        return NULL;
-    }
     struct conversation *conversation = memory != NULL ? memory : xcalloc(1, sizeof *conversation);
     conversation->kind = kind;
     conversation->overlay = overlay;
@@ -621,7 +613,7 @@ static struct conversation *conversation_start(struct i2p_overlay *overlay, enum
     }
     conversation->connect_request.data = conversation;
     int rc = uv_tcp_connect(&conversation->connect_request, conversation->tcp,
-                            (struct sockaddr *)&address, on_connected);
+                            (struct sockaddr *)&overlay->bridge_address, on_connected);
     if (rc < 0) {
         error_set(error, WIPPY_EIO, "overlay %s: SAM bridge %s: cannot reach the bridge: %s",
                   overlay->base.entry->id, overlay->bridge, uv_strerror(rc));
@@ -852,6 +844,10 @@ static int i2p_open(struct overlay *base, struct wippy_error *error)
     const struct entry_i2p *config = &base->entry->as.i2p;
     bool ipv6 = strchr(config->host, ':') != NULL;
     snprintf(overlay->bridge, sizeof overlay->bridge, ipv6 ? "[%s]:%d" : "%s:%d", config->host, config->port);
+    if (uv_ip4_addr(config->host, config->port, (struct sockaddr_in *)&overlay->bridge_address) != 0 &&
+        uv_ip6_addr(config->host, config->port, (struct sockaddr_in6 *)&overlay->bridge_address) != 0)
+        return error_set(error, WIPPY_EINVAL, "overlay %s: SAM bridge host \"%s\" must be an IP address",
+                         base->entry->id, config->host);
     overlay->keys_path = xasprintf("%s/i2p/%s.keys", base->state_dir != NULL ? base->state_dir : ".",
                                    base->entry->name);
     overlay->session_retry = xmalloc(sizeof *overlay->session_retry);

@@ -140,6 +140,30 @@ class Microsocks:
         self.process.wait(timeout=5)
 
 
+class SilentListener:
+    """Accepts connections and never says a word (a hung proxy)."""
+
+    def __init__(self):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.port = self.socket.getsockname()[1]
+        self.held = []
+
+        def accept():
+            while True:
+                try:
+                    self.held.append(self.socket.accept()[0])
+                except OSError:
+                    return
+        threading.Thread(target=accept, daemon=True).start()
+
+    def close(self):
+        self.socket.close()
+        for sock in self.held:
+            sock.close()
+
+
 class RecordingSocks5:
     """A SOCKS5 server that records each dial (offered methods, credentials,
     address type and address) and behaves as `behaviour(dial)` says:

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from conftest import APPS, run_wippy
-from peers import IpService, Microsocks, RecordingSocks5, free_port
+from peers import IpService, Microsocks, RecordingSocks5, SilentListener, free_port
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def network(tmp_path, target):
 
     recorder = RecordingSocks5(names=names, behaviour=recorder_behaviour)
     silent = RecordingSocks5(behaviour=lambda dial: "silent")
-    silent_greeting = _SilentListener()
+    silent_greeting = SilentListener()
     ports = {
         "PROXY_PORT": proxy.port,
         "AUTH_PORT": auth.port,
@@ -72,32 +72,6 @@ def network(tmp_path, target):
     yield network
     for peer in (proxy, auth, recorder, silent, silent_greeting):
         peer.close()
-
-
-class _SilentListener:
-    """Accepts connections and never says a word (a hung proxy)."""
-
-    def __init__(self):
-        import socket
-        import threading
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.listen(16)
-        self.port = self.socket.getsockname()[1]
-        self.held = []
-
-        def accept():
-            while True:
-                try:
-                    self.held.append(self.socket.accept()[0])
-                except OSError:
-                    return
-        threading.Thread(target=accept, daemon=True).start()
-
-    def close(self):
-        self.socket.close()
-        for sock in self.held:
-            sock.close()
 
 
 def test_direct_and_routed_requests_are_told_apart_by_the_target(network, target):
@@ -329,7 +303,7 @@ def test_max_response_body_limits_what_is_kept(network, target):
 
 def test_a_dial_is_cancelled_when_its_process_dies(network):
     import socket
-    silent = _SilentListener()
+    silent = SilentListener()
     try:
         app = network.app
         index = app / "src" / "_index.yaml"
