@@ -25,6 +25,14 @@
  * once is told DUPLICATED_ID. It asks again this often, this many times. */
 #define SESSION_RETRY_MS 2000
 #define SESSION_RETRIES 15
+/* i2pd answers SESSION CREATE only once the destination has tunnels, checking
+ * every 3 s; an answer faster than this means it handed out a destination with
+ * the same keys that it still holds from a closed session (see
+ * abandon_reused_destination). */
+#define SESSION_REUSED_BELOW_MS 1500
+/* i2pd destroys a closed session 5 s after its control socket closed, and the
+ * destroyed session stops whatever destination then has its keys. */
+#define SESSION_RELEASE_MS 7000
 
 enum session_state {
     SESSION_NONE,
@@ -50,6 +58,7 @@ struct i2p_overlay {
     struct i2p_listener *listeners;
     uv_timer_t *session_retry;
     int session_attempts;
+    uint64_t session_requested_at;
     char last_session_error[WIPPY_ERROR_MESSAGE_SIZE];
 };
 
@@ -380,6 +389,26 @@ static void on_session_retry(uv_timer_t *timer)
     start_control(timer->data);
 }
 
+static void retry_session_later(struct conversation *conversation, uint64_t delay_ms)
+{
+    struct i2p_overlay *overlay = conversation->overlay;
+    conversation_end(conversation);
+    release_if_idle(conversation);
+    overlay->control = NULL;
+    uv_timer_start(overlay->session_retry, on_session_retry, delay_ms, 0);
+}
+
+/* A runtime restarted with its keys within seconds meets i2pd 2.56 still
+ * holding the previous run's destination: SESSION CREATE then returns that
+ * destination at once, already told to stop accepting streams, and i2pd stops
+ * it for good when it destroys the old session a few seconds later. The only
+ * way out is to close this session too and ask again once both are gone. */
+static bool reused_destination(const struct i2p_overlay *overlay)
+{
+    return overlay->private_keys != NULL &&
+           uv_now(overlay->base.loop) - overlay->session_requested_at < SESSION_REUSED_BELOW_MS;
+}
+
 static bool session_step(struct conversation *conversation, const struct sam_reply *reply)
 {
     struct i2p_overlay *overlay = conversation->overlay;
@@ -423,6 +452,7 @@ static bool session_step(struct conversation *conversation, const struct sam_rep
         }
         pairs[at] = NULL;
         conversation->stage = 1;
+        overlay->session_requested_at = uv_now(overlay->base.loop);
         conversation_send(conversation, "SESSION", "CREATE", pairs);
         for (size_t i = 0; i < text_count; i++)
             free(texts[i]);
@@ -436,13 +466,17 @@ static bool session_step(struct conversation *conversation, const struct sam_rep
                                                 strcmp(result, "DUPLICATED_DEST") == 0);
             if (lingering && ++overlay->session_attempts <= SESSION_RETRIES) {
                 /* Probably our own previous session, still being torn down. */
-                conversation_end(conversation);
-                release_if_idle(conversation);
-                overlay->control = NULL;
-                uv_timer_start(overlay->session_retry, on_session_retry, SESSION_RETRY_MS, 0);
+                retry_session_later(conversation, SESSION_RETRY_MS);
                 return false;
             }
             conversation_fail(conversation, "SESSION CREATE %s refused: %s", overlay->session_id, why);
+            return false;
+        }
+        if (reused_destination(overlay) && ++overlay->session_attempts <= SESSION_RETRIES) {
+            fprintf(stderr, "wippy: overlay %s: the SAM bridge still held this destination from an earlier "
+                            "session; creating the session again in %d s\n",
+                    overlay->base.entry->id, SESSION_RELEASE_MS / 1000);
+            retry_session_later(conversation, SESSION_RELEASE_MS);
             return false;
         }
         overlay->session_attempts = 0;

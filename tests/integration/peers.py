@@ -302,10 +302,15 @@ class RecordingSam:
     """A SAM v3 bridge of our own: records every command and answers as
     `behaviour(destination)` says for STREAM CONNECT: ("result", NAME),
     ("serve", response bytes sent with the STATUS line), ("midstream",
-    bytes then close). names maps .i2p names to destinations."""
+    bytes then close). names maps .i2p names to destinations. Like i2pd, it
+    answers SESSION CREATE with given keys only after building tunnels
+    (`ready_after` seconds), and `held_destinations` times at once with the
+    destination it still holds from a closed session."""
 
-    def __init__(self, behaviour, names=None, drop_session_after=None):
+    def __init__(self, behaviour, names=None, drop_session_after=None, held_destinations=0, ready_after=1.6):
         self.behaviour = behaviour
+        self.held_destinations = held_destinations
+        self.ready_after = ready_after
         self.names = names or {}
         self.drop_session_after = drop_session_after
         self.commands = []
@@ -349,6 +354,12 @@ class RecordingSam:
                         self.sessions += 1
                         self.controls.append(client)
                         self.dropped = False
+                    if pairs.get("DESTINATION") != "TRANSIENT":
+                        with self.lock:
+                            held = self.held_destinations > 0
+                            self.held_destinations -= 1
+                        if not held:
+                            time.sleep(self.ready_after)
                     private = i2p_base64(self.own + b"\x00" * 64)
                     client.sendall(f"SESSION STATUS RESULT=OK DESTINATION={private}\n".encode())
                 elif words[:2] == ["NAMING", "LOOKUP"]:

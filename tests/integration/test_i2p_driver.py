@@ -4,6 +4,7 @@ bridge that drops the session or dies mid-stream). The real router network
 is in test_i2p.py."""
 import re
 import shutil
+import time
 
 import pytest
 
@@ -85,6 +86,22 @@ def test_keys_are_kept_and_reused_across_restarts(make_network):
     assert re.fullmatch("SESSION CREATE STYLE=STREAM ID=wippy-test-[0-9a-f]{8} DESTINATION=" + re.escape(keys) +
                         " inbound.length=0 outbound.length=0", creates[1])
     assert f"destination {b32_of(sam.own)}" in first.err
+
+
+def test_a_destination_the_bridge_still_holds_is_given_back_and_asked_for_again(make_network):
+    sam = RecordingSam(behaviour)
+    app = make_network(sam)
+    assert fetch(app, f"http://{b32('serve')}/").out == "i2p-peer\n"
+    sam.held_destinations = 1
+    started = time.monotonic()
+    again = fetch(app, f"http://{b32('serve')}/")
+    assert again.out == "i2p-peer\n", again
+    assert "the SAM bridge still held this destination from an earlier session; " \
+           "creating the session again in 7 s" in again.err
+    assert time.monotonic() - started >= 7
+    creates = [c for c in sam.commands if c.startswith("SESSION CREATE")]
+    assert len(creates) == 3
+    assert len({re.search("ID=(\\S+)", c).group(1) for c in creates}) == 3
 
 
 @pytest.mark.parametrize("result", RESULTS)

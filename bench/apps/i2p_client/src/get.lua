@@ -1,0 +1,21 @@
+local http_client = require("http_client")
+local json = require("json")
+local time = require("time")
+local io = require("io")
+-- get(count, url): the first request also waits for the SAM session; every
+-- request opens its own stream (Connection: close), so each one is a dial.
+local function main(count, url)
+  count = tonumber(count)
+  local options = { overlay_network = "bench:i2p", timeout = 120, headers = { Connection = "close" } }
+  local seconds, bytes = {}, 0
+  for i = 1, count do
+    local started = time.now()
+    local response, err = http_client.get(url, options)
+    if not response or response.status_code ~= 200 then error(("request %d: %s"):format(i, err or "bad status")) end
+    seconds[i] = time.now():sub(started):seconds()
+    bytes = bytes + #response.body
+  end
+  io.print(json.encode({ seconds = seconds, bytes = bytes }))
+  return 0
+end
+return { main = main }
