@@ -17,13 +17,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 @pytest.fixture(scope="module")
 def i2p_run(tmp_path_factory):
-    if os.environ.get("WIPPY_REAL_I2P") != "1":
-        # Work in progress (issue 5): about 7 minutes, and a service restarted
-        # at once with its keys meets i2pd 2.56 still tearing down the old
-        # destination. Run it with WIPPY_REAL_I2P=1 scripts/test.
-        pytest.skip("the real I2P network test runs with WIPPY_REAL_I2P=1")
+    if os.environ.get("WIPPY_REAL_I2P") == "0":
+        pytest.skip("WIPPY_REAL_I2P=0 leaves out the real I2P network")
     if os.geteuid() != 0:
-        pytest.fail("the I2P network runs i2pd with chroot: run the tests as root (CI does)")
+        pytest.skip("the I2P network runs i2pd with chroot in a network namespace: run the tests as root (CI does)")
     if not (TREE / "usr" / "bin" / "i2pd").exists():
         pytest.fail(f"no i2pd tree at {TREE}: scripts/prepare-i2p builds it (scripts/test does)")
     work = tmp_path_factory.mktemp("i2p")
