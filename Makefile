@@ -21,6 +21,24 @@ LDFLAGS := $(SANFLAGS)
 LDLIBS := $(shell pkg-config --libs $(PKGS)) -lhttp_parser -lm
 
 SOURCES := $(sort $(wildcard src/*/*.c))
+
+# Tailscale: src/net/tailnode (Go, tsnet) built as a C archive and linked in.
+# Without a Go toolchain (1.25 or newer; the go command fetches the exact one
+# go.mod names) the build leaves it out and tailscale entries fail to load
+# with one line saying so. TAILSCALE=0 leaves it out on purpose.
+GO ?= go
+GO_VERSION := $(shell $(GO) env GOVERSION 2>/dev/null)
+TAILSCALE ?= $(if $(filter go1.25% go1.26% go1.27% go1.28% go1.29% go1.3%,$(GO_VERSION)),1,0)
+TAILNODE := $(BUILD)/tailnode/libtailnode.a
+ifeq ($(TAILSCALE),1)
+SOURCES := $(filter-out src/net/tailscale_missing.c,$(SOURCES))
+TAILNODE_ARCHIVE := $(TAILNODE)
+CFLAGS += -I$(BUILD)/tailnode
+LDLIBS += -lpthread
+else
+SOURCES := $(filter-out src/net/tailscale.c,$(SOURCES))
+TAILNODE_ARCHIVE :=
+endif
 LIB_OBJECTS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SOURCES))
 MAIN_OBJECT := $(BUILD)/obj/main.o
 UNIT_SOURCES := $(sort $(wildcard tests/unit/*.c))
@@ -29,13 +47,34 @@ UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
 .PHONY: all test unit integration clean bench fuzz
 all: $(BUILD)/wippy $(BUILD)/unit-tests
 
-$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS)
+$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS)
+$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Parts of tsnet left out of the node: whatever would contact Tailscale's own
+# servers (captive-portal probes, update checks, log and network-flow
+# upload), the local gateway (port mapping) or cloud metadata services, and
+# features wippy never uses.
+TAILNODE_OMIT := captiveportal portmapper debugportmapper clientupdate logtail netlog useproxy posture \
+                 cloud aws kube tpm drive taildrop ssh webclient relayserver wakeonlan syspolicy capture \
+                 doctor completion qrcodes systray synology dbus networkmanager resolved iptables osrouter \
+                 tap bird appconnectors advertiseexitnode identityfederation oauthkey desktop_sessions \
+                 linuxdnsfight sdnotify
+comma := ,
+empty :=
+space := $(empty) $(empty)
+TAILNODE_TAGS := $(subst $(space),$(comma),$(strip $(addprefix ts_omit_,$(TAILNODE_OMIT))))
+
+$(TAILNODE): src/net/tailnode/tailnode.go src/net/tailnode/go.mod src/net/tailnode/go.sum Makefile
+	@mkdir -p $(dir $@)
+	@echo "  GO      $@"
+	@cd src/net/tailnode && $(GO) build -tags '$(TAILNODE_TAGS)' -buildmode=c-archive -trimpath -o $(abspath $@) .
+
+$(BUILD)/obj/net/tailscale.o: $(TAILNODE_ARCHIVE)
 
 $(BUILD)/obj/main.o: src/main.c
 	@mkdir -p $(dir $@)

@@ -1,4 +1,5 @@
 /* main.c - the `wippy` command line: global options, then the command. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ static int take_global_option(int argc, char **argv, int *index, struct cli_opti
 
 int main(int argc, char **argv)
 {
+    /* A peer that goes away must cost a write error, not the process. */
+    signal(SIGPIPE, SIG_IGN);
     struct cli_options options = {0};
     const char *command = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof(char *));

@@ -713,6 +713,11 @@ static void on_overlay_connection(void *context, struct overlay_connection *conn
                                   const char *remote_address)
 {
     struct http_service *service = context;
+    if (connection == NULL) {
+        fprintf(stderr, "wippy: http %s: %s\n", service->entry->id, remote_address);
+        service->dispatch(service->dispatch_context, NULL);
+        return;
+    }
     if (service->shutting_down) {
         overlay_connection_close(connection);
         return;
@@ -743,7 +748,8 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     if (overlay != NULL) {
         snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
                  overlay->entry->id);
-        if (overlay_listen(overlay, entry->id, on_overlay_connection, service, error) < 0) {
+        if (overlay_listen(overlay, entry->id, entry->as.http_service.addr, on_overlay_connection, service,
+                           error) < 0) {
             http_service_free(service);
             return NULL;
         }

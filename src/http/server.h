@@ -20,7 +20,9 @@ struct http_service;
 struct http_exchange;
 
 /* Called for each routed request; the dispatcher must eventually call
- * http_exchange_finish (even when the connection is gone). */
+ * http_exchange_finish (even when the connection is gone). A NULL exchange
+ * says the service's overlay listener failed for good (already reported on
+ * stderr): the service will never serve. */
 typedef void (*http_dispatch_fn)(void *context, struct http_exchange *exchange);
 
 struct http_limits {

@@ -40,6 +40,10 @@ static void dispose_handler(struct task *task)
 static void dispatch(void *context, struct http_exchange *exchange)
 {
     struct runtime *runtime = context;
+    if (exchange == NULL) { /* a service that could not start listening stops the runtime */
+        runtime_stop(runtime, 1);
+        return;
+    }
     const struct entry *endpoint = http_exchange_endpoint(exchange);
     const struct entry *function = registry_find(runtime->registry, endpoint->as.http_endpoint.function_id);
     struct task *call = xcalloc(1, sizeof *call);

@@ -854,8 +854,8 @@ static void on_retry(uv_timer_t *timer)
     listener_next(timer->data);
 }
 
-static int i2p_listen(struct overlay *base, const char *label, overlay_accept_fn accept, void *context,
-                      struct wippy_error *error)
+static int i2p_listen(struct overlay *base, const char *label, const char *address, overlay_accept_fn accept,
+                      void *context, struct wippy_error *error)
 {
     struct i2p_overlay *overlay = (struct i2p_overlay *)base;
     struct i2p_listener *listener = xcalloc(1, sizeof *listener);

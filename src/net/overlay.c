@@ -8,6 +8,7 @@
 static const struct overlay_driver *const drivers[] = {
     &socks5_overlay_driver,
     &i2p_overlay_driver,
+    &tailscale_overlay_driver,
 };
 
 static const struct overlay_driver *driver_for(enum entry_kind kind)
@@ -80,13 +81,13 @@ const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_
     return overlay->driver->describe(dial);
 }
 
-int overlay_listen(struct overlay *overlay, const char *address, overlay_accept_fn accept,
-                   void *context, struct wippy_error *error)
+int overlay_listen(struct overlay *overlay, const char *label, const char *address,
+                   overlay_accept_fn accept, void *context, struct wippy_error *error)
 {
     if (overlay->driver->listen == NULL || !(overlay->capabilities & OVERLAY_CAN_LISTEN))
         return error_set(error, WIPPY_ESTATE, "overlay %s (%s) cannot accept inbound connections",
                          overlay->entry->id, overlay->entry->kind_name);
-    return overlay->driver->listen(overlay, address, accept, context, error);
+    return overlay->driver->listen(overlay, label, address, accept, context, error);
 }
 
 bool overlay_never_reuses(const struct overlay *overlay)

@@ -1,5 +1,5 @@
-/* overlay.h - the one interface every network overlay implements (SOCKS5
- * now; I2P and Tailscale plug in as more rows of the driver table). Callers
+/* overlay.h - the one interface every network overlay implements (SOCKS5,
+ * I2P and Tailscale are rows of the driver table). Callers
  * (the HTTP client, later the HTTP service) ask this interface, never a
  * driver. Dials are asynchronous on the runtime's libuv loop, bounded by a
  * timeout, cancellable, and never fall back to a direct connection. */
@@ -34,7 +34,9 @@ struct overlay_connection {
 
 /* Called for each connection an overlay listener accepts; the receiver owns
  * the connection. remote_address names the peer as the overlay knows it (a
- * tailnet address, a .b32.i2p destination). */
+ * tailnet address, a .b32.i2p destination). A NULL connection means the
+ * listener failed for good (its overlay could not come up): remote_address
+ * is then the one-line reason, and no more calls follow. */
 typedef void (*overlay_accept_fn)(void *context, struct overlay_connection *connection,
                                   const char *remote_address);
 
@@ -56,10 +58,11 @@ struct overlay_driver {
     void (*cancel)(struct overlay_dial *dial);
     /* Describes where a dial is ("waiting for the CONNECT reply"). */
     const char *(*describe)(const struct overlay_dial *dial);
-    /* Starts accepting inbound connections for address (an http.service's
-     * addr); NULL for outbound-only overlays such as SOCKS5. */
-    int (*listen)(struct overlay *overlay, const char *address, overlay_accept_fn accept,
-                  void *context, struct wippy_error *error);
+    /* Starts accepting inbound connections for the service named label at
+     * address (its addr, e.g. ":80"); NULL for outbound-only overlays such
+     * as SOCKS5. */
+    int (*listen)(struct overlay *overlay, const char *label, const char *address,
+                  overlay_accept_fn accept, void *context, struct wippy_error *error);
     void (*close)(struct overlay *overlay);
 };
 
@@ -98,8 +101,8 @@ bool overlay_never_reuses(const struct overlay *overlay);
 
 /* Accepts connections through the overlay; an error names the overlay when
  * it cannot listen (registry validation already refuses SOCKS5). */
-int overlay_listen(struct overlay *overlay, const char *address, overlay_accept_fn accept,
-                   void *context, struct wippy_error *error);
+int overlay_listen(struct overlay *overlay, const char *label, const char *address,
+                   overlay_accept_fn accept, void *context, struct wippy_error *error);
 
 /* Closes a connection received from a dial, freeing it. */
 void overlay_connection_close(struct overlay_connection *connection);
@@ -107,5 +110,6 @@ void overlay_connection_close(struct overlay_connection *connection);
 /* Drivers. */
 extern const struct overlay_driver socks5_overlay_driver;
 extern const struct overlay_driver i2p_overlay_driver;
+extern const struct overlay_driver tailscale_overlay_driver;
 
 #endif

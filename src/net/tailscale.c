@@ -1,0 +1,446 @@
+/* tailscale.c - the network.tailscale driver: one embedded Tailscale node
+ * (tsnet, through src/net/tailnode) per entry. The node logs in when the
+ * overlay opens; dials and listeners wait until it is up. Go does every
+ * blocking step and reports each outcome as a line on one event pipe that
+ * this file reads on the loop; connections arrive as socketpair fds. Only
+ * tailnet peers are dialed: names are resolved on the tailnet, never here,
+ * and addresses outside the tailnet are refused, so nothing goes direct. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libtailnode.h"
+#include "net/overlay.h"
+#include "util/memory.h"
+
+/* How long a node may take to log in before its entry fails. */
+#define LOGIN_TIMEOUT_MS 30000
+
+enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
+
+struct tailscale_listener {
+    struct tailscale_overlay *overlay;
+    char *label;
+    int port;
+    int id; /* the node's listener, once up */
+    overlay_accept_fn accept;
+    void *context;
+    struct tailscale_listener *next;
+};
+
+struct overlay_dial {
+    struct tailscale_overlay *overlay;
+    char *host;
+    uint16_t port;
+    int64_t timeout_ns;
+    int request; /* 0 while waiting for the node to come up */
+    overlay_dial_done done;
+    void *context;
+    struct overlay_dial *next, *prev;
+};
+
+struct tailscale_overlay {
+    struct overlay base;
+    int node;
+    enum node_state state;
+    char addresses[256];
+    char failure[WIPPY_ERROR_MESSAGE_SIZE];
+    int log_fd;
+    struct overlay_dial *dials;
+    struct tailscale_listener *listeners;
+    struct tailscale_overlay *next_open; /* in open_overlays */
+};
+
+/* ---- the process-wide event pipe ---- */
+
+static struct tailscale_overlay *open_overlays;
+static uv_pipe_t *event_pipe;
+static char event_line[2048];
+static size_t event_length;
+
+static void free_handle(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+static struct tailscale_overlay *overlay_of_node(int node)
+{
+    for (struct tailscale_overlay *overlay = open_overlays; overlay != NULL; overlay = overlay->next_open)
+        if (overlay->node == node)
+            return overlay;
+    return NULL;
+}
+
+static struct overlay_dial *dial_of_request(int request)
+{
+    for (struct tailscale_overlay *overlay = open_overlays; overlay != NULL; overlay = overlay->next_open)
+        for (struct overlay_dial *dial = overlay->dials; dial != NULL; dial = dial->next)
+            if (dial->request == request)
+                return dial;
+    return NULL;
+}
+
+static struct tailscale_listener *listener_of_id(int id)
+{
+    for (struct tailscale_overlay *overlay = open_overlays; overlay != NULL; overlay = overlay->next_open)
+        for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+            if (listener->id == id)
+                return listener;
+    return NULL;
+}
+
+static struct overlay_connection *connection_from_fd(uv_loop_t *loop, int fd)
+{
+    uv_pipe_t *pipe = xmalloc(sizeof *pipe);
+    uv_pipe_init(loop, pipe, 0);
+    if (uv_pipe_open(pipe, fd) < 0) {
+        close(fd);
+        uv_close((uv_handle_t *)pipe, free_handle);
+        return NULL;
+    }
+    struct overlay_connection *connection = xcalloc(1, sizeof *connection);
+    connection->stream = (uv_stream_t *)pipe;
+    return connection;
+}
+
+static void dial_forget(struct overlay_dial *dial)
+{
+    struct tailscale_overlay *overlay = dial->overlay;
+    if (dial->prev != NULL)
+        dial->prev->next = dial->next;
+    else
+        overlay->dials = dial->next;
+    if (dial->next != NULL)
+        dial->next->prev = dial->prev;
+    free(dial->host);
+    free(dial);
+}
+
+static void dial_fail(struct overlay_dial *dial, const char *reason)
+{
+    struct wippy_error error;
+    error_set(&error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", dial->overlay->base.entry->id, dial->host,
+              dial->port, reason);
+    overlay_dial_done done = dial->done;
+    void *context = dial->context;
+    dial_forget(dial);
+    done(context, NULL, &error);
+}
+
+static void dial_send(struct overlay_dial *dial)
+{
+    int64_t timeout_ms = dial->timeout_ns > 0 ? dial->timeout_ns / 1000000 : 30000;
+    dial->request = tailnode_dial(dial->overlay->node, dial->host, dial->port, (int)(timeout_ms > 0 ? timeout_ms : 1));
+}
+
+static void listener_start(struct tailscale_listener *listener)
+{
+    struct tailscale_overlay *overlay = listener->overlay;
+    char why[512];
+    listener->id = tailnode_listen(overlay->node, listener->port, why, sizeof why);
+    if (listener->id == 0) {
+        char reason[700];
+        snprintf(reason, sizeof reason, "cannot listen on port %d: %s", listener->port, why);
+        listener->accept(listener->context, NULL, reason);
+        return;
+    }
+    char first[64];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(overlay->addresses, ","), overlay->addresses);
+    fprintf(stderr, "wippy: %s listening on %s:%d via %s\n", listener->label, first, listener->port,
+            overlay->base.entry->id);
+}
+
+static void node_up(struct tailscale_overlay *overlay, const char *addresses)
+{
+    overlay->state = NODE_UP;
+    snprintf(overlay->addresses, sizeof overlay->addresses, "%s", addresses);
+    fprintf(stderr, "wippy: overlay %s: tailnet node %s up, addresses %s\n", overlay->base.entry->id,
+            overlay->base.entry->as.tailscale.hostname, addresses);
+    for (struct overlay_dial *dial = overlay->dials; dial != NULL; dial = dial->next)
+        if (dial->request == 0)
+            dial_send(dial);
+    for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+        if (listener->id == 0)
+            listener_start(listener);
+}
+
+static void node_down(struct tailscale_overlay *overlay, const char *reason)
+{
+    overlay->state = NODE_DOWN;
+    snprintf(overlay->failure, sizeof overlay->failure, "tailnet node %s did not come up: %s",
+             overlay->base.entry->as.tailscale.hostname, reason);
+    fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.entry->id, overlay->failure);
+    while (overlay->dials != NULL)
+        dial_fail(overlay->dials, overlay->failure);
+    for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+        if (listener->id == 0)
+            listener->accept(listener->context, NULL, overlay->failure);
+}
+
+/* One line from Go: "<kind> <number> <rest>". */
+static void handle_event(char *line)
+{
+    char *kind = strtok(line, " ");
+    char *number = strtok(NULL, " ");
+    char *rest = strtok(NULL, "");
+    if (kind == NULL || number == NULL)
+        return;
+    int id = atoi(number);
+    if (rest == NULL)
+        rest = "";
+    if (strcmp(kind, "up") == 0 || strcmp(kind, "down") == 0) {
+        struct tailscale_overlay *overlay = overlay_of_node(id);
+        if (overlay != NULL && kind[0] == 'u')
+            node_up(overlay, rest);
+        else if (overlay != NULL)
+            node_down(overlay, rest);
+    } else if (strcmp(kind, "dial") == 0 || strcmp(kind, "dialerr") == 0) {
+        struct overlay_dial *dial = dial_of_request(id);
+        if (dial == NULL) {
+            if (strcmp(kind, "dial") == 0)
+                close(atoi(rest));
+            return;
+        }
+        if (strcmp(kind, "dialerr") == 0) {
+            dial_fail(dial, rest);
+            return;
+        }
+        struct overlay_connection *connection = connection_from_fd(dial->overlay->base.loop, atoi(rest));
+        if (connection == NULL) {
+            dial_fail(dial, "cannot adopt the connection");
+            return;
+        }
+        overlay_dial_done done = dial->done;
+        void *context = dial->context;
+        dial_forget(dial);
+        done(context, connection, NULL);
+    } else if (strcmp(kind, "accept") == 0) {
+        char *fd_text = strtok(rest, " ");
+        char *remote = strtok(NULL, "");
+        struct tailscale_listener *listener = listener_of_id(id);
+        if (fd_text == NULL)
+            return;
+        if (listener == NULL) {
+            close(atoi(fd_text));
+            return;
+        }
+        struct overlay_connection *connection = connection_from_fd(listener->overlay->base.loop, atoi(fd_text));
+        if (connection != NULL)
+            listener->accept(listener->context, connection, remote != NULL ? remote : "");
+    }
+}
+
+static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
+{
+    static char chunk[4096];
+    buffer->base = chunk;
+    buffer->len = sizeof chunk;
+}
+
+static void on_event_bytes(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
+{
+    for (ssize_t i = 0; i < count; i++) {
+        char byte = buffer->base[i];
+        if (byte != '\n') {
+            if (event_length < sizeof event_line - 1)
+                event_line[event_length++] = byte;
+            continue;
+        }
+        event_line[event_length] = '\0';
+        event_length = 0;
+        handle_event(event_line);
+    }
+}
+
+static int events_open(uv_loop_t *loop, struct wippy_error *error)
+{
+    if (event_pipe != NULL)
+        return WIPPY_OK;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return error_set(error, WIPPY_EIO, "cannot make the tailnet event pipe: %s", strerror(errno));
+    event_pipe = xmalloc(sizeof *event_pipe);
+    uv_pipe_init(loop, event_pipe, 0);
+    uv_pipe_open(event_pipe, fds[0]);
+    uv_read_start((uv_stream_t *)event_pipe, allocate, on_event_bytes);
+    tailnode_events(fds[1]); /* Go owns the write end from now on */
+    return WIPPY_OK;
+}
+
+static void events_close(void)
+{
+    if (event_pipe == NULL || open_overlays != NULL)
+        return;
+    tailnode_events(-1);
+    uv_close((uv_handle_t *)event_pipe, free_handle);
+    event_pipe = NULL;
+    event_length = 0;
+}
+
+/* ---- the driver ---- */
+
+static struct overlay_dial *tailscale_dial(struct overlay *base, const char *host, uint16_t port,
+                                           int64_t timeout_ns, overlay_dial_done done, void *context,
+                                           struct wippy_error *error)
+{
+    struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
+    if (overlay->state == NODE_DOWN) {
+        error_set(error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", base->entry->id, host, port, overlay->failure);
+        return NULL;
+    }
+    struct overlay_dial *dial = xcalloc(1, sizeof *dial);
+    dial->overlay = overlay;
+    dial->host = xstrdup(host);
+    dial->port = port;
+    dial->timeout_ns = timeout_ns;
+    dial->done = done;
+    dial->context = context;
+    dial->next = overlay->dials;
+    if (overlay->dials != NULL)
+        overlay->dials->prev = dial;
+    overlay->dials = dial;
+    if (overlay->state == NODE_UP)
+        dial_send(dial);
+    return dial;
+}
+
+static void tailscale_cancel(struct overlay_dial *dial)
+{
+    if (dial->request != 0)
+        tailnode_cancel(dial->request);
+    dial_forget(dial);
+}
+
+static const char *tailscale_describe(const struct overlay_dial *dial)
+{
+    return dial->request == 0 ? "waiting for the tailnet node to log in" : "connecting on the tailnet";
+}
+
+static int listen_port(const char *address)
+{
+    const char *colon = strrchr(address, ':');
+    const char *digits = colon != NULL ? colon + 1 : address;
+    char *end;
+    long port = strtol(digits, &end, 10);
+    return *digits != '\0' && *end == '\0' && port > 0 && port <= 65535 ? (int)port : -1;
+}
+
+static int tailscale_listen(struct overlay *base, const char *label, const char *address,
+                            overlay_accept_fn accept, void *context, struct wippy_error *error)
+{
+    struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
+    int port = listen_port(address);
+    if (port < 0)
+        return error_set(error, WIPPY_EINVAL, "%s: addr \"%s\" needs a port to listen on the tailnet", label,
+                         address);
+    if (overlay->state == NODE_DOWN)
+        return error_set(error, WIPPY_EIO, "%s: overlay %s: %s", label, base->entry->id, overlay->failure);
+    struct tailscale_listener *listener = xcalloc(1, sizeof *listener);
+    listener->overlay = overlay;
+    listener->label = xstrdup(label);
+    listener->port = port;
+    listener->accept = accept;
+    listener->context = context;
+    listener->next = overlay->listeners;
+    overlay->listeners = listener;
+    if (overlay->state == NODE_UP)
+        listener_start(listener);
+    return WIPPY_OK;
+}
+
+static int make_directories(const char *path)
+{
+    char buffer[4096];
+    snprintf(buffer, sizeof buffer, "%s", path);
+    for (char *slash = strchr(buffer + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(buffer, 0700) != 0 && errno != EEXIST)
+            return -1;
+        *slash = '/';
+    }
+    return mkdir(buffer, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The node's state directory is made and its log file opened with plain
+ * calls, once, when the overlay opens. */
+static int tailscale_open(struct overlay *base, struct wippy_error *error)
+{
+    struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
+    const struct entry_tailscale *config = &base->entry->as.tailscale;
+    const char *auth_key = config->auth_key;
+    if (config->auth_key_env != NULL) {
+        auth_key = getenv(config->auth_key_env);
+        if (auth_key == NULL || auth_key[0] == '\0')
+            return error_set(error, WIPPY_EINVAL, "overlay %s: auth_key_env: the environment variable %s is not set",
+                             base->entry->id, config->auth_key_env);
+    }
+    char *directory = config->state_dir != NULL
+                          ? xstrdup(config->state_dir)
+                          : xasprintf("%s/tailscale/%s", base->state_dir != NULL ? base->state_dir : ".",
+                                      config->hostname);
+    if (make_directories(directory) != 0) {
+        error_set(error, WIPPY_EIO, "overlay %s: cannot create state_dir %s: %s", base->entry->id, directory,
+                  strerror(errno));
+        free(directory);
+        return WIPPY_EIO;
+    }
+    if (events_open(base->loop, error) < 0) {
+        free(directory);
+        return WIPPY_EIO;
+    }
+    char *log_path = xasprintf("%s/node.log", directory);
+    overlay->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    free(log_path);
+    overlay->node = tailnode_new(directory, config->hostname, (char *)auth_key,
+                                 config->control_url != NULL ? config->control_url : "", config->ephemeral,
+                                 overlay->log_fd);
+    free(directory);
+    overlay->state = NODE_STARTING;
+    overlay->next_open = open_overlays;
+    open_overlays = overlay;
+    tailnode_start(overlay->node, LOGIN_TIMEOUT_MS);
+    return WIPPY_OK;
+}
+
+/* Closing stops the node (an ephemeral one logs out first): a few seconds
+ * at most, at shutdown only. */
+static void tailscale_close(struct overlay *base)
+{
+    struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
+    while (overlay->dials != NULL)
+        tailscale_cancel(overlay->dials);
+    while (overlay->listeners != NULL) {
+        struct tailscale_listener *listener = overlay->listeners;
+        overlay->listeners = listener->next;
+        if (listener->id != 0)
+            tailnode_close_listener(listener->id);
+        free(listener->label);
+        free(listener);
+    }
+    tailnode_close(overlay->node);
+    for (struct tailscale_overlay **link = &open_overlays; *link != NULL; link = &(*link)->next_open) {
+        if (*link == overlay) {
+            *link = overlay->next_open;
+            break;
+        }
+    }
+    /* Go's log writer holds its own descriptor for the node's lifetime. */
+    events_close();
+    free(overlay);
+}
+
+const struct overlay_driver tailscale_overlay_driver = {
+    .kind = ENTRY_NETWORK_TAILSCALE,
+    .capabilities = OVERLAY_CAN_DIAL | OVERLAY_CAN_LISTEN,
+    .size = sizeof(struct tailscale_overlay),
+    .open = tailscale_open,
+    .dial = tailscale_dial,
+    .cancel = tailscale_cancel,
+    .describe = tailscale_describe,
+    .listen = tailscale_listen,
+    .close = tailscale_close,
+};
