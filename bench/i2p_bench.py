@@ -26,7 +26,7 @@ OPTIONS = "inbound.length=0 outbound.length=0"
 def prepare(source, destination, sam_port):
     shutil.copytree(source, destination)
     index = destination / "src" / "_index.yaml"
-    index.write_text(index.read_text().replace("@SAM_PORT@", str(sam_port)))
+    index.write_text(index.read_text().replace("@SAM_PORT@", str(sam_port)).replace("@CONTROL_URL@", "unused"))
     return destination
 
 
@@ -101,8 +101,8 @@ def minimal_client(count, address, per_dial):
 
 
 def wippy_client(app, count, address):
-    completed = subprocess.run([WIPPY, "run", "get", str(count), f"http://{address}/blob"], cwd=app,
-                               capture_output=True, text=True, timeout=3600)
+    completed = subprocess.run([WIPPY, "run", "get", str(count), f"http://{address}/blob", "bench:i2p", "close"],
+                               cwd=app, capture_output=True, text=True, timeout=3600)
     if completed.returncode != 0:
         raise RuntimeError(completed.stderr[-2000:])
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -160,7 +160,7 @@ def main(work, count, per_dial_count):
         network.start()
         network_seconds = time.monotonic() - started
         service = prepare(ROOT / "bench" / "apps" / "i2p_service", work / "service", SAM_PORTS[1])
-        client = prepare(ROOT / "bench" / "apps" / "i2p_client", work / "client", SAM_PORTS[2])
+        client = prepare(ROOT / "bench" / "apps" / "overlay_client", work / "client", SAM_PORTS[2])
         service_process, address = start_service(service)
         wait_until_reachable(address)
         rows = [summary("wippy, one session reused", wippy_client(client, count, address)),

@@ -39,3 +39,31 @@ ensure_pytest() {
     # a python3 outside Debian's (pyenv) does not see python3-pytest
     python3 -m pip install --quiet pytest
 }
+
+# Go builds the Tailscale node (src/net/tailnode) and the test control
+# server. Debian 12's Go is too old; without a Go 1.25 or newer on PATH, the
+# toolchain comes from the Go module proxy (golang.org/toolchain, verified by
+# the go command's own checksum database on later use) into a cache outside
+# the checkout. Exports PATH, and module and build caches kept there too.
+WIPPY_CACHE=${WIPPY_CACHE:-/var/cache/wippy-c}
+WIPPY_GO_VERSION=1.26.8
+ensure_go() {
+    export GOMODCACHE=${GOMODCACHE:-$WIPPY_CACHE/go/pkg/mod}
+    export GOCACHE=${GOCACHE:-$WIPPY_CACHE/go-build}
+    export PATH="$WIPPY_CACHE/go-toolchain/go/bin:$PATH"
+    case "$(go env GOVERSION 2>/dev/null)" in
+        go1.2[5-9]* | go1.[3-9][0-9]*) return 0 ;;
+    esac
+    ensure_packages curl unzip ca-certificates
+    local zip="$WIPPY_CACHE/go-toolchain.zip"
+    mkdir -p "$WIPPY_CACHE"
+    curl -fsSL -o "$zip" \
+        "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go$WIPPY_GO_VERSION.linux-amd64.zip"
+    rm -rf "$WIPPY_CACHE/go-toolchain"
+    mkdir -p "$WIPPY_CACHE/go-toolchain"
+    unzip -q "$zip" -d "$WIPPY_CACHE/go-toolchain.tmp"
+    mv "$WIPPY_CACHE/go-toolchain.tmp/golang.org/toolchain@v0.0.1-go$WIPPY_GO_VERSION.linux-amd64" \
+        "$WIPPY_CACHE/go-toolchain/go"
+    rm -rf "$WIPPY_CACHE/go-toolchain.tmp" "$zip"
+    chmod +x "$WIPPY_CACHE/go-toolchain/go/bin/"* "$WIPPY_CACHE/go-toolchain/go/pkg/tool/"*/* 2>/dev/null || true
+}

@@ -2,11 +2,14 @@ local http_client = require("http_client")
 local json = require("json")
 local time = require("time")
 local io = require("io")
--- get(count, url): the first request also waits for the SAM session; every
--- request opens its own stream (Connection: close), so each one is a dial.
-local function main(count, url)
+-- get(count, url, overlay|"direct", "close"|"keep"): the first request also
+-- waits for the overlay (SAM session, tailnet login); with "close" every
+-- request opens its own connection, so each one is a dial.
+local function main(count, url, overlay, connection)
   count = tonumber(count)
-  local options = { overlay_network = "bench:i2p", timeout = 120, headers = { Connection = "close" } }
+  local options = { timeout = 120 }
+  if overlay ~= "direct" then options.overlay_network = overlay end
+  if connection == "close" then options.headers = { Connection = "close" } end
   local seconds, bytes = {}, 0
   for i = 1, count do
     local started = time.now()

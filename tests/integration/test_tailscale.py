@@ -1,0 +1,89 @@
+"""Tailscale (SPEC section 4): two wippy runtimes, each with its own embedded
+tailnet node, against a real control server (headscale with its embedded
+DERP relay), in a network namespace the test creates. One runtime serves
+HTTP on the tailnet; Lua processes in the other fetch from it."""
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import wippy_binary
+from headscale import BINARY
+
+HERE = pathlib.Path(__file__).resolve().parent
+NAMESPACE = ("ip link set lo up && ip link add wippy0 type veth peer name wippy1 && "
+             "ip addr add 10.200.0.1/24 dev wippy0 && ip link set wippy0 up && ip link set wippy1 up")
+
+
+@pytest.fixture(scope="module")
+def tailnet(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("the tailnet runs in a network namespace with a veth pair: run the tests as root (CI does)")
+    if not BINARY.exists():
+        pytest.fail(f"no headscale at {BINARY}: scripts/prepare-headscale builds it (scripts/test does)")
+    work = tmp_path_factory.mktemp("tailnet")
+    script = f"{NAMESPACE} && exec python3 {HERE / 'tailscale_scenario.py'} {work}"
+    completed = subprocess.run(["unshare", "--net", "--fork", "sh", "-c", script],
+                               env={**os.environ, "WIPPY": wippy_binary()},
+                               capture_output=True, text=True, timeout=900)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_every_runtime_exited_cleanly(tailnet):
+    for name in ("by_name", "by_address", "clearnet_address", "clearnet_name", "after_restart",
+                 "ephemeral_fetch", "control_down"):
+        assert tailnet[name]["code"] == 0, (name, tailnet[name]["err"])
+
+
+def test_a_process_fetches_from_a_tailnet_service_by_name(tailnet):
+    assert tailnet["by_name"]["out"] == tailnet["by_name"]["own_address"] + "\n", tailnet["by_name"]
+
+
+def test_a_process_fetches_from_a_tailnet_service_by_its_100_address(tailnet):
+    assert tailnet["service_address"].startswith("100.")
+    assert tailnet["by_address"]["out"] == tailnet["by_address"]["own_address"] + "\n", tailnet["by_address"]
+
+
+def test_the_service_sees_the_callers_tailnet_address(tailnet):
+    assert tailnet["by_name"]["own_address"].startswith("100.")
+    assert tailnet["by_name"]["own_address"] != tailnet["service_address"]
+
+
+def test_the_service_is_not_reachable_on_the_hosts_own_addresses(tailnet):
+    assert tailnet["host_reachable"] == {"127.0.0.1": False, "10.200.0.1": False}
+
+
+def test_a_restarted_node_keeps_its_identity_and_address(tailnet):
+    restart = tailnet["restart"]
+    assert restart["address"] == tailnet["service_address"]
+    assert len(restart["nodes_before"]) == 1
+    assert restart["nodes_after"] == restart["nodes_before"]
+    assert tailnet["after_restart"]["out"].startswith("100."), tailnet["after_restart"]
+
+
+def test_an_ephemeral_node_leaves_the_control_server_when_it_stops(tailnet):
+    assert tailnet["ephemeral_fetch"]["out"].startswith("100."), tailnet["ephemeral_fetch"]
+    assert tailnet["ephemeral_left"], tailnet["ephemeral_gone_seconds"]
+
+
+def test_a_clearnet_address_through_the_tailnet_fails_and_nothing_goes_direct(tailnet):
+    out = tailnet["clearnet_address"]["out"]
+    assert out.startswith("error: ") and "is not a tailnet address (nothing was sent)" in out, out
+    out = tailnet["clearnet_name"]["out"]
+    assert "localhost is not a peer on this tailnet (nothing was sent)" in out, out
+    assert tailnet["target_clients"] == []
+
+
+def test_the_control_server_down_at_start_is_a_clear_error(tailnet):
+    outcome = tailnet["control_down"]
+    assert "tailnet node wippy-late did not come up: not logged in after 30s" in outcome["out"], outcome
+    assert tailnet["target_clients_at_end"] == []
+
+
+def test_no_log_names_an_address_outside_the_namespace_or_tailscale_servers(tailnet):
+    assert tailnet["node_logs"] >= 4
+    assert tailnet["non_loopback_addresses"] == []
+    assert tailnet["logs_naming_tailscale_servers"] == []
