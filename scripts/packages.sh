@@ -48,6 +48,7 @@ ensure_pytest() {
 WIPPY_CACHE=${WIPPY_CACHE:-/var/cache/wippy-c}
 WIPPY_GO_VERSION=1.26.8
 ensure_go() {
+    export GOPATH=${GOPATH:-$WIPPY_CACHE/go}
     export GOMODCACHE=${GOMODCACHE:-$WIPPY_CACHE/go/pkg/mod}
     export GOCACHE=${GOCACHE:-$WIPPY_CACHE/go-build}
     export PATH="$WIPPY_CACHE/go-toolchain/go/bin:$PATH"
