@@ -15,6 +15,7 @@
 #include "lua/edge.h"
 #include "lua/host.h"
 #include "lua/time_values.h"
+#include "net/private_address.h"
 #include "runtime/runtime.h"
 #include "util/memory.h"
 
@@ -245,6 +246,26 @@ static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepa
 
 /* Chooses the network of this request (SPEC sections 5 and 6). Returns
  * false with a message in problem. */
+/* A literal private address (this host, its LAN) reached through an overlay
+ * needs http_client.private_ip, as in Go Wippy: the overlay's far end would
+ * otherwise open the caller's own network to it. Names are never resolved
+ * here, so only literals are checked. */
+static bool private_target_allowed(struct task *task, const char *url, char *problem, size_t size)
+{
+    CURLU *parsed = curl_url();
+    char *host = NULL;
+    bool allowed = true;
+    if (parsed != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK && private_address(host) &&
+        !task_allows(task, "http_client.private_ip", host)) {
+        snprintf(problem, size, "not allowed: private IP %s via overlay network", host);
+        allowed = false;
+    }
+    curl_free(host);
+    curl_url_cleanup(parsed);
+    return allowed;
+}
+
 static bool choose_network(lua_State *L, struct task *task, int options,
                            struct prepared_request *prepared, char *problem, size_t size)
 {
@@ -274,6 +295,8 @@ static bool choose_network(lua_State *L, struct task *task, int options,
         } else if (overlay_get(&runtime->overlays, entry, &prepared->options.overlay, &error) < 0) {
             snprintf(problem, size, "%s", error.message);
             ok = false;
+        } else {
+            ok = private_target_allowed(task, prepared->url, problem, size);
         }
     }
     edge_options_clear(&explicit);

@@ -257,6 +257,14 @@ class TestSelectionMatrix:
             "spawn: nil",
         ], result
 
+    def test_a_private_target_through_an_overlay_needs_its_permission(self, network, target):
+        allowed = network.scenario("private_ip", target.url, "proxy_only")
+        assert allowed.lines == ["127.0.0.2"], allowed
+        target.clients.clear()
+        denied = network.scenario("private_ip", target.url, "proxy_without_private")
+        assert denied.lines == ["error: not allowed: private IP 127.0.0.1 via overlay network"], denied
+        assert target.clients == []
+
     def test_an_inherited_overlay_is_used_under_a_denying_scope(self, network, target):
         result = network.scenario("inherited_under_denial", target.url, "app:proxy")
         assert result.lines == ["127.0.0.2"], result

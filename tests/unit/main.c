@@ -15,6 +15,8 @@ TEST(test_child_override_leaves_parent_and_siblings_alone);
 TEST(test_default_never_overrides_an_inherited_choice);
 TEST(test_explicit_call_selection_wins_over_everything);
 TEST(test_context_and_security_are_inherited_and_copied);
+TEST(test_private_address_knows_local_ranges);
+TEST(test_private_address_passes_names_and_public_addresses);
 TEST(test_registry_loads_entries_and_resolves_bare_names);
 TEST(test_registry_rejects_unknown_kind_with_file_line_and_id);
 TEST(test_registry_rejects_missing_required_field);
@@ -69,6 +71,8 @@ static const struct {
     {"test_default_never_overrides_an_inherited_choice", test_default_never_overrides_an_inherited_choice},
     {"test_explicit_call_selection_wins_over_everything", test_explicit_call_selection_wins_over_everything},
     {"test_context_and_security_are_inherited_and_copied", test_context_and_security_are_inherited_and_copied},
+    {"test_private_address_knows_local_ranges", test_private_address_knows_local_ranges},
+    {"test_private_address_passes_names_and_public_addresses", test_private_address_passes_names_and_public_addresses},
     {"test_registry_loads_entries_and_resolves_bare_names", test_registry_loads_entries_and_resolves_bare_names},
     {"test_registry_rejects_unknown_kind_with_file_line_and_id", test_registry_rejects_unknown_kind_with_file_line_and_id},
     {"test_registry_rejects_missing_required_field", test_registry_rejects_missing_required_field},

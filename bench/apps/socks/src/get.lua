@@ -1,6 +1,6 @@
 local http_client = require("http_client")
--- get(count, url, overlay|"direct", "sequential"|"concurrent")
-local function main(count, url, overlay, mode)
+-- get(count, url, overlay|"direct", "sequential"|"concurrent", in_flight (100))
+local function main(count, url, overlay, mode, in_flight)
   count = tonumber(count)
   local options = {}
   if overlay ~= "direct" then options.overlay_network = overlay end
@@ -11,8 +11,8 @@ local function main(count, url, overlay, mode)
     end
     return 0
   end
-  -- 100 coroutines, each fetching in sequence, keep 100 requests in flight
-  local in_flight = 100
+  -- in_flight coroutines, each fetching in sequence, keep that many requests in flight
+  in_flight = math.min(tonumber(in_flight) or 100, count)
   local finished = channel.new(in_flight)
   for worker = 1, in_flight do
     coroutine.spawn(function()

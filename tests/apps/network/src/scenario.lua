@@ -108,6 +108,13 @@ function scenarios.inherited_under_denial(url, overlay)
   io.print((executor:with_actor(actor):with_scope(locked):call("app:fetch_fn", url, "ip")))
 end
 
+function scenarios.private_ip(url, scope_name)
+  local actor = security.new_actor("user:1", {})
+  local scope = assert(security.named_scope(scope_name))
+  local executor = assert(funcs.new():with_options({ network = "app:proxy" }))
+  io.print((executor:with_actor(actor):with_scope(scope):call("app:fetch_fn", url, "ip")))
+end
+
 function scenarios.proxy_only(url)
   local actor = security.new_actor("user:1", {})
   local scope = assert(security.named_scope("proxy_only"))
