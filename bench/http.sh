@@ -5,19 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
-source bench/nginx.sh
+source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES wrk nginx python3
 make -j"$(nproc)" build/wippy >/dev/null
 
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-50}
 threads=${THREADS:-1} # 2 cores: one for wrk, one for the server
-work=$(mktemp -d)
-chmod 755 "$work" # nginx workers run as www-data
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_setup
 wippy_port=$(port)
 nginx_port=$(port)
 

@@ -7,19 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
-source bench/nginx.sh
+source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
 make -j"$(nproc)" build/wippy >/dev/null
 
 count=${COUNT:-2000}
 runs=${RUNS:-5}
-work=$(mktemp -d)
-chmod 755 "$work" # nginx workers run as www-data
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+bench_setup
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 web_port=$(port)
 proxy_port=$(port)
 
@@ -27,8 +22,7 @@ mkdir -p "$work/www"
 printf '{"ok":true,"bench":"wippy"}\n' >"$work/www/index.json"
 start_nginx "$work" "$web_port"
 pids+=("$NGINX_PID")
-microsocks -i 127.0.0.1 -p "$proxy_port" >/dev/null 2>&1 &
-pids+=($!)
+start_proxy "$proxy_port"
 sleep 0.5
 
 url="http://127.0.0.1:$web_port/index.json"

@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
-source bench/nginx.sh
-ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl wrk nodejs npm python3
+source bench/common.sh
+ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl wrk python3
+command -v npm >/dev/null || ensure_packages nodejs npm
 make -j"$(nproc)" build/wippy >/dev/null
 
 node_dir=$WIPPY_CACHE/node-peer
@@ -22,12 +23,7 @@ if ! cmp -s bench/peers/node/package-lock.json "$node_dir/package-lock.json"; th
 fi
 cp bench/peers/node/*.mjs "$node_dir/"
 
-work=$(mktemp -d)
-chmod 755 "$work" # nginx workers run as www-data
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bench_setup
 web_port=$(port)
 proxy_port=$(port)
 mkdir -p "$work/www"
@@ -35,8 +31,7 @@ printf '{"ok":true,"bench":"wippy"}\n' >"$work/www/index.json"
 printf '{"ok":true,"service":"wippy","version":1}' >"$work/www/status.json"
 start_nginx "$work" "$web_port"
 pids+=("$NGINX_PID")
-microsocks -i 127.0.0.1 -p "$proxy_port" >/dev/null 2>&1 &
-pids+=($!)
+start_proxy "$proxy_port"
 sleep 0.5
 
 bench/core.sh >/dev/null

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "net/overlay.h"
 #include "net/sam_codec.h"
+#include "util/directories.h"
 #include "util/memory.h"
 
 /* How long a failed accept waits before asking the bridge again. */
@@ -745,19 +745,6 @@ static void load_keys(struct i2p_overlay *overlay)
             overlay->private_keys = xstrdup(keys);
     }
     fclose(file);
-}
-
-static int make_directories(const char *path)
-{
-    char buffer[4096];
-    snprintf(buffer, sizeof buffer, "%s", path);
-    for (char *slash = strchr(buffer + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        if (mkdir(buffer, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *slash = '/';
-    }
-    return mkdir(buffer, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static bool save_keys(struct i2p_overlay *overlay, const char *keys, char *why, size_t size)

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libtailnode.h"
 #include "net/overlay.h"
+#include "util/directories.h"
 #include "util/memory.h"
 
 /* How long a node may take to log in before its entry fails. */
@@ -350,19 +350,6 @@ static int tailscale_listen(struct overlay *base, const char *label, const char 
     if (overlay->state == NODE_UP)
         listener_start(listener);
     return WIPPY_OK;
-}
-
-static int make_directories(const char *path)
-{
-    char buffer[4096];
-    snprintf(buffer, sizeof buffer, "%s", path);
-    for (char *slash = strchr(buffer + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        if (mkdir(buffer, 0700) != 0 && errno != EEXIST)
-            return -1;
-        *slash = '/';
-    }
-    return mkdir(buffer, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* The node's state directory is made and its log file opened with plain

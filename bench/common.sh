@@ -1,0 +1,47 @@
+# common.sh - sourced by the benchmarks.
+
+# bench_setup: a work folder in $work (readable by nginx's www-data workers),
+# removed at exit together with every process whose pid is added to pids.
+bench_setup() {
+    work=$(mktemp -d)
+    chmod 755 "$work"
+    pids=()
+    trap 'for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+}
+
+# port: a free TCP port on 127.0.0.1.
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_proxy PORT: microsocks on 127.0.0.1:PORT, its pid added to pids.
+start_proxy() {
+    microsocks -i 127.0.0.1 -p "$1" >/dev/null 2>&1 &
+    pids+=($!)
+}
+
+# start_nginx DIR PORT serves DIR/www on 127.0.0.1:PORT with one worker,
+# keep-alive and no access log, and leaves nginx's pid in NGINX_PID. DIR
+# must be readable by www-data.
+start_nginx() {
+    local dir=$1 port=$2
+    mkdir -p "$dir/www" "$dir/nginx"
+    cat >"$dir/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    default_type application/json;
+    client_body_temp_path $dir/nginx;
+    proxy_temp_path $dir/nginx;
+    fastcgi_temp_path $dir/nginx;
+    uwsgi_temp_path $dir/nginx;
+    scgi_temp_path $dir/nginx;
+    server { listen 127.0.0.1:$port; root $dir/www; }
+}
+CONF
+    nginx -c "$dir/nginx/nginx.conf" &
+    NGINX_PID=$!
+}
