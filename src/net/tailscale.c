@@ -17,8 +17,10 @@
 #include "util/directories.h"
 #include "util/memory.h"
 
-/* How long a node may take to log in before its entry fails. */
-#define LOGIN_TIMEOUT_MS 30000
+/* How long a node may take to log in before its entry fails: well inside
+ * http_client's default 30 s timeout, so a request waiting for the node
+ * reports why the node failed rather than its own timeout. */
+#define LOGIN_TIMEOUT_MS 20000
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
 

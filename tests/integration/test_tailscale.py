@@ -79,7 +79,7 @@ def test_a_clearnet_address_through_the_tailnet_fails_and_nothing_goes_direct(ta
 
 def test_the_control_server_down_at_start_is_a_clear_error(tailnet):
     outcome = tailnet["control_down"]
-    assert "tailnet node wippy-late did not come up: not logged in after 30s" in outcome["out"], outcome
+    assert "tailnet node wippy-late did not come up: not logged in after 20s" in outcome["out"], outcome
     assert tailnet["target_clients_at_end"] == []
 
 
