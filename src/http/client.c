@@ -144,8 +144,10 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
     curl_multi_setopt(pool->multi, CURLMOPT_TIMERDATA, pool);
     /* curl's default cache holds 4 connections per transfer running now, so
      * a burst that ends would drop its connections just before the next
-     * burst needs them (through an overlay, each costs a new dial). */
-    curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS, 256L);
+     * burst needs them (through an overlay, each costs a new dial). A cache
+     * smaller than the transfers in flight closes connections as soon as
+     * they are done: 256 cost 2.9x with 300 in flight through SOCKS5. */
+    curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS, 1024L);
     pool->next = client->pools;
     client->pools = pool;
     return pool;
