@@ -1,15 +1,16 @@
 # wippy-c build. `make` builds build/wippy; `make SANITIZE=1` builds
 # build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer.
+# BUILD=dir puts a build elsewhere.
 
 PKGS := lua5.4 yaml-0.1 libuv jansson libcurl libcrypto
 CC ?= cc
 
 ifeq ($(SANITIZE),1)
-BUILD := build-asan
+BUILD ?= build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPTFLAGS := -O1 -g
 else
-BUILD := build
+BUILD ?= build
 SANFLAGS :=
 OPTFLAGS := -O2 -g
 endif
@@ -30,6 +31,9 @@ GO ?= go
 GO_VERSION := $(shell $(GO) env GOVERSION 2>/dev/null)
 TAILSCALE ?= $(if $(filter go1.25% go1.26% go1.27% go1.28% go1.29% go1.3%,$(GO_VERSION)),1,0)
 TAILNODE := $(BUILD)/tailnode/libtailnode.a
+# A build that changes TAILSCALE must link again: the setting is a file.
+TAILSCALE_SETTING := $(BUILD)/tailscale.setting
+$(shell mkdir -p $(BUILD); [ "$$(cat $(TAILSCALE_SETTING) 2>/dev/null)" = "$(TAILSCALE)" ] || echo $(TAILSCALE) >$(TAILSCALE_SETTING))
 ifeq ($(TAILSCALE),1)
 SOURCES := $(filter-out src/net/tailscale_missing.c,$(SOURCES))
 TAILNODE_ARCHIVE := $(TAILNODE)
@@ -47,13 +51,13 @@ UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
 .PHONY: all test unit integration clean bench fuzz
 all: $(BUILD)/wippy $(BUILD)/unit-tests
 
-$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE)
+$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE) $(TAILSCALE_SETTING)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(TAILSCALE_SETTING),$^) $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE)
+$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE) $(TAILSCALE_SETTING)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(TAILSCALE_SETTING),$^) $(LDLIBS)
 
 # Parts of tsnet left out of the node: whatever would contact Tailscale's own
 # servers (captive-portal probes, update checks, log and network-flow
