@@ -27,7 +27,7 @@ def i2p_run(tmp_path_factory):
     script = f"ip link set lo up && exec python3 {HERE / 'i2p_scenario.py'} {work}"
     completed = subprocess.run(["unshare", "--net", "--fork", "sh", "-c", script],
                                env={**os.environ, "WIPPY": wippy_binary()},
-                               capture_output=True, text=True, timeout=900)
+                               capture_output=True, text=True, timeout=1500)
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 

@@ -43,15 +43,18 @@ function scenarios.cancel(url, overlay)
 end
 
 -- Fetches until the answer is an address (overlays such as I2P need a few
--- seconds before a new service can be reached), at most `attempts` times.
-function scenarios.fetch_until(url, overlay, attempts)
+-- seconds, sometimes a minute, before a new service can be reached), for at
+-- most `seconds`: a lookup that fails fast is tried again, a hung one ends
+-- with its 30 s timeout.
+function scenarios.fetch_until(url, overlay, seconds)
+  local deadline = time.now():unix() + tonumber(seconds)
   local seen
-  for _ = 1, tonumber(attempts) do
-    seen = probe.ip(url, { overlay_network = overlay, timeout = 60 })
+  repeat
+    seen = probe.ip(url, { overlay_network = overlay, timeout = 30 })
     if not seen:match("^error") then break end
     io.eprint("attempt: " .. seen)
     time.sleep(2)
-  end
+  until time.now():unix() >= deadline
   io.print(seen)
 end
 
