@@ -1,6 +1,9 @@
 """A private I2P network on loopback: three unmodified i2pd 2.56 routers
 (Debian 13's, in a debootstrap tree run with chroot; Debian 12's 2.45 refuses
-loopback peers), on 127.0.0.21-23, netid 77, no reseed, zero-hop
+loopback peers), on 127.0.0.21-23, netid 77, every one a floodfill (with a
+single floodfill, a destination whose first publications went unconfirmed
+under load gave up with "no more floodfills found" and stayed unreachable
+for minutes), no reseed, zero-hop
 exploratory tunnels, each other's router.info copied into their netDb.
 Meant to run inside a network namespace holding only lo."""
 import base64
@@ -29,7 +32,7 @@ address4 = {address}
 port = {port}
 netid = 77
 reservedrange = false
-floodfill = {floodfill}
+floodfill = true
 nat = false
 daemon = false
 service = false
@@ -112,7 +115,7 @@ class I2PNetwork:
             directory.mkdir(exist_ok=True)
             (directory / "i2pd.conf").write_text(CONFIG.format(
                 dir=self.inside(directory), address=address, port=NTCP2_PORT,
-                floodfill="true" if index == 0 else "false", sam=SAM_PORTS[index]))
+                sam=SAM_PORTS[index]))
             (directory / "tunnels.conf").write_text("")
 
     def launch(self):
