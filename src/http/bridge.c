@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util/list.h"
 #include "util/memory.h"
 
 /* Stop reading one side while the other has this much queued. */
@@ -72,12 +73,7 @@ static void maybe_free(struct bridge *bridge)
     if (bridge->closing && bridge->open_handles == 0 && bridge->dial == NULL) {
         if (bridge->has_observer)
             bridge->observer.detached(bridge->observer.context, bridge);
-        if (bridge->previous != NULL)
-            bridge->previous->next = bridge->next;
-        else
-            live_bridges = bridge->next;
-        if (bridge->next != NULL)
-            bridge->next->previous = bridge->previous;
+        DLIST_REMOVE(live_bridges, bridge, previous, next);
         free(bridge->held);
         free(bridge->host);
         free(bridge);
@@ -333,10 +329,7 @@ int bridge_open(struct overlay *overlay, const char *host, uint16_t port, int64_
     }
 
     struct bridge *bridge = xcalloc(1, sizeof *bridge);
-    bridge->next = live_bridges;
-    if (live_bridges != NULL)
-        live_bridges->previous = bridge;
-    live_bridges = bridge;
+    DLIST_PUSH(live_bridges, bridge, previous, next);
     bridge->overlay = overlay;
     bridge->observer = observer;
     bridge->has_observer = observer.dial_failed != NULL;

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "http/bridge.h"
+#include "util/list.h"
+#include "util/handle.h"
 #include "util/memory.h"
 
 struct http_pool {
@@ -93,11 +95,6 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     process_finished(pool);
 }
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
 {
     struct http_pool *pool = user;
@@ -105,7 +102,7 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
     if (what == CURL_POLL_REMOVE) {
         if (watch != NULL) {
             uv_poll_stop(&watch->poll);
-            uv_close((uv_handle_t *)&watch->poll, free_handle);
+            handle_close((uv_handle_t *)&watch->poll);
             curl_multi_assign(pool->multi, fd, NULL);
         }
         return 0;
@@ -326,13 +323,7 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
 
 static void unlink_request(struct http_client *client, struct http_request *request)
 {
-    if (request->previous != NULL)
-        request->previous->next = request->next;
-    else if (client->requests == request)
-        client->requests = request->next;
-    if (request->next != NULL)
-        request->next->previous = request->previous;
-    request->next = request->previous = NULL;
+    DLIST_REMOVE(client->requests, request, previous, next);
 }
 
 static void request_free(struct http_request *request)
@@ -495,10 +486,7 @@ struct http_request *http_request_start(struct http_client *client,
             curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
         }
     }
-    request->next = client->requests;
-    if (client->requests != NULL)
-        client->requests->previous = request;
-    client->requests = request;
+    DLIST_PUSH(client->requests, request, previous, next);
     curl_multi_add_handle(request->pool->multi, easy);
     return request;
 }
@@ -536,7 +524,7 @@ void http_client_free(struct http_client *client)
     while (pool != NULL) {
         struct http_pool *next = pool->next;
         curl_multi_cleanup(pool->multi);
-        uv_close((uv_handle_t *)pool->timer, free_handle);
+        handle_close((uv_handle_t *)pool->timer);
         free(pool);
         pool = next;
     }

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/list.h"
+#include "util/handle.h"
 #include "util/memory.h"
 
 #define DEFAULT_MAX_URL_BYTES (8u << 10)
@@ -156,11 +158,6 @@ static const char *http_date(void)
         cached_second = now;
     }
     return text;
-}
-
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
 }
 
 /* ---- timers ---- */
@@ -587,12 +584,7 @@ static void on_connection_handle_closed(uv_handle_t *handle)
     if (--connection->open_handles > 0)
         return;
     struct http_service *service = connection->service;
-    if (connection->previous != NULL)
-        connection->previous->next = connection->next;
-    else
-        service->connections = connection->next;
-    if (connection->next != NULL)
-        connection->next->previous = connection->previous;
+    DLIST_REMOVE(service->connections, connection, previous, next);
     reset_request(connection);
     free(connection->pending);
     free(connection->remote_address);
@@ -639,10 +631,7 @@ void http_service_adopt(struct http_service *service, uv_stream_t *stream, const
     connection->open_handles = 2;
     http_parser_init(&connection->parser, HTTP_REQUEST);
     connection->parser.data = connection;
-    connection->next = service->connections;
-    if (service->connections != NULL)
-        service->connections->previous = connection;
-    service->connections = connection;
+    DLIST_PUSH(service->connections, connection, previous, next);
     connection->phase = PHASE_IDLE;
     arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
     uv_read_start(stream, allocate, on_read);
@@ -658,7 +647,7 @@ static void on_new_connection(uv_stream_t *listener, int status)
     uv_tcp_t *client = xmalloc(sizeof *client);
     uv_tcp_init(service->loop, client);
     if (uv_accept(listener, (uv_stream_t *)client) < 0) {
-        uv_close((uv_handle_t *)client, free_handle);
+        handle_close((uv_handle_t *)client);
         return;
     }
     uv_tcp_nodelay(client, 1);
@@ -794,7 +783,7 @@ void http_service_shutdown(struct http_service *service, void (*drained)(void *c
     service->drained = drained;
     service->drained_context = context;
     if (service->listener != NULL) {
-        uv_close((uv_handle_t *)service->listener, free_handle);
+        handle_close((uv_handle_t *)service->listener);
         service->listener = NULL;
     }
     struct http_connection *connection = service->connections;
@@ -819,7 +808,7 @@ void http_service_free(struct http_service *service)
     service->drained = NULL;
     service->shutting_down = true;
     if (service->listener != NULL)
-        uv_close((uv_handle_t *)service->listener, free_handle);
+        handle_close((uv_handle_t *)service->listener);
     for (struct http_connection *connection = service->connections; connection != NULL;
          connection = connection->next)
         connection_close(connection);

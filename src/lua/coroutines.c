@@ -8,6 +8,7 @@
 #include "lua/host.h"
 #include "runtime/process.h"
 #include "runtime/runtime.h"
+#include "util/list.h"
 #include "util/memory.h"
 
 static bool yielded_a_block(lua_State *coroutine, int status, int result_count)
@@ -172,10 +173,7 @@ static int coroutine_spawn(lua_State *L)
         free(task);
         return luaL_error(L, "%s", error.message);
     }
-    task->sibling_next = owner->coroutines;
-    if (owner->coroutines != NULL)
-        owner->coroutines->sibling_previous = task;
-    owner->coroutines = task;
+    DLIST_PUSH(owner->coroutines, task, sibling_previous, sibling_next);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -11,6 +11,7 @@
 #include "lua/host.h"
 #include "lua/time_values.h"
 #include "runtime/runtime.h"
+#include "util/handle.h"
 #include "util/duration.h"
 #include "util/memory.h"
 
@@ -83,23 +84,18 @@ struct sleep_timer {
     struct task *task;
 };
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 static void sleep_fired(uv_timer_t *handle)
 {
     struct sleep_timer *timer = (struct sleep_timer *)handle;
     task_wake(timer->task, 0);
-    uv_close((uv_handle_t *)handle, free_handle);
+    handle_close((uv_handle_t *)handle);
 }
 
 static void cancel_sleep(struct task *task)
 {
     struct sleep_timer *timer = task->wait_data;
     uv_timer_stop(&timer->handle);
-    uv_close((uv_handle_t *)&timer->handle, free_handle);
+    handle_close((uv_handle_t *)&timer->handle);
 }
 
 static int time_sleep(lua_State *L)
@@ -161,7 +157,7 @@ static void channel_timer_close(struct channel_timer *timer)
     uv_timer_stop(&timer->handle);
     luaL_unref(timer->lua, LUA_REGISTRYINDEX, timer->channel_reference);
     timer->channel_reference = LUA_NOREF;
-    uv_close((uv_handle_t *)&timer->handle, free_handle);
+    handle_close((uv_handle_t *)&timer->handle);
 }
 
 static void channel_timer_fired(uv_timer_t *handle)

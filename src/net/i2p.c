@@ -16,6 +16,8 @@
 
 #include "net/overlay.h"
 #include "net/sam_codec.h"
+#include "util/list.h"
+#include "util/handle.h"
 #include "util/directories.h"
 #include "util/memory.h"
 
@@ -114,11 +116,6 @@ static void conversation_send(struct conversation *conversation, const char *top
 static void listener_next(struct i2p_listener *listener);
 static void on_retry(uv_timer_t *timer);
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 /* ---- conversations ---- */
 
 static void release_if_idle(struct conversation *conversation)
@@ -149,19 +146,13 @@ static void conversation_end(struct conversation *conversation)
     struct i2p_overlay *overlay = conversation->overlay;
     conversation->over = true;
     unpark(conversation);
-    if (conversation->previous_active != NULL)
-        conversation->previous_active->next_active = conversation->next_active;
-    else if (overlay->active == conversation)
-        overlay->active = conversation->next_active;
-    if (conversation->next_active != NULL)
-        conversation->next_active->previous_active = conversation->previous_active;
-    conversation->next_active = conversation->previous_active = NULL;
+    DLIST_REMOVE(overlay->active, conversation, previous_active, next_active);
     if (conversation->timer != NULL) {
-        uv_close((uv_handle_t *)conversation->timer, free_handle);
+        handle_close((uv_handle_t *)conversation->timer);
         conversation->timer = NULL;
     }
     if (conversation->tcp != NULL) {
-        uv_close((uv_handle_t *)conversation->tcp, free_handle);
+        handle_close((uv_handle_t *)conversation->tcp);
         conversation->tcp = NULL;
     }
 }
@@ -634,10 +625,7 @@ static struct conversation *conversation_start(struct i2p_overlay *overlay, enum
     uv_tcp_init(overlay->base.loop, conversation->tcp);
     conversation->tcp->data = conversation;
     uv_tcp_nodelay(conversation->tcp, 1);
-    conversation->next_active = overlay->active;
-    if (overlay->active != NULL)
-        overlay->active->previous_active = conversation;
-    overlay->active = conversation;
+    DLIST_PUSH(overlay->active, conversation, previous_active, next_active);
     if (timeout_ns > 0) {
         conversation->timer = xmalloc(sizeof *conversation->timer);
         uv_timer_init(overlay->base.loop, conversation->timer);
@@ -886,7 +874,7 @@ static void i2p_close(struct overlay *base)
         overlay->listeners = listener->next;
         if (listener->current != NULL)
             listener->current->listener = NULL;
-        uv_close((uv_handle_t *)listener->retry, free_handle);
+        handle_close((uv_handle_t *)listener->retry);
         free(listener->label);
         free(listener);
     }
@@ -895,7 +883,7 @@ static void i2p_close(struct overlay *base)
         conversation_end(conversation);
         release_if_idle(conversation);
     }
-    uv_close((uv_handle_t *)overlay->session_retry, free_handle);
+    handle_close((uv_handle_t *)overlay->session_retry);
     free(overlay->private_keys);
     free(overlay->keys_path);
     free(overlay->session_id);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "util/handle.h"
 #include "util/memory.h"
 
 static const struct overlay_driver *const drivers[] = {
@@ -95,17 +96,12 @@ bool overlay_never_reuses(const struct overlay *overlay)
     return (overlay->capabilities & OVERLAY_NEVER_REUSE) != 0;
 }
 
-static void free_closed_stream(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 void overlay_connection_close(struct overlay_connection *connection)
 {
     if (connection == NULL)
         return;
     if (connection->stream != NULL && !uv_is_closing((uv_handle_t *)connection->stream))
-        uv_close((uv_handle_t *)connection->stream, free_closed_stream);
+        handle_close((uv_handle_t *)connection->stream);
     free(connection->early_bytes);
     free(connection);
 }

@@ -10,6 +10,8 @@
 
 #include "net/overlay.h"
 #include "net/socks5_codec.h"
+#include "util/list.h"
+#include "util/handle.h"
 #include "util/memory.h"
 
 struct socks5_overlay {
@@ -42,11 +44,6 @@ struct overlay_dial {
     struct overlay_dial *next;
 };
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 static void release_if_idle(struct overlay_dial *dial)
 {
     if (dial->finished && dial->pending == 0)
@@ -56,19 +53,13 @@ static void release_if_idle(struct overlay_dial *dial)
 static void close_resources(struct overlay_dial *dial)
 {
     struct socks5_overlay *overlay = dial->overlay;
-    if (dial->previous != NULL)
-        dial->previous->next = dial->next;
-    else if (overlay->dials == dial)
-        overlay->dials = dial->next;
-    if (dial->next != NULL)
-        dial->next->previous = dial->previous;
-    dial->next = dial->previous = NULL;
+    DLIST_REMOVE(overlay->dials, dial, previous, next);
     if (dial->timer != NULL) {
-        uv_close((uv_handle_t *)dial->timer, free_handle);
+        handle_close((uv_handle_t *)dial->timer);
         dial->timer = NULL;
     }
     if (dial->tcp != NULL) {
-        uv_close((uv_handle_t *)dial->tcp, free_handle);
+        handle_close((uv_handle_t *)dial->tcp);
         dial->tcp = NULL;
     }
     if (dial->phase == PHASE_RESOLVING)
@@ -330,10 +321,7 @@ static struct overlay_dial *socks5_dial(struct overlay *base, const char *host, 
         return NULL;
     }
     dial->overlay = overlay;
-    dial->next = overlay->dials;
-    if (overlay->dials != NULL)
-        overlay->dials->previous = dial;
-    overlay->dials = dial;
+    DLIST_PUSH(overlay->dials, dial, previous, next);
     dial->done = done;
     dial->context = context;
     dial->timeout_ns = timeout_ns;

@@ -14,6 +14,8 @@
 
 #include "libtailnode.h"
 #include "net/overlay.h"
+#include "util/list.h"
+#include "util/handle.h"
 #include "util/directories.h"
 #include "util/memory.h"
 
@@ -64,11 +66,6 @@ static uv_pipe_t *event_pipe;
 static char event_line[2048];
 static size_t event_length;
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 static struct tailscale_overlay *overlay_of_node(int node)
 {
     for (struct tailscale_overlay *overlay = open_overlays; overlay != NULL; overlay = overlay->next_open)
@@ -101,7 +98,7 @@ static struct overlay_connection *connection_from_fd(uv_loop_t *loop, int fd)
     uv_pipe_init(loop, pipe, 0);
     if (uv_pipe_open(pipe, fd) < 0) {
         close(fd);
-        uv_close((uv_handle_t *)pipe, free_handle);
+        handle_close((uv_handle_t *)pipe);
         return NULL;
     }
     struct overlay_connection *connection = xcalloc(1, sizeof *connection);
@@ -111,13 +108,7 @@ static struct overlay_connection *connection_from_fd(uv_loop_t *loop, int fd)
 
 static void dial_forget(struct overlay_dial *dial)
 {
-    struct tailscale_overlay *overlay = dial->overlay;
-    if (dial->prev != NULL)
-        dial->prev->next = dial->next;
-    else
-        overlay->dials = dial->next;
-    if (dial->next != NULL)
-        dial->next->prev = dial->prev;
+    DLIST_REMOVE(dial->overlay->dials, dial, prev, next);
     free(dial->host);
     free(dial);
 }
@@ -278,7 +269,7 @@ static void events_close(void)
     if (event_pipe == NULL || open_overlays != NULL)
         return;
     tailnode_events(-1);
-    uv_close((uv_handle_t *)event_pipe, free_handle);
+    handle_close((uv_handle_t *)event_pipe);
     event_pipe = NULL;
     event_length = 0;
 }
@@ -301,10 +292,7 @@ static struct overlay_dial *tailscale_dial(struct overlay *base, const char *hos
     dial->timeout_ns = timeout_ns;
     dial->done = done;
     dial->context = context;
-    dial->next = overlay->dials;
-    if (overlay->dials != NULL)
-        overlay->dials->prev = dial;
-    overlay->dials = dial;
+    DLIST_PUSH(overlay->dials, dial, prev, next);
     if (overlay->state == NODE_UP)
         dial_send(dial);
     return dial;

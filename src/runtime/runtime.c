@@ -9,6 +9,7 @@
 #include "lua/host.h"
 #include "lua/http_handlers.h"
 #include "runtime/process.h"
+#include "util/handle.h"
 #include "util/memory.h"
 
 struct runtime *runtime_new(struct registry *registry, struct config *config, bool verbose,
@@ -68,11 +69,6 @@ int runtime_run(struct runtime *runtime)
     return runtime->exit_code;
 }
 
-static void free_handle(uv_handle_t *handle)
-{
-    free(handle);
-}
-
 /* Every handle other than ready_idle is a heap allocation that starts with
  * its handle (timers, signal watchers), so closing frees it. */
 static void close_handle(uv_handle_t *handle, void *argument)
@@ -80,7 +76,7 @@ static void close_handle(uv_handle_t *handle, void *argument)
     struct runtime *runtime = argument;
     if (uv_is_closing(handle))
         return;
-    uv_close(handle, handle == (uv_handle_t *)&runtime->ready_idle ? NULL : free_handle);
+    uv_close(handle, handle == (uv_handle_t *)&runtime->ready_idle ? NULL : handle_free);
 }
 
 void runtime_free(struct runtime *runtime)

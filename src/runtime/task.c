@@ -6,6 +6,7 @@
 
 #include "lua/host.h"
 #include "runtime/runtime.h"
+#include "util/list.h"
 #include "util/memory.h"
 
 /* Tasks resumed per loop iteration before libuv polls for I/O again. */
@@ -32,10 +33,7 @@ char task_block_marker;
 static void link_task(struct runtime *runtime, struct task *task)
 {
     runtime->live_tasks++;
-    task->all_next = runtime->all_tasks;
-    if (runtime->all_tasks != NULL)
-        runtime->all_tasks->all_previous = task;
-    runtime->all_tasks = task;
+    DLIST_PUSH(runtime->all_tasks, task, all_previous, all_next);
 }
 
 /* Creates the task's coroutine and fills what every task has. */
@@ -107,13 +105,7 @@ static void release_task_resources(struct task *task)
     task->kill_reason = NULL;
     struct runtime *runtime = task->runtime;
     runtime->live_tasks--;
-    if (task->all_previous != NULL)
-        task->all_previous->all_next = task->all_next;
-    else
-        runtime->all_tasks = task->all_next;
-    if (task->all_next != NULL)
-        task->all_next->all_previous = task->all_previous;
-    task->all_next = task->all_previous = NULL;
+    DLIST_REMOVE(runtime->all_tasks, task, all_previous, all_next);
 }
 
 /* Reports the finished task to its owner (which reads the results from the

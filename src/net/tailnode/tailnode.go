@@ -81,13 +81,20 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
+// tailnode_events hands Go the write end of the event pipe (-1 takes it back
+// and closes it).
+//
 //export tailnode_events
 func tailnode_events(fd C.int) {
 	// Never upload logs to Tailscale's log service, whatever the environment says.
 	envknob.SetNoLogsNoSupport()
 	mu.Lock()
-	events = os.NewFile(uintptr(fd), "tailnode-events")
+	previous := events
+	events = os.NewFile(uintptr(fd), "tailnode-events") // nil for -1: events are dropped
 	mu.Unlock()
+	if previous != nil {
+		previous.Close()
+	}
 }
 
 // tailnode_new makes a node; nothing touches the network until tailnode_start.
