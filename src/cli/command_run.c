@@ -1,18 +1,14 @@
 /* command_run.c - `wippy run`: load the project, boot the runtime, then
  * serve, list commands, or run one command process to completion. */
-#include <lauxlib.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "app/app.h"
 #include "cli/cli.h"
-#include "lua/http_handlers.h"
 #include "registry/config.h"
 #include "registry/registry.h"
-#include "runtime/process.h"
-#include "runtime/runtime.h"
 #include "util/memory.h"
 #include "util/yaml_load.h"
 
@@ -21,14 +17,6 @@ enum run_mode {
     RUN_LIST,
     RUN_COMMAND,
     RUN_EXEC,
-};
-
-/* The host command processes run on when the project declares no
- * terminal.host entry. */
-static struct entry builtin_terminal_host = {
-    .id = "wippy:terminal",
-    .kind = ENTRY_TERMINAL_HOST,
-    .kind_name = "terminal.host",
 };
 
 /* Reads directories.src from wippy.lock when present. */
@@ -69,86 +57,6 @@ static const struct entry *find_command(const struct registry *registry, const c
             return entry;
     }
     return NULL;
-}
-
-static const struct entry *terminal_host(const struct registry *registry)
-{
-    for (size_t i = 0; i < registry->count; i++)
-        if (registry->entries[i]->kind == ENTRY_TERMINAL_HOST)
-            return registry->entries[i];
-    return &builtin_terminal_host;
-}
-
-static int start_services(struct runtime *runtime)
-{
-    const struct registry *registry = runtime->registry;
-    for (size_t i = 0; i < registry->count; i++) {
-        const struct entry *entry = registry->entries[i];
-        if (entry->kind != ENTRY_PROCESS_SERVICE || !entry->as.process_service.lifecycle.auto_start)
-            continue;
-        const struct entry *process = registry_find(registry, entry->as.process_service.process_id);
-        const struct entry *host = registry_find(registry, entry->as.process_service.host_id);
-        struct wippy_error error;
-        if (process_spawn(runtime, process, host, runtime->root_frame, runtime->lua, 0, NULL,
-                          &error) < 0) {
-            fprintf(stderr, "wippy: %s: %s\n", entry->id, error.message);
-            return -1;
-        }
-        runtime_log(runtime, "started %s (%s)", entry->id, process->id);
-    }
-    return 0;
-}
-
-struct signal_watch {
-    uv_signal_t handle; /* first: the runtime frees the struct when closing */
-    struct runtime *runtime;
-    int exit_code;
-};
-
-#define SHUTDOWN_GRACE_NS (INT64_C(10) * 1000000000)
-
-static void on_signal(uv_signal_t *handle, int signal_number)
-{
-    struct signal_watch *watch = (struct signal_watch *)handle;
-    runtime_log(watch->runtime, "signal %d: shutting down", signal_number);
-    if (watch->runtime->stopping)
-        return;
-    /* HTTP requests in flight finish first; a second signal is not needed. */
-    http_services_shutdown(watch->runtime, watch->exit_code, SHUTDOWN_GRACE_NS);
-}
-
-/* Watches SIGINT and SIGTERM. In serve mode they keep the loop alive; for a
- * command they do not, so a command whose processes all block forever ends
- * with a deadlock report instead of hanging. */
-static void watch_signals(struct runtime *runtime, bool keep_alive, int exit_code)
-{
-    int signals[] = {SIGINT, SIGTERM};
-    for (size_t i = 0; i < 2; i++) {
-        struct signal_watch *watch = xcalloc(1, sizeof *watch);
-        watch->runtime = runtime;
-        watch->exit_code = exit_code;
-        uv_signal_init(runtime->loop, &watch->handle);
-        uv_signal_start(&watch->handle, on_signal, signals[i]);
-        if (!keep_alive)
-            uv_unref((uv_handle_t *)&watch->handle);
-    }
-}
-
-static int start_command(struct runtime *runtime, const struct entry *entry, char **arguments,
-                         int argument_count)
-{
-    lua_State *L = runtime->lua;
-    for (int i = 0; i < argument_count; i++)
-        lua_pushstring(L, arguments[i]);
-    struct process *process = NULL;
-    struct wippy_error error;
-    if (process_spawn(runtime, entry, terminal_host(runtime->registry), runtime->root_frame, L,
-                      argument_count, &process, &error) < 0) {
-        fprintf(stderr, "wippy: %s\n", error.message);
-        return -1;
-    }
-    process->is_command = true;
-    return 0;
 }
 
 int cli_command_run(const struct cli_options *options)
@@ -219,26 +127,16 @@ int cli_command_run(const struct cli_options *options)
     }
 
     int exit_code = 1;
-    struct runtime *runtime = runtime_new(registry, config, options->verbose, &error);
-    if (runtime == NULL) {
+    struct app *app = app_new(registry, config, options->verbose, process_arguments,
+                              process_argument_count, &error);
+    bool started = app != NULL && app_start_services(app, &error) == WIPPY_OK;
+    if (started && entry != NULL)
+        started = app_start_command(app, entry, &error) == WIPPY_OK;
+    if (started)
+        exit_code = app_run(app, mode == RUN_SERVE, mode == RUN_SERVE ? 0 : 130);
+    else
         fprintf(stderr, "wippy: %s\n", error.message);
-    } else {
-        runtime->arguments = process_arguments;
-        runtime->argument_count = process_argument_count;
-        bool started = start_services(runtime) == 0;
-        if (started && http_services_start(runtime, &error) < 0) {
-            fprintf(stderr, "wippy: %s\n", error.message);
-            started = false;
-        }
-        if (started && entry != NULL)
-            started = start_command(runtime, entry, process_arguments, process_argument_count) == 0;
-        if (started) {
-            watch_signals(runtime, mode == RUN_SERVE, mode == RUN_SERVE ? 0 : 130);
-            runtime_log(runtime, "running (%zu entries)", registry->count);
-            exit_code = runtime_run(runtime);
-        }
-        runtime_free(runtime);
-    }
+    app_free(app);
     registry_free(registry);
     config_free(config);
     return exit_code;

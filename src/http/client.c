@@ -128,6 +128,13 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
     for (struct http_pool *pool = client->pools; pool != NULL; pool = pool->next)
         if (pool->overlay == overlay)
             return pool;
+    /* libcurl (and OpenSSL under it) is set up on the first request, so a
+     * runtime that never makes one does not pay for it at start. */
+    static bool curl_initialised;
+    if (!curl_initialised) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        curl_initialised = true;
+    }
     struct http_pool *pool = xcalloc(1, sizeof *pool);
     pool->client = client;
     pool->overlay = overlay;
@@ -152,11 +159,6 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
 
 struct http_client *http_client_new(uv_loop_t *loop)
 {
-    static bool initialised;
-    if (!initialised) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        initialised = true;
-    }
     struct http_client *client = xcalloc(1, sizeof *client);
     client->loop = loop;
     return client;

@@ -4,8 +4,7 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
-#include "lua/transfer.h"
-#include "runtime/runtime.h"
+#include "vm/transfer.h"
 #include "util/memory.h"
 
 static void on_call_finish(struct task *call, int status, int result_count)
@@ -24,7 +23,7 @@ static void on_call_finish(struct task *call, int status, int result_count)
         for (int i = 1; i <= 2; i++) {
             if (i > result_count) {
                 lua_pushnil(target);
-            } else if (lua_transfer(thread, base + i, target, error, sizeof error) < 0) {
+            } else if (transfer_value(thread, base + i, target, error, sizeof error) < 0) {
                 lua_settop(target, lua_gettop(target) - (i - 1));
                 lua_pushnil(target);
                 lua_pushfstring(target, "function %s returned a value that cannot be passed: %s",
@@ -48,18 +47,18 @@ static void cancel_call(struct task *caller)
     task_kill(call, "the caller ended");
 }
 
-int lua_call_function(lua_State *L, const char *function_id, int first_argument,
+int call_function(lua_State *L, const char *function_id, int first_argument,
                       const struct edge_options *options)
 {
     struct task *task = task_current(L);
-    struct runtime *runtime = task->runtime;
-    const struct entry *entry = registry_find(runtime->registry, function_id);
+    struct vm *vm = task->vm;
+    const struct entry *entry = registry_find(vm->registry, function_id);
     if (entry == NULL || entry->kind != ENTRY_FUNCTION_LUA) {
         lua_pushnil(L);
         lua_pushfstring(L, "function \"%s\" not found", function_id);
         return 2;
     }
-    if (options != NULL && !edge_check_network_exists(L, runtime, options))
+    if (options != NULL && !edge_check_network_exists(L, vm, options))
         return 2;
     task_check_can_block(L, task, "funcs.call");
 
@@ -67,7 +66,7 @@ int lua_call_function(lua_State *L, const char *function_id, int first_argument,
     int argument_count = last >= first_argument ? last - first_argument + 1 : 0;
     luaL_checkstack(L, argument_count + 4, "too many arguments");
     for (int i = 0; i < argument_count; i++)
-        lua_transfer_or_raise(L, first_argument + i, L);
+        transfer_value_or_raise(L, first_argument + i, L);
 
     struct frame_changes changes;
     if (options != NULL)
@@ -79,7 +78,7 @@ int lua_call_function(lua_State *L, const char *function_id, int first_argument,
     call->finish_data = task;
     call->process = task->process;
     struct wippy_error error;
-    int rc = task_start(runtime, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    int rc = task_start(vm, call, TASK_CALL, entry, frame, L, argument_count, &error);
     frame_release(frame);
     if (rc < 0) {
         free(call);

@@ -9,8 +9,8 @@
 
 /* Calls function entry `function_id` with the arguments at first_argument..top
  * of L under options; blocks the calling task and returns (result, error)
- * to Lua. Must be used as `return lua_call_function(...)`. */
-int lua_call_function(lua_State *L, const char *function_id, int first_argument,
+ * to Lua. Must be used as `return call_function(...)`. */
+int call_function(lua_State *L, const char *function_id, int first_argument,
                       const struct edge_options *options);
 
 #endif

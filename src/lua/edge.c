@@ -1,4 +1,4 @@
-/* edge.c - edge options and the network.select permission. */
+/* edge.c - edge options, and network choices read at an edge. */
 #include "lua/edge.h"
 
 #include <lauxlib.h>
@@ -37,54 +37,49 @@ struct frame_changes edge_options_changes(const struct edge_options *options)
     };
 }
 
-bool task_allows(struct task *task, const char *action, const char *resource)
+struct network_selection edge_read_selection(lua_State *L, int value_index)
 {
-    const struct frame *frame = task->frame;
-    return security_allows(frame->actor, frame->scope, task->runtime->config->strict_mode,
-                           action, resource, NULL);
+    int type = lua_type(L, value_index);
+    if (type == LUA_TNIL || type == LUA_TNONE)
+        return (struct network_selection){NETWORK_UNSET, NULL};
+    if (type == LUA_TBOOLEAN && !lua_toboolean(L, value_index))
+        return (struct network_selection){NETWORK_DIRECT, NULL};
+    if (type != LUA_TSTRING)
+        luaL_error(L, "network: expected an overlay id (string) or false, got %s",
+                   luaL_typename(L, value_index));
+    return (struct network_selection){NETWORK_OVERLAY, lua_tostring(L, value_index)};
 }
 
 int edge_read_network(lua_State *L, struct task *task, int value_index,
                       struct edge_options *options)
 {
-    int type = lua_type(L, value_index);
-    if (type == LUA_TNIL || type == LUA_TNONE)
+    struct network_selection chosen = edge_read_selection(L, value_index);
+    if (chosen.choice == NETWORK_UNSET)
         return 1;
-    const char *resource;
-    if (type == LUA_TBOOLEAN && !lua_toboolean(L, value_index)) {
-        resource = "direct";
-    } else if (type == LUA_TSTRING) {
-        resource = lua_tostring(L, value_index);
-    } else {
-        return luaL_error(L, "network: expected an overlay id (string) or false, got %s",
-                          luaL_typename(L, value_index));
-    }
-    if (!task_allows(task, "network.select", resource)) {
+    struct route_policy policy = vm_route_policy(task->vm);
+    struct route_caller caller = task_route_caller(task);
+    struct wippy_error error;
+    if (route_check_select(&policy, &caller, chosen, &error) < 0) {
         lua_pushnil(L);
-        lua_pushfstring(L, "not allowed: network %s", resource);
+        lua_pushstring(L, error.message);
         return 0;
     }
     free(options->network_overlay_id);
-    options->network_overlay_id = NULL;
-    if (type == LUA_TSTRING) {
-        options->network_choice = NETWORK_OVERLAY;
-        options->network_overlay_id = xstrdup(resource);
-    } else {
-        options->network_choice = NETWORK_DIRECT;
-    }
+    options->network_choice = chosen.choice;
+    options->network_overlay_id = chosen.overlay_id != NULL ? xstrdup(chosen.overlay_id) : NULL;
     return 1;
 }
 
-int edge_check_network_exists(lua_State *L, struct runtime *runtime,
+int edge_check_network_exists(lua_State *L, const struct vm *vm,
                               const struct edge_options *options)
 {
-    if (options->network_choice != NETWORK_OVERLAY)
-        return 1;
-    const struct entry *entry = registry_find(runtime->registry, options->network_overlay_id);
-    if (entry != NULL && entry_is_network(entry))
+    struct route_policy policy = vm_route_policy(vm);
+    struct network_selection chosen = {options->network_choice, options->network_overlay_id};
+    struct wippy_error error;
+    if (route_check_exists(&policy, chosen, &error) == WIPPY_OK)
         return 1;
     lua_pushnil(L);
-    lua_pushfstring(L, "overlay network \"%s\": not found", options->network_overlay_id);
+    lua_pushstring(L, error.message);
     return 0;
 }
 
@@ -115,7 +110,7 @@ int edge_collect(lua_State *L)
 int edge_with_actor(lua_State *L, const char *type_name)
 {
     struct edge_options *current = edge_check(L, 1, type_name);
-    struct actor *actor = lua_check_actor(L, 2);
+    struct actor *actor = security_value_check_actor(L, 2);
     struct edge_options *next = edge_push(L, current, type_name);
     actor_release(next->actor);
     next->actor = actor_retain(actor);
@@ -125,7 +120,7 @@ int edge_with_actor(lua_State *L, const char *type_name)
 int edge_with_scope(lua_State *L, const char *type_name)
 {
     struct edge_options *current = edge_check(L, 1, type_name);
-    struct scope *scope = lua_check_scope(L, 2);
+    struct scope *scope = security_value_check_scope(L, 2);
     struct edge_options *next = edge_push(L, current, type_name);
     scope_release(next->scope);
     next->scope = scope_retain(scope);
@@ -137,7 +132,7 @@ int edge_with_context(lua_State *L, const struct edge_options *current, int tabl
 {
     luaL_checktype(L, table_index, LUA_TTABLE);
     char error[256];
-    struct value *values = lua_to_value(L, table_index, error, sizeof error);
+    struct value *values = value_bridge_from_lua(L, table_index, error, sizeof error);
     if (values == NULL || values->type != VALUE_MAP) {
         value_free(values);
         return luaL_argerror(L, table_index, values == NULL ? error : "expected a table of named values");

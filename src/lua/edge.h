@@ -1,14 +1,15 @@
 /* edge.h - what a Lua edge (an executor of funcs, a spawner of process)
- * carries to the child it starts, and the network.select rule of SPEC
- * sections 5 and 6 applied where a selection is made. */
+ * carries to the child it starts; where a selection is made, the routing
+ * rules of net/route.h are asked. */
 #ifndef WIPPY_LUA_EDGE_H
 #define WIPPY_LUA_EDGE_H
 
 #include <lua.h>
 #include <stdbool.h>
 
-#include "runtime/frame.h"
-#include "runtime/runtime.h"
+#include "vm/frame.h"
+#include "vm/task.h"
+#include "vm/core.h"
 
 struct edge_options {
     enum network_choice network_choice;
@@ -23,11 +24,13 @@ void edge_options_clear(struct edge_options *options);
 /* The frame changes these options make (pointers into options). */
 struct frame_changes edge_options_changes(const struct edge_options *options);
 
-/* True when the task's security context allows action on resource. */
-bool task_allows(struct task *task, const char *action, const char *resource);
+/* Reads a `network` option (an overlay id string, or false) at value_index
+ * as a selection (pointing into the Lua value, which must stay on the stack
+ * while it is used); NETWORK_UNSET for nil. Raises on a wrong type. */
+struct network_selection edge_read_selection(lua_State *L, int value_index);
 
 /* Reads a `network` option (an overlay id string, or false) at value_index
- * and applies network.select for the current task. Returns 1 with the choice
+ * and applies network.select for the current task (net/route.c). Returns 1 with the choice
  * in options when allowed or absent; returns 0 after pushing nil and
  * "not allowed: network <id>" when denied. Raises on a wrong type. */
 int edge_read_network(lua_State *L, struct task *task, int value_index,
@@ -35,7 +38,7 @@ int edge_read_network(lua_State *L, struct task *task, int value_index,
 
 /* When options select an overlay that is not a network.* entry, pushes nil
  * and 'overlay network "<id>": not found' and returns 0; otherwise 1. */
-int edge_check_network_exists(lua_State *L, struct runtime *runtime,
+int edge_check_network_exists(lua_State *L, const struct vm *vm,
                               const struct edge_options *options);
 
 /* Executors (funcs) and spawners (process) are userdata holding edge

@@ -2,9 +2,11 @@
  * with with_context (ctx.get(key), ctx.all()). */
 #include <lauxlib.h>
 
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "lua/value_bridge.h"
-#include "runtime/runtime.h"
 
 static int ctx_get(lua_State *L)
 {
@@ -13,17 +15,17 @@ static int ctx_get(lua_State *L)
     if (value == NULL)
         lua_pushnil(L);
     else
-        lua_push_value(L, value);
+        value_bridge_push(L, value);
     return 1;
 }
 
 static int ctx_all(lua_State *L)
 {
-    lua_push_value(L, task_current(L)->frame->context);
+    value_bridge_push(L, task_current(L)->frame->context);
     return 1;
 }
 
-int lua_module_ctx(lua_State *L)
+int mod_ctx_open(lua_State *L, void *context)
 {
     static const luaL_Reg functions[] = {
         {"get", ctx_get},

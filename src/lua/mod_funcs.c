@@ -6,7 +6,10 @@
 
 #include "lua/call.h"
 #include "lua/edge.h"
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 
 #define EXECUTOR_TYPE "wippy.executor"
 
@@ -24,14 +27,14 @@ static int funcs_new(lua_State *L)
 static int funcs_call(lua_State *L)
 {
     const char *id = luaL_checkstring(L, 1);
-    return lua_call_function(L, id, 2, NULL);
+    return call_function(L, id, 2, NULL);
 }
 
 static int executor_call(lua_State *L)
 {
     struct edge_options *options = check_executor(L, 1);
     const char *id = luaL_checkstring(L, 2);
-    return lua_call_function(L, id, 3, options);
+    return call_function(L, id, 3, options);
 }
 
 static int executor_with_options(lua_State *L)
@@ -59,7 +62,7 @@ static int executor_with_context(lua_State *L)
     return edge_with_context(L, check_executor(L, 1), 2, EXECUTOR_TYPE);
 }
 
-int lua_module_funcs(lua_State *L)
+int mod_funcs_open(lua_State *L, void *context)
 {
     static const luaL_Reg executor_methods[] = {
         {"call", executor_call},
@@ -69,7 +72,7 @@ int lua_module_funcs(lua_State *L)
         {"with_context", executor_with_context},
         {NULL, NULL},
     };
-    lua_host_new_type(L, EXECUTOR_TYPE, executor_methods, false);
+    state_new_type(L, EXECUTOR_TYPE, executor_methods, STATE_PRIVATE, NULL);
     lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);

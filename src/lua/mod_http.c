@@ -7,8 +7,10 @@
 
 #include "http/routes.h"
 #include "http/server.h"
-#include "lua/host.h"
-#include "runtime/runtime.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "util/memory.h"
 
 #define REQUEST_TYPE "wippy.http.request"
@@ -16,21 +18,28 @@
 
 /* A request or response object remembers its exchange; it is usable only
  * while the handler call that got it is answering that exchange. */
+const char mod_http_exchange_kind = 'h';
+
+static struct http_exchange *exchange_of(struct task *task)
+{
+    return task_attachment(task, &mod_http_exchange_kind);
+}
+
 static struct http_exchange *check_exchange(lua_State *L, const char *type)
 {
     struct http_exchange **slot = luaL_checkudata(L, 1, type);
-    struct task *task = task_current(L);
-    if (task->http_exchange == NULL || task->http_exchange != *slot)
+    struct http_exchange *exchange = exchange_of(task_current(L));
+    if (exchange == NULL || exchange != *slot)
         luaL_error(L, "this HTTP request has already been answered");
     return *slot;
 }
 
 static struct http_exchange *current_exchange(lua_State *L)
 {
-    struct task *task = task_current(L);
-    if (task->http_exchange == NULL)
+    struct http_exchange *exchange = exchange_of(task_current(L));
+    if (exchange == NULL)
         luaL_error(L, "http.request() and http.response() work only inside an http.endpoint handler");
-    return task->http_exchange;
+    return exchange;
 }
 
 static int push_object(lua_State *L, const char *type)
@@ -224,7 +233,7 @@ static int request_body_json(lua_State *L)
 {
     size_t length;
     const char *body = http_exchange_body(check_exchange(L, REQUEST_TYPE), &length);
-    if (!lua_json_decode(L, body, length)) {
+    if (!mod_json_decode(L, body, length)) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -284,7 +293,7 @@ static int response_write_json(lua_State *L)
 {
     struct http_exchange *exchange = check_exchange(L, RESPONSE_TYPE);
     lua_settop(L, 2);
-    if (!lua_json_encode(L, 2)) {
+    if (!mod_json_encode(L, 2)) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -305,11 +314,11 @@ static void set_constants(lua_State *L, const char *table, const char *const *na
         lua_pushstring(L, values[i]);
         lua_setfield(L, -2, names[i]);
     }
-    lua_host_make_read_only(L);
+    state_make_read_only(L);
     lua_setfield(L, -2, table);
 }
 
-int lua_module_http(lua_State *L)
+int mod_http_open(lua_State *L, void *context)
 {
     static const luaL_Reg request_methods[] = {
         {"method", request_method},
@@ -331,7 +340,7 @@ int lua_module_http(lua_State *L)
         {"remote_addr", request_remote_addr},
         {NULL, NULL},
     };
-    lua_host_new_type(L, REQUEST_TYPE, request_methods, false);
+    state_new_type(L, REQUEST_TYPE, request_methods, STATE_PRIVATE, NULL);
     lua_pop(L, 1);
     static const luaL_Reg response_methods[] = {
         {"set_status", response_set_status},
@@ -341,7 +350,7 @@ int lua_module_http(lua_State *L)
         {"write_json", response_write_json},
         {NULL, NULL},
     };
-    lua_host_new_type(L, RESPONSE_TYPE, response_methods, false);
+    state_new_type(L, RESPONSE_TYPE, response_methods, STATE_PRIVATE, NULL);
     lua_pop(L, 1);
     static const luaL_Reg functions[] = {
         {"request", http_request},
@@ -369,7 +378,7 @@ int lua_module_http(lua_State *L)
         lua_pushinteger(L, statuses[i].code);
         lua_setfield(L, -2, statuses[i].name);
     }
-    lua_host_make_read_only(L);
+    state_make_read_only(L);
     lua_setfield(L, -2, "STATUS");
     return 1;
 }

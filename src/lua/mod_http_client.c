@@ -1,8 +1,8 @@
 /* mod_http_client.c - the http_client module: get, post, put, delete,
- * head, patch, request, request_batch. Each call picks its network as SPEC
- * section 5 says (overlay_network on the call, else the caller's frame, else
- * the application default, else direct) and checks network.select for an
- * explicit choice. Failures return nil and a message; nothing is raised for
+ * head, patch, request, request_batch. Each call's network is decided by
+ * net/route.c (overlay_network on the call, else the caller's frame, else
+ * the application default, else direct; network.select for an explicit
+ * choice) and its overlay opened from the application's set. Failures return nil and a message; nothing is raised for
  * conditions of the network. */
 #include <ctype.h>
 #include <curl/curl.h>
@@ -13,10 +13,11 @@
 
 #include "http/client.h"
 #include "lua/edge.h"
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "lua/time_values.h"
-#include "net/private_address.h"
-#include "runtime/runtime.h"
 #include "util/memory.h"
 
 #define DEFAULT_TIMEOUT_NS (INT64_C(30) * 1000000000)
@@ -77,13 +78,6 @@ static void call_free(struct pending_call *call)
     free(call->responses);
     free(call->errors);
     free(call);
-}
-
-static struct http_client *client_of(struct runtime *runtime)
-{
-    if (runtime->http == NULL)
-        runtime->http = http_client_new(runtime->loop);
-    return runtime->http;
 }
 
 /* ---- reading options (each returns NULL or an error message to return) ---- */
@@ -244,63 +238,45 @@ static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepa
     return NULL;
 }
 
-/* Chooses the network of this request (SPEC sections 5 and 6). Returns
- * false with a message in problem. */
-/* A literal private address (this host, its LAN) reached through an overlay
- * needs http_client.private_ip, as in Go Wippy: the overlay's far end would
- * otherwise open the caller's own network to it. Names are never resolved
- * here, so only literals are checked. */
-static bool private_target_allowed(struct task *task, const char *url, char *problem, size_t size)
+/* The host of url as written (a name stays a name), or NULL. Free with
+ * curl_free. */
+static char *url_host(const char *url)
 {
     CURLU *parsed = curl_url();
     char *host = NULL;
-    bool allowed = true;
     if (parsed != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK && private_address(host) &&
-        !task_allows(task, "http_client.private_ip", host)) {
-        snprintf(problem, size, "not allowed: private IP %s via overlay network", host);
-        allowed = false;
-    }
-    curl_free(host);
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        host = NULL;
     curl_url_cleanup(parsed);
-    return allowed;
+    return host;
 }
 
+/* Chooses the network of this request (net/route.c decides) and opens its
+ * overlay. Returns false with a message in problem. */
 static bool choose_network(lua_State *L, struct task *task, int options,
                            struct prepared_request *prepared, char *problem, size_t size)
 {
-    struct runtime *runtime = task->runtime;
-    struct edge_options explicit = {0};
+    const struct mod_http_client_context *context = vm_module_context(L);
+    int top = lua_gettop(L);
+    struct network_selection explicit_selection = {NETWORK_UNSET, NULL};
     if (options != 0) {
-        int top = lua_gettop(L);
         lua_getfield(L, options, "overlay_network");
-        if (!edge_read_network(L, task, top + 1, &explicit)) {
-            snprintf(problem, size, "%s", lua_tostring(L, -1)); /* not allowed: network <id> */
-            lua_settop(L, top);
-            edge_options_clear(&explicit);
-            return false;
-        }
-        lua_settop(L, top);
+        explicit_selection = edge_read_selection(L, top + 1);
     }
-    struct network_selection chosen = frame_effective_network(
-        task->frame, (struct network_selection){explicit.network_choice, explicit.network_overlay_id},
-        runtime->config->default_network);
-    bool ok = true;
-    if (chosen.choice == NETWORK_OVERLAY) {
-        const struct entry *entry = registry_find(runtime->registry, chosen.overlay_id);
-        struct wippy_error error;
-        if (entry == NULL || !entry_is_network(entry)) {
-            snprintf(problem, size, "overlay network \"%s\": not found", chosen.overlay_id);
-            ok = false;
-        } else if (overlay_get(&runtime->overlays, entry, &prepared->options.overlay, &error) < 0) {
-            snprintf(problem, size, "%s", error.message);
-            ok = false;
-        } else {
-            ok = private_target_allowed(task, prepared->url, problem, size);
-        }
-    }
-    edge_options_clear(&explicit);
-    return ok;
+    struct route_policy policy = vm_route_policy(task->vm);
+    struct route_caller caller = task_route_caller(task);
+    char *host = url_host(prepared->url);
+    const struct entry *network = NULL;
+    struct wippy_error error;
+    int rc = route_dial(&policy, &caller, explicit_selection, frame_network(task->frame), host,
+                        &network, &error);
+    curl_free(host);
+    lua_settop(L, top);
+    if (rc == WIPPY_OK && network != NULL)
+        rc = overlay_get(context->overlays, network, &prepared->options.overlay, &error);
+    if (rc < 0)
+        snprintf(problem, size, "%s", error.message);
+    return rc == WIPPY_OK;
 }
 
 /* Reads method, url and options (at index options, 0 for none) into
@@ -346,7 +322,7 @@ static bool prepare(lua_State *L, struct task *task, const char *method, int url
             message = read_cookies_auth_tls(L, options, prepared);
         if (message == NULL && lua_getfield(L, options, "timeout") != LUA_TNIL) {
             char error[200];
-            if (!lua_to_duration(L, -1, &prepared->options.timeout_ns, error, sizeof error)) {
+            if (!time_value_to_duration(L, -1, &prepared->options.timeout_ns, error, sizeof error)) {
                 snprintf(problem, size, "option timeout: %s", error);
                 lua_settop(L, top);
                 return false;
@@ -482,7 +458,8 @@ static struct pending_call *call_new(struct task *task, size_t count, bool batch
  * completes at once with its error. */
 static int start_and_wait(lua_State *L, struct task *task, struct pending_call *call)
 {
-    struct http_client *client = client_of(task->runtime);
+    const struct mod_http_client_context *context = vm_module_context(L);
+    struct http_client *client = context->client;
     call->remaining = call->count;
     for (size_t i = 0; i < call->count; i++) {
         if (call->errors[i] != NULL) {
@@ -608,7 +585,7 @@ static int http_decode_uri(lua_State *L)
     return 1;
 }
 
-int lua_module_http_client(lua_State *L)
+int mod_http_client_open(lua_State *L, void *context)
 {
     static const luaL_Reg functions[] = {
         {"get", http_get},
@@ -623,6 +600,8 @@ int lua_module_http_client(lua_State *L)
         {"decode_uri", http_decode_uri},
         {NULL, NULL},
     };
-    luaL_newlib(L, functions);
+    luaL_newlibtable(L, functions);
+    lua_pushlightuserdata(L, context);
+    luaL_setfuncs(L, functions, 1);
     return 1;
 }

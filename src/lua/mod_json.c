@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 
 #define JSON_MAX_DEPTH 128
 
@@ -132,7 +135,7 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
     }
 }
 
-bool lua_json_encode(lua_State *L, int index)
+bool mod_json_encode(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
     struct encode_error error = {{0}};
@@ -153,7 +156,7 @@ bool lua_json_encode(lua_State *L, int index)
     return true;
 }
 
-bool lua_json_decode(lua_State *L, const char *text, size_t length)
+bool mod_json_decode(lua_State *L, const char *text, size_t length)
 {
     json_error_t error;
     json_t *root = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
@@ -170,7 +173,7 @@ bool lua_json_decode(lua_State *L, const char *text, size_t length)
 static int json_encode_lua(lua_State *L)
 {
     lua_settop(L, 1);
-    if (!lua_json_encode(L, 1)) {
+    if (!mod_json_encode(L, 1)) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -234,7 +237,7 @@ static int json_decode_lua(lua_State *L)
         lua_pushfstring(L, "json.decode: expected a string, got %s", luaL_typename(L, 1));
         return 2;
     }
-    if (!lua_json_decode(L, text, length)) {
+    if (!mod_json_decode(L, text, length)) {
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -242,7 +245,7 @@ static int json_decode_lua(lua_State *L)
     return 1;
 }
 
-int lua_module_json(lua_State *L)
+int mod_json_open(lua_State *L, void *context)
 {
     static const luaL_Reg functions[] = {
         {"encode", json_encode_lua},

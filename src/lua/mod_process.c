@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/channel.h"
+#include "vm/channel.h"
 #include "lua/edge.h"
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "lua/security_values.h"
-#include "lua/transfer.h"
+#include "vm/transfer.h"
 #include "lua/value_bridge.h"
-#include "runtime/process.h"
+#include "vm/process.h"
 
 #define SPAWNER_TYPE "wippy.spawner"
 
@@ -61,22 +64,22 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
                       enum spawn_mode mode)
 {
     struct task *task = task_current(L);
-    struct runtime *runtime = task->runtime;
+    struct vm *vm = task->vm;
     const char *id = luaL_checkstring(L, first_argument);
     const char *host_id = luaL_checkstring(L, first_argument + 1);
-    const struct entry *entry = registry_find(runtime->registry, id);
+    const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA) {
         lua_pushnil(L);
         lua_pushfstring(L, "process \"%s\" not found", id);
         return 2;
     }
-    const struct entry *host = registry_find(runtime->registry, host_id);
+    const struct entry *host = registry_find(vm->registry, host_id);
     if (host == NULL || !entry_is_host(host)) {
         lua_pushnil(L);
         lua_pushfstring(L, "host \"%s\" not found", host_id);
         return 2;
     }
-    if (options != NULL && !edge_check_network_exists(L, runtime, options))
+    if (options != NULL && !edge_check_network_exists(L, vm, options))
         return 2;
     struct process *parent = task->process;
     if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && parent == NULL)
@@ -90,7 +93,7 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
         argument_count = 0;
     luaL_checkstack(L, argument_count + 4, "too many arguments");
     for (int i = 0; i < argument_count; i++)
-        lua_transfer_or_raise(L, first_argument + 2 + i, L);
+        transfer_value_or_raise(L, first_argument + 2 + i, L);
 
     struct frame_changes changes;
     if (options != NULL)
@@ -98,7 +101,7 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     struct frame *frame = frame_inherit(task->frame, options != NULL ? &changes : NULL);
     struct process *child = NULL;
     struct wippy_error error;
-    int rc = process_spawn(runtime, entry, host, frame, L, argument_count, &child, &error);
+    int rc = process_spawn(vm, entry, host, frame, L, argument_count, &child, &error);
     frame_release(frame);
     if (rc < 0)
         return push_failure(L, error.message);
@@ -129,14 +132,14 @@ static int registry_register(lua_State *L)
     struct task *task = task_current(L);
     const char *name = luaL_checkstring(L, 1);
     struct process *target = lua_isnoneornil(L, 2) ? task->process
-                                                   : process_find(task->runtime, luaL_checkstring(L, 2));
+                                                   : process_find(task->vm, luaL_checkstring(L, 2));
     if (target == NULL)
         return push_failure(L, lua_isnoneornil(L, 2) ? "process.registry.register needs a process"
                                                      : "process not found");
     if (name[0] == '{' || name[0] == '\0')
         return push_failure(L, "names must not be empty or look like a pid");
     struct wippy_error error;
-    if (process_register_name(task->runtime, name, target, &error) < 0)
+    if (process_register_name(task->vm, name, target, &error) < 0)
         return push_failure(L, error.message);
     lua_pushboolean(L, 1);
     return 1;
@@ -145,7 +148,7 @@ static int registry_register(lua_State *L)
 static int registry_lookup(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    struct process *process = process_find(task_current(L)->runtime, name);
+    struct process *process = process_find(task_current(L)->vm, name);
     if (process == NULL) {
         lua_pushnil(L);
         lua_pushfstring(L, "name \"%s\" is not registered", name);
@@ -157,7 +160,7 @@ static int registry_lookup(lua_State *L)
 
 static int registry_unregister(lua_State *L)
 {
-    process_unregister_name(task_current(L)->runtime, luaL_checkstring(L, 1));
+    process_unregister_name(task_current(L)->vm, luaL_checkstring(L, 1));
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -170,15 +173,15 @@ static int process_send(lua_State *L)
     lua_settop(L, 3);
     if (topic[0] == '@')
         return push_failure(L, "topics starting with @ are reserved");
-    struct process *target = process_find(task->runtime, destination);
+    struct process *target = process_find(task->vm, destination);
     if (target == NULL) {
         lua_pushnil(L);
         lua_pushfstring(L, "process %s not found", destination);
         return 2;
     }
-    lua_State *main = task->runtime->lua;
+    lua_State *main = task->vm->lua;
     char error[256];
-    if (lua_transfer(L, 3, main, error, sizeof error) < 0)
+    if (transfer_value(L, 3, main, error, sizeof error) < 0)
         return push_failure(L, error);
     process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     lua_pushboolean(L, 1);
@@ -252,7 +255,7 @@ static int process_unlisten(lua_State *L)
 
 static struct process *find_target(lua_State *L, int index)
 {
-    return process_find(task_current(L)->runtime, luaL_checkstring(L, index));
+    return process_find(task_current(L)->vm, luaL_checkstring(L, index));
 }
 
 static int process_monitor(lua_State *L)
@@ -317,7 +320,7 @@ static int process_cancel(lua_State *L)
     const char *reason = luaL_optstring(L, 2, "cancelled");
     if (target == NULL)
         return push_failure(L, "process not found");
-    lua_State *main = task->runtime->lua;
+    lua_State *main = task->vm->lua;
     lua_createtable(main, 0, 3);
     lua_pushliteral(main, PROCESS_EVENT_CANCEL);
     lua_setfield(main, -2, "kind");
@@ -406,7 +409,7 @@ static int spawner_spawn_linked_monitored(lua_State *L)
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
 }
 
-int lua_module_process(lua_State *L)
+int mod_process_open(lua_State *L, void *context)
 {
     static const luaL_Reg spawner_methods[] = {
         {"spawn", spawner_spawn},
@@ -419,7 +422,7 @@ int lua_module_process(lua_State *L)
         {"with_scope", spawner_with_scope},
         {NULL, NULL},
     };
-    lua_host_new_type(L, SPAWNER_TYPE, spawner_methods, false);
+    state_new_type(L, SPAWNER_TYPE, spawner_methods, STATE_PRIVATE, NULL);
     lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
@@ -459,7 +462,7 @@ int lua_module_process(lua_State *L)
     luaL_newlib(L, registry_functions);
     lua_pushinteger(L, 0);
     lua_setfield(L, -2, "LOCAL");
-    lua_host_make_read_only(L);
+    state_make_read_only(L);
     lua_setfield(L, -2, "registry");
     lua_createtable(L, 0, 3);
     lua_pushliteral(L, PROCESS_EVENT_EXIT);
@@ -468,7 +471,7 @@ int lua_module_process(lua_State *L)
     lua_setfield(L, -2, "LINK_DOWN");
     lua_pushliteral(L, PROCESS_EVENT_CANCEL);
     lua_setfield(L, -2, "CANCEL");
-    lua_host_make_read_only(L);
+    state_make_read_only(L);
     lua_setfield(L, -2, "event");
     return 1;
 }

@@ -3,35 +3,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/host.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "lua/security_values.h"
 #include "lua/value_bridge.h"
 #include "lua/edge.h"
-#include "runtime/runtime.h"
 #include "util/memory.h"
 
 #define ACTOR_TYPE "wippy.actor"
 #define SCOPE_TYPE "wippy.scope"
 #define POLICY_TYPE "wippy.policy"
 
-struct actor *lua_check_actor(lua_State *L, int index)
+struct actor *security_value_check_actor(lua_State *L, int index)
 {
     return *(struct actor **)luaL_checkudata(L, index, ACTOR_TYPE);
 }
 
-struct scope *lua_check_scope(lua_State *L, int index)
+struct scope *security_value_check_scope(lua_State *L, int index)
 {
     return *(struct scope **)luaL_checkudata(L, index, SCOPE_TYPE);
 }
 
-void lua_push_actor(lua_State *L, struct actor *actor)
+void security_value_push_actor(lua_State *L, struct actor *actor)
 {
     struct actor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = actor_retain(actor);
     luaL_setmetatable(L, ACTOR_TYPE);
 }
 
-void lua_push_scope(lua_State *L, struct scope *scope)
+void security_value_push_scope(lua_State *L, struct scope *scope)
 {
     struct scope **slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = scope_retain(scope);
@@ -68,13 +70,13 @@ static int scope_collect(lua_State *L)
 
 static int actor_id(lua_State *L)
 {
-    lua_pushstring(L, lua_check_actor(L, 1)->id);
+    lua_pushstring(L, security_value_check_actor(L, 1)->id);
     return 1;
 }
 
 static int actor_meta(lua_State *L)
 {
-    lua_push_value(L, lua_check_actor(L, 1)->meta);
+    value_bridge_push(L, security_value_check_actor(L, 1)->meta);
     return 1;
 }
 
@@ -84,7 +86,7 @@ static struct value *optional_meta(lua_State *L, int index)
     if (lua_isnoneornil(L, index))
         return NULL;
     char error[256];
-    struct value *meta = lua_to_value(L, index, error, sizeof error);
+    struct value *meta = value_bridge_from_lua(L, index, error, sizeof error);
     if (meta == NULL)
         luaL_argerror(L, index, error);
     return meta;
@@ -98,12 +100,12 @@ static int push_evaluation(lua_State *L, enum policy_result result)
 
 static struct actor *optional_actor(lua_State *L, int index)
 {
-    return lua_isnoneornil(L, index) ? NULL : lua_check_actor(L, index);
+    return lua_isnoneornil(L, index) ? NULL : security_value_check_actor(L, index);
 }
 
 static int scope_evaluate_lua(lua_State *L)
 {
-    struct scope *scope = lua_check_scope(L, 1);
+    struct scope *scope = security_value_check_scope(L, 1);
     struct actor *actor = optional_actor(L, 2);
     const char *action = luaL_checkstring(L, 3);
     const char *resource = luaL_checkstring(L, 4);
@@ -115,27 +117,27 @@ static int scope_evaluate_lua(lua_State *L)
 
 static int scope_with_lua(lua_State *L)
 {
-    struct scope *scope = lua_check_scope(L, 1);
+    struct scope *scope = security_value_check_scope(L, 1);
     struct scope *grown = scope_with(scope, check_policy(L, 2));
-    lua_push_scope(L, grown);
+    security_value_push_scope(L, grown);
     scope_release(grown);
     return 1;
 }
 
 static int scope_without_lua(lua_State *L)
 {
-    struct scope *scope = lua_check_scope(L, 1);
+    struct scope *scope = security_value_check_scope(L, 1);
     const char *policy_id = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
                                                           : check_policy(L, 2)->id;
     struct scope *shrunk = scope_without(scope, policy_id);
-    lua_push_scope(L, shrunk);
+    security_value_push_scope(L, shrunk);
     scope_release(shrunk);
     return 1;
 }
 
 static int scope_contains_lua(lua_State *L)
 {
-    struct scope *scope = lua_check_scope(L, 1);
+    struct scope *scope = security_value_check_scope(L, 1);
     const char *policy_id = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
                                                           : check_policy(L, 2)->id;
     lua_pushboolean(L, scope_contains(scope, policy_id));
@@ -144,7 +146,7 @@ static int scope_contains_lua(lua_State *L)
 
 static int scope_policies_lua(lua_State *L)
 {
-    struct scope *scope = lua_check_scope(L, 1);
+    struct scope *scope = security_value_check_scope(L, 1);
     lua_createtable(L, (int)scope->count, 0);
     for (size_t i = 0; i < scope->count; i++) {
         push_policy(L, scope->policies[i]);
@@ -179,7 +181,7 @@ static int security_actor(lua_State *L)
     if (task->frame->actor == NULL)
         lua_pushnil(L);
     else
-        lua_push_actor(L, task->frame->actor);
+        security_value_push_actor(L, task->frame->actor);
     return 1;
 }
 
@@ -189,7 +191,7 @@ static int security_scope(lua_State *L)
     if (task->frame->scope == NULL)
         lua_pushnil(L);
     else
-        lua_push_scope(L, task->frame->scope);
+        security_value_push_scope(L, task->frame->scope);
     return 1;
 }
 
@@ -200,7 +202,7 @@ static int security_can(lua_State *L)
     const char *resource = luaL_checkstring(L, 2);
     struct value *meta = optional_meta(L, 3);
     const struct frame *frame = task->frame;
-    bool allowed = security_allows(frame->actor, frame->scope, task->runtime->config->strict_mode,
+    bool allowed = security_allows(frame->actor, frame->scope, task->vm->config->strict_mode,
                                    action, resource, meta);
     value_free(meta);
     lua_pushboolean(L, allowed);
@@ -216,7 +218,7 @@ static int security_new_actor(lua_State *L)
         return luaL_argerror(L, 2, "expected a table of metadata");
     }
     struct actor *actor = actor_new(id, meta);
-    lua_push_actor(L, actor);
+    security_value_push_actor(L, actor);
     actor_release(actor);
     return 1;
 }
@@ -237,7 +239,7 @@ static int security_new_scope(lua_State *L)
     }
     struct scope *scope = scope_new(policies, count);
     free(policies);
-    lua_push_scope(L, scope);
+    security_value_push_scope(L, scope);
     scope_release(scope);
     return 1;
 }
@@ -245,8 +247,8 @@ static int security_new_scope(lua_State *L)
 static int security_policy(lua_State *L)
 {
     const char *id = luaL_checkstring(L, 1);
-    struct runtime *runtime = lua_host_runtime(L);
-    const struct entry *entry = registry_find(runtime->registry, id);
+    struct vm *vm = vm_of(L);
+    const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_SECURITY_POLICY) {
         lua_pushnil(L);
         lua_pushfstring(L, "policy \"%s\" not found", id);
@@ -267,8 +269,8 @@ static bool group_matches(const char *group_id, const char *wanted)
 static int security_named_scope(lua_State *L)
 {
     const char *group = luaL_checkstring(L, 1);
-    struct runtime *runtime = lua_host_runtime(L);
-    const struct registry *registry = runtime->registry;
+    struct vm *vm = vm_of(L);
+    const struct registry *registry = vm->registry;
     const struct entry **policies = xcalloc(registry->count + 1, sizeof(struct entry *));
     size_t count = 0;
     for (size_t i = 0; i < registry->count; i++) {
@@ -290,19 +292,19 @@ static int security_named_scope(lua_State *L)
     }
     struct scope *scope = scope_new(policies, count);
     free(policies);
-    lua_push_scope(L, scope);
+    security_value_push_scope(L, scope);
     scope_release(scope);
     return 1;
 }
 
-int lua_module_security(lua_State *L)
+int mod_security_open(lua_State *L, void *context)
 {
     static const luaL_Reg actor_methods[] = {
         {"id", actor_id},
         {"meta", actor_meta},
         {NULL, NULL},
     };
-    lua_host_new_type(L, ACTOR_TYPE, actor_methods, true);
+    state_new_type(L, ACTOR_TYPE, actor_methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, actor_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
@@ -314,7 +316,7 @@ int lua_module_security(lua_State *L)
         {"policies", scope_policies_lua},
         {NULL, NULL},
     };
-    lua_host_new_type(L, SCOPE_TYPE, scope_methods, true);
+    state_new_type(L, SCOPE_TYPE, scope_methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, scope_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
@@ -323,7 +325,7 @@ int lua_module_security(lua_State *L)
         {"evaluate", policy_evaluate_lua},
         {NULL, NULL},
     };
-    lua_host_new_type(L, POLICY_TYPE, policy_methods, true);
+    state_new_type(L, POLICY_TYPE, policy_methods, STATE_SHARED, NULL);
     lua_pop(L, 1);
 
     static const luaL_Reg functions[] = {

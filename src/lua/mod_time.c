@@ -7,10 +7,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "lua/channel.h"
-#include "lua/host.h"
+#include "vm/channel.h"
+#include "lua/modules.h"
+#include "vm/state.h"
+#include "vm/task.h"
+#include "vm/core.h"
 #include "lua/time_values.h"
-#include "runtime/runtime.h"
 #include "util/handle.h"
 #include "util/duration.h"
 #include "util/memory.h"
@@ -26,21 +28,21 @@ int64_t wall_clock_nanoseconds(void)
     return (int64_t)now.tv_sec * DURATION_NANOSECONDS_PER_SECOND + now.tv_nsec;
 }
 
-void lua_push_duration(lua_State *L, int64_t nanoseconds)
+void time_value_push_duration(lua_State *L, int64_t nanoseconds)
 {
     int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
     *value = nanoseconds;
     luaL_setmetatable(L, DURATION_TYPE);
 }
 
-void lua_push_time(lua_State *L, int64_t unix_nanoseconds)
+void time_value_push_time(lua_State *L, int64_t unix_nanoseconds)
 {
     int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
     *value = unix_nanoseconds;
     luaL_setmetatable(L, TIME_TYPE);
 }
 
-bool lua_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size)
+bool time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size)
 {
     struct wippy_error problem;
     int64_t *duration = luaL_testudata(L, index, DURATION_TYPE);
@@ -61,11 +63,11 @@ bool lua_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error,
     return rc == WIPPY_OK;
 }
 
-int64_t lua_check_duration(lua_State *L, int index)
+int64_t time_value_check_duration(lua_State *L, int index)
 {
     int64_t nanoseconds = 0;
     char error[256];
-    if (!lua_to_duration(L, index, &nanoseconds, error, sizeof error))
+    if (!time_value_to_duration(L, index, &nanoseconds, error, sizeof error))
         luaL_argerror(L, index, error);
     return nanoseconds;
 }
@@ -100,20 +102,20 @@ static void cancel_sleep(struct task *task)
 
 static int time_sleep(lua_State *L)
 {
-    int64_t nanoseconds = lua_check_duration(L, 1);
+    int64_t nanoseconds = time_value_check_duration(L, 1);
     struct task *task = task_current(L);
     task_check_can_block(L, task, "time.sleep");
     struct sleep_timer *timer = xcalloc(1, sizeof *timer);
     timer->task = task;
-    uv_timer_init(task->runtime->loop, &timer->handle);
-    uv_update_time(task->runtime->loop); /* the cached loop time may be stale */
+    uv_timer_init(task->vm->loop, &timer->handle);
+    uv_update_time(task->vm->loop); /* the cached loop time may be stale */
     uv_timer_start(&timer->handle, sleep_fired, milliseconds_for_timer(nanoseconds), 0);
     return task_wait(L, task, cancel_sleep, timer, NULL, 0);
 }
 
 static int time_now(lua_State *L)
 {
-    lua_push_time(L, wall_clock_nanoseconds());
+    time_value_push_time(L, wall_clock_nanoseconds());
     return 1;
 }
 
@@ -121,7 +123,7 @@ static int time_unix(lua_State *L)
 {
     lua_Integer seconds = luaL_checkinteger(L, 1);
     lua_Integer nanoseconds = luaL_optinteger(L, 2, 0);
-    lua_push_time(L, seconds * DURATION_NANOSECONDS_PER_SECOND + nanoseconds);
+    time_value_push_time(L, seconds * DURATION_NANOSECONDS_PER_SECOND + nanoseconds);
     return 1;
 }
 
@@ -129,12 +131,12 @@ static int time_parse_duration(lua_State *L)
 {
     int64_t nanoseconds;
     char error[256];
-    if (!lua_to_duration(L, 1, &nanoseconds, error, sizeof error)) {
+    if (!time_value_to_duration(L, 1, &nanoseconds, error, sizeof error)) {
         lua_pushnil(L);
         lua_pushstring(L, error);
         return 2;
     }
-    lua_push_duration(L, nanoseconds);
+    time_value_push_duration(L, nanoseconds);
     return 1;
 }
 
@@ -165,7 +167,7 @@ static void channel_timer_fired(uv_timer_t *handle)
     struct channel_timer *timer = (struct channel_timer *)handle;
     lua_State *L = timer->lua;
     lua_rawgeti(L, LUA_REGISTRYINDEX, timer->channel_reference);
-    lua_push_time(L, wall_clock_nanoseconds());
+    time_value_push_time(L, wall_clock_nanoseconds());
     channel_offer(L, -2); /* a full ticker channel drops the tick, as Go's does */
     lua_pop(L, 1);
     if (!timer->repeating && !timer->owned_by_userdata)
@@ -177,14 +179,14 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
 {
     struct task *task = task_current(L);
     struct channel_timer *timer = xcalloc(1, sizeof *timer);
-    timer->lua = task->runtime->lua;
+    timer->lua = task->vm->lua;
     timer->repeating = repeating;
     timer->owned_by_userdata = owned;
     channel_push_new(L, 1);
     lua_pushvalue(L, -1);
     timer->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
-    uv_timer_init(task->runtime->loop, &timer->handle);
-    uv_update_time(task->runtime->loop);
+    uv_timer_init(task->vm->loop, &timer->handle);
+    uv_update_time(task->vm->loop);
     uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
     uv_timer_start(&timer->handle, channel_timer_fired, milliseconds, repeating ? milliseconds : 0);
     return timer;
@@ -192,13 +194,13 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
 
 static int time_after(lua_State *L)
 {
-    channel_timer_start(L, lua_check_duration(L, 1), false, false);
+    channel_timer_start(L, time_value_check_duration(L, 1), false, false);
     return 1;
 }
 
 static int push_timer_object(lua_State *L, bool repeating)
 {
-    int64_t nanoseconds = lua_check_duration(L, 1);
+    int64_t nanoseconds = time_value_check_duration(L, 1);
     if (nanoseconds <= 0) {
         lua_pushnil(L);
         lua_pushstring(L, "duration must be positive");
@@ -239,7 +241,7 @@ static int timer_stop(lua_State *L)
 static int timer_reset(lua_State *L)
 {
     struct channel_timer *timer = check_timer(L);
-    int64_t nanoseconds = lua_check_duration(L, 2);
+    int64_t nanoseconds = time_value_check_duration(L, 2);
     if (timer->stopped) {
         lua_pushboolean(L, 0);
         return 1;
@@ -324,13 +326,13 @@ static int time_value_unix_milli(lua_State *L)
 
 static int time_value_sub(lua_State *L)
 {
-    lua_push_duration(L, check_time_value(L, 1) - check_time_value(L, 2));
+    time_value_push_duration(L, check_time_value(L, 1) - check_time_value(L, 2));
     return 1;
 }
 
 static int time_value_add(lua_State *L)
 {
-    lua_push_time(L, check_time_value(L, 1) + lua_check_duration(L, 2));
+    time_value_push_time(L, check_time_value(L, 1) + time_value_check_duration(L, 2));
     return 1;
 }
 
@@ -364,7 +366,7 @@ static int time_value_format_rfc3339(lua_State *L)
     return 1;
 }
 
-int lua_module_time(lua_State *L)
+int mod_time_open(lua_State *L, void *context)
 {
     static const luaL_Reg duration_methods[] = {
         {"hours", duration_hours},
@@ -375,7 +377,7 @@ int lua_module_time(lua_State *L)
         {"nanoseconds", duration_nanoseconds},
         {NULL, NULL},
     };
-    lua_host_new_type(L, DURATION_TYPE, duration_methods, true);
+    state_new_type(L, DURATION_TYPE, duration_methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, duration_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
@@ -391,7 +393,7 @@ int lua_module_time(lua_State *L)
         {"format_rfc3339", time_value_format_rfc3339},
         {NULL, NULL},
     };
-    lua_host_new_type(L, TIME_TYPE, time_methods, true);
+    state_new_type(L, TIME_TYPE, time_methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, time_value_format_rfc3339);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
@@ -402,7 +404,7 @@ int lua_module_time(lua_State *L)
         {"reset", timer_reset},
         {NULL, NULL},
     };
-    lua_host_new_type(L, TIMER_TYPE, timer_methods, false);
+    state_new_type(L, TIMER_TYPE, timer_methods, STATE_PRIVATE, NULL);
     lua_pushcfunction(L, timer_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);

@@ -7,11 +7,11 @@
 #include "security/security.h"
 
 /* Return the borrowed C object of the userdata at index, or raise. */
-struct actor *lua_check_actor(lua_State *L, int index);
-struct scope *lua_check_scope(lua_State *L, int index);
+struct actor *security_value_check_actor(lua_State *L, int index);
+struct scope *security_value_check_scope(lua_State *L, int index);
 
 /* Push a new userdata holding a reference of its own (retained here). */
-void lua_push_actor(lua_State *L, struct actor *actor);
-void lua_push_scope(lua_State *L, struct scope *scope);
+void security_value_push_actor(lua_State *L, struct actor *actor);
+void security_value_push_scope(lua_State *L, struct scope *scope);
 
 #endif

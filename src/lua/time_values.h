@@ -8,16 +8,16 @@
 #include <stdint.h>
 
 /* Reads a duration argument, or raises a Lua error naming the argument. */
-int64_t lua_check_duration(lua_State *L, int index);
+int64_t time_value_check_duration(lua_State *L, int index);
 
 /* Reads a duration without raising: false with a message on failure. */
-bool lua_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size);
+bool time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size);
 
 /* Pushes a Duration userdata. */
-void lua_push_duration(lua_State *L, int64_t nanoseconds);
+void time_value_push_duration(lua_State *L, int64_t nanoseconds);
 
 /* Pushes a Time userdata for nanoseconds since the Unix epoch. */
-void lua_push_time(lua_State *L, int64_t unix_nanoseconds);
+void time_value_push_time(lua_State *L, int64_t unix_nanoseconds);
 
 /* The wall clock in nanoseconds since the Unix epoch. */
 int64_t wall_clock_nanoseconds(void);

@@ -74,12 +74,12 @@ static struct value *convert(lua_State *L, int index, int depth, char *error, si
     return result;
 }
 
-struct value *lua_to_value(lua_State *L, int index, char *error, size_t error_size)
+struct value *value_bridge_from_lua(lua_State *L, int index, char *error, size_t error_size)
 {
     return convert(L, index, 0, error, error_size);
 }
 
-void lua_push_value(lua_State *L, const struct value *value)
+void value_bridge_push(lua_State *L, const struct value *value)
 {
     luaL_checkstack(L, 4, "value too deep");
     switch (value->type) {
@@ -101,14 +101,14 @@ void lua_push_value(lua_State *L, const struct value *value)
     case VALUE_SEQUENCE:
         lua_createtable(L, (int)value->as.sequence.count, 0);
         for (size_t i = 0; i < value->as.sequence.count; i++) {
-            lua_push_value(L, value->as.sequence.items[i]);
+            value_bridge_push(L, value->as.sequence.items[i]);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
         break;
     case VALUE_MAP:
         lua_createtable(L, 0, (int)value->as.map.count);
         for (size_t i = 0; i < value->as.map.count; i++) {
-            lua_push_value(L, value->as.map.values[i]);
+            value_bridge_push(L, value->as.map.values[i]);
             lua_setfield(L, -2, value->as.map.keys[i]);
         }
         break;

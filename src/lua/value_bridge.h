@@ -9,9 +9,9 @@
 
 /* Converts the value at index; tables become maps or sequences. Returns NULL
  * with a message (functions, cycles...) in error. */
-struct value *lua_to_value(lua_State *L, int index, char *error, size_t error_size);
+struct value *value_bridge_from_lua(lua_State *L, int index, char *error, size_t error_size);
 
 /* Pushes a value tree as Lua values (maps and sequences become tables). */
-void lua_push_value(lua_State *L, const struct value *value);
+void value_bridge_push(lua_State *L, const struct value *value);
 
 #endif

@@ -138,4 +138,17 @@ bool entry_is_lua(const struct entry *entry);
 /* True for entries that can host processes (process.host, terminal.host). */
 bool entry_is_host(const struct entry *entry);
 
+/* Entries sorted by id, as a registry holds them. */
+struct entry_list {
+    struct entry *const *entries;
+    size_t count;
+};
+
+/* Finds an entry of list by full id, or NULL. */
+const struct entry *entry_list_find(const struct entry_list *list, const char *id);
+
+/* Turns a reference written in an entry into a full id: "app:tor" stays,
+ * a bare "tor" becomes "<namespace>:tor". Returns a new string. */
+char *entry_qualify_reference(const char *namespace_name, const char *reference);
+
 #endif

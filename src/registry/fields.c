@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "registry/registry.h"
 #include "util/duration.h"
 #include "util/memory.h"
 
@@ -162,7 +161,7 @@ int field_reference(const struct entry *entry, const char *field, bool required,
         *out = NULL;
         return rc;
     }
-    *out = registry_qualify(entry->namespace_name, text);
+    *out = entry_qualify_reference(entry->namespace_name, text);
     free(text);
     return WIPPY_OK;
 }

@@ -67,7 +67,7 @@ static int read_lua_imports(struct entry *entry, struct wippy_error *error)
             return field_error(entry, target, "imports", error,
                                "import \"%s\": expected an entry id", imports->as.map.keys[i]);
         lua->imports[i].name = xstrdup(imports->as.map.keys[i]);
-        lua->imports[i].entry_id = registry_qualify(entry->namespace_name, target->as.string.bytes);
+        lua->imports[i].entry_id = entry_qualify_reference(entry->namespace_name, target->as.string.bytes);
         lua->import_count = i + 1;
     }
     return WIPPY_OK;
@@ -95,12 +95,12 @@ static int read_lua(struct entry *entry, const char *index_dir, struct wippy_err
     return WIPPY_OK;
 }
 
-static int check_lua(const struct registry *registry, const struct entry *entry,
+static int check_lua(const struct entry_list *known, const struct entry *entry,
                      struct wippy_error *error)
 {
     for (size_t i = 0; i < entry->as.lua.import_count; i++) {
         const struct entry_import *import = &entry->as.lua.imports[i];
-        const struct entry *target = registry_find(registry, import->entry_id);
+        const struct entry *target = entry_list_find(known, import->entry_id);
         if (target == NULL || target->kind != ENTRY_LIBRARY_LUA)
             return field_error(entry, value_map_get_path(entry->node, "imports"), "imports",
                                error, "import \"%s\": %s is not a library.lua entry",
@@ -135,12 +135,12 @@ static int read_process_service(struct entry *entry, const char *index_dir,
     return read_lifecycle(entry, &service->lifecycle, error);
 }
 
-static int check_reference_kind(const struct registry *registry, const struct entry *entry,
+static int check_reference_kind(const struct entry_list *known, const struct entry *entry,
                                 const char *field, const char *target_id,
                                 bool (*accepts)(const struct entry *), const char *wanted,
                                 struct wippy_error *error)
 {
-    const struct entry *target = registry_find(registry, target_id);
+    const struct entry *target = entry_list_find(known, target_id);
     const struct value *node = value_map_get_path(entry->node, field);
     if (target == NULL)
         return field_error(entry, node, field, error, "no entry named %s", target_id);
@@ -155,13 +155,13 @@ static bool is_function_lua(const struct entry *entry) { return entry->kind == E
 static bool is_http_service(const struct entry *entry) { return entry->kind == ENTRY_HTTP_SERVICE; }
 static bool is_http_router(const struct entry *entry) { return entry->kind == ENTRY_HTTP_ROUTER; }
 
-static int check_process_service(const struct registry *registry, const struct entry *entry,
+static int check_process_service(const struct entry_list *known, const struct entry *entry,
                                  struct wippy_error *error)
 {
     const struct entry_process_service *service = &entry->as.process_service;
-    RETURN_IF_FAILED(check_reference_kind(registry, entry, "process", service->process_id,
+    RETURN_IF_FAILED(check_reference_kind(known, entry, "process", service->process_id,
                                           is_process_lua, "a process.lua entry", error));
-    return check_reference_kind(registry, entry, "host", service->host_id, entry_is_host,
+    return check_reference_kind(known, entry, "host", service->host_id, entry_is_host,
                                 "a process.host or terminal.host entry", error);
 }
 
@@ -269,15 +269,15 @@ static int read_http_service(struct entry *entry, const char *index_dir, struct 
     return read_lifecycle(entry, &service->lifecycle, error);
 }
 
-static int check_http_service(const struct registry *registry, const struct entry *entry,
+static int check_http_service(const struct entry_list *known, const struct entry *entry,
                               struct wippy_error *error)
 {
     const char *network_id = entry->as.http_service.network_id;
     if (network_id == NULL)
         return WIPPY_OK;
-    RETURN_IF_FAILED(check_reference_kind(registry, entry, "network", network_id,
+    RETURN_IF_FAILED(check_reference_kind(known, entry, "network", network_id,
                                           entry_is_network, "a network.* entry", error));
-    const struct entry *network = registry_find(registry, network_id);
+    const struct entry *network = entry_list_find(known, network_id);
     if (network->kind == ENTRY_NETWORK_SOCKS5)
         return field_error(entry, value_map_get(entry->node, "network"), "network", error,
                            "%s is a SOCKS5 overlay, which cannot listen (SOCKS5 is outbound only)",
@@ -298,10 +298,10 @@ static int read_http_router(struct entry *entry, const char *index_dir, struct w
     return field_string(entry, "prefix", false, "/", &router->prefix, error);
 }
 
-static int check_http_router(const struct registry *registry, const struct entry *entry,
+static int check_http_router(const struct entry_list *known, const struct entry *entry,
                              struct wippy_error *error)
 {
-    return check_reference_kind(registry, entry, "meta.server", entry->as.http_router.server_id,
+    return check_reference_kind(known, entry, "meta.server", entry->as.http_router.server_id,
                                 is_http_service, "an http.service entry", error);
 }
 
@@ -332,13 +332,13 @@ static int read_http_endpoint(struct entry *entry, const char *index_dir, struct
     return WIPPY_OK;
 }
 
-static int check_http_endpoint(const struct registry *registry, const struct entry *entry,
+static int check_http_endpoint(const struct entry_list *known, const struct entry *entry,
                                struct wippy_error *error)
 {
     const struct entry_http_endpoint *endpoint = &entry->as.http_endpoint;
-    RETURN_IF_FAILED(check_reference_kind(registry, entry, "meta.router", endpoint->router_id,
+    RETURN_IF_FAILED(check_reference_kind(known, entry, "meta.router", endpoint->router_id,
                                           is_http_router, "an http.router entry", error));
-    return check_reference_kind(registry, entry, "func", endpoint->function_id, is_function_lua,
+    return check_reference_kind(known, entry, "func", endpoint->function_id, is_function_lua,
                                 "a function.lua entry", error);
 }
 
@@ -392,7 +392,7 @@ static int read_policy(struct entry *entry, const char *index_dir, struct wippy_
     RETURN_IF_FAILED(field_string_list(entry, "groups", false, &groups, &group_count, error));
     policy->groups = xcalloc(group_count + 1, sizeof(char *));
     for (size_t i = 0; i < group_count; i++)
-        policy->groups[i] = registry_qualify(entry->namespace_name, groups[i]);
+        policy->groups[i] = entry_qualify_reference(entry->namespace_name, groups[i]);
     policy->group_count = group_count;
     field_free_list(groups, group_count);
     return WIPPY_OK;

@@ -4,7 +4,8 @@
 #ifndef WIPPY_REGISTRY_KINDS_H
 #define WIPPY_REGISTRY_KINDS_H
 
-#include "registry/registry.h"
+#include "registry/entry.h"
+#include "util/error.h"
 
 struct entry_kind_definition {
     const char *name;
@@ -12,7 +13,7 @@ struct entry_kind_definition {
     /* Reads and checks the kind's own fields; index_dir resolves file:// paths. */
     int (*read)(struct entry *entry, const char *index_dir, struct wippy_error *error);
     /* Checks references to other entries (NULL when the kind has none). */
-    int (*check_references)(const struct registry *registry, const struct entry *entry,
+    int (*check_references)(const struct entry_list *known, const struct entry *entry,
                             struct wippy_error *error);
     void (*release)(struct entry *entry);
 };

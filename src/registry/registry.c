@@ -19,13 +19,6 @@ struct registry *registry_new(void)
     return xcalloc(1, sizeof(struct registry));
 }
 
-char *registry_qualify(const char *namespace_name, const char *reference)
-{
-    if (strchr(reference, ':') != NULL)
-        return xstrdup(reference);
-    return xasprintf("%s:%s", namespace_name, reference);
-}
-
 static void entry_free(struct entry *entry)
 {
     const struct entry_kind_definition *definition = entry_kind_of(entry->kind);
@@ -182,7 +175,8 @@ int registry_finish(struct registry *registry, struct wippy_error *error)
         const struct entry *entry = registry->entries[i];
         const struct entry_kind_definition *definition = entry_kind_of(entry->kind);
         if (definition->check_references != NULL) {
-            int rc = definition->check_references(registry, entry, error);
+            struct entry_list known = {registry->entries, registry->count};
+            int rc = definition->check_references(&known, entry, error);
             if (rc < 0)
                 return rc;
         }
@@ -265,16 +259,6 @@ int registry_load(const char *source_dir, struct registry **out, struct wippy_er
 
 const struct entry *registry_find(const struct registry *registry, const char *id)
 {
-    size_t low = 0, high = registry->count;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        int order = strcmp(registry->entries[middle]->id, id);
-        if (order == 0)
-            return registry->entries[middle];
-        if (order < 0)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return NULL;
+    struct entry_list known = {registry->entries, registry->count};
+    return entry_list_find(&known, id);
 }

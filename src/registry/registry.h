@@ -32,8 +32,4 @@ void registry_free(struct registry *registry);
 /* Finds an entry by full id, or NULL. */
 const struct entry *registry_find(const struct registry *registry, const char *id);
 
-/* Turns a reference written in an entry into a full id: "app:tor" stays,
- * a bare "tor" becomes "<namespace>:tor". Returns a new string. */
-char *registry_qualify(const char *namespace_name, const char *reference);
-
 #endif

@@ -65,6 +65,8 @@ def fetch(app, url, seconds=90, runs=3):
         outcome = {"code": completed.returncode, "out": completed.stdout, "err": completed.stderr, "runs": run + 1}
         if not completed.stdout.startswith("error") or run == runs - 1:
             return outcome
+        print(f"i2p_scenario: fetch {url}: runtime {run + 1} failed, starting over with a fresh "
+              f"destination: {completed.stdout.strip()}", file=sys.stderr)
         shutil.rmtree(app / ".wippy" / "net" / "i2p", ignore_errors=True)
     return outcome
 

@@ -73,6 +73,25 @@ def fetch(app, key, url):
             "seconds": round(time.monotonic() - started, 1)}
 
 
+def fetch_and_look(app, key, url, control, hostname):
+    """Fetches with a runtime that stays up afterwards; while it is up, asks
+    the control server for its node; then lets it end."""
+    process = subprocess.Popen([WIPPY, "run", "scenario", "fetch_then_wait", url, "app:tailnet"],
+                               cwd=app, env=environment(key), stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out = process.stdout.readline()
+        nodes_while_running = node(control, hostname)
+        process.stdin.close()
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return {"code": code, "out": out, "err": process.stderr.read()[-3000:],
+            "nodes_while_running": [n.get("ip_addresses", []) for n in nodes_while_running]}
+
+
 def connectable(host, port):
     try:
         with socket.create_connection((host, port), timeout=2):
@@ -100,6 +119,8 @@ def main(work):
         process, address, seconds = start_service(service, key)
         result.update(service_address=address, service_start_seconds=seconds)
         result["by_name"] = fetch(client, key, "http://service:8080/")
+        result["client_node_addresses"] = [a for n in node(control, "wippy-client")
+                                           for a in n.get("ip_addresses", [])]
         result["by_address"] = fetch(client, key, f"http://{address}:8080/")
         result["host_reachable"] = {host: connectable(host, 8080) for host in ("127.0.0.1", NAMESPACE_ADDRESS)}
         result["clearnet_address"] = fetch(client, key, target.url)
@@ -116,7 +137,8 @@ def main(work):
 
         ephemeral = prepare(ROOT / "tests" / "apps" / "network", work / "ephemeral", control,
                             hostname="wippy-ephemeral", ephemeral=True)
-        result["ephemeral_fetch"] = fetch(ephemeral, ephemeral_key, "http://service:8080/")
+        result["ephemeral_fetch"] = fetch_and_look(ephemeral, ephemeral_key, "http://service:8080/",
+                                                   control, "wippy-ephemeral")
         stopped = time.monotonic()
         while node(control, "wippy-ephemeral") and time.monotonic() - stopped < 20:
             time.sleep(0.5)

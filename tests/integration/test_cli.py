@@ -108,10 +108,10 @@ def test_serve_mode_runs_services_until_sigterm():
 def test_sigint_interrupts_a_running_command():
     process = subprocess.Popen([wippy_binary(), "run", "nap"], cwd=APPS / "core",
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
-    started = time.monotonic()
-    process.send_signal(signal.SIGINT)
     try:
+        assert process.stdout.readline() == "napping\n"  # running, signals watched
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
         assert process.wait(timeout=10) == 130
         assert time.monotonic() - started < 5  # not the 30 s the command sleeps
     finally:

@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import subprocess
+import warnings
 
 import pytest
 
@@ -29,6 +30,9 @@ def i2p_run(tmp_path_factory):
                                env={**os.environ, "WIPPY": wippy_binary()},
                                capture_output=True, text=True, timeout=1500)
     assert completed.returncode == 0, completed.stderr[-4000:]
+    for line in completed.stderr.splitlines():  # every retry shows in pytest's summary
+        if line.startswith("i2p_scenario: "):
+            warnings.warn(line)
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 

@@ -1,8 +1,11 @@
 """Every error a user can cause while loading is one line naming the file,
 line, entry id and field; the process exits non-zero and nothing starts."""
+import signal
+import subprocess
+
 import pytest
 
-from conftest import run_wippy
+from conftest import run_wippy, wippy_binary
 
 SERVICE = """
   - name: processes
@@ -73,10 +76,20 @@ def test_load_error_is_one_line_and_nothing_starts(make_app, case):
 
 
 def test_valid_project_starts_the_service(make_app):
+    """The same project without the error: `wippy run` starts the
+    auto_start service (which prints, then ends itself) and serves until
+    SIGTERM."""
     app = make_app({
         "src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:" + SERVICE,
-        "src/loud.lua": "return {main = function() require('io').print('STARTED') "
-                        "process.terminate(process.pid()) end}\n",
+        "src/loud.lua": "return {main = function() require('io').print('STARTED') end}\n",
     })
-    result = run_wippy(app, "run", "--exec", "app:loud", timeout=10)
-    assert "STARTED" in result.out, result
+    process = subprocess.Popen([wippy_binary(), "run"], cwd=app, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "STARTED\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert process.stderr.read() == ""
+    finally:
+        process.kill()
+        process.wait()

@@ -48,8 +48,11 @@ def test_a_process_fetches_from_a_tailnet_service_by_its_100_address(tailnet):
 
 
 def test_the_service_sees_the_callers_tailnet_address(tailnet):
-    assert tailnet["by_name"]["own_address"].startswith("100.")
-    assert tailnet["by_name"]["own_address"] != tailnet["service_address"]
+    seen = tailnet["by_name"]["out"].strip()  # what the service answered: the caller's address
+    assert seen.startswith("100."), tailnet["by_name"]
+    assert seen != tailnet["service_address"]
+    # the control server's own record of the client node, not the client's log
+    assert seen in tailnet["client_node_addresses"], tailnet["client_node_addresses"]
 
 
 def test_the_service_is_not_reachable_on_the_hosts_own_addresses(tailnet):
@@ -65,7 +68,12 @@ def test_a_restarted_node_keeps_its_identity_and_address(tailnet):
 
 
 def test_an_ephemeral_node_leaves_the_control_server_when_it_stops(tailnet):
-    assert tailnet["ephemeral_fetch"]["out"].startswith("100."), tailnet["ephemeral_fetch"]
+    fetched = tailnet["ephemeral_fetch"]
+    assert fetched["out"].startswith("100."), fetched
+    # present (under the name the test waits for) while it ran...
+    assert len(fetched["nodes_while_running"]) == 1, fetched
+    assert fetched["out"].strip() in fetched["nodes_while_running"][0], fetched
+    # ...and gone once it stopped
     assert tailnet["ephemeral_left"], tailnet["ephemeral_gone_seconds"]
 
 

@@ -6,6 +6,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import warnings
 
 import pytest
 
@@ -31,7 +32,11 @@ def tor_run(tmp_path_factory):
                                env={**os.environ, "WIPPY": wippy_binary()},
                                capture_output=True, text=True, timeout=400)
     assert completed.returncode == 0, completed.stderr[-4000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    for retry in result.get("retries", []):  # shown in pytest's summary, never silent
+        warnings.warn(f"private Tor network: {retry['what']} needed attempt {retry['attempt'] + 1}: "
+                      f"{retry['out']!r} {retry['err']!r}")
+    return result
 
 
 def test_requests_travel_over_tor_circuits(tor_run):

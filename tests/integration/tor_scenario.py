@@ -22,6 +22,17 @@ def wippy(app, *args):
     return {"code": completed.returncode, "out": completed.stdout, "err": completed.stderr}
 
 
+def retried(what, attempt, run):
+    """Every retry is logged (stderr, which the test shows when it fails) and
+    counted in the result, so that flakiness stays visible."""
+    print(f"tor_scenario: {what}: attempt {attempt + 1} failed: {run}", file=sys.stderr)
+    RETRIES.append({"what": what, "attempt": attempt + 1, "out": run.get("out"),
+                    "err": (run.get("err") or "")[-500:]})
+
+
+RETRIES = []
+
+
 def main(work):
     work = pathlib.Path(work)
     result = {}
@@ -49,6 +60,7 @@ def main(work):
             warmup = wippy(app, "run", "scenario", "fetch", target.url, "app:tor")
             if warmup["out"] == "127.0.0.1\n":
                 break
+            retried("warm-up", attempt, warmup)
             time.sleep(1)
         result["warmup_attempts"] = attempt + 1
         time.sleep(1)
@@ -57,13 +69,14 @@ def main(work):
         def measured(overlay):
             """Four concurrent requests; a young private network sometimes
             fails a circuit (reply 1), so up to three tries."""
-            for _ in range(3):
+            for attempt in range(3):
                 network.events.clear()
                 run = wippy(app, "run", "scenario", "concurrent", target.url, overlay, "4")
-                time.sleep(1)
+                time.sleep(1)  # the controller's STREAM events trail the requests
                 streams = network.succeeded_streams(target.port)
                 if run["out"] == "ok\t4\terrors\t0\n":
                     break
+                retried(f"concurrent via {overlay}", attempt, run)
             network.events.clear()
             return run, streams
 
@@ -80,17 +93,19 @@ def main(work):
         index = netdemo / "src" / "_index.yaml"
         index.write_text(index.read_text().replace("port: 9050", f"port: {SOCKS_PORT}"))
         result["netdemo_init"] = wippy(netdemo, "init")
-        for _ in range(3):  # a fresh circuit on a young network may fail (reply 1)
+        for attempt in range(3):  # a fresh circuit on a young network may fail (reply 1)
             network.events.clear()
             result["netdemo"] = wippy(netdemo, "run", "probe")
-            time.sleep(1)
+            time.sleep(1)  # the controller's STREAM events trail the requests
             result["netdemo_streams"] = network.succeeded_streams(8099)  # its own http.service
             if "tor IP:" in result["netdemo"]["out"]:
                 break
+            retried("netdemo", attempt, result["netdemo"])
     finally:
         network.stop()
         target.close()
         result["non_loopback_addresses"] = network.non_loopback_addresses()
+        result["retries"] = RETRIES
     print(json.dumps(result))
 
 

@@ -1,9 +1,13 @@
-/* main.c - runs every unit test, prints one line per test and the closing
- * line "N passed, N failed". The list is kept in step with the TEST()s of
+/* main.c - runs every unit test, each in its own process with a timeout,
+ * prints one line per test and the closing line "N passed, N failed". The list is kept in step with the TEST()s of
  * the test_*.c files by tests/unit/list.sh (make checks it). */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -118,19 +122,74 @@ static const struct {
     {"test_value_merge_overlays_maps_per_key", test_value_merge_overlays_maps_per_key},
 };
 
+/* Each test runs in its own process, so a crash or a hang is that test's
+ * failure alone (as in libuv's runner): the child writes its failure text,
+ * if any, to a pipe; the parent reads it and the child's exit status. */
+#define TEST_TIMEOUT_SECONDS 10
+
+static void run_child(void (*run)(void), int report)
+{
+    alarm(TEST_TIMEOUT_SECONDS);
+    test_failure[0] = '\0';
+    run();
+    size_t length = strlen(test_failure);
+    if (length > 0 && write(report, test_failure, length) < 0)
+        _exit(3);
+    _exit(length > 0 ? 1 : 0);
+}
+
+/* Runs one test; fills failure (empty when it passed). */
+static void run_isolated(void (*run)(void), char *failure, size_t size)
+{
+    int pipe_ends[2];
+    failure[0] = '\0';
+    if (pipe(pipe_ends) < 0) {
+        snprintf(failure, size, "pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(failure, size, "fork: %s", strerror(errno));
+        close(pipe_ends[0]);
+        close(pipe_ends[1]);
+        return;
+    }
+    if (child == 0) {
+        close(pipe_ends[0]);
+        run_child(run, pipe_ends[1]);
+    }
+    close(pipe_ends[1]);
+    size_t used = 0;
+    ssize_t got;
+    while (used + 1 < size && (got = read(pipe_ends[0], failure + used, size - 1 - used)) > 0)
+        used += (size_t)got;
+    failure[used] = '\0';
+    close(pipe_ends[0]);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        continue;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+        snprintf(failure, size, "timed out after %d s", TEST_TIMEOUT_SECONDS);
+    else if (WIFSIGNALED(status))
+        snprintf(failure, size, "killed by signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else if (WEXITSTATUS(status) != 0 && failure[0] == '\0')
+        snprintf(failure, size, "exited with status %d", WEXITSTATUS(status));
+}
+
 int main(int argc, char **argv)
 {
     int passed = 0, failed = 0;
+    static char failure[sizeof test_failure];
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (argc > 1 && strstr(tests[i].name, argv[1]) == NULL)
             continue;
-        test_failure[0] = '\0';
-        tests[i].run();
-        if (test_failure[0] == '\0') {
+        run_isolated(tests[i].run, failure, sizeof failure);
+        if (failure[0] == '\0') {
             printf("ok   %s\n", tests[i].name);
             passed++;
         } else {
-            printf("FAIL %s\n     %s\n", tests[i].name, test_failure);
+            printf("FAIL %s\n     %s\n", tests[i].name, failure);
             failed++;
         }
     }

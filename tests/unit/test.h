@@ -1,5 +1,7 @@
 /* test.h - a minimal test harness: each test is a function registered in
- * main.c; assertions record the first failure and return from the test. */
+ * main.c and run in its own process with a timeout; assertions record the
+ * first failure (with both values where there are two) and return from the
+ * test. */
 #ifndef WIPPY_TEST_H
 #define WIPPY_TEST_H
 
@@ -16,6 +18,17 @@ extern char test_failure[4096];
         if (!(condition)) {                                                                \
             snprintf(test_failure, sizeof test_failure, "%s:%d: CHECK(%s)", __FILE__,      \
                      __LINE__, #condition);                                                \
+            return;                                                                        \
+        }                                                                                  \
+    } while (0)
+
+#define CHECK_EQUAL(actual, expected)                                                      \
+    do {                                                                                   \
+        long long actual_ = (long long)(actual);                                           \
+        long long expected_ = (long long)(expected);                                       \
+        if (actual_ != expected_) {                                                        \
+            snprintf(test_failure, sizeof test_failure, "%s:%d: %s is %lld, want %lld",    \
+                     __FILE__, __LINE__, #actual, actual_, expected_);                     \
             return;                                                                        \
         }                                                                                  \
     } while (0)

@@ -1,9 +1,17 @@
 /* test_frame.c - what children inherit (SPEC 5): explicit > inherited >
  * default > direct, through any depth, never upward or sideways. */
-#include "runtime/frame.h"
+#include "vm/frame.h"
 #include "test.h"
 
 static const struct network_selection unset = {NETWORK_UNSET, NULL};
+
+/* The network a dial from a task with this frame would use. */
+static struct network_selection effective(const struct frame *frame,
+                                          struct network_selection explicit_selection,
+                                          const char *default_overlay_id)
+{
+    return route_effective(explicit_selection, frame_network(frame), default_overlay_id);
+}
 
 static struct frame *child_selecting(struct frame *parent, enum network_choice choice,
                                      const char *overlay)
@@ -20,11 +28,11 @@ static struct frame *plain_child(struct frame *parent)
 TEST(test_root_uses_default_then_direct)
 {
     struct frame *root = frame_new_root();
-    struct network_selection chosen = frame_effective_network(root, unset, "app:tor");
-    CHECK(chosen.choice == NETWORK_OVERLAY);
+    struct network_selection chosen = effective(root, unset, "app:tor");
+    CHECK_EQUAL(chosen.choice, NETWORK_OVERLAY);
     CHECK_STRING(chosen.overlay_id, "app:tor");
-    chosen = frame_effective_network(root, unset, NULL);
-    CHECK(chosen.choice == NETWORK_DIRECT);
+    chosen = effective(root, unset, NULL);
+    CHECK_EQUAL(chosen.choice, NETWORK_DIRECT);
     frame_release(root);
 }
 
@@ -35,8 +43,8 @@ TEST(test_depth_four_chain_inherits_the_selection)
     struct frame *second = plain_child(first);  /* funcs.call */
     struct frame *third = plain_child(second);  /* process.spawn */
     struct frame *fourth = plain_child(third);  /* funcs.call again */
-    struct network_selection chosen = frame_effective_network(fourth, unset, "app:other");
-    CHECK(chosen.choice == NETWORK_OVERLAY);
+    struct network_selection chosen = effective(fourth, unset, "app:other");
+    CHECK_EQUAL(chosen.choice, NETWORK_OVERLAY);
     CHECK_STRING(chosen.overlay_id, "app:tor");
     frame_release(fourth);
     frame_release(third);
@@ -52,10 +60,10 @@ TEST(test_child_override_leaves_parent_and_siblings_alone)
     struct frame *overriding = child_selecting(parent, NETWORK_OVERLAY, "app:i2p");
     struct frame *sibling = plain_child(parent);
     struct frame *grandchild = plain_child(overriding);
-    CHECK_STRING(frame_effective_network(parent, unset, NULL).overlay_id, "app:tor");
-    CHECK_STRING(frame_effective_network(sibling, unset, NULL).overlay_id, "app:tor");
-    CHECK_STRING(frame_effective_network(overriding, unset, NULL).overlay_id, "app:i2p");
-    CHECK_STRING(frame_effective_network(grandchild, unset, NULL).overlay_id, "app:i2p");
+    CHECK_STRING(effective(parent, unset, NULL).overlay_id, "app:tor");
+    CHECK_STRING(effective(sibling, unset, NULL).overlay_id, "app:tor");
+    CHECK_STRING(effective(overriding, unset, NULL).overlay_id, "app:i2p");
+    CHECK_STRING(effective(grandchild, unset, NULL).overlay_id, "app:i2p");
     frame_release(grandchild);
     frame_release(sibling);
     frame_release(overriding);
@@ -69,7 +77,7 @@ TEST(test_default_never_overrides_an_inherited_choice)
     struct frame *direct = child_selecting(root, NETWORK_DIRECT, NULL);
     struct frame *call = plain_child(direct);
     struct frame *spawned = plain_child(call);
-    CHECK(frame_effective_network(spawned, unset, "app:tor").choice == NETWORK_DIRECT);
+    CHECK(effective(spawned, unset, "app:tor").choice == NETWORK_DIRECT);
     frame_release(spawned);
     frame_release(call);
     frame_release(direct);
@@ -81,9 +89,9 @@ TEST(test_explicit_call_selection_wins_over_everything)
     struct frame *root = frame_new_root();
     struct frame *inherited = child_selecting(root, NETWORK_OVERLAY, "app:tor");
     struct network_selection explicit_direct = {NETWORK_DIRECT, NULL};
-    CHECK(frame_effective_network(inherited, explicit_direct, "app:x").choice == NETWORK_DIRECT);
+    CHECK(effective(inherited, explicit_direct, "app:x").choice == NETWORK_DIRECT);
     struct network_selection explicit_i2p = {NETWORK_OVERLAY, "app:i2p"};
-    CHECK_STRING(frame_effective_network(inherited, explicit_i2p, NULL).overlay_id, "app:i2p");
+    CHECK_STRING(effective(inherited, explicit_i2p, NULL).overlay_id, "app:i2p");
     frame_release(inherited);
     frame_release(root);
 }
@@ -97,7 +105,7 @@ TEST(test_context_and_security_are_inherited_and_copied)
     struct frame_changes changes = {.actor = actor, .context = context};
     struct frame *child = frame_inherit(root, &changes);
     struct frame *grandchild = plain_child(child);
-    CHECK(grandchild->actor == actor);
+    CHECK_EQUAL(grandchild->actor, actor);
     CHECK_STRING(value_map_get(grandchild->context, "request_id")->as.string.bytes, "r1");
     CHECK(root->actor == NULL && value_map_get(root->context, "request_id") == NULL);
     frame_release(grandchild);

@@ -66,7 +66,7 @@ TEST(test_registry_loads_entries_and_resolves_bare_names)
                        "    host: app:processes\n"
                        "    lifecycle: {auto_start: true}\n",
                        &registry, &error);
-    CHECK(rc == 0);
+    CHECK_EQUAL(rc, 0);
     const struct entry *tor = registry_find(registry, "app:tor");
     CHECK(tor != NULL && tor->kind == ENTRY_NETWORK_SOCKS5 && tor->as.socks5.port == 9050);
     CHECK(!tor->as.socks5.isolate_streams);
@@ -199,8 +199,8 @@ TEST(test_config_default_network_must_name_a_network_entry)
     const char *sets[] = {"network_service.default_network=app:nope"};
     CHECK(config_load(NULL, 0, false, sets, 1, &config, &error) == 0);
     struct registry *registry = registry_new();
-    CHECK(registry_finish(registry, &error) == 0);
-    CHECK(config_check_against(config, registry, &error) == WIPPY_EINVAL);
+    CHECK_EQUAL(registry_finish(registry, &error), 0);
+    CHECK_EQUAL(config_check_against(config, registry, &error), WIPPY_EINVAL);
     CHECK_CONTAINS(error.message, "overlay network \"app:nope\": not found");
     registry_free(registry);
     config_free(config);

@@ -68,7 +68,7 @@ TEST(test_sam_malformed_replies_are_errors)
     CHECK(sam_reply_parse("HELLO", 5, &reply, &error) == WIPPY_EINVAL);
     CHECK(sam_reply_parse("", 0, &reply, &error) == WIPPY_EINVAL);
     const char open_quote[] = "STREAM STATUS MESSAGE=\"never closed";
-    CHECK(sam_reply_parse(open_quote, sizeof open_quote - 1, &reply, &error) == WIPPY_EINVAL);
+    CHECK_EQUAL(sam_reply_parse(open_quote, sizeof open_quote - 1, &reply, &error), WIPPY_EINVAL);
     CHECK_CONTAINS(error.message, "unterminated");
 }
 
@@ -95,7 +95,7 @@ TEST(test_i2p_addresses)
     CHECK(i2p_is_destination(base64));
     char b32[80];
     CHECK(i2p_b32_address(base64, b32, sizeof b32));
-    CHECK(strlen(b32) == 52 + 8);
+    CHECK_EQUAL(strlen(b32), 52 + 8);
     CHECK_CONTAINS(b32, ".b32.i2p");
     CHECK(!i2p_b32_address("AAAA", b32, sizeof b32));
     uint8_t bytes[4];

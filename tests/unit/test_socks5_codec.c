@@ -31,7 +31,7 @@ TEST(test_socks5_greeting_offers_no_auth_only_without_credentials)
 {
     struct socks5_client client;
     CHECK(socks5_client_init(&client, "example.com", 80, NULL, NULL, NULL) == 0);
-    CHECK(socks5_client_step(&client) == SOCKS5_STEP_SEND);
+    CHECK_EQUAL(socks5_client_step(&client), SOCKS5_STEP_SEND);
     CHECK(output_is(&client, (const uint8_t[]){5, 1, 0}, 3));
 }
 
@@ -39,7 +39,7 @@ TEST(test_socks5_greeting_offers_both_methods_with_credentials)
 {
     struct socks5_client client;
     CHECK(socks5_client_init(&client, "example.com", 80, "user", "secret", NULL) == 0);
-    CHECK(socks5_client_step(&client) == SOCKS5_STEP_SEND);
+    CHECK_EQUAL(socks5_client_step(&client), SOCKS5_STEP_SEND);
     CHECK(output_is(&client, (const uint8_t[]){5, 2, 0, 2}, 4));
     socks5_client_output_sent(&client);
     CHECK(feed(&client, (const uint8_t[]){5, 2}, 2, NULL) == SOCKS5_STEP_SEND);
@@ -57,7 +57,7 @@ TEST(test_socks5_sends_hostnames_as_domain_names_never_resolved)
     CHECK(feed(&client, (const uint8_t[]){5, 0}, 2, NULL) == SOCKS5_STEP_SEND);
     size_t length;
     const uint8_t *out = socks5_client_output(&client, &length);
-    CHECK(length == 4 + 1 + 25 + 2);
+    CHECK_EQUAL(length, 4 + 1 + 25 + 2);
     CHECK(out[0] == 5 && out[1] == 1 && out[2] == 0 && out[3] == 3 && out[4] == 25);
     CHECK(memcmp(out + 5, "only-the-proxy-knows.test", 25) == 0);
     CHECK(out[30] == 0x1F && out[31] == 0x90);
@@ -110,12 +110,12 @@ TEST(test_socks5_connect_succeeds_and_keeps_bytes_after_the_reply)
     struct socks5_client client;
     size_t unused = 0;
     const uint8_t reply[] = {5, 0, 0, 1, 127, 0, 0, 1, 0x1F, 0x90, 'H', 'T', 'T', 'P'};
-    CHECK(connect_with_reply(&client, reply, sizeof reply, &unused) == SOCKS5_STEP_CONNECTED);
-    CHECK(unused == 4);
+    CHECK_EQUAL(connect_with_reply(&client, reply, sizeof reply, &unused), SOCKS5_STEP_CONNECTED);
+    CHECK_EQUAL(unused, 4);
     const uint8_t domain_reply[] = {5, 0, 0, 3, 3, 'a', 'b', 'c', 0, 80};
     CHECK(connect_with_reply(&client, domain_reply, sizeof domain_reply, &unused) ==
           SOCKS5_STEP_CONNECTED);
-    CHECK(unused == 0);
+    CHECK_EQUAL(unused, 0);
 }
 
 TEST(test_socks5_reply_codes_become_readable_errors)
@@ -144,7 +144,7 @@ TEST(test_socks5_reply_codes_become_readable_errors)
         CHECK(connect_with_reply(&client, reply, sizeof reply, NULL) == SOCKS5_STEP_FAILED);
         CHECK_CONTAINS(client.error.message, cases[i].text);
         CHECK_CONTAINS(client.error.message, "connect to example.com:80 failed");
-        CHECK(client.reply_code == cases[i].code);
+        CHECK_EQUAL(client.reply_code, cases[i].code);
     }
 }
 

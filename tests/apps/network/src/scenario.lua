@@ -14,6 +14,13 @@ function scenarios.fetch(url, overlay)
   io.print(probe.ip(url, options))
 end
 
+-- Fetches, then keeps the runtime (and its overlay) up until standard input
+-- ends, so that a test can look at it while it runs.
+function scenarios.fetch_then_wait(url, overlay)
+  io.print(probe.ip(url, { overlay_network = overlay }))
+  io.readline()
+end
+
 function scenarios.tls(url, overlay, ca_file_text, insecure)
   local options = { overlay_network = overlay ~= "direct" and overlay or nil }
   if insecure == "insecure" then options.tls = { insecure_skip_verify = true }
@@ -35,11 +42,12 @@ end
 
 function scenarios.cancel(url, overlay)
   local spawner = assert(process.with_options({ network = overlay }))
-  local pid = spawner:spawn("app:fetch_proc", "app:processes", url, 0)
-  time.sleep("300ms")
+  local pid = spawner:spawn_monitored("app:fetch_proc", "app:processes", url, 0)
+  time.sleep("300ms") -- the dial is waiting on the silent proxy
   process.terminate(pid)
-  time.sleep("300ms")
-  io.print("terminated")
+  local event = process.events():receive()
+  io.print(event.kind, event.from == pid and "the dialing process" or event.from,
+           event.result.error or event.result.value)
 end
 
 -- Fetches until the answer is an address (overlays such as I2P need a few

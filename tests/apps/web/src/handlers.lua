@@ -33,6 +33,7 @@ function M.raise()
 end
 
 function M.slow()
+  require("io").print("slow started") -- the test signals only once a request is in flight
   require("time").sleep("1500ms")
   http.response():write("slow done")
 end

@@ -1,5 +1,5 @@
 /* frame.c - sharing and deriving frames. */
-#include "runtime/frame.h"
+#include "vm/frame.h"
 
 #include <stdlib.h>
 
@@ -61,15 +61,7 @@ struct frame *frame_inherit(struct frame *parent, const struct frame_changes *ch
     return child;
 }
 
-struct network_selection frame_effective_network(const struct frame *frame,
-                                                 struct network_selection explicit_selection,
-                                                 const char *default_overlay_id)
+struct network_selection frame_network(const struct frame *frame)
 {
-    if (explicit_selection.choice != NETWORK_UNSET)
-        return explicit_selection;
-    if (frame->network_choice != NETWORK_UNSET)
-        return (struct network_selection){frame->network_choice, frame->network_overlay_id};
-    if (default_overlay_id != NULL)
-        return (struct network_selection){NETWORK_OVERLAY, default_overlay_id};
-    return (struct network_selection){NETWORK_DIRECT, NULL};
+    return (struct network_selection){frame->network_choice, frame->network_overlay_id};
 }

@@ -4,10 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/host.h"
-#include "runtime/runtime.h"
+#include "vm/task.h"
+
+#include "security/security.h"
 #include "util/list.h"
 #include "util/memory.h"
+#include "vm/state.h"
+#include "vm/core.h"
 
 /* Tasks resumed per loop iteration before libuv polls for I/O again. */
 #define READY_BUDGET_PER_TICK 2048
@@ -16,36 +19,36 @@ static void run_ready_tasks(uv_idle_t *idle);
 
 static void make_ready(struct task *task)
 {
-    struct runtime *runtime = task->runtime;
+    struct vm *vm = task->vm;
     task->state = TASK_READY;
     task->next_ready = NULL;
-    if (runtime->ready_tail != NULL)
-        runtime->ready_tail->next_ready = task;
+    if (vm->ready_tail != NULL)
+        vm->ready_tail->next_ready = task;
     else
-        runtime->ready_head = task;
-    runtime->ready_tail = task;
-    if (!uv_is_active((uv_handle_t *)&runtime->ready_idle))
-        uv_idle_start(&runtime->ready_idle, run_ready_tasks);
+        vm->ready_head = task;
+    vm->ready_tail = task;
+    if (!uv_is_active((uv_handle_t *)vm->ready_idle))
+        uv_idle_start(vm->ready_idle, run_ready_tasks);
 }
 
 char task_block_marker;
 
-static void link_task(struct runtime *runtime, struct task *task)
+static void link_task(struct vm *vm, struct task *task)
 {
-    runtime->live_tasks++;
-    DLIST_PUSH(runtime->all_tasks, task, all_previous, all_next);
+    vm->live_tasks++;
+    DLIST_PUSH(vm->all_tasks, task, all_previous, all_next);
 }
 
 /* Creates the task's coroutine and fills what every task has. */
-static lua_State *prepare_task(struct runtime *runtime, struct task *task, enum task_kind kind,
+static lua_State *prepare_task(struct vm *vm, struct task *task, enum task_kind kind,
                                const struct entry *entry, struct frame *frame)
 {
-    lua_State *L = runtime->lua;
+    lua_State *L = vm->lua;
     lua_State *thread = lua_newthread(L);
     task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     task->thread = thread;
     task->kind = kind;
-    task->runtime = runtime;
+    task->vm = vm;
     task->entry = entry;
     task->frame = frame_retain(frame);
     task->loaded_reference = LUA_NOREF;
@@ -55,46 +58,46 @@ static lua_State *prepare_task(struct runtime *runtime, struct task *task, enum 
 int task_start_function(struct task *parent, struct task *task, enum task_kind kind,
                         lua_State *from, int argument_count, struct wippy_error *error)
 {
-    struct runtime *runtime = parent->runtime;
-    lua_State *L = runtime->lua;
+    struct vm *vm = parent->vm;
+    lua_State *L = vm->lua;
     if (!lua_checkstack(L, 4))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = prepare_task(runtime, task, kind, parent->entry, parent->frame);
+    lua_State *thread = prepare_task(vm, task, kind, parent->entry, parent->frame);
     task->process = parent->process;
     lua_rawgeti(L, LUA_REGISTRYINDEX, parent->environment_reference);
     task->environment_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_xmove(from, thread, argument_count + 1);
     task->resume_count = argument_count;
-    link_task(runtime, task);
+    link_task(vm, task);
     make_ready(task);
     return WIPPY_OK;
 }
 
-int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
+int task_start(struct vm *vm, struct task *task, enum task_kind kind,
                const struct entry *entry, struct frame *frame, lua_State *from,
                int argument_count, struct wippy_error *error)
 {
-    if (!lua_checkstack(runtime->lua, 8))
+    if (!lua_checkstack(vm->lua, 8))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = prepare_task(runtime, task, kind, entry, frame);
+    lua_State *thread = prepare_task(vm, task, kind, entry, frame);
 
-    lua_host_push_trampoline(thread);
-    lua_host_push_entry(thread, entry->id);
-    lua_host_push_new_environment(thread);
+    state_push_trampoline(thread);
+    state_push_entry(thread, entry->id);
+    state_push_new_environment(thread);
     lua_pushvalue(thread, -1);
     task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
     lua_pushstring(thread, entry->as.lua.method);
     if (argument_count > 0)
         lua_xmove(from, thread, argument_count);
     task->resume_count = 3 + argument_count;
-    link_task(runtime, task);
+    link_task(vm, task);
     make_ready(task);
     return WIPPY_OK;
 }
 
 static void release_task_resources(struct task *task)
 {
-    lua_State *L = task->runtime->lua;
+    lua_State *L = task->vm->lua;
     luaL_unref(L, LUA_REGISTRYINDEX, task->thread_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, task->environment_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, task->loaded_reference);
@@ -103,9 +106,9 @@ static void release_task_resources(struct task *task)
     task->frame = NULL;
     free(task->kill_reason);
     task->kill_reason = NULL;
-    struct runtime *runtime = task->runtime;
-    runtime->live_tasks--;
-    DLIST_REMOVE(runtime->all_tasks, task, all_previous, all_next);
+    struct vm *vm = task->vm;
+    vm->live_tasks--;
+    DLIST_REMOVE(vm->all_tasks, task, all_previous, all_next);
 }
 
 /* Reports the finished task to its owner (which reads the results from the
@@ -128,18 +131,18 @@ static void finish_killed_task(struct task *task)
 
 static void run_task(struct task *task)
 {
-    struct runtime *runtime = task->runtime;
+    struct vm *vm = task->vm;
     if (task->killed) {
         finish_killed_task(task);
         return;
     }
-    runtime->current = task;
+    vm->current = task;
     task->state = TASK_RUNNING;
     int result_count = 0;
     int arguments = task->resume_count;
     task->resume_count = 0;
     int status = lua_resume(task->thread, NULL, arguments, &result_count);
-    runtime->current = NULL;
+    vm->current = NULL;
     if (status == LUA_YIELD) {
         lua_pop(task->thread, result_count);
         if (task->killed) {
@@ -161,25 +164,25 @@ static void run_task(struct task *task)
 
 static void run_ready_tasks(uv_idle_t *idle)
 {
-    struct runtime *runtime = idle->data;
-    for (int budget = READY_BUDGET_PER_TICK; budget > 0 && runtime->ready_head != NULL; budget--) {
-        struct task *task = runtime->ready_head;
-        runtime->ready_head = task->next_ready;
-        if (runtime->ready_head == NULL)
-            runtime->ready_tail = NULL;
+    struct vm *vm = idle->data;
+    for (int budget = READY_BUDGET_PER_TICK; budget > 0 && vm->ready_head != NULL; budget--) {
+        struct task *task = vm->ready_head;
+        vm->ready_head = task->next_ready;
+        if (vm->ready_head == NULL)
+            vm->ready_tail = NULL;
         task->next_ready = NULL;
         run_task(task);
     }
-    if (runtime->ready_head == NULL)
+    if (vm->ready_head == NULL)
         uv_idle_stop(idle);
 }
 
 struct task *task_current(lua_State *L)
 {
-    struct runtime *runtime = lua_host_runtime(L);
-    if (runtime->current == NULL)
+    struct vm *vm = vm_of(L);
+    if (vm->current == NULL)
         luaL_error(L, "this function can only be called from a running process or function");
-    return runtime->current;
+    return vm->current;
 }
 
 void task_check_can_block(lua_State *L, struct task *task, const char *what)
@@ -221,4 +224,31 @@ void task_kill(struct task *task, const char *reason)
         make_ready(task);
     }
     /* READY tasks are finished when dequeued; a RUNNING one when it yields. */
+}
+
+bool task_allows(const struct task *task, const char *action, const char *resource)
+{
+    const struct frame *frame = task->frame;
+    return security_allows(frame->actor, frame->scope, task->vm->config->strict_mode, action,
+                           resource, NULL);
+}
+
+struct route_caller task_route_caller(const struct task *task)
+{
+    return (struct route_caller){task->frame->actor, task->frame->scope};
+}
+
+void *task_attachment(const struct task *task, const void *kind)
+{
+    return task->attachment_kind == kind ? task->attachment : NULL;
+}
+
+void task_finish_all(struct vm *vm, const char *reason)
+{
+    vm->stopping = true;
+    vm_log(vm, "shutdown with %zu tasks still running", vm->live_tasks);
+    for (struct task *task = vm->all_tasks; task != NULL; task = task->all_next)
+        task_kill(task, reason);
+    while (vm->live_tasks > 0 && vm->ready_head != NULL)
+        uv_run(vm->loop, UV_RUN_NOWAIT);
 }

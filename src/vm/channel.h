@@ -1,9 +1,9 @@
 /* channel.h - Go-style channels between tasks: buffered or not, closable,
  * with select over several of them. Values sent on a channel that other
- * processes can reach are copied (lua/transfer.h).
+ * processes can reach are copied (vm/transfer.h).
  * The runtime also feeds channels from C (inboxes, events, timers). */
-#ifndef WIPPY_LUA_CHANNEL_H
-#define WIPPY_LUA_CHANNEL_H
+#ifndef WIPPY_VM_CHANNEL_H
+#define WIPPY_VM_CHANNEL_H
 
 #include <lua.h>
 #include <stdbool.h>
@@ -25,11 +25,16 @@ struct channel *channel_check(lua_State *L, int index);
  * the channel is closed or full (the value is dropped). */
 bool channel_offer(lua_State *L, int channel_index);
 
-/* Called when the value at index crosses to another process: if it is a
- * channel, values sent on it are copied from now on (values already waiting
- * in it are copied now). Until then a channel is private to the process that
- * made it, and its coroutines pass values by reference, as in Wippy. */
-void channel_mark_shared(lua_State *L, int index);
+/* Registers the channel type. A channel is private to the process that made
+ * it (its coroutines pass values by reference, as in Wippy) until it crosses
+ * to another process: from then on values sent on it are copied, and the
+ * values already waiting in it are copied as it crosses (a channel holding
+ * one that cannot leave its process cannot cross). */
+void channel_register_type(lua_State *L);
+
+/* channel.new([size]) and channel.select(cases), for the channel module. */
+int channel_new_function(lua_State *L);
+int channel_select_function(lua_State *L);
 
 /* Closes the channel at index (receivers get nil, false). */
 void channel_close(lua_State *L, int index);

@@ -1,26 +1,23 @@
-/* runtime.h - the one event loop and everything scheduled on it: tasks
- * (a Lua coroutine running a process or one function call), the ready queue,
- * and the way a blocked task is woken. */
-#ifndef WIPPY_RUNTIME_RUNTIME_H
-#define WIPPY_RUNTIME_RUNTIME_H
+/* task.h - a task is one Lua coroutine run by the scheduler: a process, one
+ * function call, or a coroutine spawned inside a process. A blocking call
+ * parks its task and the loop wakes it; other tasks keep running. */
+#ifndef WIPPY_VM_TASK_H
+#define WIPPY_VM_TASK_H
 
 #include <lua.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <uv.h>
 
-#include "registry/config.h"
-#include "registry/registry.h"
-#include "net/overlay.h"
-#include "runtime/frame.h"
+#include "registry/entry.h"
+#include "util/error.h"
+#include "vm/frame.h"
 
 struct process;
-struct process_table;
 struct task;
+struct vm;
 
 enum task_kind {
-    TASK_PROCESS, /* a struct process; addressable by pid */
-    TASK_CALL,    /* one funcs.call (or any call started by the runtime) */
+    TASK_PROCESS,   /* a struct process; addressable by pid */
+    TASK_CALL,      /* one funcs.call (or any call started by the runtime) */
     TASK_COROUTINE, /* coroutine.spawn: runs inside its process, sharing its globals */
 };
 
@@ -48,7 +45,7 @@ struct task {
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
     char *kill_reason;
-    struct runtime *runtime;
+    struct vm *vm;
     lua_State *thread;
     int thread_reference;    /* keeps the coroutine alive (registry ref) */
     int environment_reference;
@@ -64,63 +61,24 @@ struct task {
     struct task *all_next;
     task_cancel_wait_fn cancel_wait;
     void *wait_data;
-    struct http_exchange *http_exchange; /* the request a handler task answers */
+    /* Whatever started the task may attach one object for the bindings its
+     * code calls (an HTTP handler's request); attachment_kind tells what it
+     * is, so a binding never mistakes another's object for its own. */
+    const void *attachment_kind;
+    void *attachment;
     task_finish_fn on_finish;
     task_dispose_fn dispose;
     void *finish_data;
 };
 
-struct runtime {
-    uv_loop_t *loop;
-    lua_State *lua;
-    struct registry *registry;
-    struct config *config;
-    bool verbose;
-    struct task *ready_head;
-    struct task *ready_tail;
-    uv_idle_t ready_idle;     /* active while tasks are ready */
-    struct task *current;     /* the task whose Lua code is running */
-    struct task *all_tasks;   /* every live task */
-    struct process_table *processes;
-    uint64_t next_process_number;
-    size_t live_tasks;
-    int exit_code;
-    bool stopping;
-    struct frame *root_frame;
-    struct overlay_set overlays;   /* live overlays, opened on first use */
-    struct http_client *http;      /* created on the first HTTP request */
-    struct http_services *services; /* the running http.service entries */
-    /* terminal I/O */
-    char **arguments;
-    int argument_count;
-    void *terminal; /* struct terminal_input, created on first read */
-};
-
-/* Creates the runtime around registry and config (both stay owned by the
- * caller) and compiles every Lua entry. Returns NULL with error set when an
- * entry cannot be compiled or names an unknown module. */
-struct runtime *runtime_new(struct registry *registry, struct config *config, bool verbose,
-                            struct wippy_error *error);
-/* Terminates every task, closes every handle, and frees the runtime. */
-void runtime_free(struct runtime *runtime);
-
-/* Runs the loop until runtime_stop. Returns the exit code. */
-int runtime_run(struct runtime *runtime);
-void runtime_stop(struct runtime *runtime, int exit_code);
-
-/* Logs a line on stderr when -v was given. */
-void runtime_log(struct runtime *runtime, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* ---- tasks ---- */
-
 /* Creates a task for a Lua entry that will call the entry's method with the
- * arguments on top of `from` (moved away). memory is a zeroed allocation of
- * at least sizeof(struct task) (a struct process embeds its task). Returns
- * WIPPY_OK and schedules the task, or an error. */
-int task_start(struct runtime *runtime, struct task *task, enum task_kind kind,
-               const struct entry *entry, struct frame *frame, lua_State *from,
-               int argument_count, struct wippy_error *error);
+ * arguments on top of `from` (moved away). task is a zeroed allocation of at
+ * least sizeof(struct task) (a struct process embeds its task) with
+ * on_finish and dispose set. Returns WIPPY_OK and schedules the task, or an
+ * error. */
+int task_start(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+               struct frame *frame, lua_State *from, int argument_count,
+               struct wippy_error *error);
 
 /* Starts a task that calls the function below argument_count arguments on
  * top of from (all moved), in parent's process, environment and frame. */
@@ -128,11 +86,11 @@ int task_start_function(struct task *parent, struct task *task, enum task_kind k
                         lua_State *from, int argument_count, struct wippy_error *error);
 
 /* The value a blocking call yields with, so that a coroutine of the
- * program's own can pass the block up to the scheduler (lua/coroutines.c). */
+ * program's own can pass the block up to the scheduler (vm/coroutines.c). */
 extern char task_block_marker;
 
-/* The task whose code called into C (runtime->current), or raises a Lua
- * error when called outside any task. */
+/* The task whose code called into C, or raises a Lua error when called
+ * outside any task. */
 struct task *task_current(lua_State *L);
 
 /* Marks the current task as waiting; must be followed by `return
@@ -150,5 +108,19 @@ void task_kill(struct task *task, const char *reason);
 /* Raises a Lua error unless the running code may block here (it may not
  * inside a metamethod or a C function such as table.sort). */
 void task_check_can_block(lua_State *L, struct task *task, const char *what);
+
+/* True when the task's security context (its frame's actor and scope, under
+ * the configured strict mode) allows action on resource. */
+bool task_allows(const struct task *task, const char *action, const char *resource);
+
+/* The task's security context, as routing decisions take it. */
+struct route_caller task_route_caller(const struct task *task);
+
+/* The attachment of the given kind, or NULL when the task has none. */
+void *task_attachment(const struct task *task, const void *kind);
+
+/* Kills every live task and runs the scheduler until they have finished
+ * (at shutdown). */
+void task_finish_all(struct vm *vm, const char *reason);
 
 #endif

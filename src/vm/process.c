@@ -1,6 +1,6 @@
 /* process.c - the pid table, spawning, message and event delivery, and what
  * happens when a process ends (EXIT events, links). */
-#include "runtime/process.h"
+#include "vm/process.h"
 
 #include <inttypes.h>
 #include <lauxlib.h>
@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lua/channel.h"
-#include "lua/host.h"
-#include "lua/transfer.h"
+#include "util/list.h"
 #include "util/memory.h"
+#include "vm/channel.h"
+#include "vm/transfer.h"
 
 #define MESSAGE_TYPE "wippy.message"
 
@@ -21,26 +21,25 @@ struct process_table {
     size_t count;
 };
 
-void process_table_init(struct runtime *runtime)
+struct process_table *process_table_new(void)
 {
     struct process_table *table = xcalloc(1, sizeof *table);
     table->bucket_count = 1024;
     table->buckets = xcalloc(table->bucket_count, sizeof(struct process *));
-    runtime->processes = table;
+    return table;
 }
 
-void process_table_free(struct runtime *runtime)
+void process_table_free(struct process_table *table)
 {
-    if (runtime->processes == NULL)
+    if (table == NULL)
         return;
-    free(runtime->processes->buckets);
-    free(runtime->processes);
-    runtime->processes = NULL;
+    free(table->buckets);
+    free(table);
 }
 
-size_t process_count(const struct runtime *runtime)
+size_t process_count(const struct vm *vm)
 {
-    return runtime->processes->count;
+    return vm->processes->count;
 }
 
 static size_t bucket_of(const struct process_table *table, uint64_t number)
@@ -110,15 +109,15 @@ static void push_names(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_NAMES);
 }
 
-static struct process *find_by_pid(struct runtime *runtime, const char *pid);
+static struct process *find_by_pid(struct vm *vm, const char *pid);
 
-int process_register_name(struct runtime *runtime, const char *name, struct process *process,
+int process_register_name(struct vm *vm, const char *name, struct process *process,
                           struct wippy_error *error)
 {
-    lua_State *L = runtime->lua;
+    lua_State *L = vm->lua;
     push_names(L);
     if (lua_getfield(L, -1, name) == LUA_TSTRING) {
-        struct process *holder = find_by_pid(runtime, lua_tostring(L, -1));
+        struct process *holder = find_by_pid(vm, lua_tostring(L, -1));
         if (holder != NULL && holder != process) {
             lua_pop(L, 2);
             return error_set(error, WIPPY_EINVAL, "name \"%s\" is already registered to %s", name,
@@ -132,9 +131,9 @@ int process_register_name(struct runtime *runtime, const char *name, struct proc
     return WIPPY_OK;
 }
 
-void process_unregister_name(struct runtime *runtime, const char *name)
+void process_unregister_name(struct vm *vm, const char *name)
 {
-    lua_State *L = runtime->lua;
+    lua_State *L = vm->lua;
     push_names(L);
     lua_pushnil(L);
     lua_setfield(L, -2, name);
@@ -142,9 +141,9 @@ void process_unregister_name(struct runtime *runtime, const char *name)
 }
 
 /* Drops every name of a process that ends. */
-static void forget_names(struct runtime *runtime, struct process *process)
+static void forget_names(struct vm *vm, struct process *process)
 {
-    lua_State *L = runtime->lua;
+    lua_State *L = vm->lua;
     if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_NAMES) != LUA_TTABLE) {
         lua_pop(L, 1);
         return;
@@ -163,21 +162,21 @@ static void forget_names(struct runtime *runtime, struct process *process)
     lua_pop(L, 1);
 }
 
-struct process *process_find(struct runtime *runtime, const char *destination)
+struct process *process_find(struct vm *vm, const char *destination)
 {
-    struct process *process = find_by_pid(runtime, destination);
+    struct process *process = find_by_pid(vm, destination);
     if (process != NULL || destination[0] == '{')
         return process;
-    lua_State *L = runtime->lua;
+    lua_State *L = vm->lua;
     push_names(L);
     lua_getfield(L, -1, destination);
     const char *pid = lua_tostring(L, -1);
-    process = pid != NULL ? find_by_pid(runtime, pid) : NULL;
+    process = pid != NULL ? find_by_pid(vm, pid) : NULL;
     lua_pop(L, 2);
     return process;
 }
 
-static struct process *find_by_pid(struct runtime *runtime, const char *pid)
+static struct process *find_by_pid(struct vm *vm, const char *pid)
 {
     const char *bar = strrchr(pid, '|');
     if (bar == NULL || strncmp(bar + 1, "0x", 2) != 0)
@@ -186,13 +185,13 @@ static struct process *find_by_pid(struct runtime *runtime, const char *pid)
     uint64_t number = strtoull(bar + 3, &end, 16);
     if (end == NULL || *end != '}')
         return NULL;
-    struct process *process = table_find(runtime->processes, number);
+    struct process *process = table_find(vm->processes, number);
     return process != NULL && strcmp(process->pid, pid) == 0 ? process : NULL;
 }
 
-struct process *process_current(struct runtime *runtime)
+struct process *process_current(struct vm *vm)
 {
-    return runtime->current != NULL ? runtime->current->process : NULL;
+    return vm->current != NULL ? vm->current->process : NULL;
 }
 
 static void push_channel(lua_State *L, int *reference)
@@ -349,6 +348,33 @@ void process_unlink(struct process *one, struct process *other)
     list_remove(other->links, &other->link_count, one->number);
 }
 
+void process_add_coroutine(struct process *process, struct task *coroutine)
+{
+    DLIST_PUSH(process->coroutines, coroutine, sibling_previous, sibling_next);
+}
+
+void process_remove_coroutine(struct process *process, struct task *coroutine)
+{
+    /* the process may have ended already (then it let go of the list) */
+    if (coroutine->sibling_previous != NULL)
+        coroutine->sibling_previous->sibling_next = coroutine->sibling_next;
+    else if (process != NULL && process->coroutines == coroutine)
+        process->coroutines = coroutine->sibling_next;
+    if (coroutine->sibling_next != NULL)
+        coroutine->sibling_next->sibling_previous = coroutine->sibling_previous;
+    coroutine->sibling_next = coroutine->sibling_previous = NULL;
+}
+
+/* Ends the coroutines a process spawned, when the process ends. */
+static void end_coroutines(struct process *process)
+{
+    for (struct task *task = process->coroutines; task != NULL; task = task->sibling_next) {
+        task->process = NULL;
+        task_kill(task, "its process ended");
+    }
+    process->coroutines = NULL;
+}
+
 /* Pushes {kind, from, result = {value, error}} on L for one recipient. */
 static void push_exit_event(lua_State *L, const char *kind, struct process *process, int status,
                             int result_count)
@@ -363,7 +389,7 @@ static void push_exit_event(lua_State *L, const char *kind, struct process *proc
     if (status == LUA_OK) {
         if (result_count > 0) {
             char error[256];
-            if (lua_transfer(thread, -result_count, L, error, sizeof error) < 0)
+            if (transfer_value(thread, -result_count, L, error, sizeof error) < 0)
                 lua_pushfstring(L, "result could not be passed: %s", error);
             lua_setfield(L, -2, "value");
         }
@@ -377,10 +403,10 @@ static void push_exit_event(lua_State *L, const char *kind, struct process *proc
 
 static void report_command_result(struct process *process, int status, int result_count)
 {
-    struct runtime *runtime = process->task.runtime;
+    struct vm *vm = process->task.vm;
     lua_State *thread = process->task.thread;
     int exit_code = 0;
-    if (runtime->stopping)
+    if (vm->stopping)
         return; /* killed by the shutdown itself: the exit code is decided */
     if (status != LUA_OK) {
         fprintf(stderr, "%s\n", luaL_tolstring(thread, -1, NULL));
@@ -391,18 +417,18 @@ static void report_command_result(struct process *process, int status, int resul
     } else if (result_count > 0 && lua_type(thread, -result_count) == LUA_TNUMBER) {
         exit_code = (int)lua_tonumber(thread, -result_count);
     }
-    runtime_stop(runtime, exit_code);
+    vm_stop(vm, exit_code);
 }
 
 static void on_process_finish(struct task *task, int status, int result_count)
 {
     struct process *process = (struct process *)task;
-    struct runtime *runtime = task->runtime;
-    lua_State *L = runtime->lua;
-    table_remove(runtime->processes, process);
-    lua_coroutines_end_of_process(process);
-    if (!runtime->stopping)
-        forget_names(runtime, process);
+    struct vm *vm = task->vm;
+    lua_State *L = vm->lua;
+    table_remove(vm->processes, process);
+    end_coroutines(process);
+    if (!vm->stopping)
+        forget_names(vm, process);
     bool had_exec_waiter = process->exec_waiter != NULL;
     if (process->exec_waiter != NULL) {
         /* process.exec: the caller gets (value) or (nil, error). */
@@ -414,7 +440,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
             char error[256];
             if (result_count == 0) {
                 lua_pushnil(target);
-            } else if (lua_transfer(task->thread, -result_count, target, error, sizeof error) < 0) {
+            } else if (transfer_value(task->thread, -result_count, target, error, sizeof error) < 0) {
                 lua_pushnil(target);
                 lua_pushfstring(target, "result could not be passed: %s", error);
                 count = 2;
@@ -429,7 +455,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
     }
     if (process->is_command)
         report_command_result(process, status, result_count);
-    if (runtime->stopping)
+    if (vm->stopping)
         return;
 
     bool failed = status != LUA_OK;
@@ -437,7 +463,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
      * process.exec: no need to report the failure on stderr. */
     bool watched = task->killed || had_exec_waiter;
     for (size_t i = 0; i < process->monitor_count; i++) {
-        struct process *watcher = table_find(runtime->processes, process->monitors[i]);
+        struct process *watcher = table_find(vm->processes, process->monitors[i]);
         if (watcher == NULL)
             continue;
         watched = true;
@@ -446,7 +472,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
     }
     const char *reason = failed ? lua_tostring(task->thread, -1) : NULL;
     for (size_t i = 0; i < process->link_count; i++) {
-        struct process *linked = table_find(runtime->processes, process->links[i]);
+        struct process *linked = table_find(vm->processes, process->links[i]);
         if (linked == NULL)
             continue;
         list_remove(linked->links, &linked->link_count, process->number);
@@ -471,7 +497,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
 static void dispose_process(struct task *task)
 {
     struct process *process = (struct process *)task;
-    lua_State *L = task->runtime->lua;
+    lua_State *L = task->vm->lua;
     luaL_unref(L, LUA_REGISTRYINDEX, process->inbox_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->events_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
@@ -481,12 +507,12 @@ static void dispose_process(struct task *task)
     free(process);
 }
 
-int process_spawn(struct runtime *runtime, const struct entry *entry, const struct entry *host,
+int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
                   struct frame *frame, lua_State *from, int argument_count,
                   struct process **out, struct wippy_error *error)
 {
     struct process *process = xcalloc(1, sizeof *process);
-    process->number = ++runtime->next_process_number;
+    process->number = ++vm->next_process_number;
     process->pid = xasprintf("{%s|0x%05" PRIx64 "}", host->id, process->number);
     process->host = host;
     process->inbox_reference = LUA_NOREF;
@@ -495,14 +521,14 @@ int process_spawn(struct runtime *runtime, const struct entry *entry, const stru
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;
-    int rc = task_start(runtime, &process->task, TASK_PROCESS, entry, frame, from,
+    int rc = task_start(vm, &process->task, TASK_PROCESS, entry, frame, from,
                         argument_count, error);
     if (rc < 0) {
         free(process->pid);
         free(process);
         return rc;
     }
-    table_insert(runtime->processes, process);
+    table_insert(vm->processes, process);
     if (out != NULL)
         *out = process;
     return WIPPY_OK;

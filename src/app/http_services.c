@@ -1,15 +1,20 @@
-/* http_handlers.c - http.service entries wired to Lua handler calls. */
-#include "lua/http_handlers.h"
+/* http_services.c - http.service entries wired to Lua handler calls. */
+#include "app/http_services.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "http/server.h"
+#include "lua/modules.h"
+#include "net/route.h"
+#include "util/handle.h"
 #include "util/memory.h"
+#include "vm/task.h"
 
 struct http_services {
-    struct runtime *runtime;
+    struct vm *vm;
+    struct overlay_set *overlays;
     struct http_service **services;
     size_t count;
     size_t draining;
@@ -19,8 +24,8 @@ struct http_services {
 
 static void on_handler_finish(struct task *task, int status, int result_count)
 {
-    struct http_exchange *exchange = task->http_exchange;
-    task->http_exchange = NULL;
+    struct http_exchange *exchange = task->attachment;
+    task->attachment = NULL;
     if (status == LUA_OK) {
         http_exchange_finish(exchange);
         return;
@@ -39,19 +44,20 @@ static void dispose_handler(struct task *task)
 
 static void dispatch(void *context, struct http_exchange *exchange)
 {
-    struct runtime *runtime = context;
+    struct vm *vm = context;
     if (exchange == NULL) { /* a service that could not start listening stops the runtime */
-        runtime_stop(runtime, 1);
+        vm_stop(vm, 1);
         return;
     }
     const struct entry *endpoint = http_exchange_endpoint(exchange);
-    const struct entry *function = registry_find(runtime->registry, endpoint->as.http_endpoint.function_id);
+    const struct entry *function = registry_find(vm->registry, endpoint->as.http_endpoint.function_id);
     struct task *call = xcalloc(1, sizeof *call);
     call->on_finish = on_handler_finish;
     call->dispose = dispose_handler;
-    call->http_exchange = exchange;
+    call->attachment_kind = &mod_http_exchange_kind;
+    call->attachment = exchange;
     struct wippy_error error;
-    if (task_start(runtime, call, TASK_CALL, function, runtime->root_frame, runtime->lua, 0, &error) < 0) {
+    if (task_start(vm, call, TASK_CALL, function, vm->root_frame, vm->lua, 0, &error) < 0) {
         free(call);
         fprintf(stderr, "wippy: http %s: cannot start handler %s: %s\n", endpoint->id, function->id,
                 error.message);
@@ -59,29 +65,36 @@ static void dispatch(void *context, struct http_exchange *exchange)
     }
 }
 
-int http_services_start(struct runtime *runtime, struct wippy_error *error)
+struct http_services *http_services_new(struct vm *vm, struct overlay_set *overlays)
 {
     struct http_services *set = xcalloc(1, sizeof *set);
-    set->runtime = runtime;
-    runtime->services = set;
-    const struct registry *registry = runtime->registry;
+    set->vm = vm;
+    set->overlays = overlays;
+    return set;
+}
+
+int http_services_start(struct http_services *set, struct wippy_error *error)
+{
+    struct vm *vm = set->vm;
+    const struct registry *registry = vm->registry;
+    struct route_policy policy = vm_route_policy(vm);
     for (size_t i = 0; i < registry->count; i++) {
         const struct entry *entry = registry->entries[i];
         if (entry->kind != ENTRY_HTTP_SERVICE || !entry->as.http_service.lifecycle.auto_start)
             continue;
+        const struct entry *network = NULL;
         struct overlay *overlay = NULL;
-        if (entry->as.http_service.network_id != NULL) {
-            const struct entry *network = registry_find(registry, entry->as.http_service.network_id);
-            if (overlay_get(&runtime->overlays, network, &overlay, error) < 0)
-                return WIPPY_EIO;
-        }
+        int rc = route_listen(&policy, entry->as.http_service.network_id, &network, error);
+        if (rc == WIPPY_OK && network != NULL)
+            rc = overlay_get(set->overlays, network, &overlay, error);
         struct http_service *service =
-            http_service_start(runtime->loop, registry, entry, overlay, dispatch, runtime, error);
+            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, dispatch, vm, error)
+                           : NULL;
         if (service == NULL)
-            return WIPPY_EIO;
+            return error->code < 0 ? error->code : WIPPY_EIO;
         set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
         set->services[set->count++] = service;
-        runtime_log(runtime, "http %s listening on %s", entry->id, http_service_address(service));
+        vm_log(vm, "http %s listening on %s", entry->id, http_service_address(service));
     }
     return WIPPY_OK;
 }
@@ -91,7 +104,7 @@ static void finish_shutdown(struct http_services *set)
     if (set->grace_timer != NULL) {
         uv_timer_stop(set->grace_timer);
     }
-    runtime_stop(set->runtime, set->exit_code);
+    vm_stop(set->vm, set->exit_code);
 }
 
 static void on_drained(void *context)
@@ -104,15 +117,14 @@ static void on_drained(void *context)
 static void on_grace_expired(uv_timer_t *timer)
 {
     struct http_services *set = timer->data;
-    runtime_log(set->runtime, "http: grace period over, closing the remaining connections");
+    vm_log(set->vm, "http: grace period over, closing the remaining connections");
     finish_shutdown(set);
 }
 
-void http_services_shutdown(struct runtime *runtime, int exit_code, int64_t grace_ns)
+void http_services_shutdown(struct http_services *set, int exit_code, int64_t grace_ns)
 {
-    struct http_services *set = runtime->services;
-    if (set == NULL || set->count == 0) {
-        runtime_stop(runtime, exit_code);
+    if (set->count == 0) {
+        vm_stop(set->vm, exit_code);
         return;
     }
     if (set->draining > 0)
@@ -120,22 +132,20 @@ void http_services_shutdown(struct runtime *runtime, int exit_code, int64_t grac
     set->exit_code = exit_code;
     set->draining = set->count;
     set->grace_timer = xmalloc(sizeof *set->grace_timer);
-    uv_timer_init(runtime->loop, set->grace_timer);
+    uv_timer_init(set->vm->loop, set->grace_timer);
     set->grace_timer->data = set;
     uv_timer_start(set->grace_timer, on_grace_expired, (uint64_t)(grace_ns / 1000000), 0);
     for (size_t i = 0; i < set->count; i++)
         http_service_shutdown(set->services[i], on_drained, set);
 }
 
-void http_services_free(struct runtime *runtime)
+void http_services_free(struct http_services *set)
 {
-    struct http_services *set = runtime->services;
     if (set == NULL)
         return;
     for (size_t i = 0; i < set->count; i++)
         http_service_free(set->services[i]);
     free(set->services);
-    /* the grace timer, if any, is closed with the loop's other handles */
+    handle_close((uv_handle_t *)set->grace_timer);
     free(set);
-    runtime->services = NULL;
 }

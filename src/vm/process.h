@@ -1,12 +1,13 @@
 /* process.h - Lua processes: addressable tasks with a pid, an inbox, an
  * events channel, topic listeners, monitors and links. */
-#ifndef WIPPY_RUNTIME_PROCESS_H
-#define WIPPY_RUNTIME_PROCESS_H
+#ifndef WIPPY_VM_PROCESS_H
+#define WIPPY_VM_PROCESS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/runtime.h"
+#include "vm/task.h"
+#include "vm/core.h"
 
 #define PROCESS_EVENT_EXIT "pid.exit"
 #define PROCESS_EVENT_LINK_DOWN "pid.link.down"
@@ -33,21 +34,21 @@ struct process {
 
 /* Starts a process of a process.lua entry on host, with frame, called with
  * the argument_count values on top of from (moved). */
-int process_spawn(struct runtime *runtime, const struct entry *entry, const struct entry *host,
+int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
                   struct frame *frame, lua_State *from, int argument_count,
                   struct process **out, struct wippy_error *error);
 
 /* Finds a live process by its pid string or a name it registered, or NULL. */
-struct process *process_find(struct runtime *runtime, const char *destination);
+struct process *process_find(struct vm *vm, const char *destination);
 
 /* Names (process.registry): a name points at one live process and goes away
  * with it. register fails when another live process holds the name. */
-int process_register_name(struct runtime *runtime, const char *name, struct process *process,
+int process_register_name(struct vm *vm, const char *name, struct process *process,
                           struct wippy_error *error);
-void process_unregister_name(struct runtime *runtime, const char *name);
+void process_unregister_name(struct vm *vm, const char *name);
 
 /* The process whose code (or whose function call) is running, or NULL. */
-struct process *process_current(struct runtime *runtime);
+struct process *process_current(struct vm *vm);
 
 /* Pushes the process's inbox or events channel, creating it when needed. */
 void process_push_inbox(lua_State *L, struct process *process);
@@ -60,14 +61,19 @@ void process_deliver(lua_State *L, struct process *target, const char *topic, co
 /* Delivers an event table on top of L (popped) to target's events channel. */
 void process_deliver_event(lua_State *L, struct process *target);
 
+/* The coroutines a process started with coroutine.spawn: they are killed
+ * when it ends. remove accepts a process that has ended (NULL). */
+void process_add_coroutine(struct process *process, struct task *coroutine);
+void process_remove_coroutine(struct process *process, struct task *coroutine);
+
 void process_add_monitor(struct process *watched, uint64_t watcher);
 void process_remove_monitor(struct process *watched, uint64_t watcher);
 void process_link(struct process *one, struct process *other);
 void process_unlink(struct process *one, struct process *other);
 
-/* Creates and frees the pid table of a runtime. */
-void process_table_init(struct runtime *runtime);
-void process_table_free(struct runtime *runtime);
-size_t process_count(const struct runtime *runtime);
+/* Creates and frees the pid table of a VM. */
+struct process_table *process_table_new(void);
+void process_table_free(struct process_table *table);
+size_t process_count(const struct vm *vm);
 
 #endif

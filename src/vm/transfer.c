@@ -1,7 +1,7 @@
 /* transfer.c - deep copy of Lua values between tasks of one state. */
-#include "lua/transfer.h"
+#include "vm/transfer.h"
 
-#include "lua/channel.h"
+#include "vm/state.h"
 
 #include <lauxlib.h>
 #include <stdbool.h>
@@ -9,14 +9,19 @@
 
 #define TRANSFER_MAX_DEPTH 128
 
-static bool is_shareable_userdata(lua_State *L, int index)
+/* A userdata crosses as it is when its type is shared, after its type's
+ * share hook (if any) agreed. */
+static int share_userdata(lua_State *L, int index, char *error, size_t size)
 {
-    if (!lua_getmetatable(L, index))
-        return false;
-    lua_getfield(L, -1, "__wippy_shareable");
-    bool shareable = lua_toboolean(L, -1);
-    lua_pop(L, 2);
-    return shareable;
+    state_share_fn share;
+    if (state_sharing_of(L, index, &share) != STATE_SHARED) {
+        snprintf(error, size, "cannot pass a %s between processes", luaL_typename(L, index));
+        return -1;
+    }
+    if (share != NULL && share(L, index, error, size) < 0)
+        return -1;
+    lua_pushvalue(L, index);
+    return 0;
 }
 
 /* Pushes a copy of the value at index onto L; seen (an absolute index) maps
@@ -33,13 +38,7 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
         lua_pushvalue(L, index);
         return 0;
     case LUA_TUSERDATA:
-        if (!is_shareable_userdata(L, index)) {
-            snprintf(error, size, "cannot pass a %s between processes", luaL_typename(L, index));
-            return -1;
-        }
-        channel_mark_shared(L, index);
-        lua_pushvalue(L, index);
-        return 0;
+        return share_userdata(L, index, error, size);
     case LUA_TTABLE:
         break;
     default:
@@ -81,7 +80,7 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
     return 0;
 }
 
-int lua_transfer(lua_State *from, int index, lua_State *to, char *error, size_t error_size)
+int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_t error_size)
 {
     index = lua_absindex(from, index);
     int type = lua_type(from, index);
@@ -101,9 +100,9 @@ int lua_transfer(lua_State *from, int index, lua_State *to, char *error, size_t 
     return 0;
 }
 
-void lua_transfer_or_raise(lua_State *from, int index, lua_State *to)
+void transfer_value_or_raise(lua_State *from, int index, lua_State *to)
 {
     char error[256];
-    if (lua_transfer(from, index, to, error, sizeof error) < 0)
+    if (transfer_value(from, index, to, error, sizeof error) < 0)
         luaL_error(from, "%s", error);
 }

@@ -2,8 +2,8 @@
  * anything mutable: tables are copied deeply (cycles kept, metatables
  * dropped), shareable userdata (channels, actors, scopes, times) pass as they
  * are, and functions or coroutines cannot cross. */
-#ifndef WIPPY_LUA_TRANSFER_H
-#define WIPPY_LUA_TRANSFER_H
+#ifndef WIPPY_VM_TRANSFER_H
+#define WIPPY_VM_TRANSFER_H
 
 #include <lua.h>
 #include <stddef.h>
@@ -11,9 +11,9 @@
 /* Pushes onto `to` a copy of the value at index of `from` (the two may be the
  * same thread). On failure pushes nothing and returns -1 with a message such
  * as "cannot pass a function" in error. */
-int lua_transfer(lua_State *from, int index, lua_State *to, char *error, size_t error_size);
+int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_t error_size);
 
 /* Same, but raises a Lua error on `from` instead of returning -1. */
-void lua_transfer_or_raise(lua_State *from, int index, lua_State *to);
+void transfer_value_or_raise(lua_State *from, int index, lua_State *to);
 
 #endif

@@ -2,14 +2,15 @@
  * call inside a program's own coroutine block the whole task (the block is
  * passed up to the scheduler and the wake-up passed back down), and Wippy's
  * coroutine.spawn, which runs a function concurrently inside its process. */
+#include "vm/coroutines.h"
+
 #include <lauxlib.h>
 #include <stdlib.h>
 
-#include "lua/host.h"
-#include "runtime/process.h"
-#include "runtime/runtime.h"
-#include "util/list.h"
 #include "util/memory.h"
+#include "vm/process.h"
+#include "vm/task.h"
+#include "vm/core.h"
 
 static bool yielded_a_block(lua_State *coroutine, int status, int result_count)
 {
@@ -128,23 +129,11 @@ static int coroutine_wrap(lua_State *L)
 
 /* ---- coroutine.spawn ---- */
 
-static void unlink_coroutine(struct task *task)
-{
-    struct process *owner = task->process;
-    if (task->sibling_previous != NULL)
-        task->sibling_previous->sibling_next = task->sibling_next;
-    else if (owner != NULL && owner->coroutines == task)
-        owner->coroutines = task->sibling_next;
-    if (task->sibling_next != NULL)
-        task->sibling_next->sibling_previous = task->sibling_previous;
-    task->sibling_next = task->sibling_previous = NULL;
-}
-
 static void on_coroutine_finish(struct task *task, int status, int result_count)
 {
     struct process *owner = task->process;
-    unlink_coroutine(task);
-    if (status == LUA_OK || owner == NULL || task->runtime->stopping)
+    process_remove_coroutine(owner, task);
+    if (status == LUA_OK || owner == NULL || task->vm->stopping)
         return;
     /* An uncaught error in a spawned coroutine fails its process. */
     char *reason = xasprintf("coroutine failed: %s", luaL_tolstring(task->thread, -1, NULL));
@@ -173,12 +162,12 @@ static int coroutine_spawn(lua_State *L)
         free(task);
         return luaL_error(L, "%s", error.message);
     }
-    DLIST_PUSH(owner->coroutines, task, sibling_previous, sibling_next);
+    process_add_coroutine(owner, task);
     lua_pushboolean(L, 1);
     return 1;
 }
 
-void lua_coroutines_install(lua_State *L)
+void coroutines_install(lua_State *L)
 {
     lua_getglobal(L, "coroutine");
     static const luaL_Reg replaced[] = {
@@ -189,13 +178,4 @@ void lua_coroutines_install(lua_State *L)
     };
     luaL_setfuncs(L, replaced, 0);
     lua_pop(L, 1);
-}
-
-void lua_coroutines_end_of_process(struct process *process)
-{
-    for (struct task *task = process->coroutines; task != NULL; task = task->sibling_next) {
-        task->process = NULL;
-        task_kill(task, "its process ended");
-    }
-    process->coroutines = NULL;
 }

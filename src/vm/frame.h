@@ -2,24 +2,14 @@
  * starts: the network selection, the security actor and scope, and context
  * values. Frames are immutable and shared; a child that changes something
  * gets a new frame, so no change ever reaches the parent. */
-#ifndef WIPPY_RUNTIME_FRAME_H
-#define WIPPY_RUNTIME_FRAME_H
+#ifndef WIPPY_VM_FRAME_H
+#define WIPPY_VM_FRAME_H
 
 #include <stdbool.h>
 
+#include "net/route.h"
 #include "security/security.h"
 #include "util/value.h"
-
-enum network_choice {
-    NETWORK_UNSET,   /* nothing chosen: the application default applies */
-    NETWORK_DIRECT,  /* `false`: explicitly direct */
-    NETWORK_OVERLAY, /* an overlay entry id */
-};
-
-struct network_selection {
-    enum network_choice choice;
-    const char *overlay_id; /* owned by whoever holds the selection */
-};
 
 struct frame {
     int references;
@@ -46,12 +36,8 @@ void frame_release(struct frame *frame);
  * parent's inheritable keys, with changes applied. The parent is untouched. */
 struct frame *frame_inherit(struct frame *parent, const struct frame_changes *changes);
 
-/* The effective network of a dial (SPEC section 5): the explicit selection on
- * this call, else the frame's inherited selection, else default_overlay_id
- * (may be NULL), else direct. The result's overlay_id points into one of the
- * inputs. */
-struct network_selection frame_effective_network(const struct frame *frame,
-                                                 struct network_selection explicit_selection,
-                                                 const char *default_overlay_id);
+/* The network selection the frame carries (NETWORK_UNSET when none was
+ * made on the way here); route_effective turns it into the dial's. */
+struct network_selection frame_network(const struct frame *frame);
 
 #endif

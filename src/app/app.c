@@ -1,0 +1,288 @@
+/* app.c - see app.h. Each part is opened by a function that registers how
+ * to close it; app_free runs those hooks in reverse, so a new part never
+ * teaches the shutdown about itself. */
+#include "app/app.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "app/http_services.h"
+#include "http/client.h"
+#include "lua/modules.h"
+#include "net/overlay.h"
+#include "terminal/terminal.h"
+#include "util/handle.h"
+#include "util/memory.h"
+#include "vm/process.h"
+#include "vm/task.h"
+#include "vm/vm.h"
+
+#define SHUTDOWN_GRACE_NS (INT64_C(10) * 1000000000)
+
+struct close_hook {
+    void (*close)(struct app *app);
+    struct close_hook *next; /* the one registered before */
+};
+
+struct app {
+    uv_loop_t *loop;
+    struct vm *vm;
+    struct overlay_set overlays; /* live overlays, opened on first use */
+    struct http_client *http;
+    struct terminal *terminal;
+    struct mod_http_client_context http_client_context;
+    struct http_services *services;
+    struct close_hook *close_hooks; /* last registered first */
+    char **arguments;
+    int argument_count;
+};
+
+/* The host command processes run on when the project declares no
+ * terminal.host entry. */
+static const struct entry builtin_terminal_host = {
+    .id = "wippy:terminal",
+    .kind = ENTRY_TERMINAL_HOST,
+    .kind_name = "terminal.host",
+};
+
+static void on_close(struct app *app, void (*close)(struct app *app))
+{
+    struct close_hook *hook = xmalloc(sizeof *hook);
+    hook->close = close;
+    hook->next = app->close_hooks;
+    app->close_hooks = hook;
+}
+
+/* ---- the parts, in the order they are opened ---- */
+
+/* What is still open when the loop closes is a heap allocation that starts
+ * with its handle (signal watchers, timers): closing frees it. */
+static void close_remaining_handle(uv_handle_t *handle, void *argument)
+{
+    if (!uv_is_closing(handle))
+        uv_close(handle, handle_free);
+}
+
+static void close_loop(struct app *app)
+{
+    uv_walk(app->loop, close_remaining_handle, NULL);
+    uv_run(app->loop, UV_RUN_DEFAULT);
+    uv_loop_close(app->loop);
+    free(app->loop);
+}
+
+static void open_loop(struct app *app)
+{
+    app->loop = xmalloc(sizeof *app->loop);
+    uv_loop_init(app->loop);
+    on_close(app, close_loop);
+}
+
+static void close_vm(struct app *app)
+{
+    vm_free(app->vm);
+}
+
+static void open_vm(struct app *app, const struct registry *registry, const struct config *config,
+                    bool verbose)
+{
+    app->vm = vm_new(app->loop, registry, config, verbose);
+    on_close(app, close_vm);
+}
+
+static void close_overlays(struct app *app)
+{
+    overlay_set_close(&app->overlays);
+}
+
+static void open_overlays(struct app *app, const struct config *config)
+{
+    app->overlays = (struct overlay_set){.loop = app->loop, .state_dir = config->state_dir};
+    on_close(app, close_overlays);
+}
+
+static void close_http_client(struct app *app)
+{
+    http_client_free(app->http);
+}
+
+static void open_http_client(struct app *app)
+{
+    app->http = http_client_new(app->loop);
+    app->http_client_context = (struct mod_http_client_context){app->http, &app->overlays};
+    on_close(app, close_http_client);
+}
+
+static void close_terminal(struct app *app)
+{
+    terminal_close(app->terminal);
+}
+
+static void open_terminal(struct app *app)
+{
+    app->terminal = terminal_new(app->loop, app->arguments, app->argument_count);
+    on_close(app, close_terminal);
+}
+
+static void close_http_services(struct app *app)
+{
+    http_services_free(app->services);
+}
+
+static void open_http_services(struct app *app)
+{
+    app->services = http_services_new(app->vm, &app->overlays);
+    on_close(app, close_http_services);
+}
+
+static void add_modules(struct app *app)
+{
+    const struct vm_module modules[] = {
+        {"io", mod_io_open, app->terminal, false},
+        {"json", mod_json_open, NULL, false},
+        {"time", mod_time_open, NULL, false},
+        {"channel", mod_channel_open, NULL, true},
+        {"process", mod_process_open, NULL, true},
+        {"funcs", mod_funcs_open, NULL, false},
+        {"security", mod_security_open, NULL, false},
+        {"ctx", mod_ctx_open, NULL, false},
+        {"http_client", mod_http_client_open, &app->http_client_context, false},
+        {"http", mod_http_open, NULL, false},
+    };
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
+        vm_add_module(app->vm, &modules[i]);
+}
+
+/* Runs first at shutdown: every task still running is ended while
+ * everything it may hold (requests, exchanges, timers) is still there. */
+static void finish_tasks(struct app *app)
+{
+    task_finish_all(app->vm, "runtime shutting down");
+}
+
+struct app *app_new(const struct registry *registry, const struct config *config, bool verbose,
+                    char **arguments, int argument_count, struct wippy_error *error)
+{
+    struct app *app = xcalloc(1, sizeof *app);
+    app->arguments = arguments;
+    app->argument_count = argument_count;
+    open_loop(app);
+    open_vm(app, registry, config, verbose);
+    open_overlays(app, config);
+    open_http_client(app);
+    open_terminal(app);
+    open_http_services(app);
+    add_modules(app);
+    on_close(app, finish_tasks);
+    if (vm_load(app->vm, error) < 0) {
+        app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+void app_free(struct app *app)
+{
+    if (app == NULL)
+        return;
+    while (app->close_hooks != NULL) {
+        struct close_hook *hook = app->close_hooks;
+        app->close_hooks = hook->next;
+        hook->close(app);
+        free(hook);
+    }
+    free(app);
+}
+
+/* ---- services ---- */
+
+static int start_process_services(struct app *app, struct wippy_error *error)
+{
+    struct vm *vm = app->vm;
+    const struct registry *registry = vm->registry;
+    for (size_t i = 0; i < registry->count; i++) {
+        const struct entry *entry = registry->entries[i];
+        if (entry->kind != ENTRY_PROCESS_SERVICE || !entry->as.process_service.lifecycle.auto_start)
+            continue;
+        const struct entry *process = registry_find(registry, entry->as.process_service.process_id);
+        const struct entry *host = registry_find(registry, entry->as.process_service.host_id);
+        struct wippy_error reason;
+        if (process_spawn(vm, process, host, vm->root_frame, vm->lua, 0, NULL, &reason) < 0)
+            return error_set(error, reason.code, "%s: %s", entry->id, reason.message);
+        vm_log(vm, "started %s (%s)", entry->id, process->id);
+    }
+    return WIPPY_OK;
+}
+
+int app_start_services(struct app *app, struct wippy_error *error)
+{
+    int rc = start_process_services(app, error);
+    if (rc < 0)
+        return rc;
+    return http_services_start(app->services, error);
+}
+
+static const struct entry *terminal_host(const struct registry *registry)
+{
+    for (size_t i = 0; i < registry->count; i++)
+        if (registry->entries[i]->kind == ENTRY_TERMINAL_HOST)
+            return registry->entries[i];
+    return &builtin_terminal_host;
+}
+
+int app_start_command(struct app *app, const struct entry *entry, struct wippy_error *error)
+{
+    struct vm *vm = app->vm;
+    lua_State *L = vm->lua;
+    for (int i = 0; i < app->argument_count; i++)
+        lua_pushstring(L, app->arguments[i]);
+    struct process *process = NULL;
+    int rc = process_spawn(vm, entry, terminal_host(vm->registry), vm->root_frame, L,
+                           app->argument_count, &process, error);
+    if (rc < 0)
+        return rc;
+    process->is_command = true;
+    return WIPPY_OK;
+}
+
+/* ---- signals and running ---- */
+
+struct signal_watch {
+    uv_signal_t handle; /* first: closing the loop frees the struct */
+    struct app *app;
+    int exit_code;
+};
+
+static void on_signal(uv_signal_t *handle, int signal_number)
+{
+    struct signal_watch *watch = (struct signal_watch *)handle;
+    struct vm *vm = watch->app->vm;
+    vm_log(vm, "signal %d: shutting down", signal_number);
+    if (vm->stopping)
+        return;
+    /* HTTP requests in flight finish first; a second signal is not needed. */
+    http_services_shutdown(watch->app->services, watch->exit_code, SHUTDOWN_GRACE_NS);
+}
+
+static void watch_signals(struct app *app, bool keep_alive, int exit_code)
+{
+    int signals[] = {SIGINT, SIGTERM};
+    for (size_t i = 0; i < 2; i++) {
+        struct signal_watch *watch = xcalloc(1, sizeof *watch);
+        watch->app = app;
+        watch->exit_code = exit_code;
+        uv_signal_init(app->loop, &watch->handle);
+        uv_signal_start(&watch->handle, on_signal, signals[i]);
+        if (!keep_alive)
+            uv_unref((uv_handle_t *)&watch->handle);
+    }
+}
+
+int app_run(struct app *app, bool keep_alive, int signal_exit_code)
+{
+    watch_signals(app, keep_alive, signal_exit_code);
+    vm_log(app->vm, "running (%zu entries)", app->vm->registry->count);
+    return vm_run(app->vm);
+}

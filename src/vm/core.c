@@ -1,0 +1,45 @@
+/* core.c - see core.h. */
+#include "vm/core.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+struct vm *vm_of(lua_State *L)
+{
+    return *(struct vm **)lua_getextraspace(L);
+}
+
+void *vm_module_context(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+struct route_policy vm_route_policy(const struct vm *vm)
+{
+    return (struct route_policy){
+        .registry = vm->registry,
+        .default_network = vm->config->default_network,
+        .strict_mode = vm->config->strict_mode,
+    };
+}
+
+void vm_log(const struct vm *vm, const char *format, ...)
+{
+    if (!vm->verbose)
+        return;
+    va_list args;
+    va_start(args, format);
+    fputs("wippy: ", stderr);
+    vfprintf(stderr, format, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
+void vm_stop(struct vm *vm, int exit_code)
+{
+    if (vm->stopping)
+        return;
+    vm->stopping = true;
+    vm->exit_code = exit_code;
+    uv_stop(vm->loop);
+}

@@ -1,0 +1,67 @@
+/* core.h - the state every part of the VM shares: the loop it runs on, the
+ * Lua state, the scheduler's queues, the process table, the root frame and
+ * the modules the application handed in. vm/vm.h creates, runs and frees
+ * it; the parts below it only read and schedule. */
+#ifndef WIPPY_VM_CORE_H
+#define WIPPY_VM_CORE_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "net/route.h"
+#include "registry/config.h"
+#include "registry/registry.h"
+
+struct frame;
+struct process_table;
+struct task;
+
+/* A module that `require` can hand out. open pushes the module table; the
+ * functions it registers find context as their first upvalue (see
+ * vm_module_context). global modules are also visible without require. */
+struct vm_module {
+    const char *name;
+    int (*open)(lua_State *L, void *context);
+    void *context;
+    bool global;
+};
+
+struct vm {
+    uv_loop_t *loop;                 /* the application's; not owned */
+    lua_State *lua;
+    const struct registry *registry; /* not owned */
+    const struct config *config;     /* not owned */
+    bool verbose;
+    struct task *ready_head;
+    struct task *ready_tail;
+    uv_idle_t *ready_idle;           /* active while tasks are ready */
+    struct task *current;            /* the task whose Lua code is running */
+    struct task *all_tasks;          /* every live task */
+    size_t live_tasks;
+    struct process_table *processes;
+    uint64_t next_process_number;
+    struct frame *root_frame;
+    struct vm_module *modules;
+    size_t module_count;
+    int exit_code;
+    bool stopping;
+};
+
+/* The VM that owns L. */
+struct vm *vm_of(lua_State *L);
+
+/* The context a module was opened with, from inside one of its functions. */
+void *vm_module_context(lua_State *L);
+
+/* Stops the loop; vm_run then returns exit_code. */
+void vm_stop(struct vm *vm, int exit_code);
+
+/* The routing policy of this VM's configuration (net/route.h). */
+struct route_policy vm_route_policy(const struct vm *vm);
+
+/* Logs a line on stderr when -v was given. */
+void vm_log(const struct vm *vm, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,268 @@
+/* state.c - the shared Lua state: compiled entries, task environments,
+ * read-only views and userdata types.
+ *
+ * Isolation model: one lua_State for the whole runtime. Every task (process
+ * or function call) is a coroutine whose code runs with its own environment
+ * table; a miss in that table falls through (via a protected metatable) to a
+ * shared base table (vm/sandbox.c) holding the allowed base functions and
+ * read-only views of the standard libraries and Wippy modules. A task can
+ * therefore neither see another task's globals nor change anything another
+ * task uses; values crossing between tasks are deep-copied (vm/transfer.c). */
+#include "vm/state.h"
+
+#include <errno.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/memory.h"
+#include "vm/core.h"
+
+#define KEY_ENTRIES "wippy.entries"
+#define KEY_TRAMPOLINE "wippy.trampoline"
+#define KEY_SHARE_HOOK "__wippy_share"
+#define KEY_ENVIRONMENT_METATABLE "wippy.environment"
+
+static int read_only_write(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify a read-only table");
+}
+
+/* __pairs of a read-only view iterates the table behind it. */
+static int read_only_pairs(lua_State *L)
+{
+    lua_getmetatable(L, 1);
+    lua_getglobal(L, "next");
+    lua_getfield(L, -2, "__index");
+    lua_pushnil(L);
+    return 3;
+}
+
+void state_make_read_only(lua_State *L)
+{
+    int original = lua_gettop(L);
+    lua_newtable(L); /* the proxy */
+    lua_createtable(L, 0, 5);
+    lua_pushvalue(L, original);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, read_only_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, read_only_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "__wippy_read_only");
+    lua_setmetatable(L, -2);
+    lua_replace(L, original);
+}
+
+bool state_is_read_only(lua_State *L, int index)
+{
+    if (!lua_getmetatable(L, index))
+        return false;
+    lua_getfield(L, -1, "__wippy_read_only");
+    bool read_only = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+    return read_only;
+}
+
+/* The share hook is kept in the metatable inside a small userdata, so a
+ * function pointer never passes through a void pointer. */
+struct share_hook {
+    state_share_fn share;
+};
+
+void state_new_type(lua_State *L, const char *name, const luaL_Reg *methods,
+                    enum state_sharing sharing, state_share_fn share)
+{
+    if (!luaL_newmetatable(L, name))
+        return;
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "protected");
+    lua_setfield(L, -2, "__metatable");
+    if (sharing == STATE_SHARED) {
+        struct share_hook *hook = lua_newuserdatauv(L, sizeof *hook, 0);
+        hook->share = share;
+        lua_setfield(L, -2, KEY_SHARE_HOOK);
+    }
+}
+
+enum state_sharing state_sharing_of(lua_State *L, int index, state_share_fn *share)
+{
+    *share = NULL;
+    if (!lua_getmetatable(L, index))
+        return STATE_PRIVATE;
+    enum state_sharing sharing = STATE_PRIVATE;
+    if (lua_getfield(L, -1, KEY_SHARE_HOOK) == LUA_TUSERDATA) {
+        const struct share_hook *hook = lua_touserdata(L, -1);
+        sharing = STATE_SHARED;
+        *share = hook->share;
+    }
+    lua_pop(L, 2);
+    return sharing;
+}
+
+static const char trampoline_source[] =
+    "return function(instance, env, method, ...)\n"
+    "  local module = instance(env)\n"
+    "  local fn\n"
+    "  if type(module) == 'table' then fn = rawget(module, method) end\n"
+    "  if fn == nil then fn = rawget(env, method) end\n"
+    "  if type(fn) ~= 'function' then\n"
+    "    error(string.format('method %q is not defined', method), 0)\n"
+    "  end\n"
+    "  return fn(...)\n"
+    "end\n";
+
+static int install_trampoline(lua_State *L, struct wippy_error *error)
+{
+    if (luaL_loadbufferx(L, trampoline_source, sizeof trampoline_source - 1, "=trampoline", "t") ||
+        lua_pcall(L, 0, 1, 0))
+        return error_set(error, WIPPY_EINVAL, "internal: %s", lua_tostring(L, -1));
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_TRAMPOLINE);
+    return WIPPY_OK;
+}
+
+static int read_source(const char *path, char **text, size_t *length, struct wippy_error *error)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return error_set(error, WIPPY_ENOENT, "%s: cannot open: %s", path, strerror(errno));
+    size_t capacity = 4096, used = 0, got;
+    char *buffer = xmalloc(capacity);
+    while ((got = fread(buffer + used, 1, capacity - used, file)) > 0) {
+        used += got;
+        if (used == capacity)
+            buffer = xrealloc(buffer, capacity *= 2);
+    }
+    fclose(file);
+    *text = buffer;
+    *length = used;
+    return WIPPY_OK;
+}
+
+/* Compiles an entry's file as the body of function(_ENV, ...), written on
+ * the file's first line so that line numbers in messages stay true. */
+static int compile_entry(lua_State *L, const struct entry *entry, struct wippy_error *error)
+{
+    char *source = NULL;
+    size_t length = 0;
+    int rc = read_source(entry->as.lua.source_path, &source, &length, error);
+    if (rc < 0)
+        return rc;
+    if (length > 0 && source[0] == '#') /* a shebang line: keep the line, drop its text */
+        source[0] = '-', length > 1 ? (void)(source[1] = '-') : (void)0;
+    static const char prefix[] = "return function(_ENV, ...) ";
+    static const char suffix[] = "\nend";
+    size_t total = sizeof prefix - 1 + length + sizeof suffix - 1;
+    char *wrapped = xmalloc(total);
+    memcpy(wrapped, prefix, sizeof prefix - 1);
+    memcpy(wrapped + sizeof prefix - 1, source, length);
+    memcpy(wrapped + sizeof prefix - 1 + length, suffix, sizeof suffix - 1);
+    free(source);
+    char *chunk_name = xasprintf("@%s", entry->as.lua.source_path);
+    int status = luaL_loadbufferx(L, wrapped, total, chunk_name, "t");
+    free(chunk_name);
+    free(wrapped);
+    if (status == LUA_OK)
+        status = lua_pcall(L, 0, 1, 0);
+    if (status != LUA_OK) {
+        rc = error_set(error, WIPPY_EINVAL, "%s (entry %s)", lua_tostring(L, -1), entry->id);
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_setfield(L, -2, entry->id);
+    return WIPPY_OK;
+}
+
+static bool module_exists(const struct vm *vm, const char *name)
+{
+    for (size_t i = 0; i < vm->module_count; i++)
+        if (strcmp(vm->modules[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static int check_modules(const struct vm *vm, const struct entry *entry, struct wippy_error *error)
+{
+    for (size_t i = 0; i < entry->as.lua.module_count; i++) {
+        const char *name = entry->as.lua.modules[i];
+        if (module_exists(vm, name))
+            continue;
+        const struct value *node = value_map_get(entry->node, "modules");
+        return error_set(error, WIPPY_EINVAL,
+                         "%s:%d: entry %s: field \"modules\": unknown module \"%s\"", entry->file,
+                         node != NULL ? node->line : entry->line, entry->id, name);
+    }
+    return WIPPY_OK;
+}
+
+int state_open(struct vm *vm, struct wippy_error *error)
+{
+    lua_State *L = luaL_newstate();
+    if (L == NULL)
+        return error_set(error, WIPPY_ENOMEM, "cannot create the Lua state");
+    *(struct vm **)lua_getextraspace(L) = vm;
+    vm->lua = L;
+    luaL_openlibs(L);
+    return install_trampoline(L, error);
+}
+
+int state_compile_entries(struct vm *vm, struct wippy_error *error)
+{
+    lua_State *L = vm->lua;
+    int rc = WIPPY_OK;
+    lua_newtable(L);
+    for (size_t i = 0; i < vm->registry->count && rc == WIPPY_OK; i++) {
+        const struct entry *entry = vm->registry->entries[i];
+        if (!entry_is_lua(entry))
+            continue;
+        rc = check_modules(vm, entry, error);
+        if (rc == WIPPY_OK)
+            rc = compile_entry(L, entry, error);
+    }
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
+    return rc;
+}
+
+void state_close(struct vm *vm)
+{
+    if (vm->lua != NULL)
+        lua_close(vm->lua);
+    vm->lua = NULL;
+}
+
+void state_set_environment_base(lua_State *L)
+{
+    lua_createtable(L, 0, 2);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENVIRONMENT_METATABLE);
+}
+
+void state_push_new_environment(lua_State *L)
+{
+    lua_createtable(L, 0, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENVIRONMENT_METATABLE);
+    lua_setmetatable(L, -2);
+}
+
+void state_push_trampoline(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_TRAMPOLINE);
+}
+
+void state_push_entry(lua_State *L, const char *entry_id)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
+    lua_getfield(L, -1, entry_id);
+    lua_remove(L, -2);
+}

@@ -1,0 +1,66 @@
+/* state.h - the one Lua state shared by every task: compiled entries, the
+ * environment each task runs in, read-only views, and userdata types that
+ * say how their values cross between processes. */
+#ifndef WIPPY_VM_STATE_H
+#define WIPPY_VM_STATE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct vm;
+
+/* Opens vm->lua with the standard libraries and the task trampoline. */
+int state_open(struct vm *vm, struct wippy_error *error);
+/* Compiles every Lua entry of the registry; checks their modules lists
+ * against the VM's modules. */
+int state_compile_entries(struct vm *vm, struct wippy_error *error);
+/* Closes the state (runs every __gc). */
+void state_close(struct vm *vm);
+
+/* Pops the base table (vm/sandbox.c fills it) that every task environment
+ * falls through to on a miss. */
+void state_set_environment_base(lua_State *L);
+
+/* Pushes a fresh environment table for a task. */
+void state_push_new_environment(lua_State *L);
+
+/* Pushes the task trampoline: f(instance, env, method, ...) instantiates an
+ * entry in env and calls its method with the remaining arguments. */
+void state_push_trampoline(lua_State *L);
+
+/* Pushes the compiled instance function of a Lua entry. */
+void state_push_entry(lua_State *L, const char *entry_id);
+
+/* Replaces the table on top of the stack with a read-only view of it. */
+void state_make_read_only(lua_State *L);
+
+/* True when the table at index is a read-only view. */
+bool state_is_read_only(lua_State *L, int index);
+
+/* How a userdata type's values cross to another process. */
+enum state_sharing {
+    STATE_PRIVATE, /* never: passing one is an error */
+    STATE_SHARED,  /* as they are: immutable or synchronised */
+};
+
+/* Called when a value of a shared type (at index) is about to cross to
+ * another process, so it can prepare (a channel starts copying what is sent
+ * on it). Returns 0, or -1 with a message in error: the value then does not
+ * cross, and nothing was changed. */
+typedef int (*state_share_fn)(lua_State *L, int index, char *error, size_t error_size);
+
+/* Creates (or fetches) a protected metatable for a userdata type with its
+ * methods, how it is shared, and an optional share hook. Leaves the
+ * metatable on the stack. */
+void state_new_type(lua_State *L, const char *name, const luaL_Reg *methods,
+                    enum state_sharing sharing, state_share_fn share);
+
+/* The sharing of the userdata at index; when STATE_SHARED, *share is its
+ * hook or NULL. */
+enum state_sharing state_sharing_of(lua_State *L, int index, state_share_fn *share);
+
+#endif

@@ -1,0 +1,71 @@
+/* vm.c - creating, loading, running and freeing the VM. */
+#include "vm/vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/handle.h"
+#include "util/memory.h"
+#include "vm/frame.h"
+#include "vm/process.h"
+#include "vm/sandbox.h"
+#include "vm/state.h"
+
+struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct config *config,
+                  bool verbose)
+{
+    struct vm *vm = xcalloc(1, sizeof *vm);
+    vm->loop = loop;
+    vm->registry = registry;
+    vm->config = config;
+    vm->verbose = verbose;
+    vm->ready_idle = xmalloc(sizeof *vm->ready_idle);
+    uv_idle_init(loop, vm->ready_idle);
+    vm->ready_idle->data = vm;
+    vm->root_frame = frame_new_root();
+    vm->processes = process_table_new();
+    return vm;
+}
+
+void vm_add_module(struct vm *vm, const struct vm_module *module)
+{
+    vm->modules = xrealloc(vm->modules, (vm->module_count + 1) * sizeof *vm->modules);
+    vm->modules[vm->module_count++] = *module;
+}
+
+int vm_load(struct vm *vm, struct wippy_error *error)
+{
+    int rc = state_open(vm, error);
+    if (rc == WIPPY_OK)
+        rc = sandbox_install(vm, error);
+    if (rc == WIPPY_OK)
+        rc = state_compile_entries(vm, error);
+    return rc;
+}
+
+int vm_run(struct vm *vm)
+{
+    uv_run(vm->loop, UV_RUN_DEFAULT);
+    if (!vm->stopping) {
+        /* The loop ran dry: every task is blocked with nothing left to wake it. */
+        if (vm->live_tasks > 0) {
+            fprintf(stderr, "wippy: every process is blocked and nothing can wake them (deadlock)\n");
+            vm->exit_code = 1;
+        }
+        vm->stopping = true;
+    }
+    return vm->exit_code;
+}
+
+void vm_free(struct vm *vm)
+{
+    if (vm == NULL)
+        return;
+    state_close(vm); /* runs __gc of timers, which close their handles */
+    handle_close((uv_handle_t *)vm->ready_idle);
+    frame_release(vm->root_frame);
+    process_table_free(vm->processes);
+    free(vm->modules);
+    free(vm);
+}
