@@ -42,13 +42,18 @@ static void dispose_handler(struct task *task)
     free(task);
 }
 
+/* A service whose overlay can never listen stops the runtime: serving
+ * without it would hide that it is unreachable. */
+static void on_service_failed(void *context, const struct wippy_error *error)
+{
+    struct vm *vm = context;
+    fprintf(stderr, "wippy: %s\n", error->message);
+    vm_stop(vm, 1);
+}
+
 static void dispatch(void *context, struct http_exchange *exchange)
 {
     struct vm *vm = context;
-    if (exchange == NULL) { /* a service that could not start listening stops the runtime */
-        vm_stop(vm, 1);
-        return;
-    }
     const struct entry *endpoint = http_exchange_endpoint(exchange);
     const struct entry *function = registry_find(vm->registry, endpoint->as.http_endpoint.function_id);
     struct task *call = xcalloc(1, sizeof *call);
@@ -78,6 +83,7 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
     struct vm *vm = set->vm;
     const struct registry *registry = vm->registry;
     struct route_policy policy = vm_route_policy(vm);
+    const struct http_service_handlers handlers = {dispatch, on_service_failed, vm};
     for (size_t i = 0; i < registry->count; i++) {
         const struct entry *entry = registry->entries[i];
         if (entry->kind != ENTRY_HTTP_SERVICE || !entry->as.http_service.lifecycle.auto_start)
@@ -88,7 +94,7 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
         if (rc == WIPPY_OK && network != NULL)
             rc = overlay_get(set->overlays, network, &overlay, error);
         struct http_service *service =
-            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, dispatch, vm, error)
+            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, error)
                            : NULL;
         if (service == NULL)
             return error->code < 0 ? error->code : WIPPY_EIO;

@@ -97,8 +97,7 @@ struct http_service {
     struct http_limits limits;
     uv_tcp_t *listener;
     char address[128];
-    http_dispatch_fn dispatch;
-    void *dispatch_context;
+    struct http_service_handlers handlers;
     struct http_connection *connections;
     bool shutting_down;
     bool released; /* http_service_free ran; the last connection frees it */
@@ -462,7 +461,7 @@ static int on_message_complete(http_parser *parser)
         respond_now(exchange, 405, "method not allowed");
     } else {
         exchange->endpoint = route->endpoint;
-        service->dispatch(service->dispatch_context, exchange);
+        service->handlers.dispatch(service->handlers.context, exchange);
     }
     return 0;
 }
@@ -698,15 +697,18 @@ static int parse_listen_address(const char *text, struct sockaddr_storage *addre
     return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected an IP address and a port", text);
 }
 
+static void on_overlay_listen_failed(void *context, const struct wippy_error *error)
+{
+    struct http_service *service = context;
+    struct wippy_error failure;
+    error_set(&failure, error->code, "http %s: %s", service->entry->id, error->message);
+    service->handlers.failed(service->handlers.context, &failure);
+}
+
 static void on_overlay_connection(void *context, struct overlay_connection *connection,
                                   const char *remote_address)
 {
     struct http_service *service = context;
-    if (connection == NULL) {
-        fprintf(stderr, "wippy: http %s: %s\n", service->entry->id, remote_address);
-        service->dispatch(service->dispatch_context, NULL);
-        return;
-    }
     if (service->shutting_down) {
         overlay_connection_close(connection);
         return;
@@ -719,7 +721,7 @@ static void on_overlay_connection(void *context, struct overlay_connection *conn
 
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        http_dispatch_fn dispatch, void *context,
+                                        const struct http_service_handlers *handlers,
                                         struct wippy_error *error)
 {
     struct sockaddr_storage address;
@@ -729,15 +731,16 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     struct http_service *service = xcalloc(1, sizeof *service);
     service->loop = loop;
     service->entry = entry;
-    service->dispatch = dispatch;
-    service->dispatch_context = context;
+    service->handlers = *handlers;
     service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
                                            DEFAULT_MAX_BODY_BYTES};
     http_routes_build(registry, entry, &service->routes);
     if (overlay != NULL) {
         snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
                  overlay->entry->id);
-        if (overlay_listen(overlay, entry->id, entry->as.http_service.addr, on_overlay_connection, service,
+        struct overlay_listen_handlers listen_handlers = {on_overlay_connection,
+                                                          on_overlay_listen_failed, service};
+        if (overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
                            error) < 0) {
             http_service_free(service);
             return NULL;

@@ -19,11 +19,20 @@
 struct http_service;
 struct http_exchange;
 
-/* Called for each routed request; the dispatcher must eventually call
- * http_exchange_finish (even when the connection is gone). A NULL exchange
- * says the service's overlay listener failed for good (already reported on
- * stderr): the service will never serve. */
+/* Called for each routed request (never NULL); the dispatcher must
+ * eventually call http_exchange_finish (even when the connection is gone). */
 typedef void (*http_dispatch_fn)(void *context, struct http_exchange *exchange);
+
+/* Called at most once, when the service's overlay listener fails for good:
+ * the service will never serve. error names the service and the reason. */
+typedef void (*http_service_failed_fn)(void *context, const struct wippy_error *error);
+
+/* What a service reports to. */
+struct http_service_handlers {
+    http_dispatch_fn dispatch;
+    http_service_failed_fn failed;
+    void *context;
+};
 
 struct http_limits {
     size_t max_url_bytes;
@@ -36,7 +45,7 @@ struct http_limits {
  * Returns NULL with error set when it cannot listen. */
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        http_dispatch_fn dispatch, void *context,
+                                        const struct http_service_handlers *handlers,
                                         struct wippy_error *error);
 
 /* Serves a connection (the service owns stream now); early bytes are the

@@ -102,8 +102,7 @@ struct overlay_dial {
 struct i2p_listener {
     struct i2p_overlay *overlay;
     char *label;
-    overlay_accept_fn accept;
-    void *context;
+    struct overlay_listen_handlers handlers;
     struct conversation *current;
     uv_timer_t *retry;
     bool announced;
@@ -360,7 +359,7 @@ static bool accept_step(struct conversation *conversation, const struct sam_repl
         if (listener != NULL) {
             listener->current = NULL;
             listener_next(listener);
-            listener->accept(listener->context, connection, b32);
+            listener->handlers.accept(listener->handlers.context, connection, b32);
         } else {
             overlay_connection_close(connection);
         }
@@ -829,15 +828,15 @@ static void on_retry(uv_timer_t *timer)
     listener_next(timer->data);
 }
 
-static int i2p_listen(struct overlay *base, const char *label, const char *address, overlay_accept_fn accept,
-                      void *context, struct wippy_error *error)
+static int i2p_listen(struct overlay *base, const char *label, const char *address,
+                      const struct overlay_listen_handlers *handlers,
+                      struct wippy_error *error)
 {
     struct i2p_overlay *overlay = (struct i2p_overlay *)base;
     struct i2p_listener *listener = xcalloc(1, sizeof *listener);
     listener->overlay = overlay;
     listener->label = xstrdup(label);
-    listener->accept = accept;
-    listener->context = context;
+    listener->handlers = *handlers;
     listener->retry = xmalloc(sizeof *listener->retry);
     uv_timer_init(base->loop, listener->retry);
     listener->retry->data = listener;

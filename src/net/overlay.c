@@ -83,12 +83,12 @@ const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_
 }
 
 int overlay_listen(struct overlay *overlay, const char *label, const char *address,
-                   overlay_accept_fn accept, void *context, struct wippy_error *error)
+                   const struct overlay_listen_handlers *handlers, struct wippy_error *error)
 {
     if (overlay->driver->listen == NULL || !(overlay->capabilities & OVERLAY_CAN_LISTEN))
         return error_set(error, WIPPY_ESTATE, "overlay %s (%s) cannot accept inbound connections",
                          overlay->entry->id, overlay->entry->kind_name);
-    return overlay->driver->listen(overlay, label, address, accept, context, error);
+    return overlay->driver->listen(overlay, label, address, handlers, error);
 }
 
 bool overlay_never_reuses(const struct overlay *overlay)

@@ -32,13 +32,23 @@ struct overlay_connection {
     size_t early_length;
 };
 
-/* Called for each connection an overlay listener accepts; the receiver owns
- * the connection. remote_address names the peer as the overlay knows it (a
- * tailnet address, a .b32.i2p destination). A NULL connection means the
- * listener failed for good (its overlay could not come up): remote_address
- * is then the one-line reason, and no more calls follow. */
+/* Called for each connection an overlay listener accepts (never NULL); the
+ * receiver owns the connection. remote_address names the peer as the
+ * overlay knows it (a tailnet address, a .b32.i2p destination). */
 typedef void (*overlay_accept_fn)(void *context, struct overlay_connection *connection,
                                   const char *remote_address);
+
+/* Called at most once, when a listener fails for good (its overlay could
+ * not come up); error is the one-line reason. No call of either kind
+ * follows. */
+typedef void (*overlay_listen_failed_fn)(void *context, const struct wippy_error *error);
+
+/* What a listener reports to. */
+struct overlay_listen_handlers {
+    overlay_accept_fn accept;
+    overlay_listen_failed_fn failed;
+    void *context;
+};
 
 /* Called exactly once per dial that was not cancelled: a connection, or
  * NULL with a one-line reason naming the overlay and the peer's reply. */
@@ -62,7 +72,7 @@ struct overlay_driver {
      * address (its addr, e.g. ":80"); NULL for outbound-only overlays such
      * as SOCKS5. */
     int (*listen)(struct overlay *overlay, const char *label, const char *address,
-                  overlay_accept_fn accept, void *context, struct wippy_error *error);
+                  const struct overlay_listen_handlers *handlers, struct wippy_error *error);
     void (*close)(struct overlay *overlay);
 };
 
@@ -102,7 +112,7 @@ bool overlay_never_reuses(const struct overlay *overlay);
 /* Accepts connections through the overlay; an error names the overlay when
  * it cannot listen (registry validation already refuses SOCKS5). */
 int overlay_listen(struct overlay *overlay, const char *label, const char *address,
-                   overlay_accept_fn accept, void *context, struct wippy_error *error);
+                   const struct overlay_listen_handlers *handlers, struct wippy_error *error);
 
 /* Closes a connection received from a dial, freeing it. */
 void overlay_connection_close(struct overlay_connection *connection);

@@ -31,8 +31,7 @@ struct tailscale_listener {
     char *label;
     int port;
     int id; /* the node's listener, once up */
-    overlay_accept_fn accept;
-    void *context;
+    struct overlay_listen_handlers handlers;
     struct tailscale_listener *next;
 };
 
@@ -136,9 +135,9 @@ static void listener_start(struct tailscale_listener *listener)
     char why[512];
     listener->id = tailnode_listen(overlay->node, listener->port, why, sizeof why);
     if (listener->id == 0) {
-        char reason[700];
-        snprintf(reason, sizeof reason, "cannot listen on port %d: %s", listener->port, why);
-        listener->accept(listener->context, NULL, reason);
+        struct wippy_error error;
+        error_set(&error, WIPPY_EIO, "cannot listen on port %d: %s", listener->port, why);
+        listener->handlers.failed(listener->handlers.context, &error);
         return;
     }
     char first[64];
@@ -169,9 +168,11 @@ static void node_down(struct tailscale_overlay *overlay, const char *reason)
     fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.entry->id, overlay->failure);
     while (overlay->dials != NULL)
         dial_fail(overlay->dials, overlay->failure);
+    struct wippy_error error;
+    error_set(&error, WIPPY_EIO, "%s", overlay->failure);
     for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
         if (listener->id == 0)
-            listener->accept(listener->context, NULL, overlay->failure);
+            listener->handlers.failed(listener->handlers.context, &error);
 }
 
 /* One line from Go: "<kind> <number> <rest>". */
@@ -223,7 +224,7 @@ static void handle_event(char *line)
         }
         struct overlay_connection *connection = connection_from_fd(listener->overlay->base.loop, atoi(fd_text));
         if (connection != NULL)
-            listener->accept(listener->context, connection, remote != NULL ? remote : "");
+            listener->handlers.accept(listener->handlers.context, connection, remote != NULL ? remote : "");
     }
 }
 
@@ -320,7 +321,7 @@ static int listen_port(const char *address)
 }
 
 static int tailscale_listen(struct overlay *base, const char *label, const char *address,
-                            overlay_accept_fn accept, void *context, struct wippy_error *error)
+                            const struct overlay_listen_handlers *handlers, struct wippy_error *error)
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     int port = listen_port(address);
@@ -333,8 +334,7 @@ static int tailscale_listen(struct overlay *base, const char *label, const char 
     listener->overlay = overlay;
     listener->label = xstrdup(label);
     listener->port = port;
-    listener->accept = accept;
-    listener->context = context;
+    listener->handlers = *handlers;
     listener->next = overlay->listeners;
     overlay->listeners = listener;
     if (overlay->state == NODE_UP)
