@@ -120,7 +120,12 @@ build-fuzz/fuzz_sam_codec: tests/fuzz/fuzz_sam_codec.c src/net/sam_codec.c src/u
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -o $@ $^ -lcrypto
 
-fuzz: build-fuzz/fuzz_socks5_codec build-fuzz/fuzz_sam_codec
-	@mkdir -p build-fuzz/corpus-socks5 build-fuzz/corpus-sam
+build-fuzz/fuzz_sam_client: tests/fuzz/fuzz_sam_client.c src/net/sam_client.c src/net/sam_codec.c src/util/error.c src/util/memory.c
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o $@ $^ -lcrypto
+
+fuzz: build-fuzz/fuzz_socks5_codec build-fuzz/fuzz_sam_codec build-fuzz/fuzz_sam_client
+	@mkdir -p build-fuzz/corpus-socks5 build-fuzz/corpus-sam build-fuzz/corpus-sam-client
 	build-fuzz/fuzz_socks5_codec -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-socks5 tests/fuzz/corpus/socks5
 	build-fuzz/fuzz_sam_codec -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-sam tests/fuzz/corpus/sam
+	build-fuzz/fuzz_sam_client -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-sam-client tests/fuzz/corpus/sam_client

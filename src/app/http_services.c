@@ -93,6 +93,8 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
         int rc = route_listen(&policy, entry->as.http_service.network_id, &network, error);
         if (rc == WIPPY_OK && network != NULL)
             rc = overlay_get(set->overlays, network, &overlay, error);
+        else if (rc == WIPPY_OK)
+            overlay = overlay_direct(set->overlays);
         struct http_service *service =
             rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, error)
                            : NULL;

@@ -12,11 +12,11 @@
 
 #include "util/list.h"
 #include "util/memory.h"
+#include "util/read_buffer.h"
 
 /* Stop reading one side while the other has this much queued. */
 #define PUMP_HIGH_WATER (4u << 20)
 #define PUMP_LOW_WATER (1u << 20)
-#define PUMP_READ_SIZE (64u << 10)
 
 struct bridge {
     struct overlay *overlay;
@@ -132,17 +132,6 @@ static uv_stream_t *other_side(struct bridge *bridge, uv_stream_t *side)
     return side == (uv_stream_t *)bridge->local ? remote_of(bridge) : (uv_stream_t *)bridge->local;
 }
 
-/* One read buffer serves every bridge: libuv fills it and calls the read
- * callback at once, which passes the bytes on before returning (what cannot
- * be written at once is copied). */
-static char pump_buffer[PUMP_READ_SIZE];
-
-static void allocate_read_buffer(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
-{
-    buffer->base = pump_buffer;
-    buffer->len = sizeof pump_buffer;
-}
-
 static void on_pump_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer);
 
 static void on_pump_written(uv_write_t *request, int status)
@@ -161,7 +150,7 @@ static void on_pump_written(uv_write_t *request, int status)
     }
     if (source != NULL && uv_stream_get_write_queue_size(target) < PUMP_LOW_WATER &&
         !uv_is_closing((uv_handle_t *)source))
-        uv_read_start(source, allocate_read_buffer, on_pump_read);
+        uv_read_start(source, read_buffer_allocate, on_pump_read);
 }
 
 /* Writes data (taking ownership) to target, read from source. */
@@ -266,7 +255,7 @@ static void on_dialed(void *context, struct overlay_connection *connection,
             return;
         }
     }
-    uv_read_start(remote, allocate_read_buffer, on_pump_read);
+    uv_read_start(remote, read_buffer_allocate, on_pump_read);
 }
 
 static void on_accepted(uv_stream_t *listener, int status)
@@ -288,7 +277,7 @@ static void on_accepted(uv_stream_t *listener, int status)
     bridge->listener = NULL;
     unlink(bridge->socket_path);
     bridge->socket_path[0] = '\0';
-    uv_read_start((uv_stream_t *)bridge->local, allocate_read_buffer, on_pump_read);
+    uv_read_start((uv_stream_t *)bridge->local, read_buffer_allocate, on_pump_read);
 
     struct wippy_error error;
     bridge->dial = overlay_dial(bridge->overlay, bridge->host, bridge->port, bridge->timeout_ns,

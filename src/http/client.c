@@ -17,7 +17,7 @@ struct http_pool {
     struct http_client *client;
     CURLM *multi;
     uv_timer_t *timer;
-    struct overlay *overlay; /* NULL for the direct pool */
+    struct overlay *overlay; /* the network of every connection in the pool */
     struct http_pool *next;
 };
 
@@ -301,7 +301,7 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
     struct wippy_error error;
     if (current_target(request, host, sizeof host, &port) < 0) {
         error_set(&error, WIPPY_EINVAL, "cannot tell which host to dial through overlay %s",
-                  request->pool->overlay->entry->id);
+                  request->pool->overlay->id);
         on_bridge_dial_failed(request, &error);
         return CURL_SOCKET_BAD;
     }
@@ -366,9 +366,9 @@ static void finish(struct http_request *request, CURLcode result)
                   method, url, request->max_response_body);
     } else if (result == CURLE_OPERATION_TIMEDOUT) {
         const char *state = dialing_state(request);
-        if (request->pool->overlay != NULL && state != NULL)
+        if (!overlay_is_plain_tcp(request->pool->overlay) && state != NULL)
             error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs: overlay %s still %s", method,
-                      url, (double)request->timeout_ns / 1e9, request->pool->overlay->entry->id, state);
+                      url, (double)request->timeout_ns / 1e9, request->pool->overlay->id, state);
         else
             error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs", method, url,
                       (double)request->timeout_ns / 1e9);
@@ -476,9 +476,10 @@ struct http_request *http_request_start(struct http_client *client,
         struct curl_blob blob = {(void *)options->ca_pem, strlen(options->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
     }
-    if (options->overlay != NULL) {
+    if (!overlay_is_plain_tcp(options->overlay)) {
         /* Every connection goes to a placeholder that is never resolved
-         * locally; the open-socket callback turns it into an overlay bridge. */
+         * locally; the open-socket callback turns it into an overlay bridge.
+         * Over plain TCP (the direct network) curl connects by itself. */
         static struct curl_slist connect_to = {(char *)"::127.0.0.1:", NULL};
         curl_easy_setopt(easy, CURLOPT_CONNECT_TO, &connect_to);
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);

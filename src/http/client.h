@@ -31,7 +31,7 @@ struct http_request_options {
     const char *password;
     int64_t timeout_ns;         /* whole transfer */
     size_t max_response_body;   /* 0: no limit */
-    struct overlay *overlay;    /* NULL: direct */
+    struct overlay *overlay;    /* the network (overlay_direct for direct) */
     bool insecure_tls;
     const char *ca_pem;         /* trust only this CA, or NULL */
 };

@@ -15,6 +15,7 @@
 #include "util/list.h"
 #include "util/handle.h"
 #include "util/memory.h"
+#include "util/read_buffer.h"
 
 #define DEFAULT_MAX_URL_BYTES (8u << 10)
 #define DEFAULT_MAX_HEADER_BYTES (64u << 10)
@@ -95,8 +96,9 @@ struct http_service {
     const struct entry *entry;
     struct http_routes routes;
     struct http_limits limits;
-    uv_tcp_t *listener;
-    char address[128];
+    struct overlay *overlay;           /* the network it listens on (direct too) */
+    struct overlay_listener *listener; /* NULL once stopped */
+    char address[160];
     struct http_service_handlers handlers;
     struct http_connection *connections;
     bool shutting_down;
@@ -181,7 +183,6 @@ struct write_request {
 
 static void after_response(struct http_connection *connection);
 static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer);
-static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer);
 
 static void on_shutdown(uv_shutdown_t *request, int status)
 {
@@ -205,7 +206,7 @@ static void linger_then_close(struct http_connection *connection)
     }
     connection->open_handles++;
     arm_timer(connection, LINGER_NS);
-    uv_read_start(connection->stream, allocate, on_read);
+    uv_read_start(connection->stream, read_buffer_allocate, on_read);
 }
 
 static void on_written(uv_write_t *request, int status)
@@ -506,14 +507,6 @@ static void process_input(struct http_connection *connection, const char *data, 
 
 /* ---- reading ---- */
 
-static char read_buffer[64 * 1024];
-
-static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
-{
-    buffer->base = read_buffer;
-    buffer->len = sizeof read_buffer;
-}
-
 static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
 {
     struct http_connection *connection = stream->data;
@@ -633,68 +626,9 @@ void http_service_adopt(struct http_service *service, uv_stream_t *stream, const
     DLIST_PUSH(service->connections, connection, previous, next);
     connection->phase = PHASE_IDLE;
     arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
-    uv_read_start(stream, allocate, on_read);
+    uv_read_start(stream, read_buffer_allocate, on_read);
     if (early_length > 0)
         process_input(connection, (const char *)early, early_length);
-}
-
-static void on_new_connection(uv_stream_t *listener, int status)
-{
-    struct http_service *service = listener->data;
-    if (status < 0 || service->shutting_down)
-        return;
-    uv_tcp_t *client = xmalloc(sizeof *client);
-    uv_tcp_init(service->loop, client);
-    if (uv_accept(listener, (uv_stream_t *)client) < 0) {
-        handle_close((uv_handle_t *)client);
-        return;
-    }
-    uv_tcp_nodelay(client, 1);
-    struct sockaddr_storage peer;
-    int length = sizeof peer;
-    char host[INET6_ADDRSTRLEN] = "unknown";
-    char remote[INET6_ADDRSTRLEN + 16] = "unknown";
-    if (uv_tcp_getpeername(client, (struct sockaddr *)&peer, &length) == 0) {
-        if (peer.ss_family == AF_INET6) {
-            uv_ip6_name((struct sockaddr_in6 *)&peer, host, sizeof host);
-            snprintf(remote, sizeof remote, "[%s]:%d", host, ntohs(((struct sockaddr_in6 *)&peer)->sin6_port));
-        } else {
-            uv_ip4_name((struct sockaddr_in *)&peer, host, sizeof host);
-            snprintf(remote, sizeof remote, "%s:%d", host, ntohs(((struct sockaddr_in *)&peer)->sin_port));
-        }
-    }
-    http_service_adopt(service, (uv_stream_t *)client, remote, NULL, 0);
-}
-
-/* Parses "host:port", ":port" or "[v6]:port" into a socket address. */
-static int parse_listen_address(const char *text, struct sockaddr_storage *address,
-                                struct wippy_error *error)
-{
-    const char *colon = strrchr(text, ':');
-    if (colon == NULL)
-        return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected host:port", text);
-    int port = atoi(colon + 1);
-    if (port < 0 || port > 65535 || colon[1] == '\0')
-        return error_set(error, WIPPY_EINVAL, "addr \"%s\": bad port", text);
-    char host[128];
-    size_t host_length = (size_t)(colon - text);
-    if (host_length >= sizeof host)
-        return error_set(error, WIPPY_EINVAL, "addr \"%s\": host too long", text);
-    memcpy(host, text, host_length);
-    host[host_length] = '\0';
-    if (host_length == 0)
-        snprintf(host, sizeof host, "0.0.0.0");
-    if (host[0] == '[' && host_length > 2 && host[host_length - 1] == ']') {
-        host[host_length - 1] = '\0';
-        if (uv_ip6_addr(host + 1, port, (struct sockaddr_in6 *)address) == 0)
-            return WIPPY_OK;
-    } else if (strcmp(host, "localhost") == 0) {
-        if (uv_ip4_addr("127.0.0.1", port, (struct sockaddr_in *)address) == 0)
-            return WIPPY_OK;
-    } else if (uv_ip4_addr(host, port, (struct sockaddr_in *)address) == 0) {
-        return WIPPY_OK;
-    }
-    return error_set(error, WIPPY_EINVAL, "addr \"%s\": expected an IP address and a port", text);
 }
 
 static void on_overlay_listen_failed(void *context, const struct wippy_error *error)
@@ -724,54 +658,31 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
                                         const struct http_service_handlers *handlers,
                                         struct wippy_error *error)
 {
-    struct sockaddr_storage address;
-    int rc = overlay != NULL ? WIPPY_OK : parse_listen_address(entry->as.http_service.addr, &address, error);
-    if (rc < 0)
-        return NULL;
     struct http_service *service = xcalloc(1, sizeof *service);
     service->loop = loop;
     service->entry = entry;
+    service->overlay = overlay;
     service->handlers = *handlers;
     service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
                                            DEFAULT_MAX_BODY_BYTES};
     http_routes_build(registry, entry, &service->routes);
-    if (overlay != NULL) {
-        snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
-                 overlay->entry->id);
-        struct overlay_listen_handlers listen_handlers = {on_overlay_connection,
-                                                          on_overlay_listen_failed, service};
-        if (overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
-                           error) < 0) {
-            http_service_free(service);
-            return NULL;
-        }
-        return service;
-    }
-    service->listener = xmalloc(sizeof *service->listener);
-    uv_tcp_init(loop, service->listener);
-    service->listener->data = service;
-    rc = uv_tcp_bind(service->listener, (struct sockaddr *)&address, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)service->listener, 1024, on_new_connection);
-    if (rc < 0) {
-        error_set(error, WIPPY_EIO, "%s:%d: entry %s: cannot listen on %s: %s", entry->file,
-                  entry->line, entry->id, entry->as.http_service.addr, uv_strerror(rc));
+    struct overlay_listen_handlers listen_handlers = {on_overlay_connection, on_overlay_listen_failed,
+                                                      service};
+    struct wippy_error reason;
+    service->listener = overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
+                                       &reason);
+    if (service->listener == NULL) {
+        error_set(error, reason.code, "%s:%d: entry %s: %s", entry->file, entry->line, entry->id,
+                  reason.message);
         http_service_free(service);
         return NULL;
     }
-    struct sockaddr_storage bound;
-    int length = sizeof bound;
-    uv_tcp_getsockname(service->listener, (struct sockaddr *)&bound, &length);
-    char host[INET6_ADDRSTRLEN];
-    if (bound.ss_family == AF_INET6) {
-        uv_ip6_name((struct sockaddr_in6 *)&bound, host, sizeof host);
-        snprintf(service->address, sizeof service->address, "[%s]:%d", host,
-                 ntohs(((struct sockaddr_in6 *)&bound)->sin6_port));
-    } else {
-        uv_ip4_name((struct sockaddr_in *)&bound, host, sizeof host);
-        snprintf(service->address, sizeof service->address, "%s:%d", host,
-                 ntohs(((struct sockaddr_in *)&bound)->sin_port));
-    }
+    const char *bound = overlay_listener_address(overlay, service->listener);
+    if (bound != NULL)
+        snprintf(service->address, sizeof service->address, "%s", bound);
+    else
+        snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
+                 overlay->id);
     return service;
 }
 
@@ -785,10 +696,8 @@ void http_service_shutdown(struct http_service *service, void (*drained)(void *c
     service->shutting_down = true;
     service->drained = drained;
     service->drained_context = context;
-    if (service->listener != NULL) {
-        handle_close((uv_handle_t *)service->listener);
-        service->listener = NULL;
-    }
+    overlay_stop_listening(service->overlay, service->listener);
+    service->listener = NULL;
     struct http_connection *connection = service->connections;
     while (connection != NULL) {
         struct http_connection *next = connection->next;
@@ -810,8 +719,8 @@ void http_service_free(struct http_service *service)
         return;
     service->drained = NULL;
     service->shutting_down = true;
-    if (service->listener != NULL)
-        handle_close((uv_handle_t *)service->listener);
+    overlay_stop_listening(service->overlay, service->listener);
+    service->listener = NULL;
     for (struct http_connection *connection = service->connections; connection != NULL;
          connection = connection->next)
         connection_close(connection);

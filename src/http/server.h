@@ -40,9 +40,9 @@ struct http_limits {
     size_t max_body_bytes;
 };
 
-/* Starts a service of entry. Without an overlay it listens on entry's addr
- * directly; with one, the overlay accepts and hands connections over.
- * Returns NULL with error set when it cannot listen. */
+/* Starts a service of entry listening on overlay (the direct network
+ * too): the overlay accepts and hands connections over. Returns NULL with
+ * error set when it cannot listen. */
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
                                         const struct http_service_handlers *handlers,

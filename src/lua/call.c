@@ -14,7 +14,7 @@ static void on_call_finish(struct task *call, int status, int result_count)
         return; /* the caller is gone */
     lua_State *thread = call->thread;
     lua_State *target = caller->thread;
-    char error[256];
+    struct wippy_error error;
     if (status != LUA_OK) {
         lua_pushnil(target);
         lua_pushstring(target, luaL_tolstring(thread, -1, NULL));
@@ -23,11 +23,11 @@ static void on_call_finish(struct task *call, int status, int result_count)
         for (int i = 1; i <= 2; i++) {
             if (i > result_count) {
                 lua_pushnil(target);
-            } else if (transfer_value(thread, base + i, target, error, sizeof error) < 0) {
+            } else if (transfer_value(thread, base + i, target, &error) < 0) {
                 lua_settop(target, lua_gettop(target) - (i - 1));
                 lua_pushnil(target);
                 lua_pushfstring(target, "function %s returned a value that cannot be passed: %s",
-                                call->entry->id, error);
+                                call->entry->id, error.message);
                 break;
             }
         }
@@ -58,8 +58,12 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
         lua_pushfstring(L, "function \"%s\" not found", function_id);
         return 2;
     }
-    if (options != NULL && !edge_check_network_exists(L, vm, options))
+    struct wippy_error refused;
+    if (options != NULL && edge_check_network_exists(vm, options, &refused) < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, refused.message);
         return 2;
+    }
     task_check_can_block(L, task, "funcs.call");
 
     int last = lua_gettop(L);

@@ -51,36 +51,28 @@ struct network_selection edge_read_selection(lua_State *L, int value_index)
 }
 
 int edge_read_network(lua_State *L, struct task *task, int value_index,
-                      struct edge_options *options)
+                      struct edge_options *options, struct wippy_error *error)
 {
     struct network_selection chosen = edge_read_selection(L, value_index);
     if (chosen.choice == NETWORK_UNSET)
-        return 1;
+        return WIPPY_OK;
     struct route_policy policy = vm_route_policy(task->vm);
     struct route_caller caller = task_route_caller(task);
-    struct wippy_error error;
-    if (route_check_select(&policy, &caller, chosen, &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 0;
-    }
+    int rc = route_check_select(&policy, &caller, chosen, error);
+    if (rc < 0)
+        return rc;
     free(options->network_overlay_id);
     options->network_choice = chosen.choice;
     options->network_overlay_id = chosen.overlay_id != NULL ? xstrdup(chosen.overlay_id) : NULL;
-    return 1;
+    return WIPPY_OK;
 }
 
-int edge_check_network_exists(lua_State *L, const struct vm *vm,
-                              const struct edge_options *options)
+int edge_check_network_exists(const struct vm *vm, const struct edge_options *options,
+                              struct wippy_error *error)
 {
     struct route_policy policy = vm_route_policy(vm);
     struct network_selection chosen = {options->network_choice, options->network_overlay_id};
-    struct wippy_error error;
-    if (route_check_exists(&policy, chosen, &error) == WIPPY_OK)
-        return 1;
-    lua_pushnil(L);
-    lua_pushstring(L, error.message);
-    return 0;
+    return route_check_exists(&policy, chosen, error);
 }
 
 struct edge_options *edge_check(lua_State *L, int index, const char *type_name)
@@ -131,11 +123,12 @@ int edge_with_context(lua_State *L, const struct edge_options *current, int tabl
                       const char *type_name)
 {
     luaL_checktype(L, table_index, LUA_TTABLE);
-    char error[256];
-    struct value *values = value_bridge_from_lua(L, table_index, error, sizeof error);
+    struct wippy_error error;
+    struct value *values = value_bridge_from_lua(L, table_index, &error);
     if (values == NULL || values->type != VALUE_MAP) {
         value_free(values);
-        return luaL_argerror(L, table_index, values == NULL ? error : "expected a table of named values");
+        return luaL_argerror(L, table_index,
+                             values == NULL ? error.message : "expected a table of named values");
     }
     struct edge_options *next = edge_push(L, current, type_name);
     if (next->context == NULL) {

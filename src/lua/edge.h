@@ -30,16 +30,16 @@ struct frame_changes edge_options_changes(const struct edge_options *options);
 struct network_selection edge_read_selection(lua_State *L, int value_index);
 
 /* Reads a `network` option (an overlay id string, or false) at value_index
- * and applies network.select for the current task (net/route.c). Returns 1 with the choice
- * in options when allowed or absent; returns 0 after pushing nil and
- * "not allowed: network <id>" when denied. Raises on a wrong type. */
+ * and applies network.select for the task (net/route.c): the choice goes
+ * into options when allowed (nothing changes when absent); a denial is
+ * WIPPY_EDENIED with "not allowed: network <id>". Raises on a wrong type. */
 int edge_read_network(lua_State *L, struct task *task, int value_index,
-                      struct edge_options *options);
+                      struct edge_options *options, struct wippy_error *error);
 
-/* When options select an overlay that is not a network.* entry, pushes nil
- * and 'overlay network "<id>": not found' and returns 0; otherwise 1. */
-int edge_check_network_exists(lua_State *L, const struct vm *vm,
-                              const struct edge_options *options);
+/* WIPPY_ENOENT with 'overlay network "<id>": not found' when options select
+ * an overlay that is not a network.* entry. */
+int edge_check_network_exists(const struct vm *vm, const struct edge_options *options,
+                              struct wippy_error *error);
 
 /* Executors (funcs) and spawners (process) are userdata holding edge
  * options; they are immutable, so every with_* pushes a new one of the same

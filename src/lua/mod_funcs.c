@@ -48,8 +48,12 @@ static int executor_with_options(lua_State *L)
     next->network_overlay_id = NULL;
     next->network_choice = NETWORK_UNSET;
     lua_getfield(L, 2, "network");
-    if (!edge_read_network(L, task, lua_gettop(L), next))
+    struct wippy_error error;
+    if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, error.message);
         return 2;
+    }
     lua_pop(L, 1);
     return 1;
 }

@@ -80,22 +80,23 @@ static void call_free(struct pending_call *call)
     free(call);
 }
 
-/* ---- reading options (each returns NULL or an error message to return) ---- */
+/* ---- reading options (each returns WIPPY_OK or fills error) ---- */
 
-static const char *string_field(lua_State *L, int table, const char *key, char **out)
+static int string_field(lua_State *L, int table, const char *key, char **out,
+                        struct wippy_error *error)
 {
     int type = lua_getfield(L, table, key);
     if (type != LUA_TNIL) {
         if (type != LUA_TSTRING && type != LUA_TNUMBER) {
             lua_pop(L, 1);
-            return "options auth and tls: expected string values";
+            return error_set(error, WIPPY_EINVAL, "options auth and tls: expected string values");
         }
         size_t length;
         const char *text = lua_tolstring(L, -1, &length);
         *out = xstrndup(text, length);
     }
     lua_pop(L, 1);
-    return NULL;
+    return WIPPY_OK;
 }
 
 static bool valid_header_text(const char *text)
@@ -119,15 +120,16 @@ static bool has_header(const struct prepared_request *prepared, const char *name
     return false;
 }
 
-static const char *read_headers(lua_State *L, int options, struct prepared_request *prepared)
+static int read_headers(lua_State *L, int options, struct prepared_request *prepared,
+                        struct wippy_error *error)
 {
     if (lua_getfield(L, options, "headers") == LUA_TNIL) {
         lua_pop(L, 1);
-        return NULL;
+        return WIPPY_OK;
     }
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
-        return "option headers: expected a table";
+        return error_set(error, WIPPY_EINVAL, "option headers: expected a table");
     }
     int headers = lua_gettop(L);
     lua_pushnil(L);
@@ -138,13 +140,14 @@ static const char *read_headers(lua_State *L, int options, struct prepared_reque
         if (name == NULL || value == NULL || !valid_header_text(name) || !valid_header_text(value) ||
             strchr(name, ':') != NULL) {
             lua_pop(L, 3);
-            return "option headers: names and values must be strings without line breaks";
+            return error_set(error, WIPPY_EINVAL,
+                             "option headers: names and values must be strings without line breaks");
         }
         add_header(prepared, xasprintf("%s: %s", name, value));
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    return NULL;
+    return WIPPY_OK;
 }
 
 /* Appends key=value pairs of the table at index, escaped, to *text. */
@@ -173,9 +176,10 @@ static void append_encoded_pairs(lua_State *L, int table, char **text,
     }
 }
 
-static const char *read_query_and_form(lua_State *L, int options, struct prepared_request *prepared)
+static int read_query_and_form(lua_State *L, int options, struct prepared_request *prepared,
+                               struct wippy_error *error)
 {
-    const char *problem = NULL;
+    int rc = WIPPY_OK;
     if (lua_getfield(L, options, "query") == LUA_TTABLE) {
         char *query = xstrdup("");
         append_encoded_pairs(L, lua_gettop(L), &query, "&");
@@ -186,10 +190,10 @@ static const char *read_query_and_form(lua_State *L, int options, struct prepare
         }
         free(query);
     } else if (!lua_isnil(L, -1)) {
-        problem = "option query: expected a table";
+        rc = error_set(error, WIPPY_EINVAL, "option query: expected a table");
     }
     lua_pop(L, 1);
-    if (problem == NULL && lua_getfield(L, options, "form") == LUA_TTABLE) {
+    if (rc == WIPPY_OK && lua_getfield(L, options, "form") == LUA_TTABLE) {
         char *form = xstrdup("");
         append_encoded_pairs(L, lua_gettop(L), &form, "&");
         free(prepared->body);
@@ -199,10 +203,11 @@ static const char *read_query_and_form(lua_State *L, int options, struct prepare
             add_header(prepared, xstrdup("Content-Type: application/x-www-form-urlencoded"));
     }
     lua_pop(L, 1);
-    return problem;
+    return rc;
 }
 
-static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepared_request *prepared)
+static int read_cookies_auth_tls(lua_State *L, int options, struct prepared_request *prepared,
+                                 struct wippy_error *error)
 {
     if (lua_getfield(L, options, "cookies") == LUA_TTABLE) {
         char *cookies = xstrdup("");
@@ -214,12 +219,12 @@ static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepa
     lua_pop(L, 1);
     if (lua_getfield(L, options, "auth") == LUA_TTABLE) {
         int auth = lua_gettop(L);
-        const char *problem = string_field(L, auth, "user", &prepared->username);
-        if (problem == NULL)
-            problem = string_field(L, auth, "pass", &prepared->password);
-        if (problem != NULL) {
+        int rc = string_field(L, auth, "user", &prepared->username, error);
+        if (rc == WIPPY_OK)
+            rc = string_field(L, auth, "pass", &prepared->password, error);
+        if (rc < 0) {
             lua_pop(L, 1);
-            return problem;
+            return rc;
         }
     }
     lua_pop(L, 1);
@@ -228,14 +233,14 @@ static const char *read_cookies_auth_tls(lua_State *L, int options, struct prepa
         lua_getfield(L, tls, "insecure_skip_verify");
         prepared->options.insecure_tls = lua_toboolean(L, -1);
         lua_pop(L, 1);
-        const char *problem = string_field(L, tls, "ca", &prepared->ca_pem);
-        if (problem != NULL) {
+        int rc = string_field(L, tls, "ca", &prepared->ca_pem, error);
+        if (rc < 0) {
             lua_pop(L, 1);
-            return problem;
+            return rc;
         }
     }
     lua_pop(L, 1);
-    return NULL;
+    return WIPPY_OK;
 }
 
 /* The host of url as written (a name stays a name), or NULL. Free with
@@ -252,9 +257,9 @@ static char *url_host(const char *url)
 }
 
 /* Chooses the network of this request (net/route.c decides) and opens its
- * overlay. Returns false with a message in problem. */
-static bool choose_network(lua_State *L, struct task *task, int options,
-                           struct prepared_request *prepared, char *problem, size_t size)
+ * overlay. */
+static int choose_network(lua_State *L, struct task *task, int options,
+                          struct prepared_request *prepared, struct wippy_error *error)
 {
     const struct mod_http_client_context *context = vm_module_context(L);
     int top = lua_gettop(L);
@@ -267,84 +272,97 @@ static bool choose_network(lua_State *L, struct task *task, int options,
     struct route_caller caller = task_route_caller(task);
     char *host = url_host(prepared->url);
     const struct entry *network = NULL;
-    struct wippy_error error;
     int rc = route_dial(&policy, &caller, explicit_selection, frame_network(task->frame), host,
-                        &network, &error);
+                        &network, error);
     curl_free(host);
     lua_settop(L, top);
     if (rc == WIPPY_OK && network != NULL)
-        rc = overlay_get(context->overlays, network, &prepared->options.overlay, &error);
-    if (rc < 0)
-        snprintf(problem, size, "%s", error.message);
-    return rc == WIPPY_OK;
+        rc = overlay_get(context->overlays, network, &prepared->options.overlay, error);
+    else if (rc == WIPPY_OK)
+        prepared->options.overlay = overlay_direct(context->overlays);
+    return rc;
+}
+
+static int read_body(lua_State *L, int options, struct prepared_request *prepared,
+                     struct wippy_error *error)
+{
+    int rc = WIPPY_OK;
+    if (lua_getfield(L, options, "body") != LUA_TNIL) {
+        size_t length;
+        const char *body = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
+        if (body == NULL) {
+            rc = error_set(error, WIPPY_EINVAL, "option body: expected a string");
+        } else {
+            prepared->body = xmalloc(length + 1);
+            memcpy(prepared->body, body, length);
+            prepared->body[length] = '\0';
+            prepared->options.body_length = length;
+        }
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int read_limits(lua_State *L, int options, struct prepared_request *prepared,
+                       struct wippy_error *error)
+{
+    int rc = WIPPY_OK;
+    if (lua_getfield(L, options, "timeout") != LUA_TNIL) {
+        struct wippy_error reason;
+        if (time_value_to_duration(L, -1, &prepared->options.timeout_ns, &reason) < 0)
+            rc = error_set(error, reason.code, "option timeout: %s", reason.message);
+        else if (prepared->options.timeout_ns <= 0)
+            rc = error_set(error, WIPPY_EINVAL, "option timeout: must be positive");
+    }
+    lua_pop(L, 1);
+    if (rc == WIPPY_OK && lua_getfield(L, options, "max_response_body") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+            rc = error_set(error, WIPPY_EINVAL, "option max_response_body: expected a number of bytes");
+        else if (lua_tointeger(L, -1) > 0)
+            prepared->options.max_response_body = (size_t)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int read_options(lua_State *L, int options, struct prepared_request *prepared,
+                        struct wippy_error *error)
+{
+    if (!lua_istable(L, options))
+        return error_set(error, WIPPY_EINVAL, "options: expected a table");
+    int rc = read_headers(L, options, prepared, error);
+    if (rc == WIPPY_OK)
+        rc = read_body(L, options, prepared, error);
+    if (rc == WIPPY_OK)
+        rc = read_query_and_form(L, options, prepared, error);
+    if (rc == WIPPY_OK)
+        rc = read_cookies_auth_tls(L, options, prepared, error);
+    if (rc == WIPPY_OK)
+        rc = read_limits(L, options, prepared, error);
+    return rc;
 }
 
 /* Reads method, url and options (at index options, 0 for none) into
- * prepared. Returns false with a message in problem. */
-static bool prepare(lua_State *L, struct task *task, const char *method, int url_index,
-                    int options, struct prepared_request *prepared, char *problem, size_t size)
+ * prepared and chooses its network. */
+static int prepare(lua_State *L, struct task *task, const char *method, int url_index, int options,
+                   struct prepared_request *prepared, struct wippy_error *error)
 {
     memset(prepared, 0, sizeof *prepared);
-    int top = lua_gettop(L);
     size_t url_length;
     const char *url = lua_type(L, url_index) == LUA_TSTRING ? lua_tolstring(L, url_index, &url_length) : NULL;
-    if (url == NULL) {
-        snprintf(problem, size, "url: expected a string");
-        return false;
-    }
+    if (url == NULL)
+        return error_set(error, WIPPY_EINVAL, "url: expected a string");
     prepared->method = xstrdup(method);
     for (char *c = prepared->method; *c; c++)
         *c = (char)toupper((unsigned char)*c);
     prepared->url = xstrndup(url, url_length);
     prepared->options.timeout_ns = DEFAULT_TIMEOUT_NS;
     prepared->options.max_response_body = DEFAULT_MAX_RESPONSE_BODY;
-    const char *message = NULL;
-    if (options != 0 && !lua_istable(L, options))
-        message = "options: expected a table";
-    if (options != 0 && message == NULL) {
-        message = read_headers(L, options, prepared);
-        if (message == NULL && lua_getfield(L, options, "body") != LUA_TNIL) {
-            size_t length;
-            const char *body = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
-            if (body == NULL) {
-                message = "option body: expected a string";
-            } else {
-                prepared->body = xmalloc(length + 1);
-                memcpy(prepared->body, body, length);
-                prepared->body[length] = '\0';
-                prepared->options.body_length = length;
-            }
-        }
-        lua_settop(L, top);
-        if (message == NULL)
-            message = read_query_and_form(L, options, prepared);
-        if (message == NULL)
-            message = read_cookies_auth_tls(L, options, prepared);
-        if (message == NULL && lua_getfield(L, options, "timeout") != LUA_TNIL) {
-            char error[200];
-            if (!time_value_to_duration(L, -1, &prepared->options.timeout_ns, error, sizeof error)) {
-                snprintf(problem, size, "option timeout: %s", error);
-                lua_settop(L, top);
-                return false;
-            }
-            if (prepared->options.timeout_ns <= 0)
-                message = "option timeout: must be positive";
-        }
-        lua_settop(L, top);
-        if (message == NULL && lua_getfield(L, options, "max_response_body") != LUA_TNIL) {
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-                message = "option max_response_body: expected a number of bytes";
-            else if (lua_tointeger(L, -1) > 0)
-                prepared->options.max_response_body = (size_t)lua_tointeger(L, -1);
-        }
-        lua_settop(L, top);
-    }
-    if (message != NULL) {
-        snprintf(problem, size, "%s", message);
-        return false;
-    }
-    if (!choose_network(L, task, options, prepared, problem, size))
-        return false;
+    int rc = options != 0 ? read_options(L, options, prepared, error) : WIPPY_OK;
+    if (rc == WIPPY_OK)
+        rc = choose_network(L, task, options, prepared, error);
+    if (rc < 0)
+        return rc;
     prepared->options.method = prepared->method;
     prepared->options.url = prepared->url;
     prepared->options.headers = (const char *const *)prepared->headers;
@@ -352,7 +370,7 @@ static bool prepare(lua_State *L, struct task *task, const char *method, int url
     prepared->options.username = prepared->username;
     prepared->options.password = prepared->password;
     prepared->options.ca_pem = prepared->ca_pem;
-    return true;
+    return WIPPY_OK;
 }
 
 /* ---- results ---- */
@@ -506,10 +524,10 @@ static int request_with(lua_State *L, const char *method, int url_index, int opt
     task_check_can_block(L, task, "http_client");
     int options = lua_isnoneornil(L, options_index) ? 0 : options_index;
     struct pending_call *call = call_new(task, 1, false);
-    char problem[WIPPY_ERROR_MESSAGE_SIZE];
-    if (!prepare(L, task, method, url_index, options, &call->requests[0], problem, sizeof problem)) {
+    struct wippy_error error;
+    if (prepare(L, task, method, url_index, options, &call->requests[0], &error) < 0) {
         lua_pushnil(L);
-        lua_pushstring(L, problem);
+        lua_pushstring(L, error.message);
         call_free(call);
         return 2;
     }
@@ -549,11 +567,11 @@ static int http_request_batch(lua_State *L)
         lua_rawgeti(L, item, 3);
         const char *method = lua_type(L, item + 1) == LUA_TSTRING ? lua_tostring(L, item + 1) : NULL;
         int options = lua_isnil(L, item + 3) ? 0 : item + 3;
-        char problem[WIPPY_ERROR_MESSAGE_SIZE];
+        struct wippy_error error;
         if (method == NULL)
             call->errors[i] = xstrdup("method: expected a string");
-        else if (!prepare(L, task, method, item + 2, options, &call->requests[i], problem, sizeof problem))
-            call->errors[i] = xstrdup(problem);
+        else if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0)
+            call->errors[i] = xstrdup(error.message);
         lua_settop(L, base);
     }
     return start_and_wait(L, task, call);

@@ -79,8 +79,9 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
         lua_pushfstring(L, "host \"%s\" not found", host_id);
         return 2;
     }
-    if (options != NULL && !edge_check_network_exists(L, vm, options))
-        return 2;
+    struct wippy_error refused;
+    if (options != NULL && edge_check_network_exists(vm, options, &refused) < 0)
+        return push_failure(L, refused.message);
     struct process *parent = task->process;
     if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && parent == NULL)
         return push_failure(L, "monitoring or linking needs a calling process");
@@ -180,9 +181,9 @@ static int process_send(lua_State *L)
         return 2;
     }
     lua_State *main = task->vm->lua;
-    char error[256];
-    if (transfer_value(L, 3, main, error, sizeof error) < 0)
-        return push_failure(L, error);
+    struct wippy_error error;
+    if (transfer_value(L, 3, main, &error) < 0)
+        return push_failure(L, error.message);
     process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     lua_pushboolean(L, 1);
     return 1;
@@ -368,8 +369,12 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
     struct task *task = task_current(L);
     struct edge_options *next = edge_push(L, current, SPAWNER_TYPE);
     lua_getfield(L, table_index, "network");
-    if (!edge_read_network(L, task, lua_gettop(L), next))
+    struct wippy_error error;
+    if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, error.message);
         return 2;
+    }
     lua_pop(L, 1);
     return 1;
 }

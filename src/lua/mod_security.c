@@ -85,10 +85,10 @@ static struct value *optional_meta(lua_State *L, int index)
 {
     if (lua_isnoneornil(L, index))
         return NULL;
-    char error[256];
-    struct value *meta = value_bridge_from_lua(L, index, error, sizeof error);
+    struct wippy_error error;
+    struct value *meta = value_bridge_from_lua(L, index, &error);
     if (meta == NULL)
-        luaL_argerror(L, index, error);
+        luaL_argerror(L, index, error.message);
     return meta;
 }
 

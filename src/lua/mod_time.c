@@ -42,33 +42,27 @@ void time_value_push_time(lua_State *L, int64_t unix_nanoseconds)
     luaL_setmetatable(L, TIME_TYPE);
 }
 
-bool time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size)
+int time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, struct wippy_error *error)
 {
-    struct wippy_error problem;
     int64_t *duration = luaL_testudata(L, index, DURATION_TYPE);
     if (duration != NULL) {
         *nanoseconds = *duration;
-        return true;
+        return WIPPY_OK;
     }
-    int rc;
     if (lua_type(L, index) == LUA_TNUMBER)
-        rc = duration_from_seconds(lua_tonumber(L, index), nanoseconds, &problem);
-    else if (lua_type(L, index) == LUA_TSTRING)
-        rc = duration_parse(lua_tostring(L, index), nanoseconds, &problem);
-    else
-        rc = error_set(&problem, WIPPY_EINVAL, "expected a duration (seconds, \"500ms\", \"1m30s\"), got %s",
-                       luaL_typename(L, index));
-    if (rc < 0)
-        snprintf(error, size, "%s", problem.message);
-    return rc == WIPPY_OK;
+        return duration_from_seconds(lua_tonumber(L, index), nanoseconds, error);
+    if (lua_type(L, index) == LUA_TSTRING)
+        return duration_parse(lua_tostring(L, index), nanoseconds, error);
+    return error_set(error, WIPPY_EINVAL, "expected a duration (seconds, \"500ms\", \"1m30s\"), got %s",
+                     luaL_typename(L, index));
 }
 
 int64_t time_value_check_duration(lua_State *L, int index)
 {
     int64_t nanoseconds = 0;
-    char error[256];
-    if (!time_value_to_duration(L, index, &nanoseconds, error, sizeof error))
-        luaL_argerror(L, index, error);
+    struct wippy_error error;
+    if (time_value_to_duration(L, index, &nanoseconds, &error) < 0)
+        luaL_argerror(L, index, error.message);
     return nanoseconds;
 }
 
@@ -130,10 +124,10 @@ static int time_unix(lua_State *L)
 static int time_parse_duration(lua_State *L)
 {
     int64_t nanoseconds;
-    char error[256];
-    if (!time_value_to_duration(L, 1, &nanoseconds, error, sizeof error)) {
+    struct wippy_error error;
+    if (time_value_to_duration(L, 1, &nanoseconds, &error) < 0) {
         lua_pushnil(L);
-        lua_pushstring(L, error);
+        lua_pushstring(L, error.message);
         return 2;
     }
     time_value_push_duration(L, nanoseconds);

@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /* Reads a duration argument, or raises a Lua error naming the argument. */
 int64_t time_value_check_duration(lua_State *L, int index);
 
-/* Reads a duration without raising: false with a message on failure. */
-bool time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, char *error, size_t size);
+/* Reads a duration without raising: WIPPY_OK, or the error. */
+int time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, struct wippy_error *error);
 
 /* Pushes a Duration userdata. */
 void time_value_push_duration(lua_State *L, int64_t nanoseconds);

@@ -2,11 +2,10 @@
 #include "lua/value_bridge.h"
 
 #include <lauxlib.h>
-#include <stdio.h>
 
 #define BRIDGE_MAX_DEPTH 64
 
-static struct value *convert(lua_State *L, int index, int depth, char *error, size_t size)
+static struct value *convert(lua_State *L, int index, int depth, struct wippy_error *error)
 {
     index = lua_absindex(L, index);
     switch (lua_type(L, index)) {
@@ -25,11 +24,11 @@ static struct value *convert(lua_State *L, int index, int depth, char *error, si
     case LUA_TTABLE:
         break;
     default:
-        snprintf(error, size, "cannot use a %s here", luaL_typename(L, index));
+        error_set(error, WIPPY_EINVAL, "cannot use a %s here", luaL_typename(L, index));
         return NULL;
     }
     if (depth > BRIDGE_MAX_DEPTH || !lua_checkstack(L, 4)) {
-        snprintf(error, size, "table nested too deeply (or a cycle)");
+        error_set(error, WIPPY_EINVAL, "table nested too deeply (or a cycle)");
         return NULL;
     }
     lua_Integer length = (lua_Integer)lua_rawlen(L, index);
@@ -44,7 +43,7 @@ static struct value *convert(lua_State *L, int index, int depth, char *error, si
     if (is_sequence) {
         for (lua_Integer i = 1; i <= length; i++) {
             lua_rawgeti(L, index, i);
-            struct value *item = convert(L, -1, depth + 1, error, size);
+            struct value *item = convert(L, -1, depth + 1, error);
             lua_pop(L, 1);
             if (item == NULL) {
                 value_free(result);
@@ -59,10 +58,10 @@ static struct value *convert(lua_State *L, int index, int depth, char *error, si
         if (lua_type(L, -2) != LUA_TSTRING) {
             lua_pop(L, 2);
             value_free(result);
-            snprintf(error, size, "table keys must be strings");
+            error_set(error, WIPPY_EINVAL, "table keys must be strings");
             return NULL;
         }
-        struct value *item = convert(L, -1, depth + 1, error, size);
+        struct value *item = convert(L, -1, depth + 1, error);
         if (item == NULL) {
             lua_pop(L, 2);
             value_free(result);
@@ -74,9 +73,9 @@ static struct value *convert(lua_State *L, int index, int depth, char *error, si
     return result;
 }
 
-struct value *value_bridge_from_lua(lua_State *L, int index, char *error, size_t error_size)
+struct value *value_bridge_from_lua(lua_State *L, int index, struct wippy_error *error)
 {
-    return convert(L, index, 0, error, error_size);
+    return convert(L, index, 0, error);
 }
 
 void value_bridge_push(lua_State *L, const struct value *value)

@@ -5,11 +5,12 @@
 
 #include <lua.h>
 
+#include "util/error.h"
 #include "util/value.h"
 
 /* Converts the value at index; tables become maps or sequences. Returns NULL
  * with a message (functions, cycles...) in error. */
-struct value *value_bridge_from_lua(lua_State *L, int index, char *error, size_t error_size);
+struct value *value_bridge_from_lua(lua_State *L, int index, struct wippy_error *error);
 
 /* Pushes a value tree as Lua values (maps and sequences become tables). */
 void value_bridge_push(lua_State *L, const struct value *value);

@@ -1,8 +1,8 @@
-/* overlay.h - the one interface every network overlay implements (SOCKS5,
- * I2P and Tailscale are rows of the driver table). Callers
- * (the HTTP client, later the HTTP service) ask this interface, never a
- * driver. Dials are asynchronous on the runtime's libuv loop, bounded by a
- * timeout, cancellable, and never fall back to a direct connection. */
+/* overlay.h - the one interface every network, overlay or not, implements
+ * (direct TCP, SOCKS5, I2P and Tailscale are rows of the driver table). The
+ * HTTP client and the HTTP service ask this interface, never a driver.
+ * Dials are asynchronous on the runtime's libuv loop, bounded by a timeout,
+ * cancellable, and never fall back to another network. */
 #ifndef WIPPY_NET_OVERLAY_H
 #define WIPPY_NET_OVERLAY_H
 
@@ -16,11 +16,16 @@
 
 struct overlay;
 struct overlay_dial;
+struct overlay_listener;
 
 enum overlay_capability {
     OVERLAY_CAN_DIAL = 1 << 0,
     OVERLAY_CAN_LISTEN = 1 << 1,
     OVERLAY_NEVER_REUSE = 1 << 2, /* every dial must stay its own connection */
+    /* Targets are reached by plain TCP from this host (the direct network):
+     * a client may open the connection itself, with its own name lookup
+     * and connection pool, instead of dialing through the driver. */
+    OVERLAY_PLAIN_TCP = 1 << 3,
 };
 
 /* A connected byte stream to the dialed target. The receiver owns it: it
@@ -56,7 +61,6 @@ typedef void (*overlay_dial_done)(void *context, struct overlay_connection *conn
                                   const struct wippy_error *error);
 
 struct overlay_driver {
-    enum entry_kind kind;
     unsigned capabilities;
     size_t size; /* of the driver's overlay struct, which starts with struct overlay */
     int (*open)(struct overlay *overlay, struct wippy_error *error);
@@ -69,27 +73,72 @@ struct overlay_driver {
     /* Describes where a dial is ("waiting for the CONNECT reply"). */
     const char *(*describe)(const struct overlay_dial *dial);
     /* Starts accepting inbound connections for the service named label at
-     * address (its addr, e.g. ":80"); NULL for outbound-only overlays such
-     * as SOCKS5. */
-    int (*listen)(struct overlay *overlay, const char *label, const char *address,
-                  const struct overlay_listen_handlers *handlers, struct wippy_error *error);
+     * address (its addr, e.g. ":80"); NULL with error set when it cannot.
+     * NULL (the function) for outbound-only overlays such as SOCKS5. */
+    struct overlay_listener *(*listen)(struct overlay *overlay, const char *label, const char *address,
+                                       const struct overlay_listen_handlers *handlers,
+                                       struct wippy_error *error);
+    /* Stops accepting and frees the listener; no handler runs afterwards. */
+    void (*stop_listening)(struct overlay_listener *listener);
+    /* Where the listener accepts, as a person writes it ("127.0.0.1:8080"),
+     * or NULL when the driver announces it itself once known. */
+    const char *(*listener_address)(const struct overlay_listener *listener);
     void (*close)(struct overlay *overlay);
+};
+
+/* What each driver is configured with; overlay_get fills it from the
+ * network.* entry, so no driver reads a registry entry. Strings stay owned
+ * by the registry, which outlives every overlay. */
+struct socks5_config {
+    const char *host;
+    int port;
+    const char *username; /* NULL when the proxy takes no credentials */
+    const char *password;
+    bool isolate_streams;
+};
+
+struct i2p_config {
+    const char *host; /* the SAM bridge */
+    int port;
+    const char *session_name;
+    const char *const *options; /* router options: key, value, ..., NULL */
+};
+
+struct tailscale_config {
+    const char *hostname;
+    const char *auth_key;     /* or NULL when auth_key_env names it */
+    const char *auth_key_env;
+    const char *control_url;  /* or NULL */
+    const char *state_dir;    /* or NULL: under network_service.state_dir */
+    bool ephemeral;
+};
+
+union overlay_config {
+    struct socks5_config socks5;
+    struct i2p_config i2p;
+    struct tailscale_config tailscale;
 };
 
 struct overlay {
     const struct overlay_driver *driver;
+    const char *id;        /* the entry's id, for every message */
+    const char *name;      /* the entry's name, for the files of its state */
     const char *state_dir; /* network_service.state_dir, for keys and node state */
     unsigned capabilities; /* the driver's, adjusted by open for this entry */
-    const struct entry *entry;
+    union overlay_config config;
     uv_loop_t *loop;
-    struct overlay *next; /* in the runtime's set of live overlays */
+    const struct entry *entry; /* what overlay_get finds it by; drivers never read it */
+    char **owned;          /* texts made for config (i2p options), freed with the overlay */
+    struct overlay *next;  /* in the runtime's set of live overlays */
 };
 
-/* The live overlays of a runtime, opened on first use. */
+/* The live overlays of a runtime, opened on first use, and its direct
+ * network. */
 struct overlay_set {
     uv_loop_t *loop;
     const char *state_dir;
     struct overlay *first;
+    struct overlay *direct; /* opened on first use */
 };
 
 /* Returns the live overlay of a network.* entry, opening it when needed. */
@@ -97,6 +146,9 @@ int overlay_get(struct overlay_set *set, const struct entry *entry, struct overl
                 struct wippy_error *error);
 /* Closes every overlay of the set. */
 void overlay_set_close(struct overlay_set *set);
+
+/* The set's direct network: plain TCP from this host (net/direct.c). */
+struct overlay *overlay_direct(struct overlay_set *set);
 
 /* Starts a dial to host:port (host is sent to the overlay as written, never
  * resolved here). Returns NULL after calling nothing when the dial could not
@@ -109,15 +161,24 @@ const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_
 
 bool overlay_never_reuses(const struct overlay *overlay);
 
-/* Accepts connections through the overlay; an error names the overlay when
- * it cannot listen (registry validation already refuses SOCKS5). */
-int overlay_listen(struct overlay *overlay, const char *label, const char *address,
-                   const struct overlay_listen_handlers *handlers, struct wippy_error *error);
+bool overlay_is_plain_tcp(const struct overlay *overlay);
+
+/* Accepts connections through the overlay; NULL with an error naming the
+ * overlay when it cannot listen (registry validation already refuses
+ * SOCKS5). */
+struct overlay_listener *overlay_listen(struct overlay *overlay, const char *label, const char *address,
+                                        const struct overlay_listen_handlers *handlers,
+                                        struct wippy_error *error);
+/* Stops a listener; no handler runs afterwards. */
+void overlay_stop_listening(struct overlay *overlay, struct overlay_listener *listener);
+/* Where a listener accepts, or NULL when the driver announces it itself. */
+const char *overlay_listener_address(const struct overlay *overlay, const struct overlay_listener *listener);
 
 /* Closes a connection received from a dial, freeing it. */
 void overlay_connection_close(struct overlay_connection *connection);
 
 /* Drivers. */
+extern const struct overlay_driver direct_overlay_driver;
 extern const struct overlay_driver socks5_overlay_driver;
 extern const struct overlay_driver i2p_overlay_driver;
 extern const struct overlay_driver tailscale_overlay_driver;

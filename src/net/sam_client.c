@@ -226,6 +226,12 @@ void sam_client_output_sent(struct sam_client *client)
     }
 }
 
+void sam_client_continue(struct sam_client *client)
+{
+    if (client->state == SAM_SESSION_CREATED)
+        client->state = SAM_SEND_OWN_LOOKUP;
+}
+
 void sam_client_use_session(struct sam_client *client, const char *session_id)
 {
     if (client->state != SAM_WAIT_SESSION)

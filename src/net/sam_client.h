@@ -92,6 +92,10 @@ enum sam_client_step sam_client_step(struct sam_client *client);
 const char *sam_client_output(const struct sam_client *client, size_t *length);
 void sam_client_output_sent(struct sam_client *client);
 
+/* After SAM_STEP_SESSION_CREATED: goes on to learn the session's own
+ * destination. */
+void sam_client_continue(struct sam_client *client);
+
 /* After SAM_STEP_NEED_SESSION: the session (its ID) the stream goes through. */
 void sam_client_use_session(struct sam_client *client, const char *session_id);
 

@@ -18,6 +18,7 @@
 #include "util/handle.h"
 #include "util/directories.h"
 #include "util/memory.h"
+#include "util/read_buffer.h"
 
 /* How long a node may take to log in before its entry fails: well inside
  * http_client's default 30 s timeout, so a request waiting for the node
@@ -26,13 +27,13 @@
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
 
-struct tailscale_listener {
+struct overlay_listener {
     struct tailscale_overlay *overlay;
     char *label;
     int port;
     int id; /* the node's listener, once up */
     struct overlay_listen_handlers handlers;
-    struct tailscale_listener *next;
+    struct overlay_listener *next;
 };
 
 struct overlay_dial {
@@ -54,7 +55,7 @@ struct tailscale_overlay {
     char failure[WIPPY_ERROR_MESSAGE_SIZE];
     int log_fd;
     struct overlay_dial *dials;
-    struct tailscale_listener *listeners;
+    struct overlay_listener *listeners;
     struct tailscale_overlay *next_open; /* in open_overlays */
 };
 
@@ -82,10 +83,10 @@ static struct overlay_dial *dial_of_request(int request)
     return NULL;
 }
 
-static struct tailscale_listener *listener_of_id(int id)
+static struct overlay_listener *listener_of_id(int id)
 {
     for (struct tailscale_overlay *overlay = open_overlays; overlay != NULL; overlay = overlay->next_open)
-        for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+        for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
             if (listener->id == id)
                 return listener;
     return NULL;
@@ -115,7 +116,7 @@ static void dial_forget(struct overlay_dial *dial)
 static void dial_fail(struct overlay_dial *dial, const char *reason)
 {
     struct wippy_error error;
-    error_set(&error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", dial->overlay->base.entry->id, dial->host,
+    error_set(&error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", dial->overlay->base.id, dial->host,
               dial->port, reason);
     overlay_dial_done done = dial->done;
     void *context = dial->context;
@@ -129,7 +130,7 @@ static void dial_send(struct overlay_dial *dial)
     dial->request = tailnode_dial(dial->overlay->node, dial->host, dial->port, (int)(timeout_ms > 0 ? timeout_ms : 1));
 }
 
-static void listener_start(struct tailscale_listener *listener)
+static void listener_start(struct overlay_listener *listener)
 {
     struct tailscale_overlay *overlay = listener->overlay;
     char why[512];
@@ -143,19 +144,19 @@ static void listener_start(struct tailscale_listener *listener)
     char first[64];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(overlay->addresses, ","), overlay->addresses);
     fprintf(stderr, "wippy: %s listening on %s:%d via %s\n", listener->label, first, listener->port,
-            overlay->base.entry->id);
+            overlay->base.id);
 }
 
 static void node_up(struct tailscale_overlay *overlay, const char *addresses)
 {
     overlay->state = NODE_UP;
     snprintf(overlay->addresses, sizeof overlay->addresses, "%s", addresses);
-    fprintf(stderr, "wippy: overlay %s: tailnet node %s up, addresses %s\n", overlay->base.entry->id,
-            overlay->base.entry->as.tailscale.hostname, addresses);
+    fprintf(stderr, "wippy: overlay %s: tailnet node %s up, addresses %s\n", overlay->base.id,
+            overlay->base.config.tailscale.hostname, addresses);
     for (struct overlay_dial *dial = overlay->dials; dial != NULL; dial = dial->next)
         if (dial->request == 0)
             dial_send(dial);
-    for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+    for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
         if (listener->id == 0)
             listener_start(listener);
 }
@@ -164,13 +165,13 @@ static void node_down(struct tailscale_overlay *overlay, const char *reason)
 {
     overlay->state = NODE_DOWN;
     snprintf(overlay->failure, sizeof overlay->failure, "tailnet node %s did not come up: %s",
-             overlay->base.entry->as.tailscale.hostname, reason);
-    fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.entry->id, overlay->failure);
+             overlay->base.config.tailscale.hostname, reason);
+    fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.id, overlay->failure);
     while (overlay->dials != NULL)
         dial_fail(overlay->dials, overlay->failure);
     struct wippy_error error;
     error_set(&error, WIPPY_EIO, "%s", overlay->failure);
-    for (struct tailscale_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
+    for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
         if (listener->id == 0)
             listener->handlers.failed(listener->handlers.context, &error);
 }
@@ -215,7 +216,7 @@ static void handle_event(char *line)
     } else if (strcmp(kind, "accept") == 0) {
         char *fd_text = strtok(rest, " ");
         char *remote = strtok(NULL, "");
-        struct tailscale_listener *listener = listener_of_id(id);
+        struct overlay_listener *listener = listener_of_id(id);
         if (fd_text == NULL)
             return;
         if (listener == NULL) {
@@ -226,13 +227,6 @@ static void handle_event(char *line)
         if (connection != NULL)
             listener->handlers.accept(listener->handlers.context, connection, remote != NULL ? remote : "");
     }
-}
-
-static void allocate(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
-{
-    static char chunk[4096];
-    buffer->base = chunk;
-    buffer->len = sizeof chunk;
 }
 
 static void on_event_bytes(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
@@ -260,7 +254,7 @@ static int events_open(uv_loop_t *loop, struct wippy_error *error)
     event_pipe = xmalloc(sizeof *event_pipe);
     uv_pipe_init(loop, event_pipe, 0);
     uv_pipe_open(event_pipe, fds[0]);
-    uv_read_start((uv_stream_t *)event_pipe, allocate, on_event_bytes);
+    uv_read_start((uv_stream_t *)event_pipe, read_buffer_allocate, on_event_bytes);
     tailnode_events(fds[1]); /* Go owns the write end from now on */
     return WIPPY_OK;
 }
@@ -283,7 +277,7 @@ static struct overlay_dial *tailscale_dial(struct overlay *base, const char *hos
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     if (overlay->state == NODE_DOWN) {
-        error_set(error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", base->entry->id, host, port, overlay->failure);
+        error_set(error, WIPPY_EIO, "overlay %s: dial %s:%u: %s", base->id, host, port, overlay->failure);
         return NULL;
     }
     struct overlay_dial *dial = xcalloc(1, sizeof *dial);
@@ -320,17 +314,21 @@ static int listen_port(const char *address)
     return *digits != '\0' && *end == '\0' && port > 0 && port <= 65535 ? (int)port : -1;
 }
 
-static int tailscale_listen(struct overlay *base, const char *label, const char *address,
-                            const struct overlay_listen_handlers *handlers, struct wippy_error *error)
+static struct overlay_listener *tailscale_listen(struct overlay *base, const char *label, const char *address,
+                                                 const struct overlay_listen_handlers *handlers,
+                                                 struct wippy_error *error)
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     int port = listen_port(address);
-    if (port < 0)
-        return error_set(error, WIPPY_EINVAL, "%s: addr \"%s\" needs a port to listen on the tailnet", label,
-                         address);
-    if (overlay->state == NODE_DOWN)
-        return error_set(error, WIPPY_EIO, "%s: overlay %s: %s", label, base->entry->id, overlay->failure);
-    struct tailscale_listener *listener = xcalloc(1, sizeof *listener);
+    if (port < 0) {
+        error_set(error, WIPPY_EINVAL, "%s: addr \"%s\" needs a port to listen on the tailnet", label, address);
+        return NULL;
+    }
+    if (overlay->state == NODE_DOWN) {
+        error_set(error, WIPPY_EIO, "%s: overlay %s: %s", label, base->id, overlay->failure);
+        return NULL;
+    }
+    struct overlay_listener *listener = xcalloc(1, sizeof *listener);
     listener->overlay = overlay;
     listener->label = xstrdup(label);
     listener->port = port;
@@ -339,7 +337,25 @@ static int tailscale_listen(struct overlay *base, const char *label, const char 
     overlay->listeners = listener;
     if (overlay->state == NODE_UP)
         listener_start(listener);
-    return WIPPY_OK;
+    return listener;
+}
+
+static void free_listener(struct overlay_listener *listener)
+{
+    if (listener->id != 0)
+        tailnode_close_listener(listener->id);
+    free(listener->label);
+    free(listener);
+}
+
+static void tailscale_stop_listening(struct overlay_listener *listener)
+{
+    struct overlay_listener **link = &listener->overlay->listeners;
+    while (*link != NULL && *link != listener)
+        link = &(*link)->next;
+    if (*link == listener)
+        *link = listener->next;
+    free_listener(listener);
 }
 
 /* The node's state directory is made and its log file opened with plain
@@ -347,20 +363,20 @@ static int tailscale_listen(struct overlay *base, const char *label, const char 
 static int tailscale_open(struct overlay *base, struct wippy_error *error)
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
-    const struct entry_tailscale *config = &base->entry->as.tailscale;
+    const struct tailscale_config *config = &base->config.tailscale;
     const char *auth_key = config->auth_key;
     if (config->auth_key_env != NULL) {
         auth_key = getenv(config->auth_key_env);
         if (auth_key == NULL || auth_key[0] == '\0')
             return error_set(error, WIPPY_EINVAL, "overlay %s: auth_key_env: the environment variable %s is not set",
-                             base->entry->id, config->auth_key_env);
+                             base->id, config->auth_key_env);
     }
     char *directory = config->state_dir != NULL
                           ? xstrdup(config->state_dir)
                           : xasprintf("%s/tailscale/%s", base->state_dir != NULL ? base->state_dir : ".",
                                       config->hostname);
     if (make_directories(directory) != 0) {
-        error_set(error, WIPPY_EIO, "overlay %s: cannot create state_dir %s: %s", base->entry->id, directory,
+        error_set(error, WIPPY_EIO, "overlay %s: cannot create state_dir %s: %s", base->id, directory,
                   strerror(errno));
         free(directory);
         return WIPPY_EIO;
@@ -372,9 +388,10 @@ static int tailscale_open(struct overlay *base, struct wippy_error *error)
     char *log_path = xasprintf("%s/node.log", directory);
     overlay->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     free(log_path);
-    overlay->node = tailnode_new(directory, config->hostname, (char *)auth_key,
-                                 config->control_url != NULL ? config->control_url : "", config->ephemeral,
-                                 overlay->log_fd);
+    /* cgo declares its exports with char *; the Go side only copies them. */
+    overlay->node = tailnode_new(directory, (char *)config->hostname, (char *)auth_key,
+                                 (char *)(config->control_url != NULL ? config->control_url : ""),
+                                 config->ephemeral, overlay->log_fd);
     free(directory);
     overlay->state = NODE_STARTING;
     overlay->next_open = open_overlays;
@@ -391,12 +408,9 @@ static void tailscale_close(struct overlay *base)
     while (overlay->dials != NULL)
         tailscale_cancel(overlay->dials);
     while (overlay->listeners != NULL) {
-        struct tailscale_listener *listener = overlay->listeners;
+        struct overlay_listener *listener = overlay->listeners;
         overlay->listeners = listener->next;
-        if (listener->id != 0)
-            tailnode_close_listener(listener->id);
-        free(listener->label);
-        free(listener);
+        free_listener(listener);
     }
     tailnode_close(overlay->node);
     for (struct tailscale_overlay **link = &open_overlays; *link != NULL; link = &(*link)->next_open) {
@@ -411,7 +425,6 @@ static void tailscale_close(struct overlay *base)
 }
 
 const struct overlay_driver tailscale_overlay_driver = {
-    .kind = ENTRY_NETWORK_TAILSCALE,
     .capabilities = OVERLAY_CAN_DIAL | OVERLAY_CAN_LISTEN,
     .size = sizeof(struct tailscale_overlay),
     .open = tailscale_open,
@@ -419,5 +432,6 @@ const struct overlay_driver tailscale_overlay_driver = {
     .cancel = tailscale_cancel,
     .describe = tailscale_describe,
     .listen = tailscale_listen,
+    .stop_listening = tailscale_stop_listening,
     .close = tailscale_close,
 };

@@ -7,11 +7,10 @@ static int tailscale_unavailable(struct overlay *overlay, struct wippy_error *er
     return error_set(error, WIPPY_ESTATE,
                      "overlay %s: this wippy was built without Tailscale support (no Go 1.25 or newer at build "
                      "time); install Go and run make again",
-                     overlay->entry->id);
+                     overlay->id);
 }
 
 const struct overlay_driver tailscale_overlay_driver = {
-    .kind = ENTRY_NETWORK_TAILSCALE,
     .capabilities = 0,
     .size = sizeof(struct overlay),
     .open = tailscale_unavailable,

@@ -267,8 +267,8 @@ static void push_outgoing(lua_State *L, struct channel *channel, int index)
  * blocked sender) into a new table on top of L: buffered ones at 1..count,
  * senders' after them in queue order. Returns -1 with error when one cannot
  * leave its process; nothing is changed then. */
-static int copy_waiting_values(lua_State *L, int index, struct channel *channel, char *error,
-                               size_t size)
+static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
+                               struct wippy_error *error)
 {
     lua_newtable(L);
     int copies = lua_gettop(L);
@@ -277,11 +277,11 @@ static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
         push_buffer(L, index);
         for (size_t i = 0; i < channel->count; i++) {
             lua_rawgeti(L, -1, channel->head + (lua_Integer)i);
-            int rc = transfer_value(L, -1, L, error, size);
+            int rc = transfer_value(L, -1, L, error);
             lua_remove(L, -2);
             if (rc < 0) {
                 lua_settop(L, copies - 1);
-                return -1;
+                return rc;
             }
             lua_rawseti(L, copies, ++slot);
         }
@@ -289,11 +289,11 @@ static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
-        int rc = transfer_value(L, -1, L, error, size);
+        int rc = transfer_value(L, -1, L, error);
         lua_remove(L, -2);
         if (rc < 0) {
             lua_settop(L, copies - 1);
-            return -1;
+            return rc;
         }
         lua_rawseti(L, copies, ++slot);
     }
@@ -302,18 +302,17 @@ static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
 
 /* The share hook of the channel type: from now on values sent are copied,
  * and the values already waiting are replaced by copies. */
-static int channel_share(lua_State *L, int index, char *error, size_t size)
+static int channel_share(lua_State *L, int index, struct wippy_error *error)
 {
     struct channel *channel = channel_check(L, index);
     if (channel->shared)
-        return 0;
+        return WIPPY_OK;
     index = lua_absindex(L, index);
-    char reason[200];
-    if (copy_waiting_values(L, index, channel, reason, sizeof reason) < 0) {
-        snprintf(error, size, "cannot pass a channel holding a value that cannot leave its process (%s)",
-                 reason);
-        return -1;
-    }
+    struct wippy_error reason;
+    if (copy_waiting_values(L, index, channel, &reason) < 0)
+        return error_set(error, reason.code,
+                         "cannot pass a channel holding a value that cannot leave its process (%s)",
+                         reason.message);
     int copies = lua_gettop(L);
     lua_Integer slot = 0;
     if (channel->count > 0) {
@@ -330,7 +329,7 @@ static int channel_share(lua_State *L, int index, char *error, size_t size)
     }
     lua_pop(L, 1);
     channel->shared = true;
-    return 0;
+    return WIPPY_OK;
 }
 
 void channel_close(lua_State *L, int index)

@@ -74,19 +74,18 @@ static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, b
 }
 
 /* Checks that coroutine can be resumed with argument_count values, the way
- * Lua's own resume does. Returns an error message or NULL. */
-static const char *resume_problem(lua_State *L, lua_State *coroutine, int argument_count)
+ * Lua's own resume does (with its messages). */
+static int check_resumable(lua_State *L, lua_State *coroutine, int argument_count,
+                           struct wippy_error *error)
 {
     int status = lua_status(coroutine);
-    if (status == LUA_OK && lua_gettop(coroutine) == 0)
-        return "cannot resume dead coroutine";
-    if (status != LUA_OK && status != LUA_YIELD)
-        return "cannot resume dead coroutine";
+    if ((status == LUA_OK && lua_gettop(coroutine) == 0) || (status != LUA_OK && status != LUA_YIELD))
+        return error_set(error, WIPPY_ESTATE, "cannot resume dead coroutine");
     if (coroutine == L)
-        return "cannot resume non-suspended coroutine";
+        return error_set(error, WIPPY_ESTATE, "cannot resume non-suspended coroutine");
     if (!lua_checkstack(coroutine, argument_count + 1))
-        return "too many arguments to resume";
-    return NULL;
+        return error_set(error, WIPPY_ENOMEM, "too many arguments to resume");
+    return WIPPY_OK;
 }
 
 static int coroutine_resume(lua_State *L)
@@ -94,10 +93,10 @@ static int coroutine_resume(lua_State *L)
     lua_State *coroutine = lua_tothread(L, 1);
     luaL_argexpected(L, coroutine != NULL, 1, "coroutine");
     int count = lua_gettop(L) - 1;
-    const char *problem = resume_problem(L, coroutine, count);
-    if (problem != NULL) {
+    struct wippy_error error;
+    if (check_resumable(L, coroutine, count, &error) < 0) {
         lua_pushboolean(L, 0);
-        lua_pushstring(L, problem);
+        lua_pushstring(L, error.message);
         return 2;
     }
     lua_xmove(L, coroutine, count);
@@ -108,9 +107,9 @@ static int wrapped_call(lua_State *L)
 {
     lua_State *coroutine = lua_tothread(L, lua_upvalueindex(1));
     int count = lua_gettop(L);
-    const char *problem = resume_problem(L, coroutine, count);
-    if (problem != NULL)
-        return luaL_error(L, "%s", problem);
+    struct wippy_error error;
+    if (check_resumable(L, coroutine, count, &error) < 0)
+        return luaL_error(L, "%s", error.message);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1); /* keep the coroutine at index 1, as resume does */
     lua_xmove(L, coroutine, count);

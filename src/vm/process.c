@@ -388,9 +388,9 @@ static void push_exit_event(lua_State *L, const char *kind, struct process *proc
     lua_createtable(L, 0, 2);
     if (status == LUA_OK) {
         if (result_count > 0) {
-            char error[256];
-            if (transfer_value(thread, -result_count, L, error, sizeof error) < 0)
-                lua_pushfstring(L, "result could not be passed: %s", error);
+            struct wippy_error error;
+            if (transfer_value(thread, -result_count, L, &error) < 0)
+                lua_pushfstring(L, "result could not be passed: %s", error.message);
             lua_setfield(L, -2, "value");
         }
     } else {
@@ -437,12 +437,12 @@ static void on_process_finish(struct task *task, int status, int result_count)
         lua_State *target = waiter->thread;
         int count = 1;
         if (status == LUA_OK) {
-            char error[256];
+            struct wippy_error error;
             if (result_count == 0) {
                 lua_pushnil(target);
-            } else if (transfer_value(task->thread, -result_count, target, error, sizeof error) < 0) {
+            } else if (transfer_value(task->thread, -result_count, target, &error) < 0) {
                 lua_pushnil(target);
-                lua_pushfstring(target, "result could not be passed: %s", error);
+                lua_pushfstring(target, "result could not be passed: %s", error.message);
                 count = 2;
             }
         } else {

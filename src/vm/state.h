@@ -49,9 +49,9 @@ enum state_sharing {
 
 /* Called when a value of a shared type (at index) is about to cross to
  * another process, so it can prepare (a channel starts copying what is sent
- * on it). Returns 0, or -1 with a message in error: the value then does not
- * cross, and nothing was changed. */
-typedef int (*state_share_fn)(lua_State *L, int index, char *error, size_t error_size);
+ * on it). Returns WIPPY_OK, or an error: the value then does not cross, and
+ * nothing was changed. */
+typedef int (*state_share_fn)(lua_State *L, int index, struct wippy_error *error);
 
 /* Creates (or fetches) a protected metatable for a userdata type with its
  * methods, how it is shared, and an optional share hook. Leaves the

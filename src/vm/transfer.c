@@ -11,22 +11,22 @@
 
 /* A userdata crosses as it is when its type is shared, after its type's
  * share hook (if any) agreed. */
-static int share_userdata(lua_State *L, int index, char *error, size_t size)
+static int share_userdata(lua_State *L, int index, struct wippy_error *error)
 {
     state_share_fn share;
     if (state_sharing_of(L, index, &share) != STATE_SHARED) {
-        snprintf(error, size, "cannot pass a %s between processes", luaL_typename(L, index));
-        return -1;
+        return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes",
+                         luaL_typename(L, index));
     }
-    if (share != NULL && share(L, index, error, size) < 0)
-        return -1;
+    if (share != NULL && share(L, index, error) < 0)
+        return error->code;
     lua_pushvalue(L, index);
     return 0;
 }
 
 /* Pushes a copy of the value at index onto L; seen (an absolute index) maps
  * already copied tables to their copies. */
-static int copy_value(lua_State *L, int index, int seen, int depth, char *error, size_t size)
+static int copy_value(lua_State *L, int index, int seen, int depth, struct wippy_error *error)
 {
     index = lua_absindex(L, index);
     switch (lua_type(L, index)) {
@@ -38,21 +38,18 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
         lua_pushvalue(L, index);
         return 0;
     case LUA_TUSERDATA:
-        return share_userdata(L, index, error, size);
+        return share_userdata(L, index, error);
     case LUA_TTABLE:
         break;
     default:
-        snprintf(error, size, "cannot pass a %s between processes", luaL_typename(L, index));
-        return -1;
+        return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes",
+                         luaL_typename(L, index));
     }
-    if (depth > TRANSFER_MAX_DEPTH) {
-        snprintf(error, size, "cannot pass a table nested deeper than %d levels", TRANSFER_MAX_DEPTH);
-        return -1;
-    }
-    if (!lua_checkstack(L, 8)) {
-        snprintf(error, size, "out of Lua stack space while copying a table");
-        return -1;
-    }
+    if (depth > TRANSFER_MAX_DEPTH)
+        return error_set(error, WIPPY_EINVAL, "cannot pass a table nested deeper than %d levels",
+                         TRANSFER_MAX_DEPTH);
+    if (!lua_checkstack(L, 8))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space while copying a table");
     lua_pushvalue(L, index);
     if (lua_rawget(L, seen) != LUA_TNIL)
         return 0; /* a cycle or shared subtable: reuse its copy */
@@ -66,11 +63,11 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
     while (lua_next(L, index) != 0) {
         /* stack: copy, key, value */
         int key = lua_gettop(L) - 1;
-        if (copy_value(L, key, seen, depth + 1, error, size) < 0) {
+        if (copy_value(L, key, seen, depth + 1, error) < 0) {
             lua_settop(L, copy - 1);
             return -1;
         }
-        if (copy_value(L, key + 1, seen, depth + 1, error, size) < 0) {
+        if (copy_value(L, key + 1, seen, depth + 1, error) < 0) {
             lua_settop(L, copy - 1);
             return -1;
         }
@@ -80,7 +77,7 @@ static int copy_value(lua_State *L, int index, int seen, int depth, char *error,
     return 0;
 }
 
-int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_t error_size)
+int transfer_value(lua_State *from, int index, lua_State *to, struct wippy_error *error)
 {
     index = lua_absindex(from, index);
     int type = lua_type(from, index);
@@ -89,9 +86,9 @@ int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_
     } else {
         lua_newtable(from);
         int seen = lua_gettop(from);
-        if (copy_value(from, index, seen, 0, error, error_size) < 0) {
+        if (copy_value(from, index, seen, 0, error) < 0) {
             lua_pop(from, 1);
-            return -1;
+            return error->code;
         }
         lua_remove(from, seen);
     }
@@ -102,7 +99,7 @@ int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_
 
 void transfer_value_or_raise(lua_State *from, int index, lua_State *to)
 {
-    char error[256];
-    if (transfer_value(from, index, to, error, sizeof error) < 0)
-        luaL_error(from, "%s", error);
+    struct wippy_error error;
+    if (transfer_value(from, index, to, &error) < 0)
+        luaL_error(from, "%s", error.message);
 }

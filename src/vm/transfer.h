@@ -8,10 +8,12 @@
 #include <lua.h>
 #include <stddef.h>
 
+#include "util/error.h"
+
 /* Pushes onto `to` a copy of the value at index of `from` (the two may be the
- * same thread). On failure pushes nothing and returns -1 with a message such
- * as "cannot pass a function" in error. */
-int transfer_value(lua_State *from, int index, lua_State *to, char *error, size_t error_size);
+ * same thread). On failure pushes nothing and returns the error's code
+ * ("cannot pass a function between processes"). */
+int transfer_value(lua_State *from, int index, lua_State *to, struct wippy_error *error);
 
 /* Same, but raises a Lua error on `from` instead of returning -1. */
 void transfer_value_or_raise(lua_State *from, int index, lua_State *to);

@@ -305,9 +305,12 @@ class RecordingSam:
     bytes then close). names maps .i2p names to destinations. Like i2pd, it
     answers SESSION CREATE with given keys only after building tunnels
     (`ready_after` seconds), and `held_destinations` times at once with the
-    destination it still holds from a closed session."""
+    destination it still holds from a closed session. STREAM ACCEPT is
+    answered at once and the connection kept for `inbound`, which plays a
+    caller reaching the session's destination."""
 
-    def __init__(self, behaviour, names=None, drop_session_after=None, held_destinations=0, ready_after=1.6):
+    def __init__(self, behaviour=lambda destination: ("result", "CANT_REACH_PEER"), names=None,
+                 drop_session_after=None, held_destinations=0, ready_after=1.6):
         self.behaviour = behaviour
         self.held_destinations = held_destinations
         self.ready_after = ready_after
@@ -325,6 +328,8 @@ class RecordingSam:
         self.listener.listen(64)
         self.port = self.listener.getsockname()[1]
         self.controls = []
+        self.accepting = []  # STREAM ACCEPT connections waiting for a caller
+        self.accepting_changed = threading.Condition(self.lock)
         threading.Thread(target=self.accept_loop, daemon=True).start()
 
     def accept_loop(self):
@@ -370,6 +375,12 @@ class RecordingSam:
                         client.sendall(f"NAMING REPLY RESULT=OK NAME={name} VALUE={self.names[name]}\n".encode())
                     else:
                         client.sendall(f"NAMING REPLY RESULT=KEY_NOT_FOUND NAME={name}\n".encode())
+                elif words[:2] == ["STREAM", "ACCEPT"]:
+                    client.sendall(b"STREAM STATUS RESULT=OK\n")
+                    with self.lock:
+                        self.accepting.append(client)
+                        self.accepting_changed.notify_all()
+                    return
                 elif words[:2] == ["STREAM", "CONNECT"] and self.dropped:
                     client.sendall(b"STREAM STATUS RESULT=INVALID_ID\n")
                     return
@@ -394,10 +405,33 @@ class RecordingSam:
         except OSError:
             pass
         finally:
-            if client not in self.controls:
+            if client not in self.controls and client not in self.accepting:
                 client.close()
+
+    def inbound(self, request, caller, timeout=10):
+        """A caller with destination `caller` (bytes) reaches the session:
+        the oldest waiting STREAM ACCEPT gets the caller's destination line
+        and then request; returns everything answered until the close."""
+        with self.lock:
+            if not self.accepting_changed.wait_for(lambda: self.accepting, timeout=timeout):
+                raise TimeoutError("no STREAM ACCEPT is waiting")
+            connection = self.accepting.pop(0)
+        try:
+            connection.settimeout(timeout)
+            connection.sendall(f"{i2p_base64(caller)} FROM_PORT=0 TO_PORT=0\n".encode() + request)
+            answer = b""
+            while True:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return answer
+                answer += chunk
+        finally:
+            connection.close()
 
     def close(self):
         self.listener.close()
         for control in self.controls:
             control.close()
+        with self.lock:
+            for connection in self.accepting:
+                connection.close()

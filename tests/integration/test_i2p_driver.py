@@ -4,11 +4,13 @@ bridge that drops the session or dies mid-stream). The real router network
 is in test_i2p.py."""
 import re
 import shutil
+import signal
+import subprocess
 import time
 
 import pytest
 
-from conftest import APPS, run_wippy
+from conftest import APPS, run_wippy, wippy_binary
 from peers import IpService, RecordingSam, b32_of, fake_destination, free_port, i2p_base64
 
 RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 18\r\n"
@@ -163,3 +165,54 @@ def test_the_bridge_down_is_an_error(make_network):
     outcome = fetch(app, f"http://{b32('serve')}/", "app:i2p_dead")
     assert outcome.out.startswith("error: overlay app:i2p_dead: SAM bridge 127.0.0.1:"), outcome
     assert "cannot reach the bridge: connection refused" in outcome.out
+
+
+@pytest.fixture
+def i2p_service(tmp_path):
+    """The i2p_service app (an http.service on I2P) against a recording
+    bridge, started with `wippy run` and stopped with SIGTERM."""
+    sam = RecordingSam()
+    app = tmp_path / "service"
+    shutil.copytree(APPS / "i2p_service", app)
+    index = app / "src" / "_index.yaml"
+    index.write_text(index.read_text().replace("@SAM_PORT@", str(sam.port)))
+    process = subprocess.Popen([wippy_binary(), "run"], cwd=app, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    lines = []
+    try:
+        for line in process.stderr:  # the service says where it listens once the session is up
+            lines.append(line)
+            if "app:server listening on " in line:
+                break
+        yield sam, process, lines
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        finally:
+            process.kill()
+            sam.close()
+
+
+def test_a_service_on_i2p_accepts_a_caller_and_sees_its_b32(i2p_service):
+    sam, process, lines = i2p_service
+    assert f"app:server listening on {b32_of(sam.own)} via app:i2p\n" in lines[-1], lines
+    caller = fake_destination("caller")
+    answer = sam.inbound(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", caller)
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+    assert f'"ip":"{b32_of(caller)}"'.encode() in answer.replace(b" ", b""), answer
+    # the listener asks for the next caller at once
+    deadline = time.monotonic() + 10
+    while len([c for c in sam.commands if c.startswith("STREAM ACCEPT")]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    accepts = [c for c in sam.commands if c.startswith("STREAM ACCEPT")]
+    assert len(accepts) == 2, sam.commands
+    assert all(re.fullmatch(r"STREAM ACCEPT ID=wippy-service-[0-9a-f]{8} SILENT=false", c) for c in accepts)
+
+
+def test_a_service_on_i2p_serves_callers_one_after_another(i2p_service):
+    sam, process, _ = i2p_service
+    for name in ("first", "second", "third"):
+        caller = fake_destination(name)
+        answer = sam.inbound(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", caller)
+        assert b32_of(caller).encode() in answer, (name, answer)

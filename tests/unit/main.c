@@ -36,6 +36,15 @@ TEST(test_registry_checks_socks5_credentials);
 TEST(test_registry_requires_a_tailscale_auth_key);
 TEST(test_config_composes_files_and_set_overrides);
 TEST(test_config_default_network_must_name_a_network_entry);
+TEST(test_sam_dial_of_a_b32_address_needs_no_lookup);
+TEST(test_sam_dial_of_a_name_looks_it_up_first);
+TEST(test_sam_dial_refuses_clearnet_names_without_a_conversation);
+TEST(test_sam_failures_name_the_step_and_keep_the_result);
+TEST(test_sam_session_creates_then_learns_its_destination);
+TEST(test_sam_session_with_kept_keys_reuses_them);
+TEST(test_sam_accept_reports_the_callers_b32_and_keeps_the_stream_bytes);
+TEST(test_sam_unexpected_and_malformed_input_fails);
+TEST(test_sam_describes_where_it_waits);
 TEST(test_sam_lines_are_split_and_bytes_after_them_kept);
 TEST(test_sam_replies_parse_with_quoted_values);
 TEST(test_sam_every_result_is_named);
@@ -92,6 +101,15 @@ static const struct {
     {"test_registry_requires_a_tailscale_auth_key", test_registry_requires_a_tailscale_auth_key},
     {"test_config_composes_files_and_set_overrides", test_config_composes_files_and_set_overrides},
     {"test_config_default_network_must_name_a_network_entry", test_config_default_network_must_name_a_network_entry},
+    {"test_sam_dial_of_a_b32_address_needs_no_lookup", test_sam_dial_of_a_b32_address_needs_no_lookup},
+    {"test_sam_dial_of_a_name_looks_it_up_first", test_sam_dial_of_a_name_looks_it_up_first},
+    {"test_sam_dial_refuses_clearnet_names_without_a_conversation", test_sam_dial_refuses_clearnet_names_without_a_conversation},
+    {"test_sam_failures_name_the_step_and_keep_the_result", test_sam_failures_name_the_step_and_keep_the_result},
+    {"test_sam_session_creates_then_learns_its_destination", test_sam_session_creates_then_learns_its_destination},
+    {"test_sam_session_with_kept_keys_reuses_them", test_sam_session_with_kept_keys_reuses_them},
+    {"test_sam_accept_reports_the_callers_b32_and_keeps_the_stream_bytes", test_sam_accept_reports_the_callers_b32_and_keeps_the_stream_bytes},
+    {"test_sam_unexpected_and_malformed_input_fails", test_sam_unexpected_and_malformed_input_fails},
+    {"test_sam_describes_where_it_waits", test_sam_describes_where_it_waits},
     {"test_sam_lines_are_split_and_bytes_after_them_kept", test_sam_lines_are_split_and_bytes_after_them_kept},
     {"test_sam_replies_parse_with_quoted_values", test_sam_replies_parse_with_quoted_values},
     {"test_sam_every_result_is_named", test_sam_every_result_is_named},

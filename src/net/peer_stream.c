@@ -1,0 +1,171 @@
+/* peer_stream.c - see peer_stream.h. */
+#include "net/peer_stream.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/handle.h"
+#include "util/memory.h"
+#include "util/read_buffer.h"
+
+void peer_stream_init(struct peer_stream *stream, uv_loop_t *loop,
+                      const struct peer_stream_events *events, void *owner)
+{
+    memset(stream, 0, sizeof *stream);
+    stream->loop = loop;
+    stream->events = events;
+    stream->owner = owner;
+}
+
+static void release_if_idle(struct peer_stream *stream)
+{
+    if (stream->ended && stream->pending == 0)
+        stream->events->release(stream);
+}
+
+void peer_stream_hold(struct peer_stream *stream)
+{
+    stream->pending++;
+}
+
+bool peer_stream_returned(struct peer_stream *stream)
+{
+    stream->pending--;
+    if (!stream->ended)
+        return true;
+    release_if_idle(stream);
+    return false;
+}
+
+static void close_timer(struct peer_stream *stream)
+{
+    if (stream->timer == NULL)
+        return;
+    handle_close((uv_handle_t *)stream->timer);
+    stream->timer = NULL;
+}
+
+void peer_stream_end(struct peer_stream *stream)
+{
+    if (stream->ended)
+        return;
+    stream->ended = true;
+    close_timer(stream);
+    if (stream->tcp != NULL) {
+        handle_close((uv_handle_t *)stream->tcp);
+        stream->tcp = NULL;
+    }
+    release_if_idle(stream);
+}
+
+struct overlay_connection *peer_stream_hand_over(struct peer_stream *stream, const void *early,
+                                                 size_t early_length)
+{
+    uv_read_stop((uv_stream_t *)stream->tcp);
+    struct overlay_connection *connection = xcalloc(1, sizeof *connection);
+    connection->stream = (uv_stream_t *)stream->tcp;
+    stream->tcp = NULL;
+    if (early_length > 0) {
+        connection->early_bytes = xmalloc(early_length);
+        memcpy(connection->early_bytes, early, early_length);
+        connection->early_length = early_length;
+    }
+    peer_stream_end(stream);
+    return connection;
+}
+
+static void on_timeout(uv_timer_t *timer)
+{
+    struct peer_stream *stream = timer->data;
+    stream->events->failed(stream, PEER_TIMED_OUT, NULL);
+}
+
+void peer_stream_stop_timer(struct peer_stream *stream)
+{
+    if (stream->timer != NULL)
+        uv_timer_stop(stream->timer);
+}
+
+void peer_stream_start_timer(struct peer_stream *stream, int64_t timeout_ns)
+{
+    if (timeout_ns <= 0)
+        return;
+    stream->timeout_ns = timeout_ns;
+    stream->timer = xmalloc(sizeof *stream->timer);
+    uv_timer_init(stream->loop, stream->timer);
+    stream->timer->data = stream;
+    uv_update_time(stream->loop);
+    uv_timer_start(stream->timer, on_timeout, (uint64_t)((timeout_ns + 999999) / 1000000), 0);
+}
+
+static void on_connected(uv_connect_t *request, int status)
+{
+    struct peer_stream *stream = request->data;
+    if (!peer_stream_returned(stream))
+        return;
+    if (status < 0) {
+        stream->events->failed(stream, PEER_UNREACHABLE, uv_strerror(status));
+        return;
+    }
+    stream->events->connected(stream);
+}
+
+int peer_stream_connect(struct peer_stream *stream, const struct sockaddr *address)
+{
+    stream->tcp = xmalloc(sizeof *stream->tcp);
+    uv_tcp_init(stream->loop, stream->tcp);
+    stream->tcp->data = stream;
+    uv_tcp_nodelay(stream->tcp, 1);
+    stream->connect_request.data = stream;
+    int rc = uv_tcp_connect(&stream->connect_request, stream->tcp, address, on_connected);
+    if (rc == 0)
+        peer_stream_hold(stream);
+    return rc;
+}
+
+static void on_written(uv_write_t *request, int status)
+{
+    struct peer_stream *stream = request->data;
+    if (!peer_stream_returned(stream))
+        return;
+    if (status < 0) {
+        stream->events->failed(stream, PEER_SEND_FAILED, uv_strerror(status));
+        return;
+    }
+    stream->events->sent(stream);
+}
+
+void peer_stream_send(struct peer_stream *stream, const void *data, size_t length)
+{
+    uv_buf_t buffer = uv_buf_init((char *)data, (unsigned)length);
+    stream->write_request.data = stream;
+    int rc = uv_write(&stream->write_request, (uv_stream_t *)stream->tcp, &buffer, 1, on_written);
+    if (rc < 0) {
+        stream->events->failed(stream, PEER_SEND_FAILED, uv_strerror(rc));
+        return;
+    }
+    peer_stream_hold(stream);
+}
+
+static void on_read(uv_stream_t *tcp, ssize_t count, const uv_buf_t *buffer)
+{
+    struct peer_stream *stream = tcp->data;
+    if (count == 0)
+        return;
+    if (count == UV_EOF) {
+        stream->events->failed(stream, PEER_CLOSED, NULL);
+        return;
+    }
+    if (count < 0) {
+        stream->events->failed(stream, PEER_READ_FAILED, uv_strerror((int)count));
+        return;
+    }
+    stream->events->received(stream, buffer->base, (size_t)count);
+}
+
+void peer_stream_read(struct peer_stream *stream)
+{
+    int rc = uv_read_start((uv_stream_t *)stream->tcp, read_buffer_allocate, on_read);
+    if (rc < 0 && rc != UV_EALREADY)
+        stream->events->failed(stream, PEER_READ_FAILED, uv_strerror(rc));
+}
