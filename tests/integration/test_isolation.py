@@ -1,4 +1,5 @@
 """Each process is isolated (SPEC section 3) and only listed modules load."""
+from conftest import run_wippy
 
 
 def test_processes_cannot_see_or_change_each_other(core):
@@ -31,3 +32,50 @@ def test_library_entries_load_through_imports(core):
     result = core("run", "library")
     assert result.code == 0, result
     assert result.lines == ["hello, library"]
+
+
+CHANNEL_APP = """version: '1.0'
+namespace: app
+entries:
+  - name: processes
+    kind: process.host
+  - name: sink
+    kind: process.lua
+    source: file://sink.lua
+    method: main
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io]
+    meta:
+      command: {name: main}
+"""
+
+
+def test_a_channel_holding_a_function_cannot_cross_and_stays_usable(make_app):
+    """A value that cannot leave its process never leaves it disguised: the
+    channel that buffers it is refused at the edge (it used to cross with the
+    function silently turned into nil), and it still works where it is."""
+    app = make_app({
+        "src/_index.yaml": CHANNEL_APP,
+        "src/sink.lua": "return {main = function() process.inbox():receive() end}\n",
+        "src/main.lua": """local io = require("io")
+return {main = function()
+  local ch = channel.new(1)
+  ch:send(function() return "only here" end)
+  local child = process.spawn("app:sink", "app:processes")
+  io.print(process.send(child, "take", {ch}))
+  local fn = ch:receive()
+  io.print(type(fn), fn())
+  process.terminate(child)
+end}
+""",
+    })
+    result = run_wippy(app, "run", "main", timeout=10)
+    assert result.code == 0, result
+    assert result.lines == [
+        "nil\tcannot pass a channel holding a value that cannot leave its process "
+        "(cannot pass a function between processes)",
+        "function\tonly here",
+    ], result

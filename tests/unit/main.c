@@ -13,6 +13,9 @@
 
 char test_failure[4096];
 
+TEST(test_direct_dials_what_it_accepts_on_loopback);
+TEST(test_direct_reports_a_refused_connection_in_one_line);
+TEST(test_direct_refuses_a_listen_address_it_cannot_read);
 TEST(test_root_uses_default_then_direct);
 TEST(test_depth_four_chain_inherits_the_selection);
 TEST(test_child_override_leaves_parent_and_siblings_alone);
@@ -36,6 +39,12 @@ TEST(test_registry_checks_socks5_credentials);
 TEST(test_registry_requires_a_tailscale_auth_key);
 TEST(test_config_composes_files_and_set_overrides);
 TEST(test_config_default_network_must_name_a_network_entry);
+TEST(test_route_prefers_explicit_then_inherited_then_default_then_direct);
+TEST(test_route_checks_an_explicit_choice_as_network_select);
+TEST(test_route_without_actor_or_scope_follows_strict_mode);
+TEST(test_route_refuses_an_id_that_is_not_a_network);
+TEST(test_route_a_private_literal_through_an_overlay_needs_its_permission);
+TEST(test_route_a_listener_uses_its_network_or_direct);
 TEST(test_sam_dial_of_a_b32_address_needs_no_lookup);
 TEST(test_sam_dial_of_a_name_looks_it_up_first);
 TEST(test_sam_dial_refuses_clearnet_names_without_a_conversation);
@@ -78,6 +87,9 @@ static const struct {
     const char *name;
     void (*run)(void);
 } tests[] = {
+    {"test_direct_dials_what_it_accepts_on_loopback", test_direct_dials_what_it_accepts_on_loopback},
+    {"test_direct_reports_a_refused_connection_in_one_line", test_direct_reports_a_refused_connection_in_one_line},
+    {"test_direct_refuses_a_listen_address_it_cannot_read", test_direct_refuses_a_listen_address_it_cannot_read},
     {"test_root_uses_default_then_direct", test_root_uses_default_then_direct},
     {"test_depth_four_chain_inherits_the_selection", test_depth_four_chain_inherits_the_selection},
     {"test_child_override_leaves_parent_and_siblings_alone", test_child_override_leaves_parent_and_siblings_alone},
@@ -101,6 +113,12 @@ static const struct {
     {"test_registry_requires_a_tailscale_auth_key", test_registry_requires_a_tailscale_auth_key},
     {"test_config_composes_files_and_set_overrides", test_config_composes_files_and_set_overrides},
     {"test_config_default_network_must_name_a_network_entry", test_config_default_network_must_name_a_network_entry},
+    {"test_route_prefers_explicit_then_inherited_then_default_then_direct", test_route_prefers_explicit_then_inherited_then_default_then_direct},
+    {"test_route_checks_an_explicit_choice_as_network_select", test_route_checks_an_explicit_choice_as_network_select},
+    {"test_route_without_actor_or_scope_follows_strict_mode", test_route_without_actor_or_scope_follows_strict_mode},
+    {"test_route_refuses_an_id_that_is_not_a_network", test_route_refuses_an_id_that_is_not_a_network},
+    {"test_route_a_private_literal_through_an_overlay_needs_its_permission", test_route_a_private_literal_through_an_overlay_needs_its_permission},
+    {"test_route_a_listener_uses_its_network_or_direct", test_route_a_listener_uses_its_network_or_direct},
     {"test_sam_dial_of_a_b32_address_needs_no_lookup", test_sam_dial_of_a_b32_address_needs_no_lookup},
     {"test_sam_dial_of_a_name_looks_it_up_first", test_sam_dial_of_a_name_looks_it_up_first},
     {"test_sam_dial_refuses_clearnet_names_without_a_conversation", test_sam_dial_refuses_clearnet_names_without_a_conversation},
