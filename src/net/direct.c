@@ -25,8 +25,6 @@ struct direct_overlay {
 struct overlay_dial {
     struct peer_stream peer; /* its owner is the dial */
     struct direct_overlay *overlay;
-    uv_getaddrinfo_t resolve_request;
-    bool resolving;
     bool finished;
     char target[300]; /* "host:port" for messages */
     overlay_dial_done done;
@@ -39,8 +37,6 @@ static void finish(struct overlay_dial *dial)
 {
     dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
-    if (dial->resolving)
-        uv_cancel((uv_req_t *)&dial->resolve_request);
     peer_stream_end(&dial->peer);
 }
 
@@ -74,8 +70,11 @@ static void on_peer_failed(struct peer_stream *peer, enum peer_stream_failure fa
     switch (failure) {
     case PEER_TIMED_OUT:
         snprintf(timed_out, sizeof timed_out, "timed out after %.3gs %s", (double)peer->timeout_ns / 1e9,
-                 dial->resolving ? "looking up the name" : "connecting");
+                 peer->looking_up ? "looking up the name" : "connecting");
         fail(dial, timed_out, NULL);
+        break;
+    case PEER_LOOKUP_FAILED:
+        fail(dial, "cannot look up the name", detail);
         break;
     default:
         fail(dial, "cannot connect", detail);
@@ -107,25 +106,6 @@ static const struct peer_stream_events dial_events = {
     .release = release_dial,
 };
 
-static void on_resolved(uv_getaddrinfo_t *request, int status, struct addrinfo *result)
-{
-    struct overlay_dial *dial = request->data;
-    dial->resolving = false;
-    if (!peer_stream_returned(&dial->peer)) {
-        uv_freeaddrinfo(result);
-        return;
-    }
-    if (status < 0 || result == NULL) {
-        uv_freeaddrinfo(result);
-        fail(dial, "cannot look up the name", uv_strerror(status));
-        return;
-    }
-    int rc = peer_stream_connect(&dial->peer, result->ai_addr);
-    uv_freeaddrinfo(result);
-    if (rc < 0)
-        fail(dial, "cannot connect", uv_strerror(rc));
-}
-
 static struct overlay_dial *direct_dial(struct overlay *base, const char *host, uint16_t port,
                                         int64_t timeout_ns, overlay_dial_done done, void *context,
                                         struct wippy_error *error)
@@ -139,18 +119,12 @@ static struct overlay_dial *direct_dial(struct overlay *base, const char *host, 
     dial->context = context;
     DLIST_PUSH(overlay->dials, dial, previous, next);
     peer_stream_start_timer(&dial->peer, timeout_ns);
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
-    dial->resolve_request.data = dial;
-    int rc = uv_getaddrinfo(base->loop, &dial->resolve_request, on_resolved, host, service, &hints);
+    int rc = peer_stream_connect_name(&dial->peer, host, port);
     if (rc < 0) {
         error_set(error, WIPPY_EIO, "direct: %s: cannot look up the name: %s", dial->target, uv_strerror(rc));
         finish(dial);
         return NULL;
     }
-    dial->resolving = true;
-    peer_stream_hold(&dial->peer);
     return dial;
 }
 
@@ -162,7 +136,7 @@ static void direct_cancel(struct overlay_dial *dial)
 
 static const char *direct_describe(const struct overlay_dial *dial)
 {
-    return dial->resolving ? "looking up the name" : "connecting";
+    return dial->peer.looking_up ? "looking up the name" : "connecting";
 }
 
 /* ---- listening ---- */

@@ -91,6 +91,7 @@ struct overlay_listener {
     struct conversation *current;
     uv_timer_t *retry;
     bool announced;
+    struct overlay_listener *previous;
     struct overlay_listener *next;
 };
 
@@ -385,6 +386,7 @@ static void on_peer_failed(struct peer_stream *peer, enum peer_stream_failure fa
     struct conversation *conversation = peer->owner;
     const struct sam_client *sam = &conversation->sam;
     switch (failure) {
+    case PEER_LOOKUP_FAILED: /* not met: the bridge is an address */
     case PEER_UNREACHABLE:
         conversation_fail(conversation, "cannot reach the bridge: %s", detail);
         break;
@@ -596,8 +598,7 @@ static struct overlay_listener *i2p_listen(struct overlay *base, const char *lab
     listener->retry = xmalloc(sizeof *listener->retry);
     uv_timer_init(base->loop, listener->retry);
     listener->retry->data = listener;
-    listener->next = overlay->listeners;
-    overlay->listeners = listener;
+    DLIST_PUSH(overlay->listeners, listener, previous, next);
     listener_next(listener);
     return listener;
 }
@@ -615,13 +616,9 @@ static void free_listener(struct overlay_listener *listener)
     free(listener);
 }
 
-static void i2p_stop_listening(struct overlay_listener *listener)
+static void stop_listening(struct overlay_listener *listener)
 {
-    struct overlay_listener **link = &listener->overlay->listeners;
-    while (*link != NULL && *link != listener)
-        link = &(*link)->next;
-    if (*link == listener)
-        *link = listener->next;
+    DLIST_REMOVE(listener->overlay->listeners, listener, previous, next);
     free_listener(listener);
 }
 
@@ -647,11 +644,8 @@ static int i2p_open(struct overlay *base, struct wippy_error *error)
 static void i2p_close(struct overlay *base)
 {
     struct i2p_overlay *overlay = (struct i2p_overlay *)base;
-    while (overlay->listeners != NULL) {
-        struct overlay_listener *listener = overlay->listeners;
-        overlay->listeners = listener->next;
-        free_listener(listener);
-    }
+    while (overlay->listeners != NULL)
+        stop_listening(overlay->listeners);
     while (overlay->active != NULL)
         conversation_end(overlay->active);
     handle_close((uv_handle_t *)overlay->session_retry);
@@ -669,6 +663,6 @@ const struct overlay_driver i2p_overlay_driver = {
     .cancel = i2p_cancel,
     .describe = i2p_describe,
     .listen = i2p_listen,
-    .stop_listening = i2p_stop_listening,
+    .stop_listening = stop_listening,
     .close = i2p_close,
 };

@@ -1,6 +1,7 @@
 /* peer_stream.c - see peer_stream.h. */
 #include "net/peer_stream.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,14 @@ static void release_if_idle(struct peer_stream *stream)
         stream->events->release(stream);
 }
 
-void peer_stream_hold(struct peer_stream *stream)
+static void hold(struct peer_stream *stream)
 {
     stream->pending++;
 }
 
-bool peer_stream_returned(struct peer_stream *stream)
+/* A libuv request came back: false when the stream has ended meanwhile
+ * (the owner may then have been released and must not be touched). */
+static bool returned(struct peer_stream *stream)
 {
     stream->pending--;
     if (!stream->ended)
@@ -51,6 +54,8 @@ void peer_stream_end(struct peer_stream *stream)
         return;
     stream->ended = true;
     close_timer(stream);
+    if (stream->looking_up)
+        uv_cancel((uv_req_t *)&stream->lookup_request);
     if (stream->tcp != NULL) {
         handle_close((uv_handle_t *)stream->tcp);
         stream->tcp = NULL;
@@ -101,7 +106,7 @@ void peer_stream_start_timer(struct peer_stream *stream, int64_t timeout_ns)
 static void on_connected(uv_connect_t *request, int status)
 {
     struct peer_stream *stream = request->data;
-    if (!peer_stream_returned(stream))
+    if (!returned(stream))
         return;
     if (status < 0) {
         stream->events->failed(stream, PEER_UNREACHABLE, uv_strerror(status));
@@ -119,14 +124,47 @@ int peer_stream_connect(struct peer_stream *stream, const struct sockaddr *addre
     stream->connect_request.data = stream;
     int rc = uv_tcp_connect(&stream->connect_request, stream->tcp, address, on_connected);
     if (rc == 0)
-        peer_stream_hold(stream);
+        hold(stream);
+    return rc;
+}
+
+static void on_looked_up(uv_getaddrinfo_t *request, int status, struct addrinfo *result)
+{
+    struct peer_stream *stream = request->data;
+    stream->looking_up = false;
+    if (!returned(stream)) {
+        uv_freeaddrinfo(result);
+        return;
+    }
+    if (status < 0 || result == NULL) {
+        uv_freeaddrinfo(result);
+        stream->events->failed(stream, PEER_LOOKUP_FAILED, uv_strerror(status));
+        return;
+    }
+    int rc = peer_stream_connect(stream, result->ai_addr);
+    uv_freeaddrinfo(result);
+    if (rc < 0)
+        stream->events->failed(stream, PEER_UNREACHABLE, uv_strerror(rc));
+}
+
+int peer_stream_connect_name(struct peer_stream *stream, const char *host, int port)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    stream->lookup_request.data = stream;
+    int rc = uv_getaddrinfo(stream->loop, &stream->lookup_request, on_looked_up, host, service, &hints);
+    if (rc == 0) {
+        stream->looking_up = true;
+        hold(stream);
+    }
     return rc;
 }
 
 static void on_written(uv_write_t *request, int status)
 {
     struct peer_stream *stream = request->data;
-    if (!peer_stream_returned(stream))
+    if (!returned(stream))
         return;
     if (status < 0) {
         stream->events->failed(stream, PEER_SEND_FAILED, uv_strerror(status));
@@ -144,7 +182,7 @@ void peer_stream_send(struct peer_stream *stream, const void *data, size_t lengt
         stream->events->failed(stream, PEER_SEND_FAILED, uv_strerror(rc));
         return;
     }
-    peer_stream_hold(stream);
+    hold(stream);
 }
 
 static void on_read(uv_stream_t *tcp, ssize_t count, const uv_buf_t *buffer)

@@ -20,6 +20,7 @@ struct peer_stream;
 
 /* Why a peer stream failed. */
 enum peer_stream_failure {
+    PEER_LOOKUP_FAILED, /* the peer's name could not be looked up (detail) */
     PEER_UNREACHABLE, /* connecting failed (detail: the system's reason) */
     PEER_SEND_FAILED, /* writing failed (detail) */
     PEER_READ_FAILED, /* reading failed (detail) */
@@ -50,6 +51,8 @@ struct peer_stream {
     uv_timer_t *timer;      /* heap; NULL without a timeout */
     int64_t timeout_ns;
     uv_connect_t connect_request;
+    uv_getaddrinfo_t lookup_request;
+    bool looking_up;        /* a name lookup is running */
     uv_write_t write_request;
     int pending;            /* libuv requests still pointing here */
     bool ended;
@@ -70,18 +73,16 @@ void peer_stream_stop_timer(struct peer_stream *stream);
  * cannot even start (nothing is called then). */
 int peer_stream_connect(struct peer_stream *stream, const struct sockaddr *address);
 
+/* Looks host up on libuv's thread pool, never on the loop, then connects
+ * to it at port. Returns a negative libuv code when the lookup cannot even
+ * start (nothing is called then). */
+int peer_stream_connect_name(struct peer_stream *stream, const char *host, int port);
+
 /* Sends length bytes at data, which must stay valid until `sent`. */
 void peer_stream_send(struct peer_stream *stream, const void *data, size_t length);
 
 /* Starts (or keeps) reading. */
 void peer_stream_read(struct peer_stream *stream);
-
-/* Counts a libuv request of the driver's own that points at the owner (a
- * name lookup); peer_stream_returned when it comes back. */
-void peer_stream_hold(struct peer_stream *stream);
-/* A request came back: false when the stream has ended meanwhile (the owner
- * may then have been released and must not be touched). */
-bool peer_stream_returned(struct peer_stream *stream);
 
 /* Ends the stream: stops the timer, closes the socket unless handed over,
  * and releases the owner once idle. Calls no callback but `release`. */

@@ -21,15 +21,13 @@ struct socks5_overlay {
 };
 
 enum dial_phase {
-    PHASE_RESOLVING,
-    PHASE_CONNECTING,
+    PHASE_CONNECTING, /* looking the proxy's name up, or connecting to it */
     PHASE_HANDSHAKE,
 };
 
 struct overlay_dial {
     struct peer_stream peer; /* first: the dial is its owner */
     struct socks5_overlay *overlay;
-    uv_getaddrinfo_t resolve_request;
     struct socks5_client client;
     overlay_dial_done done;
     void *context;
@@ -41,14 +39,8 @@ struct overlay_dial {
 
 static const char *describe(const struct overlay_dial *dial)
 {
-    switch (dial->phase) {
-    case PHASE_RESOLVING:
-        return "resolving the proxy's address";
-    case PHASE_CONNECTING:
-        return "connecting to the proxy";
-    case PHASE_HANDSHAKE:
-        break;
-    }
+    if (dial->phase == PHASE_CONNECTING)
+        return dial->peer.looking_up ? "resolving the proxy's address" : "connecting to the proxy";
     switch (dial->client.state) {
     case SOCKS5_SEND_GREETING:
     case SOCKS5_READ_METHOD:
@@ -70,8 +62,6 @@ static void finish(struct overlay_dial *dial)
 {
     dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
-    if (dial->phase == PHASE_RESOLVING)
-        uv_cancel((uv_req_t *)&dial->resolve_request);
     peer_stream_end(&dial->peer);
 }
 
@@ -173,6 +163,9 @@ static void on_peer_failed(struct peer_stream *peer, enum peer_stream_failure fa
 {
     struct overlay_dial *dial = peer->owner;
     switch (failure) {
+    case PEER_LOOKUP_FAILED:
+        fail(dial, "cannot resolve the proxy's host name: %s", detail);
+        break;
     case PEER_UNREACHABLE:
         fail(dial, "cannot reach the proxy: %s", detail);
         break;
@@ -201,33 +194,6 @@ static const struct peer_stream_events dial_events = {
     .failed = on_peer_failed,
     .release = release_dial,
 };
-
-/* Starts connecting to the proxy; returns a negative libuv code when that
- * cannot even start. */
-static int connect_to(struct overlay_dial *dial, const struct sockaddr *address)
-{
-    dial->phase = PHASE_CONNECTING;
-    return peer_stream_connect(&dial->peer, address);
-}
-
-static void on_resolved(uv_getaddrinfo_t *request, int status, struct addrinfo *result)
-{
-    struct overlay_dial *dial = request->data;
-    dial->phase = PHASE_CONNECTING;
-    if (!peer_stream_returned(&dial->peer)) {
-        uv_freeaddrinfo(result);
-        return;
-    }
-    if (status < 0 || result == NULL) {
-        uv_freeaddrinfo(result);
-        fail(dial, "cannot resolve the proxy's host name: %s", uv_strerror(status));
-        return;
-    }
-    int rc = connect_to(dial, result->ai_addr);
-    uv_freeaddrinfo(result);
-    if (rc < 0)
-        fail(dial, "cannot reach the proxy: %s", uv_strerror(rc));
-}
 
 /* Fresh isolation credentials: 8 bytes of CSPRNG output as 16 hex digits
  * (never starting with Tor's reserved "<torS0X>" prefix, as hex cannot). */
@@ -266,6 +232,7 @@ static struct overlay_dial *socks5_dial(struct overlay *base, const char *host, 
         return NULL;
     }
     peer_stream_init(&dial->peer, base->loop, &dial_events, dial);
+    dial->phase = PHASE_CONNECTING;
     dial->overlay = overlay;
     DLIST_PUSH(overlay->dials, dial, previous, next);
     dial->done = done;
@@ -278,21 +245,11 @@ static struct overlay_dial *socks5_dial(struct overlay *base, const char *host, 
     if (uv_ip4_addr(config->host, config->port, (struct sockaddr_in *)&address) == 0 ||
         uv_ip6_addr(config->host, config->port, (struct sockaddr_in6 *)&address) == 0) {
         doing = "cannot reach the proxy";
-        rc = connect_to(dial, (struct sockaddr *)&address);
+        rc = peer_stream_connect(&dial->peer, (struct sockaddr *)&address);
     } else {
         /* The proxy's own name is resolved here; the target's never is. */
         doing = "cannot resolve the proxy's host name";
-        dial->phase = PHASE_RESOLVING;
-        dial->resolve_request.data = dial;
-        char service[8];
-        snprintf(service, sizeof service, "%d", config->port);
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
-        rc = uv_getaddrinfo(base->loop, &dial->resolve_request, on_resolved, config->host,
-                            service, &hints);
-        if (rc == 0)
-            peer_stream_hold(&dial->peer);
-        else
-            dial->phase = PHASE_CONNECTING;
+        rc = peer_stream_connect_name(&dial->peer, config->host, config->port);
     }
     if (rc < 0) {
         error_set(error, WIPPY_EIO, "overlay %s: SOCKS5 proxy %s: %s: %s", base->id,

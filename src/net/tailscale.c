@@ -33,6 +33,7 @@ struct overlay_listener {
     int port;
     int id; /* the node's listener, once up */
     struct overlay_listen_handlers handlers;
+    struct overlay_listener *previous;
     struct overlay_listener *next;
 };
 
@@ -333,8 +334,7 @@ static struct overlay_listener *tailscale_listen(struct overlay *base, const cha
     listener->label = xstrdup(label);
     listener->port = port;
     listener->handlers = *handlers;
-    listener->next = overlay->listeners;
-    overlay->listeners = listener;
+    DLIST_PUSH(overlay->listeners, listener, previous, next);
     if (overlay->state == NODE_UP)
         listener_start(listener);
     return listener;
@@ -348,13 +348,9 @@ static void free_listener(struct overlay_listener *listener)
     free(listener);
 }
 
-static void tailscale_stop_listening(struct overlay_listener *listener)
+static void stop_listening(struct overlay_listener *listener)
 {
-    struct overlay_listener **link = &listener->overlay->listeners;
-    while (*link != NULL && *link != listener)
-        link = &(*link)->next;
-    if (*link == listener)
-        *link = listener->next;
+    DLIST_REMOVE(listener->overlay->listeners, listener, previous, next);
     free_listener(listener);
 }
 
@@ -407,11 +403,8 @@ static void tailscale_close(struct overlay *base)
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     while (overlay->dials != NULL)
         tailscale_cancel(overlay->dials);
-    while (overlay->listeners != NULL) {
-        struct overlay_listener *listener = overlay->listeners;
-        overlay->listeners = listener->next;
-        free_listener(listener);
-    }
+    while (overlay->listeners != NULL)
+        stop_listening(overlay->listeners);
     tailnode_close(overlay->node);
     for (struct tailscale_overlay **link = &open_overlays; *link != NULL; link = &(*link)->next_open) {
         if (*link == overlay) {
@@ -432,6 +425,6 @@ const struct overlay_driver tailscale_overlay_driver = {
     .cancel = tailscale_cancel,
     .describe = tailscale_describe,
     .listen = tailscale_listen,
-    .stop_listening = tailscale_stop_listening,
+    .stop_listening = stop_listening,
     .close = tailscale_close,
 };

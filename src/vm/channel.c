@@ -267,37 +267,40 @@ static void push_outgoing(lua_State *L, struct channel *channel, int index)
  * blocked sender) into a new table on top of L: buffered ones at 1..count,
  * senders' after them in queue order. Returns -1 with error when one cannot
  * leave its process; nothing is changed then. */
+/* Replaces the value on top of L with its copy, appended to the table at
+ * copies; on failure pops it and leaves the table alone. */
+static int append_copy(lua_State *L, int copies, struct wippy_error *error)
+{
+    int rc = transfer_value(L, -1, L, error);
+    lua_remove(L, -2);
+    if (rc == WIPPY_OK)
+        lua_rawseti(L, copies, (lua_Integer)lua_rawlen(L, copies) + 1);
+    return rc;
+}
+
 static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
                                struct wippy_error *error)
 {
     lua_newtable(L);
     int copies = lua_gettop(L);
-    lua_Integer slot = 0;
+    int rc = WIPPY_OK;
     if (channel->count > 0) {
         push_buffer(L, index);
-        for (size_t i = 0; i < channel->count; i++) {
-            lua_rawgeti(L, -1, channel->head + (lua_Integer)i);
-            int rc = transfer_value(L, -1, L, error);
-            lua_remove(L, -2);
-            if (rc < 0) {
-                lua_settop(L, copies - 1);
-                return rc;
-            }
-            lua_rawseti(L, copies, ++slot);
+        int buffer = lua_gettop(L);
+        for (size_t i = 0; i < channel->count && rc == WIPPY_OK; i++) {
+            lua_rawgeti(L, buffer, channel->head + (lua_Integer)i);
+            rc = append_copy(L, copies, error);
         }
-        lua_pop(L, 1);
+        lua_settop(L, copies);
     }
-    for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL && rc == WIPPY_OK;
+         sender = sender->next) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
-        int rc = transfer_value(L, -1, L, error);
-        lua_remove(L, -2);
-        if (rc < 0) {
-            lua_settop(L, copies - 1);
-            return rc;
-        }
-        lua_rawseti(L, copies, ++slot);
+        rc = append_copy(L, copies, error);
     }
-    return 0;
+    if (rc < 0)
+        lua_settop(L, copies - 1);
+    return rc;
 }
 
 /* The share hook of the channel type: from now on values sent are copied,
