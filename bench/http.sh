@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 source scripts/packages.sh
 source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES wrk nginx python3
-make -j"$(nproc)" build/wippy >/dev/null
+# WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart)
+[ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
+result=${RESULT:-bench/results/http.md}
 
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-50}
@@ -18,7 +20,7 @@ nginx_port=$(port)
 
 cp -r bench/apps/web "$work/app"
 sed -i "s/@PORT@/$wippy_port/" "$work/app/src/_index.yaml"
-wippy="$PWD/build/wippy"
+wippy="${WIPPY:-$PWD/build/wippy}"
 (cd "$work/app" && exec "$wippy" run) >/dev/null 2>&1 &
 pids+=($!)
 
@@ -36,7 +38,7 @@ run_wrk() {
 wippy_out=$(run_wrk "http://127.0.0.1:$wippy_port/status.json")
 nginx_out=$(run_wrk "http://127.0.0.1:$nginx_port/status.json")
 
-python3 - "$wippy_out" "$nginx_out" "$connections" "$duration" <<'PY' | tee bench/results/http.md
+python3 - "$wippy_out" "$nginx_out" "$connections" "$duration" <<'PY' | tee "$result"
 import datetime, os, re, sys
 def parse(text):
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))

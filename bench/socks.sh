@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 source scripts/packages.sh
 source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
-make -j"$(nproc)" build/wippy >/dev/null
+# WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart)
+[ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
+result=${RESULT:-bench/results/socks.md}
 
 count=${COUNT:-2000}
 runs=${RUNS:-5}
@@ -29,7 +31,7 @@ url="http://127.0.0.1:$web_port/index.json"
 cp -r bench/apps/socks "$work/app"
 sed -i "s/@PROXY_PORT@/$proxy_port/" "$work/app/src/_index.yaml"
 for _ in $(seq "$count"); do echo "url = \"$url\""; done >"$work/curl.urls"
-wippy="$PWD/build/wippy"
+wippy="${WIPPY:-$PWD/build/wippy}"
 
 json="$work/hyperfine.json"
 (cd "$work/app" && hyperfine ${HYPERFINE_FLAGS:-} --warmup 1 --runs "$runs" --export-json "$json" -N \
@@ -41,7 +43,7 @@ json="$work/hyperfine.json"
     "curl -s -o /dev/null --parallel --parallel-max 100 --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
     "$wippy run get $count $url direct concurrent" >/dev/null)
 
-python3 - "$json" "$count" <<'PY' | tee bench/results/socks.md
+python3 - "$json" "$count" <<'PY' | tee "$result"
 import json, sys, datetime, os
 results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
 count = int(sys.argv[2])

@@ -61,9 +61,9 @@ def main(work):
             if warmup["out"] == "127.0.0.1\n":
                 break
             retried("warm-up", attempt, warmup)
-            time.sleep(1)
+            time.sleep(1)  # give the young network a moment before trying again
         result["warmup_attempts"] = attempt + 1
-        time.sleep(1)
+        network.wait_for_streams(target.port, 1)  # the warm-up's own event, then a clean slate
         network.events.clear()
 
         def measured(overlay):
@@ -72,8 +72,7 @@ def main(work):
             for attempt in range(3):
                 network.events.clear()
                 run = wippy(app, "run", "scenario", "concurrent", target.url, overlay, "4")
-                time.sleep(1)  # the controller's STREAM events trail the requests
-                streams = network.succeeded_streams(target.port)
+                streams = network.wait_for_streams(target.port, 4)
                 if run["out"] == "ok\t4\terrors\t0\n":
                     break
                 retried(f"concurrent via {overlay}", attempt, run)
@@ -96,8 +95,7 @@ def main(work):
         for attempt in range(3):  # a fresh circuit on a young network may fail (reply 1)
             network.events.clear()
             result["netdemo"] = wippy(netdemo, "run", "probe")
-            time.sleep(1)  # the controller's STREAM events trail the requests
-            result["netdemo_streams"] = network.succeeded_streams(8099)  # its own http.service
+            result["netdemo_streams"] = network.wait_for_streams(8099, 1)  # its own http.service
             if "tor IP:" in result["netdemo"]["out"]:
                 break
             retried("netdemo", attempt, result["netdemo"])

@@ -179,6 +179,18 @@ class TorNetwork:
                 streams[parts[2]] = parts[4]
         return streams
 
+    def wait_for_streams(self, target_port, count, within=5.0):
+        """Waits until `count` streams to 127.0.0.1:target_port have
+        SUCCEEDED on the control port (STREAM events trail the requests a
+        little), or `within` seconds pass; returns what was seen."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            streams = self.succeeded_streams(target_port)
+            if len(streams) >= count:
+                return streams
+            time.sleep(0.05)
+        return self.succeeded_streams(target_port)
+
     def non_loopback_addresses(self):
         """IPv4 addresses outside 127.0.0.0/8 (and 0.0.0.0) named in any log."""
         found = set()
