@@ -30,7 +30,7 @@ static void on_handler_finish(struct task *task, int status, int result_count)
         http_exchange_finish(exchange);
         return;
     }
-    const char *reason = luaL_tolstring(task->thread, -1, NULL);
+    const char *reason = lua_tostring(task->thread, -1);
     fprintf(stderr, "wippy: http %s: %s %s: handler %s failed: %s\n",
             http_exchange_service(exchange)->id, http_exchange_method(exchange),
             http_exchange_path(exchange), task->entry->id, reason);

@@ -17,7 +17,7 @@ static void on_call_finish(struct task *call, int status, int result_count)
     struct wippy_error error;
     if (status != LUA_OK) {
         lua_pushnil(target);
-        lua_pushstring(target, luaL_tolstring(thread, -1, NULL));
+        lua_pushstring(target, lua_tostring(thread, -1));
     } else {
         int base = lua_gettop(thread) - result_count;
         for (int i = 1; i <= 2; i++) {

@@ -135,7 +135,7 @@ static void on_coroutine_finish(struct task *task, int status, int result_count)
     if (status == LUA_OK || owner == NULL || task->vm->stopping)
         return;
     /* An uncaught error in a spawned coroutine fails its process. */
-    char *reason = xasprintf("coroutine failed: %s", luaL_tolstring(task->thread, -1, NULL));
+    char *reason = xasprintf("coroutine failed: %s", lua_tostring(task->thread, -1));
     task_kill(&owner->task, reason);
     free(reason);
 }

@@ -394,8 +394,7 @@ static void push_exit_event(lua_State *L, const char *kind, struct process *proc
             lua_setfield(L, -2, "value");
         }
     } else {
-        lua_pushstring(L, luaL_tolstring(thread, -1, NULL));
-        lua_pop(thread, 1);
+        lua_pushstring(L, lua_tostring(thread, -1));
         lua_setfield(L, -2, "error");
     }
     lua_setfield(L, -2, "result");
@@ -409,8 +408,7 @@ static void report_command_result(struct process *process, int status, int resul
     if (vm->stopping)
         return; /* killed by the shutdown itself: the exit code is decided */
     if (status != LUA_OK) {
-        fprintf(stderr, "%s\n", luaL_tolstring(thread, -1, NULL));
-        lua_pop(thread, 1);
+        fprintf(stderr, "%s\n", lua_tostring(thread, -1));
         exit_code = 1;
     } else if (result_count > 0 && lua_isinteger(thread, -result_count)) {
         exit_code = (int)lua_tointeger(thread, -result_count);
@@ -447,8 +445,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
             }
         } else {
             lua_pushnil(target);
-            lua_pushstring(target, luaL_tolstring(task->thread, -1, NULL));
-            lua_pop(task->thread, 1);
+            lua_pushstring(target, lua_tostring(task->thread, -1));
             count = 2;
         }
         task_wake(waiter, count);
@@ -491,7 +488,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
     }
     if (failed && !watched && !process->is_command)
         fprintf(stderr, "wippy: process %s (%s) failed: %s\n", process->pid, task->entry->id,
-                luaL_tolstring(task->thread, -1, NULL));
+                lua_tostring(task->thread, -1));
 }
 
 static void dispose_process(struct task *task)

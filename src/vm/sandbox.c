@@ -28,6 +28,25 @@ static int sandbox_rawset(lua_State *L)
     return 1;
 }
 
+/* setmetatable without finalizers: a __gc runs whenever the collector gets
+ * to it, inside whichever task is running then, so it would act under that
+ * task's identity. Go Wippy's Lua has no __gc either. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int type = lua_type(L, 2);
+    luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+    lua_pushliteral(L, "__gc");
+    if (type == LUA_TTABLE && lua_rawget(L, 2) != LUA_TNIL)
+        return luaL_error(L, "setmetatable: __gc is not supported (a finalizer would run inside "
+                             "another process)");
+    lua_settop(L, 2);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 static int sandbox_collectgarbage(lua_State *L)
 {
     static const char *const options[] = {"collect", "count", "step", "isrunning", NULL};
@@ -193,7 +212,7 @@ static void install_base(struct vm *vm)
     int base = lua_gettop(L);
     static const char *const safe_functions[] = {
         "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "rawequal",
-        "rawget", "rawlen", "select", "tonumber", "tostring", "type", "setmetatable",
+        "rawget", "rawlen", "select", "tonumber", "tostring", "type",
         "getmetatable", "_VERSION", NULL};
     for (const char *const *name = safe_functions; *name != NULL; name++)
         copy_global(L, base, *name);
@@ -202,6 +221,7 @@ static void install_base(struct vm *vm)
         install_read_only_library(L, base, *name);
     static const luaL_Reg replaced[] = {
         {"rawset", sandbox_rawset},
+        {"setmetatable", sandbox_setmetatable},
         {"collectgarbage", sandbox_collectgarbage},
         {"load", sandbox_load},
         {"print", sandbox_print},

@@ -29,12 +29,25 @@ static int read_only_write(lua_State *L)
     return luaL_error(L, "attempt to modify a read-only table");
 }
 
-/* __pairs of a read-only view iterates the table behind it. */
+/* The iterator of a read-only view: next over the table behind it, which
+ * stays an upvalue of this C closure, out of reach of Lua code. */
+static int read_only_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1)) == 0)
+        return 0;
+    return 2;
+}
+
+/* __pairs of a read-only view: (iterator, the view, nil). Handing out the
+ * table behind the view (as `next, table, nil` would) would let the caller
+ * write to what every task shares. */
 static int read_only_pairs(lua_State *L)
 {
     lua_getmetatable(L, 1);
-    lua_getglobal(L, "next");
-    lua_getfield(L, -2, "__index");
+    lua_getfield(L, -1, "__index");
+    lua_pushcclosure(L, read_only_next, 1);
+    lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }

@@ -111,11 +111,49 @@ static void release_task_resources(struct task *task)
     DLIST_REMOVE(vm->all_tasks, task, all_previous, all_next);
 }
 
+/* Lua's own luaL_tolstring, run where an error in it is caught. */
+static int error_object_to_text(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* Replaces the error value on top of a finished task's thread with its
+ * text, so that whoever reads it gets a string. Turning a value into text
+ * may run its __tostring, the task's own code: that runs in protected mode
+ * on the main thread under no task (no modules, no identity), and an error
+ * or a wrong result in it gives a fixed text instead. */
+static void error_to_text(struct task *task)
+{
+    lua_State *thread = task->thread;
+    int type = lua_type(thread, -1);
+    if (type == LUA_TSTRING || type == LUA_TNUMBER)
+        return;
+    lua_State *L = task->vm->lua;
+    const char *type_name = lua_typename(thread, type);
+    if (!lua_checkstack(L, 3)) {
+        lua_pop(thread, 1);
+        lua_pushfstring(thread, "(error object is a %s value)", type_name);
+        return;
+    }
+    lua_pushcfunction(L, error_object_to_text);
+    lua_xmove(thread, L, 1);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+        lua_xmove(L, thread, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushfstring(thread, "(error object is a %s value)", type_name);
+}
+
 /* Reports the finished task to its owner (which reads the results from the
- * thread), releases its Lua references, then lets the owner free it. */
+ * thread), releases its Lua references, then lets the owner free it. A
+ * failed task's error is text by then. */
 static void finish_task(struct task *task, int status, int result_count)
 {
     task->state = TASK_DONE;
+    if (status != LUA_OK)
+        error_to_text(task);
     task->on_finish(task, status, result_count);
     release_task_resources(task);
     task->dispose(task);

@@ -30,7 +30,8 @@ enum task_state {
 
 /* How a finished task reports: status is LUA_OK or an error status; on
  * LUA_OK the results are the top result_count values of task->thread, on
- * error the message is the top value. */
+ * error the message is the top value, always a string (the scheduler turns
+ * an error object into text where its __tostring cannot do harm). */
 typedef void (*task_finish_fn)(struct task *task, int status, int result_count);
 
 /* Frees a finished task's memory once the scheduler has released its Lua

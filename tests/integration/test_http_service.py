@@ -164,6 +164,14 @@ def test_a_raising_handler_is_a_500_and_the_server_goes_on(server):
     assert response.status == 200
 
 
+def test_an_error_object_whose_tostring_fails_is_a_500_not_an_abort(server):
+    response, data = server.request("GET", "/raise-object")
+    assert response.status == 500 and data == b"internal server error\n"
+    response, data = server.request("GET", "/hello")
+    assert response.status == 200
+    assert server.process.poll() is None
+
+
 def test_malformed_requests_are_answered_or_closed_cleanly(server):
     assert server.raw(b"NOT A REQUEST\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     huge = b"GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n"

@@ -32,6 +32,11 @@ function M.raise()
   error("handler failed on purpose")
 end
 
+-- An error object whose __tostring itself fails (it used to abort the runtime).
+function M.raise_object()
+  error(setmetatable({}, {__tostring = function() error("tostring failed") end}))
+end
+
 function M.slow()
   require("io").print("slow started") -- the test signals only once a request is in flight
   require("time").sleep("1500ms")

@@ -1,0 +1,49 @@
+"""Hostile code in one process against the others (issue 12's threat model):
+each attack here must fail, and the victims must keep working. Apps are in
+tests/apps/hostile."""
+from conftest import APPS, run_wippy
+
+HOSTILE = APPS / "hostile"
+
+
+def hostile(*args):
+    return run_wippy(HOSTILE, "run", *args, timeout=30)
+
+
+def test_pairs_on_a_read_only_view_hands_out_nothing_writable():
+    result = hostile("pairs-escape")
+    assert result.code == 0, result
+    assert result.lines == [
+        "string\tstate is the view\ttrue\tcould write\tfalse\tlisted some\ttrue",
+        "table\tstate is the view\ttrue\tcould write\tfalse\tlisted some\ttrue",
+        "time\tstate is the view\ttrue\tcould write\tfalse\tlisted some\ttrue",
+        "victim sees\tabab [1] nil\tnil",  # string.rep and json untouched for other calls
+    ], result
+
+
+def test_an_error_object_whose_tostring_misbehaves_never_aborts_the_runtime():
+    result = hostile("bad-errors")
+    text = "(error object is a table value)"
+    assert result.lines == [
+        f"funcs.call\traises\tnil\t{text}",
+        f"spawn\traises\tpid.exit\ttrue\t{text}",
+        f"funcs.call\treturns a table\tnil\t{text}",
+        f"spawn\treturns a table\tpid.exit\ttrue\t{text}",
+        f"funcs.call\tsleeps\tnil\t{text}",
+        f"spawn\tsleeps\tpid.exit\ttrue\t{text}",
+        "pcall\tfalse\ttable",  # inside the process the error object stays what it is
+    ], result
+    # the coroutine's failure ends the command with one line, not a PANIC (exit 134)
+    assert result.code == 1, result
+    assert result.err == f"coroutine failed: {text}\n", result
+
+
+def test_finalizers_are_refused_so_none_runs_under_another_identity():
+    result = hostile("finalizer")
+    assert result.code == 0, result
+    assert result.lines == [
+        "with __gc\tfalse\tsetmetatable: __gc is not supported (a finalizer would run inside "
+        "another process)",
+        "without\t1",
+        "done",  # a __gc added to the metatable later is never run (Lua marks at setmetatable)
+    ], result
