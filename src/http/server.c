@@ -497,6 +497,8 @@ static void process_input(struct http_connection *connection, const char *data, 
         if (problem != HPE_OK) {
             if (connection->failure_status != 0)
                 send_error_and_close(connection, connection->failure_status, connection->failure_message);
+            else if (problem == HPE_HEADER_OVERFLOW) /* http-parser's own bound (80 KiB) met first */
+                send_error_and_close(connection, 431, "request headers too large");
             else
                 send_error_and_close(connection, 400, http_errno_description(problem));
             return;

@@ -36,6 +36,14 @@ struct prepared_request {
     char *ca_pem;
 };
 
+struct pending_call;
+
+/* What a finished request reports back to: its call and its place there. */
+struct completion {
+    struct pending_call *call;
+    size_t index;
+};
+
 /* One blocked Lua call: a single request or a batch. */
 struct pending_call {
     struct task *task;
@@ -46,11 +54,7 @@ struct pending_call {
     struct http_request **running;
     struct http_response **responses;
     char **errors;
-};
-
-struct completion {
-    struct pending_call *call;
-    size_t index;
+    struct completion *completions; /* one per request, freed with the call */
 };
 
 static void prepared_free(struct prepared_request *prepared)
@@ -77,6 +81,7 @@ static void call_free(struct pending_call *call)
     free(call->running);
     free(call->responses);
     free(call->errors);
+    free(call->completions);
     free(call);
 }
 
@@ -438,7 +443,6 @@ static void on_request_done(void *context, struct http_response *response,
     struct completion *completion = context;
     struct pending_call *call = completion->call;
     size_t index = completion->index;
-    free(completion);
     call->running[index] = NULL;
     call->responses[index] = response;
     if (response == NULL)
@@ -469,6 +473,7 @@ static struct pending_call *call_new(struct task *task, size_t count, bool batch
     call->running = xcalloc(count + 1, sizeof *call->running);
     call->responses = xcalloc(count + 1, sizeof *call->responses);
     call->errors = xcalloc(count + 1, sizeof *call->errors);
+    call->completions = xcalloc(count + 1, sizeof *call->completions);
     return call;
 }
 
@@ -484,14 +489,13 @@ static int start_and_wait(lua_State *L, struct task *task, struct pending_call *
             call->remaining--;
             continue;
         }
-        struct completion *completion = xmalloc(sizeof *completion);
+        struct completion *completion = &call->completions[i];
         completion->call = call;
         completion->index = i;
         struct wippy_error error;
         call->running[i] = http_request_start(client, &call->requests[i].options, on_request_done,
                                               completion, &error);
         if (call->running[i] == NULL) {
-            free(completion);
             call->errors[i] = xstrdup(error.message);
             call->remaining--;
         }

@@ -301,12 +301,33 @@ static int process_unlink_lua(lua_State *L)
     return 1;
 }
 
+/* process.terminate and process.cancel reach the caller itself, what it
+ * started and what it links with; any other process only under a scope that
+ * allows the action on its pid (Go Wippy's action names). A process reached
+ * by a registered name is no exception. */
+static bool may_stop(struct task *task, struct process *target, const char *action)
+{
+    if (task->process != NULL && (target == task->process || process_is_related(task->process, target)))
+        return true;
+    const struct frame *frame = task->frame;
+    return frame->scope != NULL && task_allows(task, action, target->pid);
+}
+
+static int refuse_stop(lua_State *L, const char *action)
+{
+    lua_pushnil(L);
+    lua_pushfstring(L, "not allowed to %s: %s", action, luaL_checkstring(L, 1));
+    return 2;
+}
+
 static int process_terminate(lua_State *L)
 {
     struct task *task = task_current(L);
     struct process *target = find_target(L, 1);
     if (target == NULL)
         return push_failure(L, "process not found");
+    if (!may_stop(task, target, "process.terminate"))
+        return refuse_stop(L, "terminate");
     if (&target->task == task || target == task->process)
         return luaL_error(L, "terminated");
     task_kill(&target->task, "terminated");
@@ -321,6 +342,8 @@ static int process_cancel(lua_State *L)
     const char *reason = luaL_optstring(L, 2, "cancelled");
     if (target == NULL)
         return push_failure(L, "process not found");
+    if (!may_stop(task, target, "process.cancel"))
+        return refuse_stop(L, "cancel");
     lua_State *main = task->vm->lua;
     lua_createtable(main, 0, 3);
     lua_pushliteral(main, PROCESS_EVENT_CANCEL);

@@ -326,6 +326,19 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
     }
 }
 
+static bool list_has(const uint64_t *items, size_t count, uint64_t number)
+{
+    for (size_t i = 0; i < count; i++)
+        if (items[i] == number)
+            return true;
+    return false;
+}
+
+bool process_is_related(const struct process *one, const struct process *other)
+{
+    return other->parent_number == one->number || list_has(one->links, one->link_count, other->number);
+}
+
 void process_add_monitor(struct process *watched, uint64_t watcher)
 {
     list_add(&watched->monitors, &watched->monitor_count, watcher);
@@ -510,6 +523,8 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
 {
     struct process *process = xcalloc(1, sizeof *process);
     process->number = ++vm->next_process_number;
+    struct process *parent = process_current(vm);
+    process->parent_number = parent != NULL ? parent->number : 0;
     process->pid = xasprintf("{%s|0x%05" PRIx64 "}", host->id, process->number);
     process->host = host;
     process->inbox_reference = LUA_NOREF;

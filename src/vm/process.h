@@ -16,6 +16,7 @@
 struct process {
     struct task task; /* first, so a struct task * of kind TASK_PROCESS is one */
     uint64_t number;
+    uint64_t parent_number;  /* the process that spawned it, or 0 */
     char *pid;
     const struct entry *host;
     int inbox_reference;     /* channel, created on first use */
@@ -65,6 +66,12 @@ void process_deliver_event(lua_State *L, struct process *target);
  * when it ends. remove accepts a process that has ended (NULL). */
 void process_add_coroutine(struct process *process, struct task *coroutine);
 void process_remove_coroutine(struct process *process, struct task *coroutine);
+
+/* True when one started other or links with it: the processes one may stop
+ * without a scope that says so. A link already lets one end the other (by
+ * failing); a monitor only observes, and anyone may set one, so it gives
+ * no such right. */
+bool process_is_related(const struct process *one, const struct process *other);
 
 void process_add_monitor(struct process *watched, uint64_t watcher);
 void process_remove_monitor(struct process *watched, uint64_t watcher);

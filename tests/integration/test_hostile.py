@@ -47,3 +47,16 @@ def test_finalizers_are_refused_so_none_runs_under_another_identity():
         "without\t1",
         "done",  # a __gc added to the metatable later is never run (Lua marks at setmetatable)
     ], result
+
+
+def test_only_the_spawner_a_linked_process_or_a_scope_may_stop_a_process():
+    result = hostile("stopper")
+    assert result.code == 0, result
+    assert result.lines == [
+        "terminate by name\tnil\tnot allowed to terminate: bystander",
+        "terminate by pid\ttrue",  # refused with a message too
+        "cancel\tnil\tnot allowed to cancel: bystander",
+        "bystander\talive",
+        "with a scope allowing it\ttrue\tnil",
+        "own child\ttrue",
+    ], result
