@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/duration.h"
 #include "util/memory.h"
 #include "util/yaml_load.h"
 
@@ -51,8 +52,39 @@ static int setting_error(const char *where, const struct value *node, const char
                      node->line > 0 ? node->line : 1, path, expected);
 }
 
+/* A duration setting (seconds, or Go syntax such as "10ms") of at least
+ * minimum_ns, or fallback when absent. */
+static int read_duration(const struct value *root, const char *where, const char *path,
+                         int64_t fallback, int64_t minimum_ns, int64_t *out, struct wippy_error *error)
+{
+    const struct value *node = value_map_get_path(root, path);
+    *out = fallback;
+    if (node == NULL || node->type == VALUE_NULL)
+        return WIPPY_OK;
+    struct wippy_error reason;
+    int rc;
+    if (node->type == VALUE_STRING)
+        rc = duration_parse(node->as.string.bytes, out, &reason);
+    else if (node->type == VALUE_INTEGER)
+        rc = duration_from_seconds((double)node->as.integer, out, &reason);
+    else if (node->type == VALUE_NUMBER)
+        rc = duration_from_seconds(node->as.number, out, &reason);
+    else
+        rc = WIPPY_EINVAL;
+    if (rc < 0 || *out < minimum_ns)
+        return setting_error(where, node, path, error, "a duration such as \"10ms\"");
+    return WIPPY_OK;
+}
+
 static int read_settings(struct config *config, const char *where, struct wippy_error *error)
 {
+    int rc = read_duration(config->root, where, "scheduler.time_slice", INT64_C(10) * 1000000,
+                           INT64_C(1) * 1000000, &config->time_slice_ns, error);
+    if (rc == WIPPY_OK)
+        rc = read_duration(config->root, where, "scheduler.unyieldable_limit", INT64_C(5) * 1000000000,
+                           0, &config->unyieldable_limit_ns, error);
+    if (rc < 0)
+        return rc;
     const struct value *state_dir = value_map_get_path(config->root, "network_service.state_dir");
     const struct value *network = value_map_get_path(config->root, "network_service.default_network");
     const struct value *strict = value_map_get_path(config->root, "security.strict_mode");

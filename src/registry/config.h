@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "registry/registry.h"
 #include "util/error.h"
@@ -16,6 +17,8 @@ struct config {
     char *state_dir;       /* network_service.state_dir, resolved against base_dir */
     char *default_network; /* network_service.default_network, or NULL */
     bool strict_mode;      /* security.strict_mode */
+    int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
+    int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */
 };
 
 /* Reads files in order (a missing file is an error only when explicit is

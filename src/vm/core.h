@@ -15,6 +15,7 @@
 #include "registry/registry.h"
 
 struct frame;
+struct preemption;
 struct process_table;
 struct task;
 
@@ -45,6 +46,7 @@ struct vm {
     struct frame *root_frame;
     struct vm_module *modules;
     size_t module_count;
+    struct preemption *preemption;   /* time slices; NULL until vm_load */
     int exit_code;
     bool stopping;
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "util/memory.h"
+#include "vm/preempt.h"
 #include "vm/process.h"
 #include "vm/task.h"
 #include "vm/core.h"
@@ -19,6 +20,7 @@ static bool yielded_a_block(lua_State *coroutine, int status, int result_count)
 }
 
 static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, bool wrapped);
+static int resume_result(lua_State *L, lua_State *coroutine, int status, int result_count, bool wrapped);
 
 /* The task woke up: the wake values are on top of L above the coroutine at
  * index 1; hand them to the coroutine and resume it again. */
@@ -30,10 +32,56 @@ static int resume_continue(lua_State *L, int status, lua_KContext wrapped)
     return resume_step(L, coroutine, count, wrapped != 0);
 }
 
+enum preempted_yield {
+    NOT_PREEMPTED,  /* an ordinary result or yield of the coroutine */
+    PASS_IT_UP,     /* its slice ran out: the task's scheduler gets the turn */
+    GO_ON,          /* its slice ran out where nothing above can yield */
+};
+
+/* What a yield of the coroutine means: a slice that ran out is passed up to
+ * the scheduler as a block; where nothing above can yield, the coroutine
+ * goes on at once (and is stopped after the unyieldable limit). */
+static enum preempted_yield preempted_yield(lua_State *L, lua_State *coroutine, int status,
+                                            int result_count)
+{
+    struct vm *vm = vm_of(L);
+    struct task *task = vm->current;
+    /* the hook's own yield (no values), or one passed up from deeper */
+    bool slice_yield = result_count == 0 || yielded_a_block(coroutine, status, result_count);
+    if (status != LUA_YIELD || !slice_yield || task == NULL || !task->preempted)
+        return NOT_PREEMPTED;
+    if (lua_isyieldable(L))
+        return PASS_IT_UP;
+    task->preempted = false;
+    preemption_check_stuck(vm->preemption, L);
+    return GO_ON;
+}
+
 static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, bool wrapped)
 {
-    int result_count = 0;
-    int status = lua_resume(coroutine, L, argument_count, &result_count);
+    struct preemption *preemption = vm_of(L)->preemption;
+    for (;;) {
+        int result_count = 0;
+        lua_State *outer = preemption_switch(preemption, coroutine);
+        int status = lua_resume(coroutine, L, argument_count, &result_count);
+        preemption_switch(preemption, outer);
+        switch (preempted_yield(L, coroutine, status, result_count)) {
+        case PASS_IT_UP:
+            lua_settop(L, 1);
+            lua_pushlightuserdata(L, &task_block_marker);
+            return lua_yieldk(L, 1, wrapped, resume_continue);
+        case GO_ON:
+            lua_pop(coroutine, result_count);
+            argument_count = 0;
+            continue;
+        case NOT_PREEMPTED:
+            return resume_result(L, coroutine, status, result_count, wrapped);
+        }
+    }
+}
+
+static int resume_result(lua_State *L, lua_State *coroutine, int status, int result_count, bool wrapped)
+{
     if (yielded_a_block(coroutine, status, result_count)) {
         lua_pop(coroutine, 1);
         lua_settop(L, 1);

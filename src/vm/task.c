@@ -9,6 +9,7 @@
 #include "security/security.h"
 #include "util/list.h"
 #include "util/memory.h"
+#include "vm/preempt.h"
 #include "vm/state.h"
 #include "vm/core.h"
 
@@ -138,7 +139,10 @@ static void error_to_text(struct task *task)
     }
     lua_pushcfunction(L, error_object_to_text);
     lua_xmove(thread, L, 1);
-    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+    preemption_enter(task->vm->preemption, L); /* a __tostring that spins is stopped too */
+    int status = lua_pcall(L, 1, 1, 0);
+    preemption_leave(task->vm->preemption);
+    if (status == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
         lua_xmove(L, thread, 1);
         return;
     }
@@ -167,21 +171,27 @@ static void finish_killed_task(struct task *task)
     finish_task(task, LUA_ERRRUN, 0);
 }
 
-static void run_task(struct task *task)
+/* Runs a task until it blocks, yields or ends; true when its time slice
+ * ran out. */
+static bool run_task(struct task *task)
 {
     struct vm *vm = task->vm;
     if (task->killed) {
         finish_killed_task(task);
-        return;
+        return false;
     }
     vm->current = task;
     task->state = TASK_RUNNING;
+    task->preempted = false;
     int result_count = 0;
     int arguments = task->resume_count;
     task->resume_count = 0;
+    preemption_enter(vm->preemption, task->thread);
     int status = lua_resume(task->thread, NULL, arguments, &result_count);
+    preemption_leave(vm->preemption);
     vm->current = NULL;
     if (status == LUA_YIELD) {
+        bool preempted = task->preempted;
         lua_pop(task->thread, result_count);
         if (task->killed) {
             if (task->state == TASK_WAITING && task->cancel_wait != NULL)
@@ -189,15 +199,16 @@ static void run_task(struct task *task)
             task->cancel_wait = NULL;
             finish_killed_task(task);
         } else if (task->state == TASK_RUNNING) {
-            make_ready(task); /* a plain coroutine.yield(): run again later */
+            make_ready(task); /* coroutine.yield() or a slice that ran out: run again later */
         }
-        return;
+        return preempted;
     }
     if (status != LUA_OK && task->killed) {
         finish_killed_task(task);
-        return;
+        return false;
     }
     finish_task(task, status, status == LUA_OK ? result_count : 0);
+    return false;
 }
 
 static void run_ready_tasks(uv_idle_t *idle)
@@ -209,7 +220,10 @@ static void run_ready_tasks(uv_idle_t *idle)
         if (vm->ready_head == NULL)
             vm->ready_tail = NULL;
         task->next_ready = NULL;
-        run_task(task);
+        /* A task whose slice ran out has had its turn for this tick: the
+         * loop looks at I/O and timers before anything runs again. */
+        if (run_task(task))
+            break;
     }
     if (vm->ready_head == NULL)
         uv_idle_stop(idle);

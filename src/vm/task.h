@@ -45,6 +45,7 @@ struct task {
     enum task_kind kind;
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
+    bool preempted;          /* its slice ran out: it yielded to the loop, runs again when due */
     char *kill_reason;
     struct vm *vm;
     lua_State *thread;

@@ -8,6 +8,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/frame.h"
+#include "vm/preempt.h"
 #include "vm/process.h"
 #include "vm/sandbox.h"
 #include "vm/state.h"
@@ -36,7 +37,10 @@ void vm_add_module(struct vm *vm, const struct vm_module *module)
 
 int vm_load(struct vm *vm, struct wippy_error *error)
 {
-    int rc = state_open(vm, error);
+    int rc = preemption_start(vm, vm->config->time_slice_ns, vm->config->unyieldable_limit_ns,
+                              &vm->preemption, error);
+    if (rc == WIPPY_OK)
+        rc = state_open(vm, error);
     if (rc == WIPPY_OK)
         rc = sandbox_install(vm, error);
     if (rc == WIPPY_OK)
@@ -63,6 +67,7 @@ void vm_free(struct vm *vm)
     if (vm == NULL)
         return;
     state_close(vm); /* runs __gc of timers, which close their handles */
+    preemption_stop(vm->preemption);
     handle_close((uv_handle_t *)vm->ready_idle);
     frame_release(vm->root_frame);
     process_table_free(vm->processes);

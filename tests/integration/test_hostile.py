@@ -1,7 +1,11 @@
 """Hostile code in one process against the others (issue 12's threat model):
 each attack here must fail, and the victims must keep working. Apps are in
 tests/apps/hostile."""
-from conftest import APPS, run_wippy
+import signal
+import subprocess
+import time
+
+from conftest import APPS, run_wippy, wippy_binary
 
 HOSTILE = APPS / "hostile"
 
@@ -60,3 +64,54 @@ def test_only_the_spawner_a_linked_process_or_a_scope_may_stop_a_process():
         "with a scope allowing it\ttrue\tnil",
         "own child\ttrue",
     ], result
+
+
+def test_a_process_that_never_blocks_does_not_stop_the_others():
+    result = hostile("busy")  # two spinners (one inside its own coroutine) beside a sleeper
+    assert result.code == 0, result
+    assert result.lines == ["five 20 ms sleeps beside two spinners\ttrue", "done"], result
+
+
+def test_code_that_cannot_yield_is_stopped_after_the_unyieldable_limit():
+    started = time.monotonic()
+    result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "stuck", timeout=30)
+    assert result.code == 1, result
+    assert result.err == ("app:stuck ran for more than 0.5s where it could not yield (inside a metamethod "
+                          "or a C function's callback) and was stopped\n"), result
+    assert time.monotonic() - started < 5
+
+
+SPINNING_SERVICE = """version: '1.0'
+namespace: app
+entries:
+  - name: processes
+    kind: process.host
+  - name: spinner
+    kind: process.lua
+    source: file://spin.lua
+    method: main
+    modules: [io]
+  - name: spinner_service
+    kind: process.service
+    process: spinner
+    host: processes
+    lifecycle: {auto_start: true}
+"""
+
+
+def test_sigterm_ends_the_runtime_while_a_process_spins(make_app):
+    app = make_app({
+        "src/_index.yaml": SPINNING_SERVICE,
+        "src/spin.lua": "return {main = function() require('io').print('spinning') while true do end end}\n",
+    })
+    process = subprocess.Popen([wippy_binary(), "run"], cwd=app, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "spinning\n"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 1
+    finally:
+        process.kill()
+        process.wait()

@@ -1,0 +1,208 @@
+/* preempt.c - see preempt.h. */
+#include "vm/preempt.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/memory.h"
+#include "vm/core.h"
+#include "vm/task.h"
+
+/* A real-time signal: libuv and Go's runtime (linked in for Tailscale,
+ * which takes SIGURG for its own pre-emption) leave these alone. */
+#define PREEMPT_SIGNAL (SIGRTMAX - 1)
+/* How often a task stuck where it cannot yield is looked at again. */
+#define STUCK_RECHECK_INSTRUCTIONS 100000
+
+struct preemption {
+    struct vm *vm;
+    pthread_t loop_thread;
+    pthread_t watchdog;
+    pthread_mutex_t lock; /* for stopping and cond only */
+    pthread_cond_t wake;
+    bool stopping;
+    int64_t slice_ns;
+    int64_t unyieldable_limit_ns;
+    /* Written by the loop thread, read by the watchdog: */
+    atomic_uint_fast64_t run; /* counts preemption_enter */
+    atomic_bool in_lua;
+    /* Loop thread only (its signal handler included): */
+    lua_State *volatile running;
+    uint64_t stuck_run;      /* the run found unable to yield, and since when */
+    int64_t stuck_since_ns;
+};
+
+/* The preemption of the loop thread a signal is delivered to. */
+static _Thread_local struct preemption *this_thread_preemption;
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+void preemption_check_stuck(struct preemption *preemption, lua_State *L)
+{
+    uint64_t run = atomic_load_explicit(&preemption->run, memory_order_relaxed);
+    int64_t now = monotonic_ns();
+    if (preemption->stuck_run != run) {
+        preemption->stuck_run = run;
+        preemption->stuck_since_ns = now - preemption->slice_ns;
+    }
+    int64_t limit = preemption->unyieldable_limit_ns;
+    if (limit > 0 && now - preemption->stuck_since_ns > limit) {
+        struct task *task = preemption->vm->current;
+        char seconds[32];
+        snprintf(seconds, sizeof seconds, "%.3g", (double)limit / 1e9);
+        luaL_error(L, "%s ran for more than %ss where it could not yield (inside a metamethod or a C "
+                      "function's callback) and was stopped",
+                   task != NULL ? task->entry->id : "code outside any process", seconds);
+    }
+}
+
+/* The count hook armed once a slice is over: it yields the task to the
+ * scheduler, which runs it again after what else is ready. */
+static void ran_too_long(lua_State *L, lua_Debug *debug)
+{
+    (void)debug;
+    struct vm *vm = vm_of(L);
+    lua_sethook(L, NULL, 0, 0);
+    if (vm->current != NULL && lua_isyieldable(L)) {
+        vm->current->preempted = true;
+        lua_yield(L, 0);
+        return;
+    }
+    preemption_check_stuck(vm->preemption, L);
+    lua_sethook(L, ran_too_long, LUA_MASKCOUNT, STUCK_RECHECK_INSTRUCTIONS);
+}
+
+static void on_preempt_signal(int signal_number)
+{
+    (void)signal_number;
+    struct preemption *preemption = this_thread_preemption;
+    if (preemption == NULL)
+        return;
+    lua_State *running = preemption->running;
+    if (running != NULL)
+        lua_sethook(running, ran_too_long, LUA_MASKCOUNT, 1);
+}
+
+/* Looks once a slice; a run still going since the last look is signalled
+ * (once). */
+static void *watch(void *argument)
+{
+    struct preemption *preemption = argument;
+    uint64_t last_run = 0, signalled_run = 0;
+    pthread_mutex_lock(&preemption->lock);
+    while (!preemption->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t at = (int64_t)until.tv_nsec + preemption->slice_ns;
+        until.tv_sec += at / 1000000000;
+        until.tv_nsec = at % 1000000000;
+        pthread_cond_timedwait(&preemption->wake, &preemption->lock, &until);
+        if (preemption->stopping)
+            break;
+        uint64_t run = atomic_load_explicit(&preemption->run, memory_order_relaxed);
+        bool in_lua = atomic_load_explicit(&preemption->in_lua, memory_order_relaxed);
+        if (in_lua && run == last_run && run != signalled_run) {
+            signalled_run = run;
+            pthread_kill(preemption->loop_thread, PREEMPT_SIGNAL);
+        } else if (in_lua && run == last_run && preemption->unyieldable_limit_ns > 0) {
+            /* still stuck after a signal: signal again, the hook counts */
+            pthread_kill(preemption->loop_thread, PREEMPT_SIGNAL);
+        }
+        last_run = run;
+    }
+    pthread_mutex_unlock(&preemption->lock);
+    return NULL;
+}
+
+int preemption_start(struct vm *vm, int64_t slice_ns, int64_t unyieldable_limit_ns,
+                     struct preemption **out, struct wippy_error *error)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_preempt_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(PREEMPT_SIGNAL, &action, NULL) != 0)
+        return error_set(error, WIPPY_EIO, "cannot install the pre-emption signal: %s", strerror(errno));
+    struct preemption *preemption = xcalloc(1, sizeof *preemption);
+    preemption->vm = vm;
+    preemption->loop_thread = pthread_self();
+    preemption->slice_ns = slice_ns;
+    preemption->unyieldable_limit_ns = unyieldable_limit_ns;
+    atomic_init(&preemption->run, 0);
+    atomic_init(&preemption->in_lua, false);
+    pthread_mutex_init(&preemption->lock, NULL);
+    pthread_cond_init(&preemption->wake, NULL);
+    /* The watchdog must not take the signal meant for the loop thread. */
+    sigset_t blocked, previous;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, PREEMPT_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+    int rc = pthread_create(&preemption->watchdog, NULL, watch, preemption);
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (rc != 0) {
+        pthread_mutex_destroy(&preemption->lock);
+        pthread_cond_destroy(&preemption->wake);
+        free(preemption);
+        return error_set(error, WIPPY_EIO, "cannot start the pre-emption watchdog: %s", strerror(rc));
+    }
+    this_thread_preemption = preemption;
+    *out = preemption;
+    return WIPPY_OK;
+}
+
+void preemption_stop(struct preemption *preemption)
+{
+    if (preemption == NULL)
+        return;
+    pthread_mutex_lock(&preemption->lock);
+    preemption->stopping = true;
+    pthread_cond_signal(&preemption->wake);
+    pthread_mutex_unlock(&preemption->lock);
+    pthread_join(preemption->watchdog, NULL);
+    if (this_thread_preemption == preemption)
+        this_thread_preemption = NULL;
+    pthread_mutex_destroy(&preemption->lock);
+    pthread_cond_destroy(&preemption->wake);
+    free(preemption);
+}
+
+void preemption_enter(struct preemption *preemption, lua_State *thread)
+{
+    if (preemption == NULL)
+        return;
+    preemption->running = thread;
+    atomic_store_explicit(&preemption->run, atomic_load_explicit(&preemption->run, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    atomic_store_explicit(&preemption->in_lua, true, memory_order_relaxed);
+}
+
+lua_State *preemption_switch(struct preemption *preemption, lua_State *thread)
+{
+    if (preemption == NULL)
+        return NULL;
+    lua_State *previous = preemption->running;
+    preemption->running = thread;
+    return previous;
+}
+
+void preemption_leave(struct preemption *preemption)
+{
+    if (preemption == NULL)
+        return;
+    atomic_store_explicit(&preemption->in_lua, false, memory_order_relaxed);
+    preemption->running = NULL;
+}

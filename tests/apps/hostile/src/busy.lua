@@ -1,0 +1,32 @@
+local io = require("io")
+local time = require("time")
+-- Processes that never block must not stop the others.
+local function spin()
+  while true do end
+end
+
+local function spin_in_a_coroutine()
+  coroutine.wrap(function() while true do end end)()
+end
+
+local function main()
+  local spinner = process.spawn("app:spinner", "app:processes")
+  local nested = process.spawn("app:nested_spinner", "app:processes")
+  local started = time.now()
+  for i = 1, 5 do
+    time.sleep("20ms")
+  end
+  local waited = time.now():sub(started):seconds()
+  io.print("five 20 ms sleeps beside two spinners", waited < 2)
+  process.terminate(spinner)
+  process.terminate(nested)
+  io.print("done")
+end
+
+-- A comparator is called from C (table.sort): nothing can yield there.
+local function stuck()
+  table.sort({3, 2, 1}, function(a, b) while true do end end)
+  io.print("not reached")
+end
+
+return { main = main, spin = spin, spin_in_a_coroutine = spin_in_a_coroutine, stuck = stuck }
