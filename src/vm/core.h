@@ -38,6 +38,9 @@ struct vm {
     struct task *ready_head;
     struct task *ready_tail;
     uv_idle_t *ready_idle;           /* active while tasks are ready */
+    struct task *preempted_head;     /* slices that ran out, queued again after the next I/O poll */
+    struct task *preempted_tail;
+    uv_check_t *requeue_check;       /* active while tasks are pre-empted */
     struct task *current;            /* the task whose Lua code is running */
     struct task *all_tasks;          /* every live task */
     size_t live_tasks;

@@ -96,17 +96,19 @@ static void on_preempt_signal(int signal_number)
         lua_sethook(running, ran_too_long, LUA_MASKCOUNT, 1);
 }
 
-/* Looks once a slice; a run still going since the last look is signalled
- * (once). */
+/* Looks twice a slice; a run seen at three looks in a row (so running for
+ * one to one and a half slices) is signalled, and again at every look while
+ * it cannot yield. */
 static void *watch(void *argument)
 {
     struct preemption *preemption = argument;
     uint64_t last_run = 0, signalled_run = 0;
+    int looks = 0;
     pthread_mutex_lock(&preemption->lock);
     while (!preemption->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        int64_t at = (int64_t)until.tv_nsec + preemption->slice_ns;
+        int64_t at = (int64_t)until.tv_nsec + preemption->slice_ns / 2;
         until.tv_sec += at / 1000000000;
         until.tv_nsec = at % 1000000000;
         pthread_cond_timedwait(&preemption->wake, &preemption->lock, &until);
@@ -114,14 +116,17 @@ static void *watch(void *argument)
             break;
         uint64_t run = atomic_load_explicit(&preemption->run, memory_order_relaxed);
         bool in_lua = atomic_load_explicit(&preemption->in_lua, memory_order_relaxed);
-        if (in_lua && run == last_run && run != signalled_run) {
+        looks = in_lua && run == last_run ? looks + 1 : 1;
+        last_run = run;
+        if (looks < 3)
+            continue;
+        if (run != signalled_run) {
             signalled_run = run;
             pthread_kill(preemption->loop_thread, PREEMPT_SIGNAL);
-        } else if (in_lua && run == last_run && preemption->unyieldable_limit_ns > 0) {
-            /* still stuck after a signal: signal again, the hook counts */
+        } else if (preemption->unyieldable_limit_ns > 0) {
+            /* still going after a signal: it could not yield; the hook keeps count */
             pthread_kill(preemption->loop_thread, PREEMPT_SIGNAL);
         }
-        last_run = run;
     }
     pthread_mutex_unlock(&preemption->lock);
     return NULL;

@@ -34,6 +34,35 @@ static void make_ready(struct task *task)
 
 char task_block_marker;
 
+/* After the loop has polled for I/O: the tasks whose slice ran out go back
+ * to the ready queue behind what that I/O made ready, so a busy task costs
+ * the others one slice at most. */
+static void requeue_preempted(uv_check_t *check)
+{
+    struct vm *vm = check->data;
+    uv_check_stop(check);
+    while (vm->preempted_head != NULL) {
+        struct task *task = vm->preempted_head;
+        vm->preempted_head = task->next_ready;
+        make_ready(task);
+    }
+    vm->preempted_tail = NULL;
+}
+
+static void set_aside(struct task *task)
+{
+    struct vm *vm = task->vm;
+    task->state = TASK_READY;
+    task->next_ready = NULL;
+    if (vm->preempted_tail != NULL)
+        vm->preempted_tail->next_ready = task;
+    else
+        vm->preempted_head = task;
+    vm->preempted_tail = task;
+    if (!uv_is_active((uv_handle_t *)vm->requeue_check))
+        uv_check_start(vm->requeue_check, requeue_preempted);
+}
+
 static void link_task(struct vm *vm, struct task *task)
 {
     vm->live_tasks++;
@@ -198,8 +227,10 @@ static bool run_task(struct task *task)
                 task->cancel_wait(task);
             task->cancel_wait = NULL;
             finish_killed_task(task);
+        } else if (task->state == TASK_RUNNING && preempted) {
+            set_aside(task);
         } else if (task->state == TASK_RUNNING) {
-            make_ready(task); /* coroutine.yield() or a slice that ran out: run again later */
+            make_ready(task); /* a plain coroutine.yield(): run again later */
         }
         return preempted;
     }
@@ -301,6 +332,6 @@ void task_finish_all(struct vm *vm, const char *reason)
     vm_log(vm, "shutdown with %zu tasks still running", vm->live_tasks);
     for (struct task *task = vm->all_tasks; task != NULL; task = task->all_next)
         task_kill(task, reason);
-    while (vm->live_tasks > 0 && vm->ready_head != NULL)
+    while (vm->live_tasks > 0 && (vm->ready_head != NULL || vm->preempted_head != NULL))
         uv_run(vm->loop, UV_RUN_NOWAIT);
 }

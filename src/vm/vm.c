@@ -24,6 +24,9 @@ struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct
     vm->ready_idle = xmalloc(sizeof *vm->ready_idle);
     uv_idle_init(loop, vm->ready_idle);
     vm->ready_idle->data = vm;
+    vm->requeue_check = xmalloc(sizeof *vm->requeue_check);
+    uv_check_init(loop, vm->requeue_check);
+    vm->requeue_check->data = vm;
     vm->root_frame = frame_new_root();
     vm->processes = process_table_new();
     return vm;
@@ -69,6 +72,7 @@ void vm_free(struct vm *vm)
     state_close(vm); /* runs __gc of timers, which close their handles */
     preemption_stop(vm->preemption);
     handle_close((uv_handle_t *)vm->ready_idle);
+    handle_close((uv_handle_t *)vm->requeue_check);
     frame_release(vm->root_frame);
     process_table_free(vm->processes);
     free(vm->modules);
