@@ -64,6 +64,12 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
         lua_pushstring(L, refused.message);
         return 2;
     }
+    if (task->call_depth >= vm->config->max_call_depth) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "funcs.call %s: nested more than %d calls deep (funcs.max_depth)", function_id,
+                        (int)vm->config->max_call_depth);
+        return 2;
+    }
     task_check_can_block(L, task, "funcs.call");
 
     int last = lua_gettop(L);
@@ -81,6 +87,7 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
     call->dispose = dispose_call;
     call->finish_data = task;
     call->process = task->process;
+    call->call_depth = task->call_depth + 1;
     struct wippy_error error;
     int rc = task_start(vm, call, TASK_CALL, entry, frame, L, argument_count, &error);
     frame_release(frame);

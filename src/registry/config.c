@@ -76,6 +76,20 @@ static int read_duration(const struct value *root, const char *where, const char
     return WIPPY_OK;
 }
 
+/* A whole number setting of at least minimum, or fallback when absent. */
+static int read_count(const struct value *root, const char *where, const char *path, int64_t fallback,
+                      int64_t minimum, int64_t *out, struct wippy_error *error)
+{
+    const struct value *node = value_map_get_path(root, path);
+    *out = fallback;
+    if (node == NULL || node->type == VALUE_NULL)
+        return WIPPY_OK;
+    if (node->type != VALUE_INTEGER || node->as.integer < minimum)
+        return setting_error(where, node, path, error, "a whole number of at least 1");
+    *out = node->as.integer;
+    return WIPPY_OK;
+}
+
 static int read_settings(struct config *config, const char *where, struct wippy_error *error)
 {
     int rc = read_duration(config->root, where, "scheduler.time_slice", INT64_C(10) * 1000000,
@@ -83,6 +97,8 @@ static int read_settings(struct config *config, const char *where, struct wippy_
     if (rc == WIPPY_OK)
         rc = read_duration(config->root, where, "scheduler.unyieldable_limit", INT64_C(5) * 1000000000,
                            0, &config->unyieldable_limit_ns, error);
+    if (rc == WIPPY_OK)
+        rc = read_count(config->root, where, "funcs.max_depth", 1000, 1, &config->max_call_depth, error);
     if (rc < 0)
         return rc;
     const struct value *state_dir = value_map_get_path(config->root, "network_service.state_dir");

@@ -19,6 +19,7 @@ struct config {
     bool strict_mode;      /* security.strict_mode */
     int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
     int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */
+    int64_t max_call_depth; /* funcs.max_depth: nested funcs.call calls */
 };
 
 /* Reads files in order (a missing file is an error only when explicit is

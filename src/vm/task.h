@@ -46,6 +46,7 @@ struct task {
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
     bool preempted;          /* its slice ran out: it yielded to the loop, runs again when due */
+    int call_depth;          /* funcs.call calls this task is nested in */
     char *kill_reason;
     struct vm *vm;
     lua_State *thread;

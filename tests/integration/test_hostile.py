@@ -115,3 +115,23 @@ def test_sigterm_ends_the_runtime_while_a_process_spins(make_app):
     finally:
         process.kill()
         process.wait()
+
+
+def test_no_base_function_turns_a_view_into_something_writable():
+    result = hostile("views")
+    assert result.code == 0, result
+    assert result.lines == [
+        "next=nil ipairs=true rawget=nil rawlen=0 rawequal=true getmetatable=read-only "
+        "setmetatable=false rawset=false table.insert=false table.remove=false "
+        "table.sort=true table.move=false table.concat=true table.unpack=0 select=false "
+        "load env=false coroutine.wrap=false inherit then write=true string.rep works=aa "
+        "time view writable=false module tables equal=true"
+    ], result  # sort and concat see an empty proxy: nothing is read or written through them
+
+
+def test_funcs_call_recursion_stops_at_the_configured_depth_in_the_caller():
+    result = hostile("recursion")
+    assert result.code == 0, result
+    assert result.lines == ["1000\tfuncs.call app:recurse: nested more than 1000 calls deep (funcs.max_depth)"]
+    result = run_wippy(HOSTILE, "--set", "funcs.max_depth=50", "run", "recursion", timeout=30)
+    assert result.lines == ["50\tfuncs.call app:recurse: nested more than 50 calls deep (funcs.max_depth)"]
