@@ -9,7 +9,7 @@
 
 static void print_usage(FILE *stream)
 {
-    fputs("usage: wippy [--config FILE]... [--set section.path=value]... [-v] COMMAND\n"
+    fputs("usage: wippy [--config FILE]... [--set section.path=value]... [--memory-limit SIZE] [-v] COMMAND\n"
           "\n"
           "commands:\n"
           "  init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]   write wippy.lock\n"
@@ -27,6 +27,26 @@ static int take_global_option(int argc, char **argv, int *index, struct cli_opti
     const char *argument = argv[*index];
     if (strcmp(argument, "-v") == 0 || strcmp(argument, "--verbose") == 0) {
         options->verbose = true;
+        return 1;
+    }
+    if (strcmp(argument, "--memory-limit") == 0 || strcmp(argument, "-m") == 0 ||
+        strncmp(argument, "--memory-limit=", 15) == 0) {
+        const char *size = argument[1] == 'm' ? NULL : strchr(argument, '=');
+        if (size != NULL) {
+            size++;
+        } else if (*index + 1 < argc) {
+            size = argv[++*index];
+        } else {
+            fprintf(stderr, "wippy: %s needs a size such as 512M\n", argument);
+            return -1;
+        }
+        /* the same as --set vm.memory_limit=SIZE; the text stays in argv */
+        char *setting = malloc(strlen(size) + 32);
+        sprintf(setting, "vm.memory_limit=%s", size);
+        options->owned = realloc(options->owned, (options->owned_count + 1) * sizeof(char *));
+        options->owned[options->owned_count++] = setting;
+        options->settings = realloc(options->settings, (options->setting_count + 1) * sizeof(char *));
+        options->settings[options->setting_count++] = setting;
         return 1;
     }
     bool is_config = strcmp(argument, "--config") == 0 || strcmp(argument, "-c") == 0;
@@ -115,6 +135,9 @@ int main(int argc, char **argv)
 done:
     free(options.config_files);
     free(options.settings);
+    for (size_t i = 0; i < options.owned_count; i++)
+        free(options.owned[i]);
+    free(options.owned);
     free(rest);
     return status;
 }

@@ -10,6 +10,8 @@ struct cli_options {
     size_t config_file_count;
     const char **settings; /* --set section.path=value */
     size_t setting_count;
+    char **owned;          /* settings made from other options (--memory-limit) */
+    size_t owned_count;
     bool verbose;
     /* what follows the command name, global options removed */
     char **arguments;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -90,6 +91,49 @@ static int read_count(const struct value *root, const char *where, const char *p
     return WIPPY_OK;
 }
 
+/* A size in bytes: a whole number, or one with K, M or G (powers of 1024,
+ * as Go Wippy's --memory-limit reads "512M" or "1G"). */
+static bool parse_size(const struct value *node, int64_t *out)
+{
+    if (node->type == VALUE_INTEGER && node->as.integer >= 0) {
+        *out = node->as.integer;
+        return true;
+    }
+    if (node->type != VALUE_STRING)
+        return false;
+    char *end = NULL;
+    long long number = strtoll(node->as.string.bytes, &end, 10);
+    if (end == node->as.string.bytes || number < 0)
+        return false;
+    int shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end == 'i' && shift > 0)
+        end++;
+    if (*end == 'B' && shift > 0)
+        end++;
+    if (*end != '\0' || number > (INT64_MAX >> shift))
+        return false;
+    *out = (int64_t)number << shift;
+    return true;
+}
+
+static int read_size(const struct value *root, const char *where, const char *path, int64_t *out,
+                     struct wippy_error *error)
+{
+    const struct value *node = value_map_get_path(root, path);
+    *out = 0;
+    if (node == NULL || node->type == VALUE_NULL)
+        return WIPPY_OK;
+    if (!parse_size(node, out))
+        return setting_error(where, node, path, error, "a size such as 512M or 1G");
+    return WIPPY_OK;
+}
+
 static int read_settings(struct config *config, const char *where, struct wippy_error *error)
 {
     int rc = read_duration(config->root, where, "scheduler.time_slice", INT64_C(10) * 1000000,
@@ -99,6 +143,8 @@ static int read_settings(struct config *config, const char *where, struct wippy_
                            0, &config->unyieldable_limit_ns, error);
     if (rc == WIPPY_OK)
         rc = read_count(config->root, where, "funcs.max_depth", 1000, 1, &config->max_call_depth, error);
+    if (rc == WIPPY_OK)
+        rc = read_size(config->root, where, "vm.memory_limit", &config->memory_limit, error);
     if (rc < 0)
         return rc;
     const struct value *state_dir = value_map_get_path(config->root, "network_service.state_dir");

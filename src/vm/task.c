@@ -256,7 +256,9 @@ static void run_ready_tasks(uv_idle_t *idle)
         if (run_task(task))
             break;
     }
-    if (vm->ready_head == NULL)
+    /* While tasks are set aside, the loop must not sleep in its poll: the
+     * check that requeues them runs right after it. */
+    if (vm->ready_head == NULL && vm->preempted_head == NULL)
         uv_idle_stop(idle);
 }
 

@@ -135,3 +135,9 @@ def test_funcs_call_recursion_stops_at_the_configured_depth_in_the_caller():
     assert result.lines == ["1000\tfuncs.call app:recurse: nested more than 1000 calls deep (funcs.max_depth)"]
     result = run_wippy(HOSTILE, "--set", "funcs.max_depth=50", "run", "recursion", timeout=30)
     assert result.lines == ["50\tfuncs.call app:recurse: nested more than 50 calls deep (funcs.max_depth)"]
+
+
+def test_a_process_past_the_memory_limit_fails_alone():
+    result = run_wippy(HOSTILE, "--memory-limit", "64M", "run", "memory", timeout=60)
+    assert result.code == 0, result
+    assert result.lines == ["hog\ttrue\tnot enough memory", "the others go on\t1000"], result
