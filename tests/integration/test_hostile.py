@@ -141,3 +141,9 @@ def test_a_process_past_the_memory_limit_fails_alone():
     result = run_wippy(HOSTILE, "--memory-limit", "64M", "run", "memory", timeout=60)
     assert result.code == 0, result
     assert result.lines == ["hog\ttrue\tnot enough memory", "the others go on\t1000"], result
+
+
+def test_a_task_alone_in_the_runtime_still_finishes_when_pre_empted():
+    # many slices long, nothing else to run: the loop must not sleep in its poll
+    result = run_wippy(HOSTILE, "--set", "scheduler.time_slice=0.002", "run", "crunch", timeout=30)
+    assert result.code == 0 and result.lines == ["832040"], result

@@ -29,4 +29,11 @@ local function stuck()
   io.print("not reached")
 end
 
-return { main = main, spin = spin, spin_in_a_coroutine = spin_in_a_coroutine, stuck = stuck }
+-- Alone in the runtime, many slices long: pre-empted, it must still finish.
+local function crunch()
+  local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+  io.print(fib(30))
+end
+
+return { main = main, spin = spin, spin_in_a_coroutine = spin_in_a_coroutine, stuck = stuck,
+         crunch = crunch }
