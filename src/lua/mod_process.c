@@ -184,7 +184,12 @@ static int process_send(lua_State *L)
     struct wippy_error error;
     if (transfer_value(L, 3, main, &error) < 0)
         return push_failure(L, error.message);
-    process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
+    if (!process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "process %s: its inbox (or the channel listening for %s) is full or closed; "
+                           "the message was not delivered", target->pid, topic);
+        return 2;
+    }
     lua_pushboolean(L, 1);
     return 1;
 }

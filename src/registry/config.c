@@ -144,6 +144,8 @@ static int read_settings(struct config *config, const char *where, struct wippy_
     if (rc == WIPPY_OK)
         rc = read_count(config->root, where, "funcs.max_depth", 1000, 1, &config->max_call_depth, error);
     if (rc == WIPPY_OK)
+        rc = read_count(config->root, where, "process.max_inbox", 1000000, 1, &config->max_inbox, error);
+    if (rc == WIPPY_OK)
         rc = read_size(config->root, where, "vm.memory_limit", &config->memory_limit, error);
     if (rc < 0)
         return rc;

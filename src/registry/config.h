@@ -20,6 +20,7 @@ struct config {
     int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
     int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */
     int64_t max_call_depth; /* funcs.max_depth: nested funcs.call calls */
+    int64_t max_inbox;      /* process.max_inbox: messages waiting in one inbox */
     int64_t memory_limit;   /* vm.memory_limit (--memory-limit): bytes of Lua heap, 0 = none */
 };
 

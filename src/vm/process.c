@@ -194,10 +194,10 @@ struct process *process_current(struct vm *vm)
     return vm->current != NULL ? vm->current->process : NULL;
 }
 
-static void push_channel(lua_State *L, int *reference)
+static void push_channel(lua_State *L, int *reference, size_t capacity)
 {
     if (*reference == LUA_NOREF || *reference == LUA_REFNIL) {
-        channel_push_new(L, CHANNEL_UNBOUNDED);
+        channel_push_new(L, capacity);
         lua_pushvalue(L, -1);
         *reference = luaL_ref(L, LUA_REGISTRYINDEX);
         return;
@@ -207,12 +207,13 @@ static void push_channel(lua_State *L, int *reference)
 
 void process_push_inbox(lua_State *L, struct process *process)
 {
-    push_channel(L, &process->inbox_reference);
+    push_channel(L, &process->inbox_reference, (size_t)process->task.vm->config->max_inbox);
 }
 
 void process_push_events(lua_State *L, struct process *process)
 {
-    push_channel(L, &process->events_reference);
+    /* one event per monitored or linked process that ends: bounded by them */
+    push_channel(L, &process->events_reference, CHANNEL_UNBOUNDED);
 }
 
 /* msg:topic(), msg:from(), msg:payload():data() — a message keeps its parts
@@ -273,7 +274,7 @@ static void push_message(lua_State *L, const char *topic, const char *from_pid)
     lua_setmetatable(L, -2);
 }
 
-void process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
+bool process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
 {
     if (target->listeners_reference != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, target->listeners_reference);
@@ -286,17 +287,18 @@ void process_deliver(lua_State *L, struct process *target, const char *topic, co
             lua_insert(L, -2); /* channel, payload */
             if (as_message)
                 push_message(L, topic, from_pid);
-            channel_offer(L, -2);
+            bool delivered = channel_offer(L, -2);
             lua_pop(L, 1);
-            return;
+            return delivered;
         }
         lua_pop(L, 2);
     }
     push_message(L, topic, from_pid);
     process_push_inbox(L, target);
     lua_insert(L, -2);
-    channel_offer(L, -2);
+    bool delivered = channel_offer(L, -2);
     lua_pop(L, 1);
+    return delivered;
 }
 
 void process_deliver_event(lua_State *L, struct process *target)

@@ -56,8 +56,11 @@ void process_push_inbox(lua_State *L, struct process *process);
 void process_push_events(lua_State *L, struct process *process);
 
 /* Delivers a message whose payload is on top of L (popped; already a copy
- * owned by nobody else) to target, on topic. */
-void process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
+ * owned by nobody else) to target, on topic: into the channel listening
+ * for the topic, or the inbox. False when that is full (the inbox holds
+ * process.max_inbox messages) or closed: the message is dropped and the
+ * sender must be told. */
+bool process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
 
 /* Delivers an event table on top of L (popped) to target's events channel. */
 void process_deliver_event(lua_State *L, struct process *target);

@@ -147,3 +147,10 @@ def test_a_task_alone_in_the_runtime_still_finishes_when_pre_empted():
     # many slices long, nothing else to run: the loop must not sleep in its poll
     result = run_wippy(HOSTILE, "--set", "scheduler.time_slice=0.002", "run", "crunch", timeout=30)
     assert result.code == 0 and result.lines == ["832040"], result
+
+
+def test_an_inbox_is_bounded_and_the_sender_is_told():
+    result = run_wippy(HOSTILE, "--set", "process.max_inbox=1000", "run", "flood", timeout=60)
+    assert result.code == 0, result
+    assert result.lines == ["1000\tprocess PID: its inbox (or the channel listening for junk) is full or "
+                            "closed; the message was not delivered"], result
