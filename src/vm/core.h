@@ -50,6 +50,7 @@ struct vm {
     struct vm_module *modules;
     size_t module_count;
     struct preemption *preemption;   /* time slices; NULL until vm_load */
+    bool slice_over;                 /* the current task yielded because its slice ran out */
     size_t heap_bytes;               /* what the Lua state holds */
     size_t memory_limit;             /* vm.memory_limit, 0 = none */
     int exit_code;

@@ -48,11 +48,11 @@ static enum preempted_yield preempted_yield(lua_State *L, lua_State *coroutine, 
     struct task *task = vm->current;
     /* the hook's own yield (no values), or one passed up from deeper */
     bool slice_yield = result_count == 0 || yielded_a_block(coroutine, status, result_count);
-    if (status != LUA_YIELD || !slice_yield || task == NULL || !task->preempted)
+    if (status != LUA_YIELD || !slice_yield || task == NULL || !vm->slice_over)
         return NOT_PREEMPTED;
     if (lua_isyieldable(L))
         return PASS_IT_UP;
-    task->preempted = false;
+    vm->slice_over = false;
     preemption_check_stuck(vm->preemption, L);
     return GO_ON;
 }

@@ -14,7 +14,6 @@
 
 #include "util/memory.h"
 #include "vm/core.h"
-#include "vm/task.h"
 
 /* A real-time signal: libuv and Go's runtime (linked in for Tailscale,
  * which takes SIGURG for its own pre-emption) leave these alone. */
@@ -36,6 +35,7 @@ struct preemption {
     atomic_bool in_lua;
     /* Loop thread only (its signal handler included): */
     lua_State *volatile running;
+    const char *label;       /* what runs: the task's entry id, or NULL */
     uint64_t stuck_run;      /* the run found unable to yield, and since when */
     int64_t stuck_since_ns;
 };
@@ -60,12 +60,12 @@ void preemption_check_stuck(struct preemption *preemption, lua_State *L)
     }
     int64_t limit = preemption->unyieldable_limit_ns;
     if (limit > 0 && now - preemption->stuck_since_ns > limit) {
-        struct task *task = preemption->vm->current;
         char seconds[32];
         snprintf(seconds, sizeof seconds, "%.3g", (double)limit / 1e9);
+        const char *label = preemption->label;
         luaL_error(L, "%s ran for more than %ss where it could not yield (inside a metamethod or a C "
                       "function's callback) and was stopped",
-                   task != NULL ? task->entry->id : "code outside any process", seconds);
+                   label != NULL ? label : "code outside any process", seconds);
     }
 }
 
@@ -77,7 +77,7 @@ static void ran_too_long(lua_State *L, lua_Debug *debug)
     struct vm *vm = vm_of(L);
     lua_sethook(L, NULL, 0, 0);
     if (vm->current != NULL && lua_isyieldable(L)) {
-        vm->current->preempted = true;
+        vm->slice_over = true;
         lua_yield(L, 0);
         return;
     }
@@ -185,10 +185,11 @@ void preemption_stop(struct preemption *preemption)
     free(preemption);
 }
 
-void preemption_enter(struct preemption *preemption, lua_State *thread)
+void preemption_enter(struct preemption *preemption, lua_State *thread, const char *label)
 {
     if (preemption == NULL)
         return;
+    preemption->label = label;
     preemption->running = thread;
     atomic_store_explicit(&preemption->run, atomic_load_explicit(&preemption->run, memory_order_relaxed) + 1,
                           memory_order_relaxed);

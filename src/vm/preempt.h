@@ -23,8 +23,11 @@ int preemption_start(struct vm *vm, int64_t slice_ns, int64_t unyieldable_limit_
 void preemption_stop(struct preemption *preemption);
 
 /* The loop thread starts running Lua on thread (a task's coroutine, or the
- * main thread), or returns to C. */
-void preemption_enter(struct preemption *preemption, lua_State *thread);
+ * main thread), or returns to C. label names what runs (a task's entry id)
+ * in the message of a task stopped for not yielding; NULL for no task.
+ * While a task runs, its yield for a slice that ran out sets
+ * vm->slice_over. */
+void preemption_enter(struct preemption *preemption, lua_State *thread, const char *label);
 void preemption_leave(struct preemption *preemption);
 
 /* Lua code resumes a coroutine of its own (thread) inside the run; returns

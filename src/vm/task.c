@@ -168,7 +168,7 @@ static void error_to_text(struct task *task)
     }
     lua_pushcfunction(L, error_object_to_text);
     lua_xmove(thread, L, 1);
-    preemption_enter(task->vm->preemption, L); /* a __tostring that spins is stopped too */
+    preemption_enter(task->vm->preemption, L, NULL); /* a __tostring that spins is stopped too */
     int status = lua_pcall(L, 1, 1, 0);
     preemption_leave(task->vm->preemption);
     if (status == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
@@ -211,16 +211,16 @@ static bool run_task(struct task *task)
     }
     vm->current = task;
     task->state = TASK_RUNNING;
-    task->preempted = false;
+    vm->slice_over = false;
     int result_count = 0;
     int arguments = task->resume_count;
     task->resume_count = 0;
-    preemption_enter(vm->preemption, task->thread);
+    preemption_enter(vm->preemption, task->thread, task->entry->id);
     int status = lua_resume(task->thread, NULL, arguments, &result_count);
     preemption_leave(vm->preemption);
     vm->current = NULL;
     if (status == LUA_YIELD) {
-        bool preempted = task->preempted;
+        bool preempted = vm->slice_over;
         lua_pop(task->thread, result_count);
         if (task->killed) {
             if (task->state == TASK_WAITING && task->cancel_wait != NULL)

@@ -45,7 +45,6 @@ struct task {
     enum task_kind kind;
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
-    bool preempted;          /* its slice ran out: it yielded to the loop, runs again when due */
     int call_depth;          /* funcs.call calls this task is nested in */
     char *kill_reason;
     struct vm *vm;
