@@ -276,6 +276,13 @@ static int choose_network(lua_State *L, struct task *task, int options,
     struct route_policy policy = vm_route_policy(task->vm);
     struct route_caller caller = task_route_caller(task);
     char *host = url_host(prepared->url);
+    if (host == NULL) {
+        /* curl would guess a scheme for "10.0.0.1/x": the host the routing
+         * rules look at must be the one that is dialed */
+        lua_settop(L, top);
+        return error_set(error, WIPPY_EINVAL, "url %s: expected http:// or https:// and a host",
+                         prepared->url);
+    }
     const struct entry *network = NULL;
     int rc = route_dial(&policy, &caller, explicit_selection, frame_network(task->frame), host,
                         &network, error);

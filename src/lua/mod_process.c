@@ -159,9 +159,32 @@ static int registry_lookup(lua_State *L)
     return 1;
 }
 
+/* process.terminate and process.cancel reach the caller itself and what it
+ * spawned; any other process only under a scope that allows the action on
+ * its pid (Go Wippy's action names). A process reached by a registered name
+ * is no exception. */
+static bool may_stop(struct task *task, struct process *target, const char *action)
+{
+    if (task->process != NULL && (target == task->process || process_is_related(task->process, target)))
+        return true;
+    const struct frame *frame = task->frame;
+    return frame->scope != NULL && task_allows(task, action, target->pid);
+}
+
+/* A name is given up by its holder, by what spawned the holder, or under a
+ * scope allowing process.unregister on it: otherwise anyone could free a
+ * name and take it over, and messages sent to it would come to them. */
 static int registry_unregister(lua_State *L)
 {
-    process_unregister_name(task_current(L)->vm, luaL_checkstring(L, 1));
+    struct task *task = task_current(L);
+    const char *name = luaL_checkstring(L, 1);
+    struct process *holder = name[0] != '{' ? process_find(task->vm, name) : NULL;
+    if (holder != NULL && !may_stop(task, holder, "process.unregister")) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "not allowed to unregister: %s", name);
+        return 2;
+    }
+    process_unregister_name(task->vm, name);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -306,18 +329,6 @@ static int process_unlink_lua(lua_State *L)
     return 1;
 }
 
-/* process.terminate and process.cancel reach the caller itself, what it
- * started and what it links with; any other process only under a scope that
- * allows the action on its pid (Go Wippy's action names). A process reached
- * by a registered name is no exception. */
-static bool may_stop(struct task *task, struct process *target, const char *action)
-{
-    if (task->process != NULL && (target == task->process || process_is_related(task->process, target)))
-        return true;
-    const struct frame *frame = task->frame;
-    return frame->scope != NULL && task_allows(task, action, target->pid);
-}
-
 static int refuse_stop(lua_State *L, const char *action)
 {
     lua_pushnil(L);
@@ -350,6 +361,7 @@ static int process_cancel(lua_State *L)
     if (!may_stop(task, target, "process.cancel"))
         return refuse_stop(L, "cancel");
     lua_State *main = task->vm->lua;
+    vm_unlimited_begin(task->vm); /* on the main thread: core.h */
     lua_createtable(main, 0, 3);
     lua_pushliteral(main, PROCESS_EVENT_CANCEL);
     lua_setfield(main, -2, "kind");
@@ -360,6 +372,7 @@ static int process_cancel(lua_State *L)
     lua_pushstring(main, reason);
     lua_setfield(main, -2, "reason");
     process_deliver_event(main, target);
+    vm_unlimited_end(task->vm);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -24,9 +24,9 @@ struct channel_waiter {
     struct channel_waiter *next;
     struct channel *channel;
     struct channel_wait *wait;
-    int case_index;        /* position in the select's cases (1-based), 0 for plain */
     bool sending;
     int value_reference;   /* the value a sender offers */
+    int channel_reference; /* select: the case's channel, for result.channel */
     bool queued;
 };
 
@@ -34,7 +34,6 @@ struct channel_waiter {
 struct channel_wait {
     struct task *task;
     bool is_select;
-    int cases_reference;   /* the select's cases table, for result.channel */
     int waiter_count;
     struct channel_waiter waiters[];
 };
@@ -92,8 +91,8 @@ static void wait_dispose(lua_State *L, struct channel_wait *wait)
         struct channel *channel = waiter->channel;
         queue_remove(waiter->sending ? &channel->senders : &channel->receivers, waiter);
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->value_reference);
+        luaL_unref(L, LUA_REGISTRYINDEX, waiter->channel_reference);
     }
-    luaL_unref(L, LUA_REGISTRYINDEX, wait->cases_reference);
     free(wait);
 }
 
@@ -102,31 +101,33 @@ static void cancel_channel_wait(struct task *task)
     wait_dispose(task->vm->lua, task->wait_data);
 }
 
-/* Builds {channel = cases[i].channel, value = <top of L>, ok = ok} on the
- * waiting task's thread (pops the value from L). */
-static void push_select_result(lua_State *L, struct channel_wait *wait, int case_index, bool ok)
+/* Builds {channel = <the case's channel>, value = <top of L>, ok = ok} on
+ * the waiting task's thread (pops the value from L). It runs while another
+ * task (the one completing the wait) is current, so it reads nothing of the
+ * waiting task's own tables: no metamethod of theirs may run here. */
+static void push_select_result(lua_State *L, struct channel_waiter *waiter, bool ok)
 {
-    lua_State *thread = wait->task->thread;
+    lua_State *thread = waiter->wait->task->thread;
     lua_xmove(L, thread, 1);
     lua_createtable(thread, 0, 3);
     lua_insert(thread, -2);
     lua_setfield(thread, -2, "value");
-    lua_rawgeti(thread, LUA_REGISTRYINDEX, wait->cases_reference);
-    lua_rawgeti(thread, -1, case_index);
-    lua_getfield(thread, -1, "channel");
-    lua_setfield(thread, -4, "channel");
-    lua_pop(thread, 2);
+    lua_rawgeti(thread, LUA_REGISTRYINDEX, waiter->channel_reference);
+    lua_setfield(thread, -2, "channel");
     lua_pushboolean(thread, ok);
     lua_setfield(thread, -2, "ok");
 }
 
-/* Completes a waiting receiver with the value on top of L (popped). */
+/* Completes a waiting receiver with the value on top of L (popped). It
+ * allocates on the waiting task's thread: the memory limit does not apply. */
 static void complete_receiver(lua_State *L, struct channel_waiter *waiter, bool ok)
 {
     struct channel_wait *wait = waiter->wait;
     struct task *task = wait->task;
+    struct vm *vm = task->vm;
+    vm_unlimited_begin(vm);
     if (wait->is_select) {
-        push_select_result(L, wait, waiter->case_index, ok);
+        push_select_result(L, waiter, ok);
         wait_dispose(L, wait);
         task_wake(task, 1);
     } else {
@@ -135,6 +136,7 @@ static void complete_receiver(lua_State *L, struct channel_waiter *waiter, bool 
         wait_dispose(L, wait);
         task_wake(task, 2);
     }
+    vm_unlimited_end(vm);
 }
 
 /* Completes a waiting sender (its value was taken, or the channel closed). */
@@ -142,9 +144,11 @@ static void complete_sender(lua_State *L, struct channel_waiter *waiter, bool ok
 {
     struct channel_wait *wait = waiter->wait;
     struct task *task = wait->task;
+    struct vm *vm = task->vm;
+    vm_unlimited_begin(vm);
     if (wait->is_select) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, waiter->value_reference);
-        push_select_result(L, wait, waiter->case_index, ok);
+        push_select_result(L, waiter, ok);
         wait_dispose(L, wait);
         task_wake(task, 1);
     } else {
@@ -152,6 +156,7 @@ static void complete_sender(lua_State *L, struct channel_waiter *waiter, bool ok
         wait_dispose(L, wait);
         task_wake(task, 1);
     }
+    vm_unlimited_end(vm);
 }
 
 /* ---- buffer (the channel userdata's user value, created on first use) ---- */
@@ -357,11 +362,11 @@ static struct channel_wait *wait_new(struct task *task, int waiter_count, bool i
         xcalloc(1, sizeof *wait + (size_t)waiter_count * sizeof(struct channel_waiter));
     wait->task = task;
     wait->is_select = is_select;
-    wait->cases_reference = LUA_NOREF;
     wait->waiter_count = waiter_count;
     for (int i = 0; i < waiter_count; i++) {
         wait->waiters[i].wait = wait;
         wait->waiters[i].value_reference = LUA_NOREF;
+        wait->waiters[i].channel_reference = LUA_NOREF;
     }
     return wait;
 }
@@ -549,9 +554,8 @@ int channel_select_function(lua_State *L)
     struct channel_wait *wait = wait_new(task, count, true);
     for (int i = 1; i <= count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i - 1];
-        waiter->case_index = i;
         waiter->sending = read_case(L, i, &waiter->channel);
-        lua_pop(L, 1);
+        waiter->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
         if (waiter->sending) {
             lua_rawgeti(L, 1, i);
             lua_getfield(L, -1, "value");
@@ -563,8 +567,6 @@ int channel_select_function(lua_State *L)
             queue_push(&waiter->channel->receivers, waiter);
         }
     }
-    lua_pushvalue(L, 1);
-    wait->cases_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
 }
 

@@ -43,3 +43,13 @@ void vm_stop(struct vm *vm, int exit_code)
     vm->exit_code = exit_code;
     uv_stop(vm->loop);
 }
+
+void vm_unlimited_begin(struct vm *vm)
+{
+    vm->unlimited++;
+}
+
+void vm_unlimited_end(struct vm *vm)
+{
+    vm->unlimited--;
+}

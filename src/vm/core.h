@@ -53,6 +53,7 @@ struct vm {
     bool slice_over;                 /* the current task yielded because its slice ran out */
     size_t heap_bytes;               /* what the Lua state holds */
     size_t memory_limit;             /* vm.memory_limit, 0 = none */
+    int unlimited;                   /* > 0: the runtime's own work on other threads */
     int exit_code;
     bool stopping;
 };
@@ -65,6 +66,13 @@ void *vm_module_context(lua_State *L);
 
 /* Stops the loop; vm_run then returns exit_code. */
 void vm_stop(struct vm *vm, int exit_code);
+
+/* Around the runtime's own allocations on a thread other than the running
+ * task's (the main thread, a waiting task's): an allocation there that
+ * failed would raise where nothing catches it, so the memory limit does not
+ * apply (they are small and bounded by what the tasks do). */
+void vm_unlimited_begin(struct vm *vm);
+void vm_unlimited_end(struct vm *vm);
 
 /* The routing policy of this VM's configuration (net/route.h). */
 struct route_policy vm_route_policy(const struct vm *vm);

@@ -36,6 +36,8 @@ struct preemption {
     /* Loop thread only (its signal handler included): */
     lua_State *volatile running;
     const char *label;       /* what runs: the task's entry id, or NULL */
+    bool stopping_run;       /* the run passed the unyieldable limit: every instruction raises */
+    char stop_message[300];
     uint64_t stuck_run;      /* the run found unable to yield, and since when */
     int64_t stuck_since_ns;
 };
@@ -50,6 +52,17 @@ static int64_t monotonic_ns(void)
     return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
+static void ran_too_long(lua_State *L, lua_Debug *debug);
+
+/* Raises the stop error with the hook armed on every instruction: a pcall
+ * may catch the error, but the next instruction raises it again, so the
+ * run unwinds to its end (the watchdog arms every thread it runs next). */
+static void stop_here(lua_State *L, struct preemption *preemption)
+{
+    lua_sethook(L, ran_too_long, LUA_MASKCOUNT, 1);
+    luaL_error(L, "%s", preemption->stop_message);
+}
+
 void preemption_check_stuck(struct preemption *preemption, lua_State *L)
 {
     uint64_t run = atomic_load_explicit(&preemption->run, memory_order_relaxed);
@@ -60,12 +73,13 @@ void preemption_check_stuck(struct preemption *preemption, lua_State *L)
     }
     int64_t limit = preemption->unyieldable_limit_ns;
     if (limit > 0 && now - preemption->stuck_since_ns > limit) {
-        char seconds[32];
-        snprintf(seconds, sizeof seconds, "%.3g", (double)limit / 1e9);
         const char *label = preemption->label;
-        luaL_error(L, "%s ran for more than %ss where it could not yield (inside a metamethod or a C "
-                      "function's callback) and was stopped",
-                   label != NULL ? label : "code outside any process", seconds);
+        snprintf(preemption->stop_message, sizeof preemption->stop_message,
+                 "%s ran for more than %.3gs where it could not yield (inside a metamethod or a C "
+                 "function's callback) and was stopped",
+                 label != NULL ? label : "code outside any process", (double)limit / 1e9);
+        preemption->stopping_run = true;
+        stop_here(L, preemption);
     }
 }
 
@@ -75,6 +89,8 @@ static void ran_too_long(lua_State *L, lua_Debug *debug)
 {
     (void)debug;
     struct vm *vm = vm_of(L);
+    if (vm->preemption->stopping_run)
+        stop_here(L, vm->preemption);
     lua_sethook(L, NULL, 0, 0);
     if (vm->current != NULL && lua_isyieldable(L)) {
         vm->slice_over = true;
@@ -210,5 +226,9 @@ void preemption_leave(struct preemption *preemption)
     if (preemption == NULL)
         return;
     atomic_store_explicit(&preemption->in_lua, false, memory_order_relaxed);
+    lua_State *left = preemption->running;
     preemption->running = NULL;
+    preemption->stopping_run = false;
+    if (left != NULL)
+        lua_sethook(left, NULL, 0, 0); /* a hook armed just as it returned would fire next time */
 }

@@ -110,9 +110,20 @@ static void push_names(lua_State *L)
 }
 
 static struct process *find_by_pid(struct vm *vm, const char *pid);
+static int register_name(struct vm *vm, const char *name, struct process *process,
+                         struct wippy_error *error);
 
 int process_register_name(struct vm *vm, const char *name, struct process *process,
                           struct wippy_error *error)
+{
+    vm_unlimited_begin(vm);
+    int rc = register_name(vm, name, process, error);
+    vm_unlimited_end(vm);
+    return rc;
+}
+
+static int register_name(struct vm *vm, const char *name, struct process *process,
+                         struct wippy_error *error)
 {
     lua_State *L = vm->lua;
     push_names(L);
@@ -134,10 +145,12 @@ int process_register_name(struct vm *vm, const char *name, struct process *proce
 void process_unregister_name(struct vm *vm, const char *name)
 {
     lua_State *L = vm->lua;
+    vm_unlimited_begin(vm);
     push_names(L);
     lua_pushnil(L);
     lua_setfield(L, -2, name);
     lua_pop(L, 1);
+    vm_unlimited_end(vm);
 }
 
 /* Drops every name of a process that ends. */
@@ -274,7 +287,18 @@ static void push_message(lua_State *L, const char *topic, const char *from_pid)
     lua_setmetatable(L, -2);
 }
 
+static bool deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
+
 bool process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
+{
+    struct vm *vm = target->task.vm;
+    vm_unlimited_begin(vm);
+    bool delivered = deliver(L, target, topic, from_pid);
+    vm_unlimited_end(vm);
+    return delivered;
+}
+
+static bool deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
 {
     if (target->listeners_reference != LUA_NOREF) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, target->listeners_reference);
@@ -303,10 +327,12 @@ bool process_deliver(lua_State *L, struct process *target, const char *topic, co
 
 void process_deliver_event(lua_State *L, struct process *target)
 {
+    vm_unlimited_begin(target->task.vm);
     process_push_events(L, target);
     lua_insert(L, -2);
     channel_offer(L, -2);
     lua_pop(L, 1);
+    vm_unlimited_end(target->task.vm);
 }
 
 static void list_add(uint64_t **items, size_t *count, uint64_t number)
@@ -328,17 +354,9 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
     }
 }
 
-static bool list_has(const uint64_t *items, size_t count, uint64_t number)
-{
-    for (size_t i = 0; i < count; i++)
-        if (items[i] == number)
-            return true;
-    return false;
-}
-
 bool process_is_related(const struct process *one, const struct process *other)
 {
-    return other->parent_number == one->number || list_has(one->links, one->link_count, other->number);
+    return other->parent_number == one->number;
 }
 
 void process_add_monitor(struct process *watched, uint64_t watcher)

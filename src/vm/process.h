@@ -70,10 +70,9 @@ void process_deliver_event(lua_State *L, struct process *target);
 void process_add_coroutine(struct process *process, struct task *coroutine);
 void process_remove_coroutine(struct process *process, struct task *coroutine);
 
-/* True when one started other or links with it: the processes one may stop
- * without a scope that says so. A link already lets one end the other (by
- * failing); a monitor only observes, and anyone may set one, so it gives
- * no such right. */
+/* True when one spawned other: the processes one may stop (or take a name
+ * from) without a scope that says so. Links and monitors give no such
+ * right: anyone may set one. */
 bool process_is_related(const struct process *one, const struct process *other);
 
 void process_add_monitor(struct process *watched, uint64_t watcher);

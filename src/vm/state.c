@@ -228,7 +228,7 @@ static void *allocate(void *context, void *block, size_t old_size, size_t new_si
         vm->heap_bytes -= old;
         return NULL;
     }
-    if (new_size > old && vm->memory_limit > 0 && vm->current != NULL &&
+    if (new_size > old && vm->memory_limit > 0 && vm->current != NULL && vm->unlimited == 0 &&
         vm->heap_bytes - old + new_size > vm->memory_limit)
         return NULL;
     void *grown = realloc(block, new_size);

@@ -85,8 +85,33 @@ static lua_State *prepare_task(struct vm *vm, struct task *task, enum task_kind 
     return thread;
 }
 
+static int start_function(struct task *parent, struct task *task, enum task_kind kind, lua_State *from,
+                          int argument_count, struct wippy_error *error);
+static int start_entry(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+                       struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error);
+
+/* Starting a task allocates on the main thread (its coroutine, its
+ * references): the memory limit does not apply there (core.h). */
 int task_start_function(struct task *parent, struct task *task, enum task_kind kind,
                         lua_State *from, int argument_count, struct wippy_error *error)
+{
+    vm_unlimited_begin(parent->vm);
+    int rc = start_function(parent, task, kind, from, argument_count, error);
+    vm_unlimited_end(parent->vm);
+    return rc;
+}
+
+int task_start(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+               struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
+{
+    vm_unlimited_begin(vm);
+    int rc = start_entry(vm, task, kind, entry, frame, from, argument_count, error);
+    vm_unlimited_end(vm);
+    return rc;
+}
+
+static int start_function(struct task *parent, struct task *task, enum task_kind kind, lua_State *from,
+                          int argument_count, struct wippy_error *error)
 {
     struct vm *vm = parent->vm;
     lua_State *L = vm->lua;
@@ -103,9 +128,8 @@ int task_start_function(struct task *parent, struct task *task, enum task_kind k
     return WIPPY_OK;
 }
 
-int task_start(struct vm *vm, struct task *task, enum task_kind kind,
-               const struct entry *entry, struct frame *frame, lua_State *from,
-               int argument_count, struct wippy_error *error)
+static int start_entry(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+                       struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
 {
     if (!lua_checkstack(vm->lua, 8))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");

@@ -53,13 +53,15 @@ def test_finalizers_are_refused_so_none_runs_under_another_identity():
     ], result
 
 
-def test_only_the_spawner_a_linked_process_or_a_scope_may_stop_a_process():
+def test_only_the_spawner_or_a_scope_may_stop_a_process_or_take_its_name():
     result = hostile("stopper")
     assert result.code == 0, result
     assert result.lines == [
         "terminate by name\tnil\tnot allowed to terminate: bystander",
         "terminate by pid\ttrue",  # refused with a message too
         "cancel\tnil\tnot allowed to cancel: bystander",
+        "terminate after linking\tnil\tnot allowed to terminate: PID",
+        "unregister its name\tnil\tnot allowed to unregister: bystander",
         "bystander\talive",
         "with a scope allowing it\ttrue\tnil",
         "own child\ttrue",
@@ -70,6 +72,14 @@ def test_a_process_that_never_blocks_does_not_stop_the_others():
     result = hostile("busy")  # two spinners (one inside its own coroutine) beside a sleeper
     assert result.code == 0, result
     assert result.lines == ["five 20 ms sleeps beside two spinners\ttrue", "done"], result
+
+
+def test_catching_the_stop_error_does_not_keep_a_stuck_task_alive():
+    started = time.monotonic()
+    result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "stuck-catching", timeout=30)
+    assert result.code == 1, result
+    assert result.err.startswith("app:stuck_catching ran for more than 0.5s where it could not yield"), result
+    assert time.monotonic() - started < 5
 
 
 def test_code_that_cannot_yield_is_stopped_after_the_unyieldable_limit():
@@ -154,3 +164,37 @@ def test_an_inbox_is_bounded_and_the_sender_is_told():
     assert result.code == 0, result
     assert result.lines == ["1000\tprocess PID: its inbox (or the channel listening for junk) is full or "
                             "closed; the message was not delivered"], result
+
+
+def test_a_full_heap_fails_the_task_never_the_runtime():
+    # the heap filled to its last small block, then work the runtime does on
+    # other threads (a message, a coroutine): that task may fail, nothing aborts
+    result = run_wippy(HOSTILE, "--memory-limit", "32M", "run", "squeeze", timeout=60)
+    assert result.code in (0, 1), result  # 134 would be an abort
+    assert "internal error" not in result.err and "PANIC" not in result.err, result
+    assert result.out.startswith("survived") or result.err == "not enough memory\n", result
+
+
+URL_APP = """version: '1.0'
+namespace: app
+entries:
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io, http_client]
+    meta:
+      command: {name: main}
+"""
+
+
+def test_a_url_without_a_scheme_is_refused_before_any_dial(make_app):
+    # curl would guess http:// for it, and the routing rules would not have
+    # seen its host (a private address through an overlay); nothing is dialed
+    app = make_app({
+        "src/_index.yaml": URL_APP,
+        "src/main.lua": "return {main = function() require('io').print("
+                        "require('http_client').get('127.0.0.1:1/admin')) end}\n",
+    })
+    result = run_wippy(app, "run", "main", timeout=10)
+    assert result.lines == ["nil\turl 127.0.0.1:1/admin: expected http:// or https:// and a host"], result

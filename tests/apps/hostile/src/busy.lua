@@ -29,6 +29,14 @@ local function stuck()
   io.print("not reached")
 end
 
+-- The same, catching the stop error to go on spinning.
+local function stuck_catching()
+  table.sort({3, 2, 1}, function(a, b)
+    while true do pcall(function() while true do end end) end
+  end)
+  io.print("not reached")
+end
+
 -- Alone in the runtime, many slices long: pre-empted, it must still finish.
 local function crunch()
   local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
@@ -36,4 +44,4 @@ local function crunch()
 end
 
 return { main = main, spin = spin, spin_in_a_coroutine = spin_in_a_coroutine, stuck = stuck,
-         crunch = crunch }
+         crunch = crunch, stuck_catching = stuck_catching }

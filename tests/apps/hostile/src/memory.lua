@@ -19,4 +19,20 @@ local function main()
   time.sleep("10ms")
   io.print("the others go on", #still)
 end
-return { main = main, hog = hog }
+-- Fills the heap to the last small block (catching each failure), then asks
+-- the runtime for work it does on other threads: it must fail this task or
+-- go through, never abort the runtime.
+local function squeeze()
+  local kept, size = {}, 1 << 20
+  while size >= 8 do
+    pcall(function() while true do kept[#kept + 1] = string.rep("z", size) end end)
+    size = size // 2
+  end
+  local sent = pcall(process.send, process.pid(), "t", 1)
+  local spawned = pcall(coroutine.spawn, function() end)
+  kept = nil
+  collectgarbage()
+  io.print("survived", type(sent), type(spawned))
+end
+
+return { main = main, hog = hog, squeeze = squeeze }
