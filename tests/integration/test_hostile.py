@@ -198,3 +198,9 @@ def test_a_url_without_a_scheme_is_refused_before_any_dial(make_app):
     })
     result = run_wippy(app, "run", "main", timeout=10)
     assert result.lines == ["nil\turl 127.0.0.1:1/admin: expected http:// or https:// and a host"], result
+
+
+def test_completing_a_select_runs_none_of_the_waiting_tasks_code():
+    result = hostile("select-trap")
+    assert result.code == 0, result  # 134 (abort) before
+    assert result.lines == ["selected\ttrue\ttrue\t1"], result
