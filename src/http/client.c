@@ -51,6 +51,8 @@ struct http_request {
     bool has_overlay_error;
     int64_t timeout_ns;
     char method[16];
+    int (*may_dial)(void *context, const char *host, struct wippy_error *error);
+    void *may_dial_context;
     struct bridge **bridges; /* opened for this transfer */
     size_t bridge_count;
     struct http_request *previous;
@@ -305,6 +307,10 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
         on_bridge_dial_failed(request, &error);
         return CURL_SOCKET_BAD;
     }
+    if (request->may_dial != NULL && request->may_dial(request->may_dial_context, host, &error) < 0) {
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
     struct bridge_observer observer = {on_bridge_dial_failed, on_bridge_detached, request};
     struct bridge *bridge = NULL;
     socklen_t length = 0;
@@ -423,6 +429,8 @@ struct http_request *http_request_start(struct http_client *client,
     request->context = context;
     request->max_response_body = options->max_response_body;
     request->timeout_ns = options->timeout_ns;
+    request->may_dial = options->may_dial;
+    request->may_dial_context = options->may_dial_context;
     CURL *easy = request->easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_PRIVATE, request);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, request->error_buffer);

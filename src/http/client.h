@@ -34,6 +34,11 @@ struct http_request_options {
     struct overlay *overlay;    /* the network (overlay_direct for direct) */
     bool insecure_tls;
     const char *ca_pem;         /* trust only this CA, or NULL */
+    /* Asked before every connection through an overlay, redirects
+     * included, with the host about to be dialed: WIPPY_OK, or an error
+     * that fails the request. NULL: every host may be dialed. */
+    int (*may_dial)(void *context, const char *host, struct wippy_error *error);
+    void *may_dial_context;
 };
 
 struct http_response {

@@ -34,6 +34,9 @@ struct prepared_request {
     char *username;
     char *password;
     char *ca_pem;
+    /* for the private-address rule at every dial (redirects too) */
+    struct route_policy policy;
+    struct frame *frame; /* the caller's, retained */
 };
 
 struct pending_call;
@@ -68,6 +71,7 @@ static void prepared_free(struct prepared_request *prepared)
     free(prepared->username);
     free(prepared->password);
     free(prepared->ca_pem);
+    frame_release(prepared->frame);
 }
 
 static void call_free(struct pending_call *call)
@@ -261,6 +265,15 @@ static char *url_host(const char *url)
     return host;
 }
 
+/* Every connection through an overlay, a redirect's included, passes the
+ * private-address rule with the caller's security context. */
+static int may_dial(void *context, const char *host, struct wippy_error *error)
+{
+    const struct prepared_request *prepared = context;
+    struct route_caller caller = {prepared->frame->actor, prepared->frame->scope};
+    return route_check_private_target(&prepared->policy, &caller, host, error);
+}
+
 /* Chooses the network of this request (net/route.c decides) and opens its
  * overlay. */
 static int choose_network(lua_State *L, struct task *task, int options,
@@ -292,6 +305,12 @@ static int choose_network(lua_State *L, struct task *task, int options,
         rc = overlay_get(context->overlays, network, &prepared->options.overlay, error);
     else if (rc == WIPPY_OK)
         prepared->options.overlay = overlay_direct(context->overlays);
+    if (rc == WIPPY_OK) {
+        prepared->policy = policy;
+        prepared->frame = frame_retain(task->frame);
+        prepared->options.may_dial = may_dial;
+        prepared->options.may_dial_context = prepared;
+    }
     return rc;
 }
 

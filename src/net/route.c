@@ -47,8 +47,8 @@ int route_check_exists(const struct route_policy *policy, struct network_selecti
 /* A literal private address (this host, its LAN) reached through an overlay
  * needs http_client.private_ip, as in Go Wippy: the overlay's far end would
  * otherwise open the caller's own network to it. */
-static int check_private_target(const struct route_policy *policy, const struct route_caller *caller,
-                                const char *target_host, struct wippy_error *error)
+int route_check_private_target(const struct route_policy *policy, const struct route_caller *caller,
+                               const char *target_host, struct wippy_error *error)
 {
     if (target_host == NULL || !private_address(target_host))
         return WIPPY_OK;
@@ -73,7 +73,7 @@ int route_dial(const struct route_policy *policy, const struct route_caller *cal
     rc = route_check_exists(policy, chosen, error);
     if (rc < 0)
         return rc;
-    rc = check_private_target(policy, caller, target_host, error);
+    rc = route_check_private_target(policy, caller, target_host, error);
     if (rc < 0)
         return rc;
     *network = registry_find(policy->registry, chosen.overlay_id);

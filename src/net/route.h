@@ -64,6 +64,12 @@ int route_dial(const struct route_policy *policy, const struct route_caller *cal
                struct network_selection explicit_selection, struct network_selection inherited,
                const char *target_host, const struct entry **network, struct wippy_error *error);
 
+/* The private-address rule alone, for a dial through an overlay to
+ * target_host (a redirect's host, say): WIPPY_EDENIED with "not allowed:
+ * private IP <host> via overlay network" when the caller may not. */
+int route_check_private_target(const struct route_policy *policy, const struct route_caller *caller,
+                               const char *target_host, struct wippy_error *error);
+
 /* Decides the network an http.service listens on: its network id, or NULL
  * for direct. On WIPPY_OK *network is the entry or NULL. */
 int route_listen(const struct route_policy *policy, const char *network_id,

@@ -31,7 +31,8 @@ def wait_for_port(port, host="127.0.0.1", timeout=10):
 
 class IpService:
     """Answers every request with {"ip": <client address>} and records the
-    client address of each request. /redirect sends to /, /big/N answers N
+    client address of each request. /redirect sends to /landed, /to-literal
+    to /landed by the literal 127.0.0.1, /big/N answers N
     bytes. With a certificate it speaks HTTPS."""
 
     def __init__(self, certificate=None):
@@ -46,6 +47,12 @@ class IpService:
                 if self.path == "/redirect":
                     self.send_response(302)
                     self.send_header("Location", "/landed")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if self.path == "/to-literal":  # to this service by its loopback address
+                    self.send_response(302)
+                    self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/landed")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

@@ -266,6 +266,18 @@ class TestSelectionMatrix:
         assert denied.lines == ["error: not allowed: private IP 127.0.0.1 via overlay network"], denied
         assert target.clients == []
 
+    def test_a_redirect_to_a_private_address_through_an_overlay_needs_the_permission_too(self, network,
+                                                                                          target):
+        # the first URL names a host (never resolved here, so not checked);
+        # the proxy resolves it to loopback, and the redirect names 127.0.0.1
+        by_name = target.url.replace("127.0.0.1", "localhost") + "to-literal"
+        allowed = network.scenario("private_ip", by_name, "proxy_only")
+        assert allowed.lines == ["127.0.0.2"], allowed
+        target.clients.clear()
+        denied = network.scenario("private_ip", by_name, "proxy_without_private")
+        assert denied.lines == ["error: not allowed: private IP 127.0.0.1 via overlay network"], denied
+        assert target.clients == []  # /landed was never asked for (redirects are not recorded)
+
     def test_an_inherited_overlay_is_used_under_a_denying_scope(self, network, target):
         result = network.scenario("inherited_under_denial", target.url, "app:proxy")
         assert result.lines == ["127.0.0.2"], result
