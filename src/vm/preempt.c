@@ -20,6 +20,8 @@
 #define PREEMPT_SIGNAL (SIGRTMAX - 1)
 /* How often a task stuck where it cannot yield is looked at again. */
 #define STUCK_RECHECK_INSTRUCTIONS 100000
+/* The longest the watchdog sleeps while no Lua runs. */
+#define IDLE_LOOK_NS (INT64_C(100) * 1000000)
 
 struct preemption {
     struct vm *vm;
@@ -33,6 +35,7 @@ struct preemption {
     /* Written by the loop thread, read by the watchdog: */
     atomic_uint_fast64_t run; /* counts preemption_enter */
     atomic_bool in_lua;
+    atomic_bool looking_slowly; /* the watchdog sleeps long: wake it when Lua starts */
     /* Loop thread only (its signal handler included): */
     lua_State *volatile running;
     const char *label;       /* what runs: the task's entry id, or NULL */
@@ -114,17 +117,19 @@ static void on_preempt_signal(int signal_number)
 
 /* Looks twice a slice; a run seen at three looks in a row (so running for
  * one to one and a half slices) is signalled, and again at every look while
- * it cannot yield. */
+ * it cannot yield. While the runtime is idle it looks less often (down to
+ * ten times a second), and the first run after that wakes it. */
 static void *watch(void *argument)
 {
     struct preemption *preemption = argument;
     uint64_t last_run = 0, signalled_run = 0;
     int looks = 0;
     pthread_mutex_lock(&preemption->lock);
+    int64_t interval = preemption->slice_ns / 2;
     while (!preemption->stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        int64_t at = (int64_t)until.tv_nsec + preemption->slice_ns / 2;
+        int64_t at = (int64_t)until.tv_nsec + interval;
         until.tv_sec += at / 1000000000;
         until.tv_nsec = at % 1000000000;
         pthread_cond_timedwait(&preemption->wake, &preemption->lock, &until);
@@ -132,6 +137,12 @@ static void *watch(void *argument)
             break;
         uint64_t run = atomic_load_explicit(&preemption->run, memory_order_relaxed);
         bool in_lua = atomic_load_explicit(&preemption->in_lua, memory_order_relaxed);
+        /* Idle (no Lua ran since the last look): look less often, up to
+         * ten times a second; any run brings the pace back at once. */
+        bool idle = !in_lua && run == last_run;
+        interval = idle ? (interval * 2 < IDLE_LOOK_NS ? interval * 2 : IDLE_LOOK_NS) : preemption->slice_ns / 2;
+        atomic_store_explicit(&preemption->looking_slowly, interval > preemption->slice_ns / 2,
+                              memory_order_relaxed);
         looks = in_lua && run == last_run ? looks + 1 : 1;
         last_run = run;
         if (looks < 3)
@@ -165,6 +176,7 @@ int preemption_start(struct vm *vm, int64_t slice_ns, int64_t unyieldable_limit_
     preemption->unyieldable_limit_ns = unyieldable_limit_ns;
     atomic_init(&preemption->run, 0);
     atomic_init(&preemption->in_lua, false);
+    atomic_init(&preemption->looking_slowly, false);
     pthread_mutex_init(&preemption->lock, NULL);
     pthread_cond_init(&preemption->wake, NULL);
     /* The watchdog must not take the signal meant for the loop thread. */
@@ -207,6 +219,10 @@ void preemption_enter(struct preemption *preemption, lua_State *thread, const ch
         return;
     preemption->label = label;
     preemption->running = thread;
+    if (atomic_load_explicit(&preemption->looking_slowly, memory_order_relaxed)) {
+        atomic_store_explicit(&preemption->looking_slowly, false, memory_order_relaxed);
+        pthread_cond_signal(&preemption->wake); /* once per idle spell */
+    }
     atomic_store_explicit(&preemption->run, atomic_load_explicit(&preemption->run, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     atomic_store_explicit(&preemption->in_lua, true, memory_order_relaxed);

@@ -18,16 +18,22 @@
 
 static void run_ready_tasks(uv_idle_t *idle);
 
+/* Appends a task to a queue (the ready one, or the set-aside one). */
+static void queue_append(struct task **head, struct task **tail, struct task *task)
+{
+    task->state = TASK_READY;
+    task->next_ready = NULL;
+    if (*tail != NULL)
+        (*tail)->next_ready = task;
+    else
+        *head = task;
+    *tail = task;
+}
+
 static void make_ready(struct task *task)
 {
     struct vm *vm = task->vm;
-    task->state = TASK_READY;
-    task->next_ready = NULL;
-    if (vm->ready_tail != NULL)
-        vm->ready_tail->next_ready = task;
-    else
-        vm->ready_head = task;
-    vm->ready_tail = task;
+    queue_append(&vm->ready_head, &vm->ready_tail, task);
     if (!uv_is_active((uv_handle_t *)vm->ready_idle))
         uv_idle_start(vm->ready_idle, run_ready_tasks);
 }
@@ -52,13 +58,7 @@ static void requeue_preempted(uv_check_t *check)
 static void set_aside(struct task *task)
 {
     struct vm *vm = task->vm;
-    task->state = TASK_READY;
-    task->next_ready = NULL;
-    if (vm->preempted_tail != NULL)
-        vm->preempted_tail->next_ready = task;
-    else
-        vm->preempted_head = task;
-    vm->preempted_tail = task;
+    queue_append(&vm->preempted_head, &vm->preempted_tail, task);
     if (!uv_is_active((uv_handle_t *)vm->requeue_check))
         uv_check_start(vm->requeue_check, requeue_preempted);
 }
