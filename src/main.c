@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/memory.h"
 
 static void print_usage(FILE *stream)
 {
@@ -37,15 +38,17 @@ static int take_global_option(int argc, char **argv, int *index, struct cli_opti
         } else if (*index + 1 < argc) {
             size = argv[++*index];
         } else {
-            fprintf(stderr, "wippy: %s needs a size such as 512M\n", argument);
+            size = "";
+        }
+        if (size[0] < '0' || size[0] > '9') { /* an empty or null size would mean no limit */
+            fprintf(stderr, "wippy: %s needs a size such as 512M or 1G\n", argument);
             return -1;
         }
-        /* the same as --set vm.memory_limit=SIZE; the text stays in argv */
-        char *setting = malloc(strlen(size) + 32);
-        sprintf(setting, "vm.memory_limit=%s", size);
-        options->owned = realloc(options->owned, (options->owned_count + 1) * sizeof(char *));
+        /* the same as --set vm.memory_limit=SIZE */
+        char *setting = xasprintf("vm.memory_limit=%s", size);
+        options->owned = xrealloc(options->owned, (options->owned_count + 1) * sizeof(char *));
         options->owned[options->owned_count++] = setting;
-        options->settings = realloc(options->settings, (options->setting_count + 1) * sizeof(char *));
+        options->settings = xrealloc(options->settings, (options->setting_count + 1) * sizeof(char *));
         options->settings[options->setting_count++] = setting;
         return 1;
     }

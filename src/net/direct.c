@@ -25,7 +25,6 @@ struct direct_overlay {
 struct overlay_dial {
     struct peer_stream peer; /* its owner is the dial */
     struct direct_overlay *overlay;
-    bool finished;
     char target[300]; /* "host:port" for messages */
     overlay_dial_done done;
     void *context;
@@ -35,14 +34,13 @@ struct overlay_dial {
 
 static void finish(struct overlay_dial *dial)
 {
-    dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
     peer_stream_end(&dial->peer);
 }
 
 static void fail(struct overlay_dial *dial, const char *what, const char *detail)
 {
-    if (dial->finished)
+    if (dial->peer.ended)
         return;
     struct wippy_error error;
     error_set(&error, WIPPY_EIO, "direct: %s: %s%s%s", dial->target, what, detail != NULL ? ": " : "",
@@ -58,7 +56,6 @@ static void on_peer_connected(struct peer_stream *peer)
     struct overlay_dial *dial = peer->owner;
     overlay_dial_done done = dial->done;
     void *context = dial->context;
-    dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
     done(context, peer_stream_hand_over(peer, NULL, 0), NULL);
 }
@@ -130,7 +127,7 @@ static struct overlay_dial *direct_dial(struct overlay *base, const char *host, 
 
 static void direct_cancel(struct overlay_dial *dial)
 {
-    if (dial != NULL && !dial->finished)
+    if (dial != NULL && !dial->peer.ended)
         finish(dial);
 }
 
@@ -242,7 +239,7 @@ static struct overlay_listener *direct_listen(struct overlay *base, const char *
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener->tcp, 1024, on_new_connection);
     if (rc < 0) {
-        error_set(error, WIPPY_EIO, "%s: cannot listen on %s: %s", label, address, uv_strerror(rc));
+        error_set(error, WIPPY_EIO, "cannot listen on %s: %s", address, uv_strerror(rc));
         direct_stop_listening(listener);
         return NULL;
     }

@@ -62,7 +62,6 @@ struct i2p_overlay {
     uv_timer_t *session_retry;
     int session_attempts;
     uint64_t session_requested_at;
-    char last_session_error[WIPPY_ERROR_MESSAGE_SIZE];
 };
 
 /* One connection to the SAM bridge and the conversation on it (the
@@ -394,17 +393,22 @@ static void on_peer_failed(struct peer_stream *peer, enum peer_stream_failure fa
         conversation_fail(conversation, "sending to the bridge failed: %s", detail);
         break;
     case PEER_READ_FAILED:
+        conversation_fail(conversation, "reading from the bridge failed: %s", detail);
+        break;
     case PEER_CLOSED:
         if (sam->kind == SAM_CLIENT_SESSION && sam->state == SAM_SESSION_READY)
             conversation_fail(conversation, "the bridge closed the session's control connection");
-        else if (sam->kind == SAM_CLIENT_DIAL && sam->state == SAM_READ_STREAM_STATUS)
+        else if (sam->kind == SAM_CLIENT_DIAL &&
+                 (sam->state == SAM_SEND_STREAM || sam->state == SAM_READ_STREAM_STATUS))
             conversation_fail(conversation, "the bridge closed the connection instead of answering STREAM CONNECT");
         else
             conversation_fail(conversation, "the bridge closed the connection");
         break;
     case PEER_TIMED_OUT:
         conversation_fail(conversation, "timed out after %.3gs %s", (double)peer->timeout_ns / 1e9,
-                          sam->kind == SAM_CLIENT_SESSION ? "creating the SAM session" : sam_client_describe(sam));
+                          sam->kind == SAM_CLIENT_SESSION ? "creating the SAM session"
+                          : sam->state == SAM_SEND_HELLO  ? "talking to the bridge"
+                                                          : sam_client_describe(sam));
         break;
     }
 }
@@ -449,7 +453,6 @@ static void session_lost(struct i2p_overlay *overlay, const char *why)
     bool was_ready = overlay->session_state == SESSION_READY;
     overlay->session_state = SESSION_NONE;
     overlay->control = NULL;
-    snprintf(overlay->last_session_error, sizeof overlay->last_session_error, "%s", why);
     if (was_ready)
         fprintf(stderr, "wippy: %s (the session will be created again when next needed)\n", why);
     /* What waited for this session fails with its reason. */

@@ -190,15 +190,15 @@ static void on_read(uv_stream_t *tcp, ssize_t count, const uv_buf_t *buffer)
     struct peer_stream *stream = tcp->data;
     if (count == 0)
         return;
-    if (count == UV_EOF) {
-        stream->events->failed(stream, PEER_CLOSED, NULL);
+    if (count < 0) { /* the end of the stream, or a reset: the peer is gone */
+        stream->events->failed(stream, PEER_CLOSED, count == UV_EOF ? NULL : uv_strerror((int)count));
         return;
     }
-    if (count < 0) {
-        stream->events->failed(stream, PEER_READ_FAILED, uv_strerror((int)count));
-        return;
-    }
+    /* held while the driver works through the bytes: it may end the stream
+     * half-way and must still be able to ask whether it has */
+    hold(stream);
     stream->events->received(stream, buffer->base, (size_t)count);
+    returned(stream);
 }
 
 void peer_stream_read(struct peer_stream *stream)

@@ -23,8 +23,8 @@ enum peer_stream_failure {
     PEER_LOOKUP_FAILED, /* the peer's name could not be looked up (detail) */
     PEER_UNREACHABLE, /* connecting failed (detail: the system's reason) */
     PEER_SEND_FAILED, /* writing failed (detail) */
-    PEER_READ_FAILED, /* reading failed (detail) */
-    PEER_CLOSED,      /* the peer closed the connection (detail NULL) */
+    PEER_READ_FAILED, /* reading could not start (detail) */
+    PEER_CLOSED,      /* the peer closed or reset the connection (detail: a reset's reason, or NULL) */
     PEER_TIMED_OUT,   /* the timeout passed (detail NULL) */
 };
 
@@ -34,7 +34,9 @@ struct peer_stream_events {
     void (*connected)(struct peer_stream *stream);
     /* The last peer_stream_send has been written. */
     void (*sent)(struct peer_stream *stream);
-    /* Bytes from the peer; they are gone when the callback returns. */
+    /* Bytes from the peer; they are gone when the callback returns. The
+     * stream (and its owner) stays valid until then even if the callback
+     * ends it. */
     void (*received)(struct peer_stream *stream, const char *data, size_t length);
     /* Connecting, writing or reading failed, the peer closed, or the timeout
      * passed. The driver words it (it knows its peer and its stage). */

@@ -91,7 +91,7 @@ static void refused(struct sam_client *client, const struct sam_reply *reply, co
 {
     const char *result = sam_reply_get(reply, "RESULT");
     snprintf(client->result, sizeof client->result, "%s", result != NULL ? result : "");
-    char what[WIPPY_ERROR_MESSAGE_SIZE / 4];
+    char what[WIPPY_ERROR_MESSAGE_SIZE / 2];
     va_list args;
     va_start(args, format);
     vsnprintf(what, sizeof what, format, args);

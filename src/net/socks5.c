@@ -31,7 +31,6 @@ struct overlay_dial {
     struct socks5_client client;
     overlay_dial_done done;
     void *context;
-    bool finished; /* done ran, or the dial was cancelled */
     enum dial_phase phase;
     struct overlay_dial *previous; /* in overlay->dials while not finished */
     struct overlay_dial *next;
@@ -60,7 +59,6 @@ static const char *describe(const struct overlay_dial *dial)
  * (the dial is freed once no request points at it). */
 static void finish(struct overlay_dial *dial)
 {
-    dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
     peer_stream_end(&dial->peer);
 }
@@ -70,7 +68,7 @@ static void fail(struct overlay_dial *dial, const char *format, ...)
 
 static void fail(struct overlay_dial *dial, const char *format, ...)
 {
-    if (dial->finished)
+    if (dial->peer.ended)
         return;
     char detail[WIPPY_ERROR_MESSAGE_SIZE];
     va_list args;
@@ -90,7 +88,6 @@ static void succeed(struct overlay_dial *dial, const uint8_t *early, size_t earl
 {
     overlay_dial_done done = dial->done;
     void *context = dial->context;
-    dial->finished = true;
     DLIST_REMOVE(dial->overlay->dials, dial, previous, next);
     struct overlay_connection *connection = peer_stream_hand_over(&dial->peer, early, early_length);
     done(context, connection, NULL);
@@ -173,6 +170,8 @@ static void on_peer_failed(struct peer_stream *peer, enum peer_stream_failure fa
         fail(dial, "sending to the proxy failed: %s", detail);
         break;
     case PEER_READ_FAILED:
+        fail(dial, "reading from the proxy failed: %s", detail);
+        break;
     case PEER_CLOSED:
         fail(dial, "the proxy closed the connection while %s", describe(dial));
         break;
@@ -262,7 +261,7 @@ static struct overlay_dial *socks5_dial(struct overlay *base, const char *host, 
 
 static void socks5_cancel(struct overlay_dial *dial)
 {
-    if (dial == NULL || dial->finished)
+    if (dial == NULL || dial->peer.ended)
         return;
     finish(dial);
 }

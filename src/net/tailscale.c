@@ -30,6 +30,7 @@ enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
 struct overlay_listener {
     struct tailscale_overlay *overlay;
     char *label;
+    bool failed; /* its failure was reported: at most once */
     int port;
     int id; /* the node's listener, once up */
     struct overlay_listen_handlers handlers;
@@ -139,6 +140,7 @@ static void listener_start(struct overlay_listener *listener)
     if (listener->id == 0) {
         struct wippy_error error;
         error_set(&error, WIPPY_EIO, "cannot listen on port %d: %s", listener->port, why);
+        listener->failed = true;
         listener->handlers.failed(listener->handlers.context, &error);
         return;
     }
@@ -173,8 +175,10 @@ static void node_down(struct tailscale_overlay *overlay, const char *reason)
     struct wippy_error error;
     error_set(&error, WIPPY_EIO, "%s", overlay->failure);
     for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
-        if (listener->id == 0)
+        if (listener->id == 0 && !listener->failed) {
+            listener->failed = true;
             listener->handlers.failed(listener->handlers.context, &error);
+        }
 }
 
 /* One line from Go: "<kind> <number> <rest>". */
@@ -322,11 +326,11 @@ static struct overlay_listener *tailscale_listen(struct overlay *base, const cha
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     int port = listen_port(address);
     if (port < 0) {
-        error_set(error, WIPPY_EINVAL, "%s: addr \"%s\" needs a port to listen on the tailnet", label, address);
+        error_set(error, WIPPY_EINVAL, "addr \"%s\" needs a port to listen on the tailnet", address);
         return NULL;
     }
     if (overlay->state == NODE_DOWN) {
-        error_set(error, WIPPY_EIO, "%s: overlay %s: %s", label, base->id, overlay->failure);
+        error_set(error, WIPPY_EIO, "overlay %s: %s", base->id, overlay->failure);
         return NULL;
     }
     struct overlay_listener *listener = xcalloc(1, sizeof *listener);

@@ -102,8 +102,9 @@ static bool parse_size(const struct value *node, int64_t *out)
     if (node->type != VALUE_STRING)
         return false;
     char *end = NULL;
+    errno = 0;
     long long number = strtoll(node->as.string.bytes, &end, 10);
-    if (end == node->as.string.bytes || number < 0)
+    if (end == node->as.string.bytes || number < 0 || errno == ERANGE)
         return false;
     int shift = 0;
     if (*end == 'K' || *end == 'k')
@@ -134,9 +135,52 @@ static int read_size(const struct value *root, const char *where, const char *pa
     return WIPPY_OK;
 }
 
+/* The sections this runtime adds, with every setting they may hold: a
+ * misspelt one is refused, never ignored. */
+static const struct {
+    const char *section;
+    const char *const settings[3];
+} own_sections[] = {
+    {"scheduler", {"time_slice", "unyieldable_limit", NULL}},
+    {"funcs", {"max_depth", NULL}},
+    {"process", {"max_inbox", NULL}},
+    {"vm", {"memory_limit", NULL}},
+};
+
+static bool is_known(const char *const *settings, const char *key)
+{
+    for (size_t i = 0; settings[i] != NULL; i++)
+        if (strcmp(settings[i], key) == 0)
+            return true;
+    return false;
+}
+
+static int check_own_sections(const struct value *root, const char *where, struct wippy_error *error)
+{
+    for (size_t i = 0; i < sizeof own_sections / sizeof own_sections[0]; i++) {
+        const struct value *section = value_map_get(root, own_sections[i].section);
+        if (section == NULL || section->type == VALUE_NULL)
+            continue;
+        if (section->type != VALUE_MAP)
+            return setting_error(where, section, own_sections[i].section, error, "a map of settings");
+        for (size_t k = 0; k < section->as.map.count; k++) {
+            if (is_known(own_sections[i].settings, section->as.map.keys[k]))
+                continue;
+            const struct value *node = section->as.map.values[k];
+            return error_set(error, WIPPY_EINVAL, "%s:%d: %s.%s: unknown setting", where,
+                             node->line > 0 ? node->line : 1, own_sections[i].section,
+                             section->as.map.keys[k]);
+        }
+    }
+    return WIPPY_OK;
+}
+
 static int read_settings(struct config *config, const char *where, struct wippy_error *error)
 {
-    int rc = read_duration(config->root, where, "scheduler.time_slice", INT64_C(10) * 1000000,
+    int rc = check_own_sections(config->root, where, error);
+    if (rc < 0)
+        return rc;
+    rc = read_duration(config->root, where, "scheduler.time_slice", INT64_C(10) * 1000000,
                            INT64_C(1) * 1000000, &config->time_slice_ns, error);
     if (rc == WIPPY_OK)
         rc = read_duration(config->root, where, "scheduler.unyieldable_limit", INT64_C(5) * 1000000000,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "util/memory.h"
+#include "util/read_buffer.h"
 
 /* Standard input, shared by every reader of the runtime. */
 struct terminal_input {
@@ -110,12 +111,6 @@ static void satisfy_waiter(struct terminal_input *input)
         stop_reading(input);
 }
 
-static void allocate_read_buffer(uv_handle_t *handle, size_t suggested, uv_buf_t *buffer)
-{
-    buffer->base = xmalloc(suggested);
-    buffer->len = suggested;
-}
-
 static void stream_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
 {
     struct terminal_input *input = (struct terminal_input *)stream;
@@ -123,7 +118,6 @@ static void stream_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buff
         append_input(input, buffer->base, (size_t)count);
     else if (count < 0)
         input->end_of_input = true;
-    free(buffer->base);
     satisfy_waiter(input);
 }
 
@@ -163,8 +157,12 @@ static void start_file_read(struct terminal_input *input)
     input->reading = true;
     uv_buf_t buffer = uv_buf_init(input->file_buffer, sizeof input->file_buffer);
     input->file_request.data = input;
-    uv_fs_read(input->loop, &input->file_request, STDIN_FILENO, &buffer, 1,
-               input->file_offset, file_read_done);
+    if (uv_fs_read(input->loop, &input->file_request, STDIN_FILENO, &buffer, 1, input->file_offset,
+                   file_read_done) < 0) {
+        input->reading = false;
+        input->end_of_input = true; /* standard input cannot be read: it has ended */
+        satisfy_waiter(input);
+    }
 }
 
 static void start_reading(struct terminal_input *input)
@@ -175,7 +173,7 @@ static void start_reading(struct terminal_input *input)
     }
     if (!input->reading && !input->end_of_input) {
         input->reading = true;
-        uv_read_start(&input->source.stream, allocate_read_buffer, stream_read);
+        uv_read_start(&input->source.stream, read_buffer_allocate, stream_read);
     }
 }
 

@@ -317,8 +317,10 @@ class RecordingSam:
     caller reaching the session's destination."""
 
     def __init__(self, behaviour=lambda destination: ("result", "CANT_REACH_PEER"), names=None,
-                 drop_session_after=None, held_destinations=0, ready_after=1.6):
+                 drop_session_after=None, held_destinations=0, ready_after=1.6,
+                 hello_reply=b"HELLO REPLY RESULT=OK VERSION=3.1\n"):
         self.behaviour = behaviour
+        self.hello_reply = hello_reply
         self.held_destinations = held_destinations
         self.ready_after = ready_after
         self.names = names or {}
@@ -360,7 +362,7 @@ class RecordingSam:
                     self.commands.append(text)
                 pairs = dict(word.split("=", 1) for word in words[2:] if "=" in word)
                 if words[:2] == ["HELLO", "VERSION"]:
-                    client.sendall(b"HELLO REPLY RESULT=OK VERSION=3.1\n")
+                    client.sendall(self.hello_reply)
                 elif words[:2] == ["SESSION", "CREATE"]:
                     with self.lock:
                         self.sessions += 1

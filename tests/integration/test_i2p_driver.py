@@ -167,6 +167,16 @@ def test_the_bridge_down_is_an_error(make_network):
     assert "cannot reach the bridge: connection refused" in outcome.out
 
 
+def test_a_refusal_followed_by_more_lines_in_one_read_is_one_error(make_network):
+    # the refusal ends the conversation half-way through the bytes of one
+    # read; the rest must not be looked at (under ASan: no use after free)
+    sam = RecordingSam(behaviour, hello_reply=b"HELLO REPLY RESULT=NOVERSION\nSTREAM STATUS RESULT=OK\n")
+    app = make_network(sam)
+    outcome = fetch(app, f"http://{b32('serve')}/")
+    assert outcome.code == 0 and outcome.err == "", outcome
+    assert outcome.out.startswith(f"error: overlay app:i2p: SAM bridge 127.0.0.1:{sam.port}: HELLO refused"), outcome
+
+
 @pytest.fixture
 def i2p_service(tmp_path):
     """The i2p_service app (an http.service on I2P) against a recording

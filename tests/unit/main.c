@@ -39,6 +39,8 @@ TEST(test_registry_checks_socks5_credentials);
 TEST(test_registry_requires_a_tailscale_auth_key);
 TEST(test_config_composes_files_and_set_overrides);
 TEST(test_config_default_network_must_name_a_network_entry);
+TEST(test_config_reads_the_runtime_limits_with_their_defaults);
+TEST(test_config_refuses_what_it_cannot_read_in_its_own_sections);
 TEST(test_route_prefers_explicit_then_inherited_then_default_then_direct);
 TEST(test_route_checks_an_explicit_choice_as_network_select);
 TEST(test_route_without_actor_or_scope_follows_strict_mode);
@@ -113,6 +115,8 @@ static const struct {
     {"test_registry_requires_a_tailscale_auth_key", test_registry_requires_a_tailscale_auth_key},
     {"test_config_composes_files_and_set_overrides", test_config_composes_files_and_set_overrides},
     {"test_config_default_network_must_name_a_network_entry", test_config_default_network_must_name_a_network_entry},
+    {"test_config_reads_the_runtime_limits_with_their_defaults", test_config_reads_the_runtime_limits_with_their_defaults},
+    {"test_config_refuses_what_it_cannot_read_in_its_own_sections", test_config_refuses_what_it_cannot_read_in_its_own_sections},
     {"test_route_prefers_explicit_then_inherited_then_default_then_direct", test_route_prefers_explicit_then_inherited_then_default_then_direct},
     {"test_route_checks_an_explicit_choice_as_network_select", test_route_checks_an_explicit_choice_as_network_select},
     {"test_route_without_actor_or_scope_follows_strict_mode", test_route_without_actor_or_scope_follows_strict_mode},

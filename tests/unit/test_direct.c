@@ -93,21 +93,30 @@ TEST(test_direct_dials_what_it_accepts_on_loopback)
     CHECK_EQUAL(uv_loop_close(&loop), 0);
 }
 
+/* A loopback port that was free a moment ago: listened on, noted, closed. */
+static int closed_port(uv_loop_t *loop, struct overlay *direct)
+{
+    struct outcome unused = {0};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &unused};
+    struct wippy_error error;
+    struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
+    if (listener == NULL)
+        return -1;
+    int port = port_of(overlay_listener_address(direct, listener));
+    overlay_stop_listening(direct, listener);
+    uv_run(loop, UV_RUN_NOWAIT);
+    return port;
+}
+
 TEST(test_direct_reports_a_refused_connection_in_one_line)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
     struct overlay_set set = {.loop = &loop};
     struct overlay *direct = overlay_direct(&set);
-    /* a port that was just free: listen on it, note it, stop */
-    struct outcome unused = {0};
-    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &unused};
+    int port = closed_port(&loop, direct);
+    CHECK(port > 0);
     struct wippy_error error;
-    struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
-    CHECK(listener != NULL);
-    int port = port_of(overlay_listener_address(direct, listener));
-    overlay_stop_listening(direct, listener);
-    uv_run(&loop, UV_RUN_NOWAIT);
     struct outcome outcome = {0};
     CHECK(overlay_dial(direct, "127.0.0.1", (uint16_t)port, INT64_C(5000000000), on_dialed, &outcome,
                        &error) != NULL);

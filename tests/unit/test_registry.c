@@ -205,3 +205,45 @@ TEST(test_config_default_network_must_name_a_network_entry)
     registry_free(registry);
     config_free(config);
 }
+
+TEST(test_config_reads_the_runtime_limits_with_their_defaults)
+{
+    struct config *config = NULL;
+    struct wippy_error error;
+    CHECK_EQUAL(config_load(NULL, 0, false, NULL, 0, &config, &error), WIPPY_OK);
+    CHECK_EQUAL(config->time_slice_ns, 10000000);
+    CHECK_EQUAL(config->unyieldable_limit_ns, INT64_C(5000000000));
+    CHECK_EQUAL(config->max_call_depth, 1000);
+    CHECK_EQUAL(config->max_inbox, 1000000);
+    CHECK_EQUAL(config->memory_limit, 0);
+    config_free(config);
+    const char *sets[] = {"scheduler.time_slice=20ms", "scheduler.unyieldable_limit=0",
+                          "funcs.max_depth=50", "process.max_inbox=10", "vm.memory_limit=512M"};
+    CHECK_EQUAL(config_load(NULL, 0, false, sets, 5, &config, &error), WIPPY_OK);
+    CHECK_EQUAL(config->time_slice_ns, 20000000);
+    CHECK_EQUAL(config->unyieldable_limit_ns, 0);
+    CHECK_EQUAL(config->max_call_depth, 50);
+    CHECK_EQUAL(config->max_inbox, 10);
+    CHECK_EQUAL(config->memory_limit, INT64_C(512) << 20);
+    config_free(config);
+}
+
+TEST(test_config_refuses_what_it_cannot_read_in_its_own_sections)
+{
+    struct config *config = NULL;
+    struct wippy_error error;
+    const char *misspelt[] = {"scheduler.time_slise=1"};
+    CHECK_EQUAL(config_load(NULL, 0, false, misspelt, 1, &config, &error), WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "scheduler.time_slise: unknown setting");
+    const char *not_a_map[] = {"vm=1"};
+    CHECK_EQUAL(config_load(NULL, 0, false, not_a_map, 1, &config, &error), WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "vm: expected a map of settings");
+    const char *bad_size[] = {"vm.memory_limit=lots"};
+    CHECK_EQUAL(config_load(NULL, 0, false, bad_size, 1, &config, &error), WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "vm.memory_limit: expected a size such as 512M or 1G");
+    const char *short_slice[] = {"scheduler.time_slice=100us"};
+    CHECK_EQUAL(config_load(NULL, 0, false, short_slice, 1, &config, &error), WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "scheduler.time_slice: expected a duration");
+    const char *zero_depth[] = {"funcs.max_depth=0"};
+    CHECK_EQUAL(config_load(NULL, 0, false, zero_depth, 1, &config, &error), WIPPY_EINVAL);
+}

@@ -32,6 +32,26 @@ static struct scope *tor_select_scope(struct entry *policy)
     return scope_new(policies, 1);
 }
 
+/* An actor under a scope that allows network.select on app:tor only. */
+struct tor_user {
+    struct entry policy;
+    struct actor *actor;
+    struct scope *scope;
+};
+
+static struct route_caller tor_user_caller(struct tor_user *user)
+{
+    user->scope = tor_select_scope(&user->policy);
+    user->actor = actor_new("user:1", NULL);
+    return (struct route_caller){user->actor, user->scope};
+}
+
+static void tor_user_release(struct tor_user *user)
+{
+    scope_release(user->scope);
+    actor_release(user->actor);
+}
+
 TEST(test_route_prefers_explicit_then_inherited_then_default_then_direct)
 {
     struct network_selection other = {NETWORK_OVERLAY, "app:other"};
@@ -46,10 +66,8 @@ TEST(test_route_checks_an_explicit_choice_as_network_select)
 {
     struct registry registry = two_entries();
     struct route_policy policy = {&registry, NULL, false};
-    struct entry allow;
-    struct scope *scope = tor_select_scope(&allow);
-    struct actor *actor = actor_new("user:1", NULL);
-    struct route_caller caller = {actor, scope};
+    struct tor_user user;
+    struct route_caller caller = tor_user_caller(&user);
     struct wippy_error error;
     const struct entry *network = NULL;
     CHECK_EQUAL(route_dial(&policy, &caller, via_tor, unset, "example.com", &network, &error), WIPPY_OK);
@@ -58,8 +76,7 @@ TEST(test_route_checks_an_explicit_choice_as_network_select)
     CHECK_STRING(error.message, "not allowed: network direct");
     /* an inherited choice was checked where it was made, not again */
     CHECK_EQUAL(route_dial(&policy, &caller, unset, via_tor, "example.com", &network, &error), WIPPY_OK);
-    scope_release(scope);
-    actor_release(actor);
+    tor_user_release(&user);
 }
 
 TEST(test_route_without_actor_or_scope_follows_strict_mode)
@@ -97,10 +114,8 @@ TEST(test_route_a_private_literal_through_an_overlay_needs_its_permission)
 {
     struct registry registry = two_entries();
     struct route_policy policy = {&registry, NULL, false};
-    struct entry allow;
-    struct scope *scope = tor_select_scope(&allow);
-    struct actor *actor = actor_new("user:1", NULL);
-    struct route_caller caller = {actor, scope};
+    struct tor_user user;
+    struct route_caller caller = tor_user_caller(&user);
     struct wippy_error error;
     const struct entry *network = NULL;
     CHECK_EQUAL(route_dial(&policy, &caller, via_tor, unset, "127.0.0.1", &network, &error), WIPPY_EDENIED);
@@ -110,8 +125,7 @@ TEST(test_route_a_private_literal_through_an_overlay_needs_its_permission)
     CHECK_EQUAL(route_dial(&policy, &caller, via_tor, unset, "localhost", &network, &error), WIPPY_OK);
     CHECK_EQUAL(route_dial(&policy, &caller, unset, unset, "127.0.0.1", &network, &error), WIPPY_OK);
     CHECK(network == NULL);
-    scope_release(scope);
-    actor_release(actor);
+    tor_user_release(&user);
 }
 
 TEST(test_route_a_listener_uses_its_network_or_direct)
