@@ -56,6 +56,9 @@ void peer_stream_end(struct peer_stream *stream)
     close_timer(stream);
     if (stream->looking_up)
         uv_cancel((uv_req_t *)&stream->lookup_request);
+    uv_freeaddrinfo(stream->addresses);
+    stream->addresses = NULL;
+    stream->next_address = NULL;
     if (stream->tcp != NULL) {
         handle_close((uv_handle_t *)stream->tcp);
         stream->tcp = NULL;
@@ -103,11 +106,20 @@ void peer_stream_start_timer(struct peer_stream *stream, int64_t timeout_ns)
     uv_timer_start(stream->timer, on_timeout, (uint64_t)((timeout_ns + 999999) / 1000000), 0);
 }
 
+static int connect_next_address(struct peer_stream *stream);
+
 static void on_connected(uv_connect_t *request, int status)
 {
     struct peer_stream *stream = request->data;
     if (!returned(stream))
         return;
+    if (status < 0 && stream->next_address != NULL) {
+        handle_close((uv_handle_t *)stream->tcp);
+        stream->tcp = NULL;
+        status = connect_next_address(stream);
+        if (status == 0)
+            return;
+    }
     if (status < 0) {
         stream->events->failed(stream, PEER_UNREACHABLE, uv_strerror(status));
         return;
@@ -128,6 +140,23 @@ int peer_stream_connect(struct peer_stream *stream, const struct sockaddr *addre
     return rc;
 }
 
+/* Starts connecting to the next address that lets it; the last failure
+ * when none does. */
+static int connect_next_address(struct peer_stream *stream)
+{
+    int rc = UV_EADDRNOTAVAIL;
+    while (stream->next_address != NULL) {
+        const struct sockaddr *address = stream->next_address->ai_addr;
+        stream->next_address = stream->next_address->ai_next;
+        rc = peer_stream_connect(stream, address);
+        if (rc == 0)
+            return 0;
+        handle_close((uv_handle_t *)stream->tcp);
+        stream->tcp = NULL;
+    }
+    return rc;
+}
+
 static void on_looked_up(uv_getaddrinfo_t *request, int status, struct addrinfo *result)
 {
     struct peer_stream *stream = request->data;
@@ -141,8 +170,9 @@ static void on_looked_up(uv_getaddrinfo_t *request, int status, struct addrinfo 
         stream->events->failed(stream, PEER_LOOKUP_FAILED, uv_strerror(status));
         return;
     }
-    int rc = peer_stream_connect(stream, result->ai_addr);
-    uv_freeaddrinfo(result);
+    stream->addresses = result;
+    stream->next_address = result;
+    int rc = connect_next_address(stream);
     if (rc < 0)
         stream->events->failed(stream, PEER_UNREACHABLE, uv_strerror(rc));
 }

@@ -55,6 +55,8 @@ struct peer_stream {
     uv_connect_t connect_request;
     uv_getaddrinfo_t lookup_request;
     bool looking_up;        /* a name lookup is running */
+    struct addrinfo *addresses;     /* what the lookup found; freed at the end */
+    struct addrinfo *next_address;  /* tried when connecting to the current one fails */
     uv_write_t write_request;
     int pending;            /* libuv requests still pointing here */
     bool ended;
@@ -76,7 +78,8 @@ void peer_stream_stop_timer(struct peer_stream *stream);
 int peer_stream_connect(struct peer_stream *stream, const struct sockaddr *address);
 
 /* Looks host up on libuv's thread pool, never on the loop, then connects
- * to it at port. Returns a negative libuv code when the lookup cannot even
+ * to it at port, trying each address the name has in turn (as curl does:
+ * "localhost" may be ::1 first while the peer listens on 127.0.0.1). Returns a negative libuv code when the lookup cannot even
  * start (nothing is called then). */
 int peer_stream_connect_name(struct peer_stream *stream, const char *host, int port);
 

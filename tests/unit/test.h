@@ -54,4 +54,14 @@ extern char test_failure[4096];
         }                                                                                  \
     } while (0)
 
+/* Ends the test as skipped, with the reason (the runner says so; a skip is
+ * only for what this machine cannot offer, never for a failure). */
+#define SKIP(reason)                                                                       \
+    do {                                                                                   \
+        snprintf(test_failure, sizeof test_failure, "%s%s", TEST_SKIPPED, (reason));        \
+        return;                                                                            \
+    } while (0)
+
+#define TEST_SKIPPED "skipped: "
+
 #endif

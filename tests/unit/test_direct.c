@@ -1,7 +1,10 @@
 /* test_direct.c - the direct network as a driver, on loopback: its listener
  * accepts what its dialer connects, names are looked up off the loop, and a
  * refused connection is one line. */
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "net/overlay.h"
@@ -88,6 +91,53 @@ TEST(test_direct_dials_what_it_accepts_on_loopback)
     CHECK(outcome.dialed != NULL);
     CHECK(outcome.accepted != NULL);
     CHECK_CONTAINS(outcome.remote, "127.0.0.1:");
+    overlay_stop_listening(direct, listener);
+    close_all(&loop, &set, &outcome);
+    CHECK_EQUAL(uv_loop_close(&loop), 0);
+}
+
+/* Gives this test process its own /etc/hosts, in which `name` is ::1 first
+ * and 127.0.0.1 second (the test runs in a process of its own). */
+static const char *private_hosts_file(const char *name)
+{
+    static char path[] = "/tmp/wippy-test-hosts-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return "cannot create a hosts file";
+    dprintf(fd, "::1 %s\n127.0.0.1 %s\n", name, name);
+    close(fd);
+    const char *problem = NULL;
+    if (unshare(CLONE_NEWNS) != 0)
+        problem = "no mount namespace here (needs root)";
+    else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+             mount(path, "/etc/hosts", NULL, MS_BIND, NULL) != 0)
+        problem = "cannot bind a hosts file over /etc/hosts";
+    unlink(path);
+    return problem;
+}
+
+TEST(test_direct_tries_each_address_of_a_name_in_turn)
+{
+    const char *problem = private_hosts_file("two-addresses.test");
+    if (problem != NULL)
+        SKIP(problem);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct overlay_set set = {.loop = &loop};
+    struct overlay *direct = overlay_direct(&set);
+    struct outcome outcome = {0};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome};
+    struct wippy_error error;
+    struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
+    CHECK(listener != NULL);
+    int port = port_of(overlay_listener_address(direct, listener));
+    CHECK(overlay_dial(direct, "two-addresses.test", (uint16_t)port, INT64_C(5000000000), on_dialed,
+                       &outcome, &error) != NULL);
+    run_until(&loop, &outcome, true);
+    CHECK(outcome.dial_done);
+    CHECK_STRING(outcome.error.message, "");
+    CHECK(outcome.dialed != NULL);
+    CHECK(outcome.accepted != NULL);
     overlay_stop_listening(direct, listener);
     close_all(&loop, &set, &outcome);
     CHECK_EQUAL(uv_loop_close(&loop), 0);
