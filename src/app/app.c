@@ -3,9 +3,11 @@
  * teaches the shutdown about itself. */
 #include "app/app.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <uv.h>
 
 #include "app/http_services.h"
@@ -249,35 +251,73 @@ int app_start_command(struct app *app, const struct entry *entry, struct wippy_e
 
 /* ---- signals and running ---- */
 
+/* SIGINT and SIGTERM are caught by a handler of ours rather than by
+ * uv_signal: besides waking the loop (uv_async_send is async-signal-safe)
+ * it tells the VM at once, so a task stuck where it cannot yield is stopped
+ * within a slice or two instead of keeping the loop from ever seeing the
+ * signal. One runtime per process, so the handler's state is static. */
 struct signal_watch {
-    uv_signal_t handle; /* first: closing the loop frees the struct */
+    uv_async_t handle; /* first: closing the loop frees the struct */
     struct app *app;
     int exit_code;
 };
 
-static void on_signal(uv_signal_t *handle, int signal_number)
+static struct signal_watch *volatile signal_target;
+static volatile sig_atomic_t signal_caught;
+static const int stop_signals[] = {SIGINT, SIGTERM};
+
+static void on_stop_signal(int signal_number)
+{
+    int saved_errno = errno;
+    struct signal_watch *watch = signal_target;
+    if (watch != NULL) {
+        signal_caught = signal_number;
+        vm_interrupt(watch->app->vm);
+        uv_async_send(&watch->handle);
+    }
+    errno = saved_errno;
+}
+
+static void on_signal(uv_async_t *handle)
 {
     struct signal_watch *watch = (struct signal_watch *)handle;
     struct vm *vm = watch->app->vm;
-    vm_log(vm, "signal %d: shutting down", signal_number);
+    vm_log(vm, "signal %d: shutting down", (int)signal_caught);
     if (vm->stopping)
         return;
     /* HTTP requests in flight finish first; a second signal is not needed. */
     http_services_shutdown(watch->app->services, watch->exit_code, SHUTDOWN_GRACE_NS);
 }
 
+static void set_stop_signal_handler(void (*handler)(int))
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = handler;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        sigaction(stop_signals[i], &action, NULL);
+}
+
+static void unwatch_signals(struct app *app)
+{
+    (void)app;
+    set_stop_signal_handler(SIG_DFL);
+    signal_target = NULL; /* the handle itself closes with the loop */
+}
+
 static void watch_signals(struct app *app, bool keep_alive, int exit_code)
 {
-    int signals[] = {SIGINT, SIGTERM};
-    for (size_t i = 0; i < 2; i++) {
-        struct signal_watch *watch = xcalloc(1, sizeof *watch);
-        watch->app = app;
-        watch->exit_code = exit_code;
-        uv_signal_init(app->loop, &watch->handle);
-        uv_signal_start(&watch->handle, on_signal, signals[i]);
-        if (!keep_alive)
-            uv_unref((uv_handle_t *)&watch->handle);
-    }
+    struct signal_watch *watch = xcalloc(1, sizeof *watch);
+    watch->app = app;
+    watch->exit_code = exit_code;
+    uv_async_init(app->loop, &watch->handle, on_signal);
+    if (!keep_alive)
+        uv_unref((uv_handle_t *)&watch->handle);
+    signal_target = watch;
+    on_close(app, unwatch_signals);
+    set_stop_signal_handler(on_stop_signal);
 }
 
 int app_run(struct app *app, bool keep_alive, int signal_exit_code)

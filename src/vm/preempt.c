@@ -36,6 +36,8 @@ struct preemption {
     atomic_uint_fast64_t run; /* counts preemption_enter */
     atomic_bool in_lua;
     atomic_bool looking_slowly; /* the watchdog sleeps long: wake it when Lua starts */
+    /* Written from a signal handler, read by both: */
+    atomic_bool interrupted;
     /* Loop thread only (its signal handler included): */
     lua_State *volatile running;
     const char *label;       /* what runs: the task's entry id, or NULL */
@@ -74,13 +76,19 @@ void preemption_check_stuck(struct preemption *preemption, lua_State *L)
         preemption->stuck_run = run;
         preemption->stuck_since_ns = now - preemption->slice_ns;
     }
+    const char *label = preemption->label != NULL ? preemption->label : "code outside any process";
+    if (atomic_load_explicit(&preemption->interrupted, memory_order_relaxed)) {
+        snprintf(preemption->stop_message, sizeof preemption->stop_message,
+                 "%s was stopped where it could not yield: the runtime is shutting down", label);
+        preemption->stopping_run = true;
+        stop_here(L, preemption);
+    }
     int64_t limit = preemption->unyieldable_limit_ns;
     if (limit > 0 && now - preemption->stuck_since_ns > limit) {
-        const char *label = preemption->label;
         snprintf(preemption->stop_message, sizeof preemption->stop_message,
                  "%s ran for more than %.3gs where it could not yield (inside a metamethod or a C "
                  "function's callback) and was stopped",
-                 label != NULL ? label : "code outside any process", (double)limit / 1e9);
+                 label, (double)limit / 1e9);
         preemption->stopping_run = true;
         stop_here(L, preemption);
     }
@@ -145,6 +153,10 @@ static void *watch(void *argument)
                               memory_order_relaxed);
         looks = in_lua && run == last_run ? looks + 1 : 1;
         last_run = run;
+        if (in_lua && atomic_load_explicit(&preemption->interrupted, memory_order_relaxed)) {
+            pthread_kill(preemption->loop_thread, PREEMPT_SIGNAL); /* at once: shutting down */
+            continue;
+        }
         if (looks < 3)
             continue;
         if (run != signalled_run) {
@@ -177,6 +189,7 @@ int preemption_start(struct vm *vm, int64_t slice_ns, int64_t unyieldable_limit_
     atomic_init(&preemption->run, 0);
     atomic_init(&preemption->in_lua, false);
     atomic_init(&preemption->looking_slowly, false);
+    atomic_init(&preemption->interrupted, false);
     pthread_mutex_init(&preemption->lock, NULL);
     pthread_cond_init(&preemption->wake, NULL);
     /* The watchdog must not take the signal meant for the loop thread. */
@@ -211,6 +224,12 @@ void preemption_stop(struct preemption *preemption)
     pthread_mutex_destroy(&preemption->lock);
     pthread_cond_destroy(&preemption->wake);
     free(preemption);
+}
+
+void preemption_interrupt(struct preemption *preemption)
+{
+    if (preemption != NULL)
+        atomic_store_explicit(&preemption->interrupted, true, memory_order_relaxed);
 }
 
 void preemption_enter(struct preemption *preemption, lua_State *thread, const char *label)

@@ -34,6 +34,12 @@ void preemption_leave(struct preemption *preemption);
  * the thread to switch back to when that coroutine yields or ends. */
 lua_State *preemption_switch(struct preemption *preemption, lua_State *thread);
 
+/* The runtime is shutting down (a signal): from now on a run that cannot
+ * yield is stopped at once instead of after the unyieldable limit, so the
+ * loop sees the shutdown within a slice or two. Async-signal-safe; NULL is
+ * fine. */
+void preemption_interrupt(struct preemption *preemption);
+
 /* Lua whose slice ran out cannot yield at L: raises the stop error once it
  * has been so for longer than the unyieldable limit. */
 void preemption_check_stuck(struct preemption *preemption, lua_State *L);

@@ -65,6 +65,11 @@ int vm_run(struct vm *vm)
     return vm->exit_code;
 }
 
+void vm_interrupt(struct vm *vm)
+{
+    preemption_interrupt(vm->preemption);
+}
+
 void vm_free(struct vm *vm)
 {
     if (vm == NULL)

@@ -36,4 +36,8 @@ void vm_free(struct vm *vm);
  * when tasks are still waiting). Returns the exit code. */
 int vm_run(struct vm *vm);
 
+/* A shutdown was asked for (a signal): Lua that cannot yield is stopped at
+ * once from now on. Async-signal-safe. */
+void vm_interrupt(struct vm *vm);
+
 #endif

@@ -5,6 +5,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import APPS, run_wippy, wippy_binary
 
 HOSTILE = APPS / "hostile"
@@ -109,19 +111,30 @@ entries:
 """
 
 
-def test_sigterm_ends_the_runtime_while_a_process_spins(make_app):
+SPIN_WHERE_IT_CAN_YIELD = "while true do end"
+SPIN_WHERE_IT_CANNOT = "table.sort({3, 2, 1}, function(a, b) while true do end end)"
+
+
+@pytest.mark.parametrize("spin", [SPIN_WHERE_IT_CAN_YIELD, SPIN_WHERE_IT_CANNOT], ids=["yieldable", "unyieldable"])
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_ends_the_runtime_within_a_second_while_a_process_spins(make_app, spin, signal_number):
     app = make_app({
         "src/_index.yaml": SPINNING_SERVICE,
-        "src/spin.lua": "return {main = function() require('io').print('spinning') while true do end end}\n",
+        "src/spin.lua": "return {main = function() require('io').print('spinning') %s end}\n" % spin,
     })
+    # the default unyieldable limit (5 s) must not be what ends the stuck one
     process = subprocess.Popen([wippy_binary(), "run"], cwd=app, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout.readline() == "spinning\n"
+        time.sleep(0.2)  # well into the spin
         started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal_number)
         assert process.wait(timeout=10) == 0
         assert time.monotonic() - started < 1
+        if spin == SPIN_WHERE_IT_CANNOT:
+            assert "app:spinner was stopped where it could not yield: the runtime is shutting down" \
+                in process.stderr.read()
     finally:
         process.kill()
         process.wait()
