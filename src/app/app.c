@@ -211,7 +211,7 @@ static int start_process_services(struct app *app, struct wippy_error *error)
         const struct entry *process = registry_find(registry, entry->as.process_service.process_id);
         const struct entry *host = registry_find(registry, entry->as.process_service.host_id);
         struct wippy_error reason;
-        if (process_spawn(vm, process, host, vm->root_frame, vm->lua, 0, NULL, &reason) < 0)
+        if (process_spawn(vm, process, host, vm->root_frame, vm->lua, 0, 0, NULL, &reason) < 0)
             return error_set(error, reason.code, "%s: %s", entry->id, reason.message);
         vm_log(vm, "started %s (%s)", entry->id, process->id);
     }
@@ -242,7 +242,7 @@ int app_start_command(struct app *app, const struct entry *entry, struct wippy_e
         lua_pushstring(L, app->arguments[i]);
     struct process *process = NULL;
     int rc = process_spawn(vm, entry, terminal_host(vm->registry), vm->root_frame, L,
-                           app->argument_count, &process, error);
+                           app->argument_count, 0, &process, error);
     if (rc < 0)
         return rc;
     process->is_command = true;

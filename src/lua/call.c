@@ -87,6 +87,7 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
     call->dispose = dispose_call;
     call->finish_data = task;
     call->process = task->process;
+    call->account = task->account;
     call->call_depth = task->call_depth + 1;
     struct wippy_error error;
     int rc = task_start(vm, call, TASK_CALL, entry, frame, L, argument_count, &error);

@@ -16,6 +16,7 @@ void edge_options_copy(struct edge_options *target, const struct edge_options *s
     target->actor = actor_retain(source->actor);
     target->scope = scope_retain(source->scope);
     target->context = source->context != NULL ? value_copy(source->context) : NULL;
+    target->memory_limit = source->memory_limit;
 }
 
 void edge_options_clear(struct edge_options *options)

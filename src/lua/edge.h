@@ -17,6 +17,7 @@ struct edge_options {
     struct actor *actor;
     struct scope *scope;
     struct value *context; /* map or NULL */
+    int64_t memory_limit;  /* a spawner's memory_limit in bytes, 0 = none */
 };
 
 void edge_options_copy(struct edge_options *target, const struct edge_options *source);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/size.h"
+
 #include "vm/channel.h"
 #include "lua/edge.h"
 #include "lua/modules.h"
@@ -16,6 +18,7 @@
 #include "vm/transfer.h"
 #include "lua/value_bridge.h"
 #include "vm/process.h"
+#include "vm/heap.h"
 
 #define SPAWNER_TYPE "wippy.spawner"
 
@@ -102,7 +105,8 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     struct frame *frame = frame_inherit(task->frame, options != NULL ? &changes : NULL);
     struct process *child = NULL;
     struct wippy_error error;
-    int rc = process_spawn(vm, entry, host, frame, L, argument_count, &child, &error);
+    size_t memory_limit = options != NULL ? (size_t)options->memory_limit : 0;
+    int rc = process_spawn(vm, entry, host, frame, L, argument_count, memory_limit, &child, &error);
     frame_release(frame);
     if (rc < 0)
         return push_failure(L, error.message);
@@ -189,6 +193,36 @@ static int registry_unregister(lua_State *L)
     return 1;
 }
 
+struct protected_copy {
+    lua_State *to;
+    struct wippy_error *error;
+    int rc;
+};
+
+static int copy_value_protected(lua_State *L)
+{
+    struct protected_copy *copy = lua_touserdata(L, 1);
+    copy->rc = transfer_value(L, 2, copy->to, copy->error);
+    return 0;
+}
+
+/* Copies the value at index onto to's stack; running out of memory (the
+ * receiver's limit) is an error here, not a raise past the caller's
+ * bookkeeping. */
+static int copy_for(lua_State *L, int index, lua_State *to, struct wippy_error *error)
+{
+    struct protected_copy copy = {to, error, WIPPY_OK};
+    lua_pushcfunction(L, copy_value_protected);
+    lua_pushlightuserdata(L, &copy);
+    lua_pushvalue(L, index);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        error_set(error, WIPPY_ENOMEM, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "the copy failed");
+        lua_pop(L, 1);
+        return error->code;
+    }
+    return copy.rc;
+}
+
 static int process_send(lua_State *L)
 {
     struct task *task = task_current(L);
@@ -205,9 +239,18 @@ static int process_send(lua_State *L)
     }
     lua_State *main = task->vm->lua;
     struct wippy_error error;
-    if (transfer_value(L, 3, main, &error) < 0)
-        return push_failure(L, error.message);
-    if (!process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL)) {
+    /* the copy is the receiver's: it pays for it, within its limit */
+    struct heap_account *charged = heap_charge_begin(task->vm, target->account);
+    int rc = copy_for(L, 3, main, &error);
+    bool delivered = rc == WIPPY_OK &&
+                     process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
+    heap_charge_end(task->vm, charged);
+    if (rc < 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "process %s: %s; the message was not delivered", target->pid, error.message);
+        return 2;
+    }
+    if (!delivered) {
         lua_pushnil(L);
         lua_pushfstring(L, "process %s: its inbox (or the channel listening for %s) is full or closed; "
                            "the message was not delivered", target->pid, topic);
@@ -403,6 +446,19 @@ static struct edge_options *check_spawner(lua_State *L, int index)
     return edge_check(L, index, SPAWNER_TYPE);
 }
 
+/* A spawner's memory_limit: bytes, or text such as "64M". */
+static bool read_memory_limit(lua_State *L, int index, struct edge_options *options)
+{
+    if (lua_type(L, index) == LUA_TSTRING)
+        return size_parse(lua_tostring(L, index), &options->memory_limit);
+    int is_integer = 0;
+    lua_Integer bytes = lua_tointegerx(L, index, &is_integer);
+    if (!is_integer || bytes < 0)
+        return false;
+    options->memory_limit = bytes;
+    return true;
+}
+
 /* with_options merges: only the keys present change. */
 static int with_options_from(lua_State *L, const struct edge_options *current, int table_index)
 {
@@ -416,6 +472,9 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
         lua_pushstring(L, error.message);
         return 2;
     }
+    lua_pop(L, 1);
+    if (lua_getfield(L, table_index, "memory_limit") != LUA_TNIL && !read_memory_limit(L, -1, next))
+        return push_failure(L, "with_options: memory_limit: expected a size such as 64M or a number of bytes");
     lua_pop(L, 1);
     return 1;
 }

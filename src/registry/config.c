@@ -10,6 +10,7 @@
 
 #include "util/duration.h"
 #include "util/memory.h"
+#include "util/size.h"
 #include "util/yaml_load.h"
 
 /* Builds {a: {b: {c: value}}} for "a.b.c=value". */
@@ -91,36 +92,14 @@ static int read_count(const struct value *root, const char *where, const char *p
     return WIPPY_OK;
 }
 
-/* A size in bytes: a whole number, or one with K, M or G (powers of 1024,
- * as Go Wippy's --memory-limit reads "512M" or "1G"). */
+/* A size in bytes: a whole number, or text such as "512M" (util/size.h). */
 static bool parse_size(const struct value *node, int64_t *out)
 {
     if (node->type == VALUE_INTEGER && node->as.integer >= 0) {
         *out = node->as.integer;
         return true;
     }
-    if (node->type != VALUE_STRING)
-        return false;
-    char *end = NULL;
-    errno = 0;
-    long long number = strtoll(node->as.string.bytes, &end, 10);
-    if (end == node->as.string.bytes || number < 0 || errno == ERANGE)
-        return false;
-    int shift = 0;
-    if (*end == 'K' || *end == 'k')
-        shift = 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        shift = 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        shift = 30, end++;
-    if (*end == 'i' && shift > 0)
-        end++;
-    if (*end == 'B' && shift > 0)
-        end++;
-    if (*end != '\0' || number > (INT64_MAX >> shift))
-        return false;
-    *out = (int64_t)number << shift;
-    return true;
+    return node->type == VALUE_STRING && size_parse(node->as.string.bytes, out);
 }
 
 static int read_size(const struct value *root, const char *where, const char *path, int64_t *out,

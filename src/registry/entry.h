@@ -43,6 +43,7 @@ struct entry_lua {
     size_t import_count;
     char *command_name;  /* meta.command.name, process.lua only */
     char *command_short; /* meta.command.short */
+    int64_t memory_limit; /* process.lua: bytes its process may hold, 0 = none */
 };
 
 struct entry_process_service {

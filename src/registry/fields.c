@@ -8,6 +8,7 @@
 
 #include "util/duration.h"
 #include "util/memory.h"
+#include "util/size.h"
 
 int field_error(const struct entry *entry, const struct value *node, const char *field,
                 struct wippy_error *error, const char *format, ...)
@@ -104,6 +105,21 @@ int field_duration(const struct entry *entry, const char *field, int64_t fallbac
     if (*out < 0)
         return field_error(entry, node, field, error, "must not be negative");
     return WIPPY_OK;
+}
+
+int field_size(const struct entry *entry, const char *field, int64_t *out, struct wippy_error *error)
+{
+    const struct value *node = field_node(entry, field);
+    *out = 0;
+    if (node == NULL)
+        return WIPPY_OK;
+    if (node->type == VALUE_INTEGER && node->as.integer >= 0) {
+        *out = node->as.integer;
+        return WIPPY_OK;
+    }
+    if (node->type == VALUE_STRING && size_parse(node->as.string.bytes, out))
+        return WIPPY_OK;
+    return field_error(entry, node, field, error, "expected a size such as 64M or 1G");
 }
 
 int field_string_list(const struct entry *entry, const char *field, bool required,

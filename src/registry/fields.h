@@ -24,6 +24,9 @@ int field_port(const struct entry *entry, const char *field, bool required, int 
 int field_duration(const struct entry *entry, const char *field, int64_t fallback,
                    int64_t *out, struct wippy_error *error);
 /* A string or a list of strings. */
+/* A size in bytes (a whole number, or "64M" and the like: util/size.h);
+ * 0 when absent. */
+int field_size(const struct entry *entry, const char *field, int64_t *out, struct wippy_error *error);
 int field_string_list(const struct entry *entry, const char *field, bool required,
                       char ***out, size_t *count, struct wippy_error *error);
 int field_map(const struct entry *entry, const char *field, const struct value **out,

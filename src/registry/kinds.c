@@ -83,6 +83,7 @@ static int read_lua(struct entry *entry, const char *index_dir, struct wippy_err
                                        &lua->module_count, error));
     RETURN_IF_FAILED(read_lua_imports(entry, error));
     if (entry->kind == ENTRY_PROCESS_LUA) {
+        RETURN_IF_FAILED(field_size(entry, "memory_limit", &lua->memory_limit, error));
         const struct value *command = NULL;
         RETURN_IF_FAILED(field_map(entry, "meta.command", &command, error));
         if (command != NULL) {

@@ -15,6 +15,7 @@
 #include "registry/registry.h"
 
 struct frame;
+struct heap_account;
 struct preemption;
 struct process_table;
 struct task;
@@ -52,6 +53,8 @@ struct vm {
     struct preemption *preemption;   /* time slices; NULL until vm_load */
     bool slice_over;                 /* the current task yielded because its slice ran out */
     size_t heap_bytes;               /* what the Lua state holds */
+    struct heap_account *charged;    /* pays for new blocks (vm/heap.h) */
+    struct heap_account *runtime_account; /* pays outside any process */
     size_t memory_limit;             /* vm.memory_limit, 0 = none */
     int unlimited;                   /* > 0: the runtime's own work on other threads */
     int exit_code;

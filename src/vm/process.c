@@ -11,6 +11,7 @@
 #include "util/list.h"
 #include "util/memory.h"
 #include "vm/channel.h"
+#include "vm/heap.h"
 #include "vm/transfer.h"
 
 #define MESSAGE_TYPE "wippy.message"
@@ -534,11 +535,19 @@ static void dispose_process(struct task *task)
     free(process->monitors);
     free(process->links);
     free(process->pid);
+    heap_account_release(process->account);
     free(process);
 }
 
+static size_t smaller_limit(size_t one, size_t other)
+{
+    if (one == 0 || other == 0)
+        return one != 0 ? one : other;
+    return one < other ? one : other;
+}
+
 int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
-                  struct frame *frame, lua_State *from, int argument_count,
+                  struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
                   struct process **out, struct wippy_error *error)
 {
     struct process *process = xcalloc(1, sizeof *process);
@@ -553,10 +562,15 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;
+    process->account = heap_account_new(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit));
+    process->task.account = process->account;
+    struct heap_account *charged = heap_charge_begin(vm, process->account); /* its thread is its own */
     int rc = task_start(vm, &process->task, TASK_PROCESS, entry, frame, from,
                         argument_count, error);
+    heap_charge_end(vm, charged);
     if (rc < 0) {
         free(process->pid);
+        heap_account_release(process->account);
         free(process);
         return rc;
     }

@@ -30,13 +30,16 @@ struct process {
     uint64_t *links;         /* processes linked with me */
     size_t link_count;
     struct task *coroutines; /* started with coroutine.spawn, still running */
+    struct heap_account *account; /* what its code holds (vm/heap.h) */
     struct process *table_next;
 };
 
 /* Starts a process of a process.lua entry on host, with frame, called with
- * the argument_count values on top of from (moved). */
+ * the argument_count values on top of from (moved). Its memory limit is the
+ * entry's memory_limit or memory_limit (bytes; 0 = none), the smaller when
+ * both are set: a spawner can tighten the entry's limit, never lift it. */
 int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
-                  struct frame *frame, lua_State *from, int argument_count,
+                  struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
                   struct process **out, struct wippy_error *error);
 
 /* Finds a live process by its pid string or a name it registered, or NULL. */

@@ -18,6 +18,7 @@
 
 #include "util/memory.h"
 #include "vm/core.h"
+#include "vm/heap.h"
 
 #define KEY_ENTRIES "wippy.entries"
 #define KEY_TRAMPOLINE "wippy.trampoline"
@@ -214,29 +215,6 @@ static int check_modules(const struct vm *vm, const struct entry *entry, struct 
     return WIPPY_OK;
 }
 
-/* The allocator of the state. Under vm.memory_limit, an allocation that
- * would pass the limit while a task runs fails: Lua collects garbage and
- * tries again, and then raises "not enough memory" in that task alone. The
- * runtime's own allocations between tasks (small, and made where an error
- * could not be caught) always go through. */
-static void *allocate(void *context, void *block, size_t old_size, size_t new_size)
-{
-    struct vm *vm = context;
-    size_t old = block != NULL ? old_size : 0; /* without a block, old_size is a type */
-    if (new_size == 0) {
-        free(block);
-        vm->heap_bytes -= old;
-        return NULL;
-    }
-    if (new_size > old && vm->memory_limit > 0 && vm->current != NULL && vm->unlimited == 0 &&
-        vm->heap_bytes - old + new_size > vm->memory_limit)
-        return NULL;
-    void *grown = realloc(block, new_size);
-    if (grown != NULL)
-        vm->heap_bytes = vm->heap_bytes - old + new_size;
-    return grown;
-}
-
 static int panic(lua_State *L)
 {
     const char *message = lua_tostring(L, -1);
@@ -247,7 +225,7 @@ static int panic(lua_State *L)
 int state_open(struct vm *vm, struct wippy_error *error)
 {
     vm->memory_limit = vm->config->memory_limit > 0 ? (size_t)vm->config->memory_limit : 0;
-    lua_State *L = lua_newstate(allocate, vm);
+    lua_State *L = lua_newstate(heap_allocate, vm);
     if (L == NULL)
         return error_set(error, WIPPY_ENOMEM, "cannot create the Lua state");
     lua_atpanic(L, panic);

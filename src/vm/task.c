@@ -9,6 +9,7 @@
 #include "security/security.h"
 #include "util/list.h"
 #include "util/memory.h"
+#include "vm/heap.h"
 #include "vm/preempt.h"
 #include "vm/state.h"
 #include "vm/core.h"
@@ -119,6 +120,7 @@ static int start_function(struct task *parent, struct task *task, enum task_kind
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
     lua_State *thread = prepare_task(vm, task, kind, parent->entry, parent->frame);
     task->process = parent->process;
+    task->account = parent->account;
     lua_rawgeti(L, LUA_REGISTRYINDEX, parent->environment_reference);
     task->environment_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_xmove(from, thread, argument_count + 1);
@@ -239,9 +241,12 @@ static bool run_task(struct task *task)
     int result_count = 0;
     int arguments = task->resume_count;
     task->resume_count = 0;
+    struct heap_account *charged =
+        heap_charge_begin(vm, task->account != NULL ? task->account : vm->runtime_account);
     preemption_enter(vm->preemption, task->thread, task->entry->id);
     int status = lua_resume(task->thread, NULL, arguments, &result_count);
     preemption_leave(vm->preemption);
+    heap_charge_end(vm, charged);
     vm->current = NULL;
     if (status == LUA_YIELD) {
         bool preempted = vm->slice_over;

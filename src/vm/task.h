@@ -11,6 +11,7 @@
 #include "util/error.h"
 #include "vm/frame.h"
 
+struct heap_account;
 struct process;
 struct task;
 struct vm;
@@ -55,6 +56,7 @@ struct task {
     const struct entry *entry;
     struct frame *frame;
     struct process *process; /* the process this task runs in, or NULL */
+    struct heap_account *account; /* pays for what its code allocates (the process's), or NULL */
     int resume_count;        /* values pushed on thread for the next resume */
     struct task *next_ready;
     struct task *sibling_previous; /* coroutines of one process */

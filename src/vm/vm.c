@@ -8,6 +8,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/frame.h"
+#include "vm/heap.h"
 #include "vm/preempt.h"
 #include "vm/process.h"
 #include "vm/sandbox.h"
@@ -29,6 +30,8 @@ struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct
     vm->requeue_check->data = vm;
     vm->root_frame = frame_new_root();
     vm->processes = process_table_new();
+    vm->runtime_account = heap_account_new(0);
+    vm->charged = vm->runtime_account;
     return vm;
 }
 
@@ -75,6 +78,7 @@ void vm_free(struct vm *vm)
     if (vm == NULL)
         return;
     state_close(vm); /* runs __gc of timers, which close their handles */
+    heap_account_release(vm->runtime_account);
     preemption_stop(vm->preemption);
     handle_close((uv_handle_t *)vm->ready_idle);
     handle_close((uv_handle_t *)vm->requeue_check);

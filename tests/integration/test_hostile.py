@@ -166,6 +166,59 @@ def test_a_process_past_the_memory_limit_fails_alone():
     assert result.lines == ["hog\ttrue\tnot enough memory", "the others go on\t1000"], result
 
 
+def test_a_process_past_its_own_memory_limit_fails_alone():
+    # no runtime-wide limit: each process's own (entry field, spawner option)
+    result = hostile("process-memory")
+    assert result.code == 0, result
+    assert result.lines == [
+        "entry limit 8M\tnot enough memory",
+        "spawner limit 4M\tnot enough memory",
+        "spawner asks 1G of an 8M entry\tnot enough memory",  # a spawner tightens, never lifts
+        "churn under 8M\tchurned 64M",  # what it freed is credited back, whoever collected it
+        "sent to a 2M hoarder\ttrue\tprocess PID: not enough memory; the message was not delivered",
+        "the spawner goes on\t1000",
+    ], result
+
+
+def test_a_memory_limit_that_is_not_a_size_is_refused(make_app):
+    app = make_app({
+        "src/_index.yaml": """version: '1.0'
+namespace: app
+entries:
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    memory_limit: lots
+    meta: {command: {name: main}}
+""",
+        "src/main.lua": "return {main = function() end}\n",
+    })
+    result = run_wippy(app, "run", "main")
+    assert result.code != 0, result
+    assert "entry app:main" in result.err and "memory_limit" in result.err \
+        and "expected a size such as 64M or 1G" in result.err, result
+    app = make_app({
+        "src/_index.yaml": MEMORY_OPTION_APP,
+        "src/main.lua": "local io = require('io')\n"
+                        "return {main = function() io.print(process.with_options({memory_limit = '12 parsecs'})) end}\n",
+    })
+    result = run_wippy(app, "run", "main")
+    assert result.lines == ["nil\twith_options: memory_limit: expected a size such as 64M or a number of bytes"], result
+
+
+MEMORY_OPTION_APP = """version: '1.0'
+namespace: app
+entries:
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io]
+    meta: {command: {name: main}}
+"""
+
+
 def test_a_task_alone_in_the_runtime_still_finishes_when_pre_empted():
     # many slices long, nothing else to run: the loop must not sleep in its poll
     result = run_wippy(HOSTILE, "--set", "scheduler.time_slice=0.002", "run", "crunch", timeout=30)

@@ -1,0 +1,86 @@
+/* heap.c - see heap.h. */
+#include "vm/heap.h"
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "util/memory.h"
+#include "vm/core.h"
+
+/* Before every block; its size keeps the block aligned as malloc's are. */
+struct block_header {
+    alignas(max_align_t) struct heap_account *account;
+};
+
+struct heap_account *heap_account_new(size_t limit)
+{
+    struct heap_account *account = xcalloc(1, sizeof *account);
+    account->limit = limit;
+    account->owners = 1;
+    return account;
+}
+
+static void free_if_unused(struct heap_account *account)
+{
+    if (account->owners == 0 && account->bytes == 0)
+        free(account);
+}
+
+void heap_account_release(struct heap_account *account)
+{
+    if (account == NULL)
+        return;
+    account->owners--;
+    free_if_unused(account);
+}
+
+struct heap_account *heap_charge_begin(struct vm *vm, struct heap_account *account)
+{
+    struct heap_account *previous = vm->charged;
+    vm->charged = account;
+    return previous;
+}
+
+void heap_charge_end(struct vm *vm, struct heap_account *previous)
+{
+    vm->charged = previous;
+}
+
+/* Limits hold while a task runs; the runtime's own allocations between
+ * tasks (small, made where an error could not be caught) always go
+ * through, and so does a block of another account growing. */
+static bool within_limits(const struct vm *vm, const struct heap_account *account, size_t growth)
+{
+    if (vm->current == NULL || vm->unlimited > 0)
+        return true;
+    if (vm->memory_limit > 0 && vm->heap_bytes + growth > vm->memory_limit)
+        return false;
+    if (account == vm->charged && account->limit > 0 && account->bytes + growth > account->limit)
+        return false;
+    return true;
+}
+
+void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size)
+{
+    struct vm *vm = context;
+    size_t old = block != NULL ? old_size : 0; /* without a block, old_size is a type */
+    struct block_header *header = block != NULL ? (struct block_header *)block - 1 : NULL;
+    struct heap_account *account = header != NULL ? header->account : vm->charged;
+    if (new_size == 0) {
+        free(header);
+        vm->heap_bytes -= old;
+        account->bytes -= old;
+        free_if_unused(account);
+        return NULL;
+    }
+    if (new_size > old && !within_limits(vm, account, new_size - old))
+        return NULL;
+    struct block_header *grown = realloc(header, sizeof *grown + new_size);
+    if (grown == NULL)
+        return NULL;
+    grown->account = account;
+    vm->heap_bytes = vm->heap_bytes - old + new_size;
+    account->bytes = account->bytes - old + new_size;
+    return grown + 1;
+}

@@ -1,0 +1,38 @@
+/* heap.h - the Lua state's allocator, and who pays for each block. Every
+ * block carries, in a small header, the account it was charged to: the
+ * account of the process whose code allocated it (or the process a message
+ * was being copied for), else the runtime's. Freeing a block credits that
+ * account whoever runs the collector, so a process's figure is what it
+ * holds, not what it churned through. An account with a limit refuses to
+ * grow past it while its own code runs; Lua then collects and raises
+ * "not enough memory" in that task alone. vm.memory_limit bounds the sum. */
+#ifndef WIPPY_VM_HEAP_H
+#define WIPPY_VM_HEAP_H
+
+#include <stddef.h>
+
+struct vm;
+
+struct heap_account {
+    size_t bytes; /* held by blocks charged here */
+    size_t limit; /* 0 = none */
+    int owners;   /* the process (or the runtime) holding it, while it lives */
+};
+
+/* A new account with limit (0 = none), owned by its caller. */
+struct heap_account *heap_account_new(size_t limit);
+
+/* Its owner is done with it: freed now, or once the last block charged to
+ * it is (NULL is fine). */
+void heap_account_release(struct heap_account *account);
+
+/* The lua_Alloc of the state; context is the vm. New blocks are charged to
+ * vm->charged. */
+void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size);
+
+/* Charges new blocks to account until the matching heap_charge_end (which
+ * gets what heap_charge_begin returned). */
+struct heap_account *heap_charge_begin(struct vm *vm, struct heap_account *account);
+void heap_charge_end(struct vm *vm, struct heap_account *previous);
+
+#endif
