@@ -8,9 +8,10 @@
 #include "util/memory.h"
 #include "vm/core.h"
 
-/* Before every block; its size keeps the block aligned as malloc's are. */
+/* Before every block. Eight bytes keep a block aligned as Lua needs
+ * (LUAI_MAXALIGN: a double, a pointer, a 64-bit integer). */
 struct block_header {
-    alignas(max_align_t) struct heap_account *account;
+    struct heap_account *account;
 };
 
 struct heap_account *heap_account_new(size_t limit)
