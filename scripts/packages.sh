@@ -2,11 +2,12 @@
 # step needs, skipping what is already there (idempotent).
 
 # The packages needed to build wippy.
-WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev libhttp-parser-dev"
+WIPPY_BUILD_PACKAGES="gcc make pkg-config liblua5.4-dev libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev"
 
-# Real peers the tests start on loopback (tor only ever inside a network
+# Real peers the tests start on loopback (nginx as the yardstick of the HTTP
+# server's answers; tor only ever inside a network
 # namespace holding nothing but lo), and the tools for that namespace.
-WIPPY_TEST_PACKAGES="microsocks tor iproute2 util-linux curl openssl python3"
+WIPPY_TEST_PACKAGES="microsocks tor nginx iproute2 util-linux curl openssl python3"
 
 ensure_packages() {
     local missing=()

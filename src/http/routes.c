@@ -119,7 +119,7 @@ static bool path_matches(const struct http_route *route, char **segments, size_t
         if (is_parameter(route->segments[i], &name_length)) {
             if (captured < HTTP_MAX_PARAMS && params != NULL) {
                 params[captured].name = xstrndup(route->segments[i] + 1, name_length);
-                params[captured].value = http_percent_decode(segments[i], strlen(segments[i]), false);
+                params[captured].value = xstrdup(segments[i]); /* the path is decoded already */
                 captured++;
             }
         } else if (strcmp(route->segments[i], segments[i]) != 0) {

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,25 +19,20 @@
 #define DEFAULT_MAX_URL_BYTES (8u << 10)
 #define DEFAULT_MAX_HEADER_BYTES (64u << 10)
 #define DEFAULT_MAX_BODY_BYTES (16u << 20)
+/* What a connection reads ahead while a request is in flight: one read's
+ * worth (libuv hands over at most the read buffer); then it stops reading
+ * until the response is out (backpressure). */
 
 struct http_connection;
 
 struct http_exchange {
     struct http_connection *connection; /* NULL once the connection is gone */
     const struct entry *service_entry;
-    char *method;
-    char *path;
-    char *query;
-    char **header_names;
-    char **header_values;
-    size_t header_count;
-    char *body;
-    size_t body_length;
+    struct http_request *request;
     char *remote_address;
     const struct entry *endpoint;
     struct http_param params[HTTP_MAX_PARAMS];
     size_t param_count;
-    bool head_request;
     int status;
     char **response_names;
     char **response_values;
@@ -66,26 +60,19 @@ struct http_connection {
     struct http_service *service;
     uv_stream_t *stream;
     uv_timer_t *timer;
-    http_parser parser;
+    struct http_request_reader reader;
     enum connection_phase phase;
     char *remote_address;
-    /* the request being read */
-    char *url;
-    size_t url_length;
-    char **header_names;
-    char **header_values;
-    size_t header_count;
-    size_t header_bytes;
-    bool in_header_value;
-    char *body;
-    size_t body_length;
-    size_t body_capacity;
     struct http_exchange *exchange; /* while handling */
     bool keep_alive;
-    int failure_status;             /* set by a parser callback that refuses */
-    const char *failure_message;
-    char *pending; /* bytes read while a request was being handled */
+    bool reading;         /* reading from the socket (stopped while a request is in flight) */
+    bool input_ended;     /* the client sent EOF */
+    unsigned requests;    /* served on this connection */
+    /* Input read but not parsed yet (what came after a request, while it
+     * was handled): parsed from offset on, never copied again. */
+    char *pending;
     size_t pending_length;
+    size_t pending_offset;
     int open_handles;
     struct http_connection *previous;
     struct http_connection *next;
@@ -101,6 +88,8 @@ struct http_service {
     char address[160];
     struct http_service_handlers handlers;
     struct http_connection *connections;
+    size_t connection_count;
+    bool at_connection_cap; /* said once per spell at the cap */
     bool shutting_down;
     bool released; /* http_service_free ran; the last connection frees it */
     void (*drained)(void *);
@@ -138,10 +127,13 @@ static const char *reason_phrase(int status)
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
     }
 }
@@ -183,6 +175,8 @@ struct write_request {
 
 static void after_response(struct http_connection *connection);
 static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer);
+static void start_reading(struct http_connection *connection);
+static void stop_reading(struct http_connection *connection);
 
 static void on_shutdown(uv_shutdown_t *request, int status)
 {
@@ -205,8 +199,12 @@ static void linger_then_close(struct http_connection *connection)
         return;
     }
     connection->open_handles++;
+    if (connection->input_ended) { /* nothing left to drain */
+        connection_close(connection);
+        return;
+    }
     arm_timer(connection, LINGER_NS);
-    uv_read_start(connection->stream, read_buffer_allocate, on_read);
+    start_reading(connection);
 }
 
 static void on_written(uv_write_t *request, int status)
@@ -290,171 +288,73 @@ static void send_error_and_close(struct http_connection *connection, int status,
     text_printf(&text, "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
                        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
                 status, reason_phrase(status), http_date(), length, message);
-    uv_read_stop(connection->stream);
+    stop_reading(connection);
     send_bytes(connection, text.data, text.length, true);
 }
 
-/* ---- the request being parsed ---- */
-
-static void reset_request(struct http_connection *connection)
-{
-    free(connection->url);
-    connection->url = NULL;
-    connection->url_length = 0;
-    free_strings(connection->header_names, connection->header_count);
-    free_strings(connection->header_values, connection->header_count);
-    connection->header_names = connection->header_values = NULL;
-    connection->header_count = 0;
-    connection->header_bytes = 0;
-    connection->in_header_value = false;
-    free(connection->body);
-    connection->body = NULL;
-    connection->body_length = connection->body_capacity = 0;
-}
-
-static struct http_connection *of(http_parser *parser)
-{
-    return parser->data;
-}
-
-static int refuse(struct http_connection *connection, int status, const char *message)
-{
-    connection->failure_status = status;
-    connection->failure_message = message;
-    return -1; /* stops the parser (1 from on_headers_complete would mean "no body") */
-}
-
-static int on_message_begin(http_parser *parser)
-{
-    struct http_connection *connection = of(parser);
-    reset_request(connection);
-    connection->phase = PHASE_READING;
-    arm_timer(connection, connection->service->entry->as.http_service.read_timeout_ns);
-    return 0;
-}
-
-static int on_url(http_parser *parser, const char *at, size_t length)
-{
-    struct http_connection *connection = of(parser);
-    if (connection->url_length + length > connection->service->limits.max_url_bytes)
-        return refuse(connection, 414, "request target too long");
-    connection->url = xrealloc(connection->url, connection->url_length + length + 1);
-    memcpy(connection->url + connection->url_length, at, length);
-    connection->url_length += length;
-    connection->url[connection->url_length] = '\0';
-    return 0;
-}
-
-static int add_header_bytes(struct http_connection *connection, char **target, const char *at, size_t length)
-{
-    connection->header_bytes += length;
-    if (connection->header_bytes > connection->service->limits.max_header_bytes)
-        return refuse(connection, 431, "request headers too large");
-    size_t old = *target != NULL ? strlen(*target) : 0;
-    *target = xrealloc(*target, old + length + 1);
-    memcpy(*target + old, at, length);
-    (*target)[old + length] = '\0';
-    return 0;
-}
-
-static int on_header_field(http_parser *parser, const char *at, size_t length)
-{
-    struct http_connection *connection = of(parser);
-    if (connection->in_header_value || connection->header_count == 0) {
-        size_t count = connection->header_count;
-        connection->header_names = xrealloc(connection->header_names, (count + 1) * sizeof(char *));
-        connection->header_values = xrealloc(connection->header_values, (count + 1) * sizeof(char *));
-        connection->header_names[count] = NULL;
-        connection->header_values[count] = NULL;
-        connection->header_count = count + 1;
-        connection->in_header_value = false;
-    }
-    return add_header_bytes(connection, &connection->header_names[connection->header_count - 1], at, length);
-}
-
-static int on_header_value(http_parser *parser, const char *at, size_t length)
-{
-    struct http_connection *connection = of(parser);
-    connection->in_header_value = true;
-    char **value = &connection->header_values[connection->header_count - 1];
-    if (*value == NULL)
-        *value = xstrdup("");
-    return add_header_bytes(connection, value, at, length);
-}
-
-static const char *find_header(char **names, char **values, size_t count, const char *name)
-{
-    for (size_t i = 0; i < count; i++)
-        if (names[i] != NULL && strcasecmp(names[i], name) == 0)
-            return values[i] != NULL ? values[i] : "";
-    return NULL;
-}
-
-static int on_headers_complete(http_parser *parser)
-{
-    struct http_connection *connection = of(parser);
-    if (parser->content_length != ULLONG_MAX &&
-        parser->content_length > connection->service->limits.max_body_bytes)
-        return refuse(connection, 413, "request body too large");
-    const char *expect = find_header(connection->header_names, connection->header_values,
-                                     connection->header_count, "Expect");
-    if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
-        uv_try_write(connection->stream, &(uv_buf_t){.base = "HTTP/1.1 100 Continue\r\n\r\n", .len = 25}, 1);
-    return 0;
-}
-
-static int on_body(http_parser *parser, const char *at, size_t length)
-{
-    struct http_connection *connection = of(parser);
-    if (connection->body_length + length > connection->service->limits.max_body_bytes)
-        return refuse(connection, 413, "request body too large");
-    if (connection->body_length + length + 1 > connection->body_capacity) {
-        connection->body_capacity = (connection->body_length + length + 1) * 2;
-        connection->body = xrealloc(connection->body, connection->body_capacity);
-    }
-    memcpy(connection->body + connection->body_length, at, length);
-    connection->body_length += length;
-    return 0;
-}
+/* ---- requests ---- */
 
 static void respond_now(struct http_exchange *exchange, int status, const char *message);
 
-static int on_message_complete(http_parser *parser)
+static void start_reading(struct http_connection *connection)
 {
-    struct http_connection *connection = of(parser);
+    if (connection->reading || connection->input_ended)
+        return;
+    if (uv_read_start(connection->stream, read_buffer_allocate, on_read) == 0)
+        connection->reading = true;
+}
+
+static void stop_reading(struct http_connection *connection)
+{
+    if (!connection->reading)
+        return;
+    uv_read_stop(connection->stream);
+    connection->reading = false;
+}
+
+/* Keeps the bytes after a request for when its response is out. Bytes
+ * already in the pending buffer stay where they are. */
+static void keep_pending(struct http_connection *connection, const char *data, size_t length)
+{
+    if (data >= connection->pending && data < connection->pending + connection->pending_length) {
+        connection->pending_offset = (size_t)(data - connection->pending);
+        return;
+    }
+    free(connection->pending);
+    connection->pending = xmalloc(length);
+    memcpy(connection->pending, data, length);
+    connection->pending_length = length;
+    connection->pending_offset = 0;
+}
+
+static void drop_pending(struct http_connection *connection)
+{
+    free(connection->pending);
+    connection->pending = NULL;
+    connection->pending_length = connection->pending_offset = 0;
+}
+
+static void dispatch(struct http_connection *connection, struct http_request *request)
+{
     struct http_service *service = connection->service;
     struct http_exchange *exchange = xcalloc(1, sizeof *exchange);
     exchange->connection = connection;
     exchange->service_entry = service->entry;
-    exchange->method = xstrdup(http_method_str((enum http_method)parser->method));
-    exchange->head_request = parser->method == HTTP_HEAD;
+    exchange->request = request;
     exchange->status = 200;
-    const char *url = connection->url != NULL ? connection->url : "/";
-    const char *question = strchr(url, '?');
-    size_t path_length = question != NULL ? (size_t)(question - url) : strlen(url);
-    exchange->path = http_percent_decode(url, path_length, false);
-    exchange->query = xstrdup(question != NULL ? question + 1 : "");
-    exchange->header_names = connection->header_names;
-    exchange->header_values = connection->header_values;
-    exchange->header_count = connection->header_count;
-    connection->header_names = connection->header_values = NULL;
-    connection->header_count = 0;
-    exchange->body = connection->body != NULL ? connection->body : xstrdup("");
-    exchange->body_length = connection->body_length;
-    connection->body = NULL;
-    connection->body_length = connection->body_capacity = 0;
     exchange->remote_address = xstrdup(connection->remote_address);
-    connection->keep_alive = http_should_keep_alive(parser) && !service->shutting_down;
+    connection->requests++;
+    connection->keep_alive = request->keep_alive && !service->shutting_down &&
+                             connection->requests < service->entry->as.http_service.keepalive_requests;
     connection->exchange = exchange;
     connection->phase = PHASE_HANDLING;
     arm_timer(connection, service->entry->as.http_service.write_timeout_ns);
-    http_parser_pause(parser, 1);
 
     const struct http_route *route = NULL;
     char allow[128];
     enum http_route_result found =
-        http_routes_match(&service->routes, exchange->method, exchange->path, &route,
-                          exchange->params, &exchange->param_count, allow, sizeof allow);
+        http_routes_match(&service->routes, request->method, request->path, &route, exchange->params,
+                          &exchange->param_count, allow, sizeof allow);
     if (found == HTTP_ROUTE_NOT_FOUND) {
         respond_now(exchange, 404, "not found");
     } else if (found == HTTP_ROUTE_METHOD_NOT_ALLOWED) {
@@ -464,46 +364,46 @@ static int on_message_complete(http_parser *parser)
         exchange->endpoint = route->endpoint;
         service->handlers.dispatch(service->handlers.context, exchange);
     }
-    return 0;
 }
 
-static const http_parser_settings parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
-/* Feeds bytes to the parser; keeps what a pause leaves unread. */
+/* Parses input until a request is complete (which is then handled while
+ * reading stops), the input runs out, or it is refused. The bytes after a
+ * request are parsed from where they lie once its response is out, so
+ * pipelined requests cost time linear in their number. */
 static void process_input(struct http_connection *connection, const char *data, size_t length)
 {
-    while (length > 0 && connection->phase != PHASE_CLOSING) {
-        if (connection->phase == PHASE_HANDLING || connection->phase == PHASE_WRITING) {
-            connection->pending = xrealloc(connection->pending, connection->pending_length + length);
-            memcpy(connection->pending + connection->pending_length, data, length);
-            connection->pending_length += length;
+    while (connection->phase == PHASE_IDLE || connection->phase == PHASE_READING) {
+        size_t used = 0;
+        enum http_read_result result = http_request_reader_feed(&connection->reader, data, length, &used);
+        data += used;
+        length -= used;
+        if (http_request_reader_started(&connection->reader) && connection->phase == PHASE_IDLE) {
+            connection->phase = PHASE_READING;
+            arm_timer(connection, connection->service->entry->as.http_service.read_timeout_ns);
+        }
+        switch (result) {
+        case HTTP_READ_MORE:
+            drop_pending(connection);
+            start_reading(connection);
             return;
-        }
-        size_t used = http_parser_execute(&connection->parser, &parser_settings, data, length);
-        enum http_errno problem = HTTP_PARSER_ERRNO(&connection->parser);
-        if (problem == HPE_PAUSED) {
-            data += used;
-            length -= used;
-            continue; /* the rest is kept above until the response is out */
-        }
-        if (problem != HPE_OK) {
-            if (connection->failure_status != 0)
-                send_error_and_close(connection, connection->failure_status, connection->failure_message);
-            else if (problem == HPE_HEADER_OVERFLOW) /* http-parser's own bound (80 KiB) met first */
-                send_error_and_close(connection, 431, "request headers too large");
+        case HTTP_READ_CONTINUE:
+            uv_try_write(connection->stream,
+                         &(uv_buf_t){.base = "HTTP/1.1 100 Continue\r\n\r\n", .len = 25}, 1);
+            continue;
+        case HTTP_READ_FAILED:
+            drop_pending(connection);
+            send_error_and_close(connection, connection->reader.failure_status,
+                                 connection->reader.failure_message);
+            return;
+        case HTTP_READ_REQUEST:
+            stop_reading(connection);
+            if (length > 0)
+                keep_pending(connection, data, length);
             else
-                send_error_and_close(connection, 400, http_errno_description(problem));
+                drop_pending(connection);
+            dispatch(connection, http_request_reader_take(&connection->reader));
             return;
         }
-        return;
     }
 }
 
@@ -522,7 +422,8 @@ static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
     if (count < 0) {
         /* The client went away (or finished sending): an exchange in flight
          * still gets its response written if the socket allows. */
-        uv_read_stop(stream);
+        stop_reading(connection);
+        connection->input_ended = true;
         if (connection->phase == PHASE_IDLE || connection->phase == PHASE_READING)
             connection_close(connection);
         else
@@ -541,15 +442,11 @@ static void after_response(struct http_connection *connection)
     }
     connection->phase = PHASE_IDLE;
     arm_timer(connection, connection->service->entry->as.http_service.idle_timeout_ns);
-    http_parser_pause(&connection->parser, 0);
-    if (connection->pending_length > 0) {
-        char *pending = connection->pending;
-        size_t length = connection->pending_length;
-        connection->pending = NULL;
-        connection->pending_length = 0;
-        process_input(connection, pending, length);
-        free(pending);
-    }
+    if (connection->pending != NULL)
+        process_input(connection, connection->pending + connection->pending_offset,
+                      connection->pending_length - connection->pending_offset);
+    else
+        start_reading(connection);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -579,7 +476,10 @@ static void on_connection_handle_closed(uv_handle_t *handle)
         return;
     struct http_service *service = connection->service;
     DLIST_REMOVE(service->connections, connection, previous, next);
-    reset_request(connection);
+    service->connection_count--;
+    if (service->connection_count < (size_t)service->entry->as.http_service.max_connections)
+        service->at_connection_cap = false;
+    http_request_reader_release(&connection->reader);
     free(connection->pending);
     free(connection->remote_address);
     free(connection);
@@ -611,9 +511,31 @@ static void connection_close(struct http_connection *connection)
     uv_close((uv_handle_t *)connection->stream, on_connection_handle_closed);
 }
 
+/* Past limits.max_connections a new connection gets a 503 written if the
+ * socket takes it at once, and is closed: nothing is read or kept for it.
+ * The first one of a spell at the cap is logged. */
+static bool refuse_over_cap(struct http_service *service, uv_stream_t *stream)
+{
+    size_t cap = (size_t)service->entry->as.http_service.max_connections;
+    if (service->connection_count < cap)
+        return false;
+    if (!service->at_connection_cap) {
+        service->at_connection_cap = true;
+        fprintf(stderr, "wippy: http %s: %zu connections open (limits.max_connections); new ones get 503 "
+                        "until some close\n", service->entry->id, service->connection_count);
+    }
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                               "Content-Length: 25\r\nConnection: close\r\n\r\ntoo many connections open\n";
+    uv_try_write(stream, &(uv_buf_t){.base = (char *)busy, .len = sizeof busy - 1}, 1);
+    handle_close((uv_handle_t *)stream);
+    return true;
+}
+
 void http_service_adopt(struct http_service *service, uv_stream_t *stream, const char *remote_address,
                         const uint8_t *early, size_t early_length)
 {
+    if (refuse_over_cap(service, stream))
+        return;
     struct http_connection *connection = xcalloc(1, sizeof *connection);
     connection->service = service;
     connection->stream = stream;
@@ -623,12 +545,12 @@ void http_service_adopt(struct http_service *service, uv_stream_t *stream, const
     uv_timer_init(service->loop, connection->timer);
     connection->timer->data = connection;
     connection->open_handles = 2;
-    http_parser_init(&connection->parser, HTTP_REQUEST);
-    connection->parser.data = connection;
+    http_request_reader_init(&connection->reader, &service->limits);
     DLIST_PUSH(service->connections, connection, previous, next);
+    service->connection_count++;
     connection->phase = PHASE_IDLE;
     arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
-    uv_read_start(stream, read_buffer_allocate, on_read);
+    start_reading(connection);
     if (early_length > 0)
         process_input(connection, (const char *)early, early_length);
 }
@@ -736,31 +658,31 @@ void http_service_free(struct http_service *service)
 
 /* ---- exchanges ---- */
 
-const char *http_exchange_method(const struct http_exchange *exchange) { return exchange->method; }
-const char *http_exchange_path(const struct http_exchange *exchange) { return exchange->path; }
-const char *http_exchange_query(const struct http_exchange *exchange) { return exchange->query; }
+const char *http_exchange_method(const struct http_exchange *exchange) { return exchange->request->method; }
+const char *http_exchange_path(const struct http_exchange *exchange) { return exchange->request->path; }
+const char *http_exchange_query(const struct http_exchange *exchange) { return exchange->request->query; }
 const char *http_exchange_remote_address(const struct http_exchange *exchange) { return exchange->remote_address; }
 const struct entry *http_exchange_endpoint(const struct http_exchange *exchange) { return exchange->endpoint; }
 const struct entry *http_exchange_service(const struct http_exchange *exchange) { return exchange->service_entry; }
-size_t http_exchange_header_count(const struct http_exchange *exchange) { return exchange->header_count; }
+size_t http_exchange_header_count(const struct http_exchange *exchange) { return exchange->request->header_count; }
 size_t http_exchange_param_count(const struct http_exchange *exchange) { return exchange->param_count; }
 
 const char *http_exchange_header(const struct http_exchange *exchange, const char *name)
 {
-    return find_header(exchange->header_names, exchange->header_values, exchange->header_count, name);
+    return http_request_header(exchange->request, name);
 }
 
 void http_exchange_header_at(const struct http_exchange *exchange, size_t index, const char **name,
                              const char **value)
 {
-    *name = exchange->header_names[index] != NULL ? exchange->header_names[index] : "";
-    *value = exchange->header_values[index] != NULL ? exchange->header_values[index] : "";
+    *name = exchange->request->header_names[index];
+    *value = exchange->request->header_values[index];
 }
 
 const char *http_exchange_body(const struct http_exchange *exchange, size_t *length)
 {
-    *length = exchange->body_length;
-    return exchange->body;
+    *length = exchange->request->body_length;
+    return exchange->request->body;
 }
 
 const struct http_param *http_exchange_param_at(const struct http_exchange *exchange, size_t index)
@@ -802,12 +724,7 @@ void http_exchange_write(struct http_exchange *exchange, const char *data, size_
 
 static void exchange_free(struct http_exchange *exchange)
 {
-    free(exchange->method);
-    free(exchange->path);
-    free(exchange->query);
-    free_strings(exchange->header_names, exchange->header_count);
-    free_strings(exchange->header_values, exchange->header_count);
-    free(exchange->body);
+    http_request_free(exchange->request);
     free(exchange->remote_address);
     http_params_free(exchange->params, exchange->param_count);
     free_strings(exchange->response_names, exchange->response_count);
@@ -852,7 +769,7 @@ void http_exchange_finish(struct http_exchange *exchange)
         text_printf(&text, "Content-Length: %zu\r\n", exchange->response_length);
     bool keep_alive = connection->keep_alive && !connection->service->shutting_down;
     text_printf(&text, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
-    if (!exchange->head_request && !bodyless && exchange->response_length > 0)
+    if (!exchange->request->head && !bodyless && exchange->response_length > 0)
         text_append(&text, exchange->response_body, exchange->response_length);
     exchange_free(exchange);
     connection->keep_alive = keep_alive;

@@ -1,5 +1,5 @@
 /* server.h - an http.service: accepts connections (directly, or handed over
- * by an overlay listener), parses HTTP/1.1 with http-parser, routes each
+ * by an overlay listener), reads HTTP/1.1 requests (request_reader.h), routes each
  * request, and lets a dispatcher (the Lua glue) answer it. Keep-alive,
  * chunked request bodies, read/write/idle timeouts, size limits, and a
  * graceful shutdown that lets requests in flight finish. */
@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "http/request_reader.h"
 #include "http/routes.h"
 #include "net/overlay.h"
 #include "registry/registry.h"
@@ -32,12 +33,6 @@ struct http_service_handlers {
     http_dispatch_fn dispatch;
     http_service_failed_fn failed;
     void *context;
-};
-
-struct http_limits {
-    size_t max_url_bytes;
-    size_t max_header_bytes;
-    size_t max_body_bytes;
 };
 
 /* Starts a service of entry listening on overlay (the direct network

@@ -82,6 +82,8 @@ struct entry_http_service {
     int64_t read_timeout_ns;
     int64_t write_timeout_ns;
     int64_t idle_timeout_ns;
+    int64_t max_connections;    /* limits.max_connections: open at once */
+    int64_t keepalive_requests; /* limits.keepalive_requests: served on one connection */
     struct entry_lifecycle lifecycle;
 };
 

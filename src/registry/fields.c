@@ -81,6 +81,19 @@ int field_port(const struct entry *entry, const char *field, bool required, int 
     return WIPPY_OK;
 }
 
+int field_count(const struct entry *entry, const char *field, int64_t fallback, int64_t *out,
+                struct wippy_error *error)
+{
+    const struct value *node = field_node(entry, field);
+    *out = fallback;
+    if (node == NULL)
+        return WIPPY_OK;
+    if (node->type != VALUE_INTEGER || node->as.integer < 1)
+        return field_error(entry, node, field, error, "expected a whole number of at least 1");
+    *out = node->as.integer;
+    return WIPPY_OK;
+}
+
 int field_duration(const struct entry *entry, const char *field, int64_t fallback,
                    int64_t *out, struct wippy_error *error)
 {

@@ -21,6 +21,9 @@ int field_boolean(const struct entry *entry, const char *field, bool fallback, b
                   struct wippy_error *error);
 int field_port(const struct entry *entry, const char *field, bool required, int fallback,
                int *out, struct wippy_error *error);
+/* A whole number of at least 1; fallback when absent. */
+int field_count(const struct entry *entry, const char *field, int64_t fallback, int64_t *out,
+                struct wippy_error *error);
 int field_duration(const struct entry *entry, const char *field, int64_t fallback,
                    int64_t *out, struct wippy_error *error);
 /* A string or a list of strings. */

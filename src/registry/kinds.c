@@ -267,6 +267,9 @@ static int read_http_service(struct entry *entry, const char *index_dir, struct 
     RETURN_IF_FAILED(field_duration(entry, "timeouts.read", 30 * second, &service->read_timeout_ns, error));
     RETURN_IF_FAILED(field_duration(entry, "timeouts.write", 30 * second, &service->write_timeout_ns, error));
     RETURN_IF_FAILED(field_duration(entry, "timeouts.idle", 60 * second, &service->idle_timeout_ns, error));
+    /* nginx's keepalive_requests is 1000; its worker_connections 512 per worker */
+    RETURN_IF_FAILED(field_count(entry, "limits.max_connections", 1024, &service->max_connections, error));
+    RETURN_IF_FAILED(field_count(entry, "limits.keepalive_requests", 1000, &service->keepalive_requests, error));
     return read_lifecycle(entry, &service->lifecycle, error);
 }
 

@@ -16,11 +16,13 @@ from peers import free_port, wait_for_port
 
 
 class Server:
-    def __init__(self, directory):
+    def __init__(self, directory, limits=""):
+        """limits: lines added to the service entry (its limits: map)."""
         self.port = free_port()
         shutil.copytree(APPS / "web", directory / "web")
         index = directory / "web" / "src" / "_index.yaml"
-        index.write_text(index.read_text().replace("@PORT@", str(self.port)))
+        text = index.read_text().replace("@PORT@", str(self.port))
+        index.write_text(text.replace("    lifecycle:\n      auto_start: true\n", limits + "    lifecycle:\n      auto_start: true\n", 1))
         self.process = subprocess.Popen([wippy_binary(), "run"], cwd=directory / "web",
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port)
