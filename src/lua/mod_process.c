@@ -245,7 +245,9 @@ static int process_send(lua_State *L)
     bool delivered = rc == WIPPY_OK &&
                      process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     heap_charge_end(task->vm, charged);
-    if (rc < 0) {
+    if (rc < 0 && error.code != WIPPY_ENOMEM) /* a value that cannot cross */
+        return push_failure(L, error.message);
+    if (rc < 0) { /* the receiver cannot pay for the copy */
         lua_pushnil(L);
         lua_pushfstring(L, "process %s: %s; the message was not delivered", target->pid, error.message);
         return 2;
