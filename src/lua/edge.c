@@ -38,17 +38,32 @@ struct frame_changes edge_options_changes(const struct edge_options *options)
     };
 }
 
-struct network_selection edge_read_selection(lua_State *L, int value_index)
+int edge_parse_selection(lua_State *L, int value_index, struct network_selection *out,
+                         struct wippy_error *error)
 {
     int type = lua_type(L, value_index);
-    if (type == LUA_TNIL || type == LUA_TNONE)
-        return (struct network_selection){NETWORK_UNSET, NULL};
-    if (type == LUA_TBOOLEAN && !lua_toboolean(L, value_index))
-        return (struct network_selection){NETWORK_DIRECT, NULL};
+    if (type == LUA_TNIL || type == LUA_TNONE) {
+        *out = (struct network_selection){NETWORK_UNSET, NULL};
+        return WIPPY_OK;
+    }
+    if (type == LUA_TBOOLEAN && !lua_toboolean(L, value_index)) {
+        *out = (struct network_selection){NETWORK_DIRECT, NULL};
+        return WIPPY_OK;
+    }
     if (type != LUA_TSTRING)
-        luaL_error(L, "network: expected an overlay id (string) or false, got %s",
-                   luaL_typename(L, value_index));
-    return (struct network_selection){NETWORK_OVERLAY, lua_tostring(L, value_index)};
+        return error_set(error, WIPPY_EINVAL, "expected an overlay id (string) or false, got %s",
+                         type == LUA_TBOOLEAN ? "true" : luaL_typename(L, value_index));
+    *out = (struct network_selection){NETWORK_OVERLAY, lua_tostring(L, value_index)};
+    return WIPPY_OK;
+}
+
+struct network_selection edge_read_selection(lua_State *L, int value_index)
+{
+    struct network_selection selection;
+    struct wippy_error error;
+    if (edge_parse_selection(L, value_index, &selection, &error) < 0)
+        luaL_error(L, "network: %s", error.message);
+    return selection;
 }
 
 int edge_read_network(lua_State *L, struct task *task, int value_index,

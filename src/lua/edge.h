@@ -30,6 +30,11 @@ struct frame_changes edge_options_changes(const struct edge_options *options);
  * while it is used); NETWORK_UNSET for nil. Raises on a wrong type. */
 struct network_selection edge_read_selection(lua_State *L, int value_index);
 
+/* The same without raising: WIPPY_EINVAL and error (without a "network:"
+ * prefix) on a wrong type. */
+int edge_parse_selection(lua_State *L, int value_index, struct network_selection *out,
+                         struct wippy_error *error);
+
 /* Reads a `network` option (an overlay id string, or false) at value_index
  * and applies network.select for the task (net/route.c): the choice goes
  * into options when allowed (nothing changes when absent); a denial is

@@ -19,6 +19,7 @@
 #include "vm/core.h"
 #include "lua/time_values.h"
 #include "util/memory.h"
+#include "util/suggest.h"
 
 #define DEFAULT_TIMEOUT_NS (INT64_C(30) * 1000000000)
 #define DEFAULT_MAX_RESPONSE_BODY ((size_t)64 << 20)
@@ -284,7 +285,11 @@ static int choose_network(lua_State *L, struct task *task, int options,
     struct network_selection explicit_selection = {NETWORK_UNSET, NULL};
     if (options != 0) {
         lua_getfield(L, options, "overlay_network");
-        explicit_selection = edge_read_selection(L, top + 1);
+        struct wippy_error reason;
+        if (edge_parse_selection(L, top + 1, &explicit_selection, &reason) < 0) {
+            lua_settop(L, top);
+            return error_set(error, reason.code, "option overlay_network: %s", reason.message);
+        }
     }
     struct route_policy policy = vm_route_policy(task->vm);
     struct route_caller caller = task_route_caller(task);
@@ -356,12 +361,61 @@ static int read_limits(lua_State *L, int options, struct prepared_request *prepa
     return rc;
 }
 
+/* Every option this module reads, and those Go Wippy's has that this
+ * runtime does not: either is named in the error, never ignored. */
+static const char *const known_options[] = {
+    "headers", "body", "timeout", "query", "cookies", "form", "auth", "tls", "max_response_body",
+    "overlay_network", NULL,
+};
+static const char *const table_options[] = {"headers", "query", "cookies", "form", "auth", "tls", NULL};
+static const char *const unsupported_options[] = {"files", "stream", "unix_socket", NULL};
+
+static bool listed(const char *const *names, const char *name)
+{
+    for (size_t i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+static int check_option_names(lua_State *L, int options, struct wippy_error *error)
+{
+    lua_pushnil(L);
+    while (lua_next(L, options) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            lua_pop(L, 2);
+            return error_set(error, WIPPY_EINVAL, "options: keys must be option names");
+        }
+        const char *name = lua_tostring(L, -2);
+        int rc = WIPPY_OK;
+        if (listed(unsupported_options, name)) {
+            rc = error_set(error, WIPPY_EINVAL, "option %s: not supported by this runtime", name);
+        } else if (!listed(known_options, name)) {
+            const char *near = suggest_closest(name, known_options);
+            rc = error_set(error, WIPPY_EINVAL, "unknown option \"%s\"%s%s%s", name,
+                           near != NULL ? " (did you mean \"" : "", near != NULL ? near : "",
+                           near != NULL ? "\"?)" : "");
+        } else if (listed(table_options, name) && lua_type(L, -1) != LUA_TTABLE) {
+            rc = error_set(error, WIPPY_EINVAL, "option %s: expected a table, got %s", name,
+                           luaL_typename(L, -1));
+        }
+        lua_pop(L, 1);
+        if (rc < 0) {
+            lua_pop(L, 1);
+            return rc;
+        }
+    }
+    return WIPPY_OK;
+}
+
 static int read_options(lua_State *L, int options, struct prepared_request *prepared,
                         struct wippy_error *error)
 {
     if (!lua_istable(L, options))
         return error_set(error, WIPPY_EINVAL, "options: expected a table");
-    int rc = read_headers(L, options, prepared, error);
+    int rc = check_option_names(L, options, error);
+    if (rc == WIPPY_OK)
+        rc = read_headers(L, options, prepared, error);
     if (rc == WIPPY_OK)
         rc = read_body(L, options, prepared, error);
     if (rc == WIPPY_OK)

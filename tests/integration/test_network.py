@@ -341,3 +341,59 @@ def test_a_dial_is_cancelled_when_its_process_dies(network):
         assert silent.held[0].recv(16) == b""  # ...the close
     finally:
         silent.close()
+
+
+OPTIONS_APP = """version: '1.0'
+namespace: app
+entries:
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io, http_client]
+    meta: {command: {name: main}}
+"""
+
+OPTIONS_SCRIPT = r"""
+local io, http_client = require("io"), require("http_client")
+local cases = {
+  {name = "a misspelt option", options = {header = {X = "1"}}},
+  {name = "an unknown option", options = {retries = 3}},
+  {name = "unix_socket", options = {unix_socket = "/run/docker.sock"}},
+  {name = "files", options = {files = {{name = "f", filename = "f", content = "x"}}}},
+  {name = "stream", options = {stream = true}},
+  {name = "overlay_network 42", options = {overlay_network = 42}},
+  {name = "overlay_network true", options = {overlay_network = true}},
+  {name = "overlay_network {}", options = {overlay_network = {}}},
+  {name = "auth as a string", options = {auth = "alice:secret"}},
+  {name = "a key that is not a name", options = {[1] = "x"}},
+}
+return {main = function(url)
+  for _, case in ipairs(cases) do
+    local ok, response, err = pcall(http_client.get, url, case.options)
+    io.print(case.name, ok, response, err)
+  end
+  local responses, errors = http_client.request_batch({{"GET", url, {overlay_netwrok = false}}})
+  io.print("in a batch", responses[1], errors and errors[1])
+end}
+"""
+
+
+def test_an_unknown_or_unsupported_option_is_refused_and_nothing_is_sent(make_app, target):
+    app = make_app({"src/_index.yaml": OPTIONS_APP, "src/main.lua": OPTIONS_SCRIPT})
+    result = run_wippy(app, "run", "main", target.url)
+    assert result.code == 0, result
+    assert result.lines == [
+        'a misspelt option\ttrue\tnil\tunknown option "header" (did you mean "headers"?)',
+        'an unknown option\ttrue\tnil\tunknown option "retries"',
+        "unix_socket\ttrue\tnil\toption unix_socket: not supported by this runtime",
+        "files\ttrue\tnil\toption files: not supported by this runtime",
+        "stream\ttrue\tnil\toption stream: not supported by this runtime",
+        "overlay_network 42\ttrue\tnil\toption overlay_network: expected an overlay id (string) or false, got number",
+        "overlay_network true\ttrue\tnil\toption overlay_network: expected an overlay id (string) or false, got true",
+        "overlay_network {}\ttrue\tnil\toption overlay_network: expected an overlay id (string) or false, got table",
+        "auth as a string\ttrue\tnil\toption auth: expected a table, got string",
+        "a key that is not a name\ttrue\tnil\toptions: keys must be option names",
+        'in a batch\tnil\tunknown option "overlay_netwrok" (did you mean "overlay_network"?)',
+    ], result
+    assert target.clients == []
