@@ -229,11 +229,26 @@ def test_a_connection_serves_keepalive_requests_then_closes(tmp_path):
         app.process.wait()
 
 
+def served_connection(port):
+    """A connection served once, so surely open on the server's side (kept
+    alive; the web app's idle timeout is 2 s). The server may still count
+    the probe that saw it listening: then it answers 503 and we try again."""
+    deadline = time.monotonic() + 5
+    while True:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(request(GET))
+        answer = sock.recv(65536)
+        if answer.startswith(b"HTTP/1.1 200 "):
+            return sock
+        sock.close()
+        assert answer.startswith(b"HTTP/1.1 503 ") and time.monotonic() < deadline, answer
+        time.sleep(0.05)
+
+
 def test_past_max_connections_a_connection_gets_503_and_one_log_line(tmp_path):
     app = Server(tmp_path, limits="    limits: {max_connections: 2}\n")
     try:
-        held = [socket.create_connection(("127.0.0.1", app.port), timeout=5) for _ in range(2)]
-        time.sleep(0.2)
+        held = [served_connection(app.port) for _ in range(2)]
         for _ in range(3):
             with socket.create_connection(("127.0.0.1", app.port), timeout=5) as extra:
                 assert extra.recv(200).startswith(b"HTTP/1.1 503 ")
@@ -244,4 +259,5 @@ def test_past_max_connections_a_connection_gets_503_and_one_log_line(tmp_path):
     finally:
         app.process.kill()
         _, err = app.process.communicate()
-    assert err.count("connections open (limits.max_connections)") == 1, err
+    # once per spell at the cap (the probe may have made one spell more)
+    assert 1 <= err.count("connections open (limits.max_connections)") <= 2, err
