@@ -56,6 +56,19 @@ void value_sequence_append(struct value *sequence, struct value *item)
     sequence->as.sequence.count = count + 1;
 }
 
+void value_map_append(struct value *map, const char *key, struct value *item)
+{
+    size_t count = map->as.map.count;
+    if ((count & (count - 1)) == 0) { /* the room doubles at each power of two */
+        size_t room = count == 0 ? 4 : count * 2;
+        map->as.map.keys = xrealloc(map->as.map.keys, room * sizeof(char *));
+        map->as.map.values = xrealloc(map->as.map.values, room * sizeof(struct value *));
+    }
+    map->as.map.keys[count] = xstrdup(key);
+    map->as.map.values[count] = item;
+    map->as.map.count = count + 1;
+}
+
 void value_map_set(struct value *map, const char *key, struct value *item)
 {
     for (size_t i = 0; i < map->as.map.count; i++) {
@@ -65,12 +78,7 @@ void value_map_set(struct value *map, const char *key, struct value *item)
             return;
         }
     }
-    size_t count = map->as.map.count;
-    map->as.map.keys = xrealloc(map->as.map.keys, (count + 1) * sizeof(char *));
-    map->as.map.values = xrealloc(map->as.map.values, (count + 1) * sizeof(struct value *));
-    map->as.map.keys[count] = xstrdup(key);
-    map->as.map.values[count] = item;
-    map->as.map.count = count + 1;
+    value_map_append(map, key, item);
 }
 
 const struct value *value_map_get(const struct value *map, const char *key)

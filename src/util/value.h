@@ -52,6 +52,8 @@ struct value *value_new_map(void);
 void value_sequence_append(struct value *sequence, struct value *item);
 /* Sets key to item (taking ownership), replacing an existing key. */
 void value_map_set(struct value *map, const char *key, struct value *item);
+/* Adds key, which the caller knows is not in map yet. */
+void value_map_append(struct value *map, const char *key, struct value *item);
 /* Returns the value under key in a map, or NULL (also when map is no map). */
 const struct value *value_map_get(const struct value *map, const char *key);
 /* Follows a dotted path ("lifecycle.auto_start") through nested maps. */

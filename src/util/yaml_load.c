@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,12 +68,63 @@ struct value *yaml_resolve_plain_scalar(const char *text, size_t length)
     return value_new_string(text, length);
 }
 
-static int convert_node(const char *name, yaml_document_t *document, yaml_node_t *node,
-                        int depth, struct value **out, struct wippy_error *error)
+/* Aliases make a small file describe a huge tree ("billion laughs"): the
+ * tree built from one file is bounded, and so are the aliases followed. */
+#define MAX_NODES 1000000
+#define MAX_ALIAS_USES 10000
+
+struct conversion {
+    const char *name;
+    yaml_document_t *document;
+    size_t nodes;       /* values built so far */
+    size_t alias_uses;  /* nodes reached again through an alias */
+    unsigned char *seen; /* per document node: reached before */
+};
+
+/* A set of the keys of one map being read, for finding a duplicate in
+ * time linear in the map's size. */
+struct key_set {
+    const char **slots;
+    size_t mask;
+};
+
+static uint64_t hash_text(const char *text)
 {
+    uint64_t hash = 1469598103934665603u; /* FNV-1a */
+    for (; *text != '\0'; text++)
+        hash = (hash ^ (unsigned char)*text) * 1099511628211u;
+    return hash;
+}
+
+/* Adds key; false when it was there already. */
+static bool key_set_add(struct key_set *set, const char *key)
+{
+    for (size_t at = hash_text(key) & set->mask;; at = (at + 1) & set->mask) {
+        if (set->slots[at] == NULL) {
+            set->slots[at] = key;
+            return true;
+        }
+        if (strcmp(set->slots[at], key) == 0)
+            return false;
+    }
+}
+
+static int convert_node(struct conversion *conversion, yaml_node_t *node, int depth, struct value **out,
+                        struct wippy_error *error)
+{
+    const char *name = conversion->name;
+    yaml_document_t *document = conversion->document;
     int line = (int)node->start_mark.line + 1;
     if (depth > 64)
         return error_set(error, WIPPY_EINVAL, "%s:%d: nesting deeper than 64 levels", name, line);
+    size_t index = (size_t)(node - document->nodes.start);
+    if (conversion->seen[index] && ++conversion->alias_uses > MAX_ALIAS_USES)
+        return error_set(error, WIPPY_EINVAL, "%s:%d: more than %d uses of aliases", name, line,
+                         MAX_ALIAS_USES);
+    conversion->seen[index] = 1;
+    if (++conversion->nodes > MAX_NODES)
+        return error_set(error, WIPPY_EINVAL, "%s:%d: the document expands to more than %d values "
+                         "(aliases inside aliases?)", name, line, MAX_NODES);
 
     struct value *value = NULL;
     switch (node->type) {
@@ -90,8 +142,8 @@ static int convert_node(const char *name, yaml_document_t *document, yaml_node_t
         for (yaml_node_item_t *item = node->data.sequence.items.start;
              item < node->data.sequence.items.top; item++) {
             struct value *child = NULL;
-            int rc = convert_node(name, document, yaml_document_get_node(document, *item),
-                                  depth + 1, &child, error);
+            int rc = convert_node(conversion, yaml_document_get_node(document, *item), depth + 1, &child,
+                                  error);
             if (rc < 0) {
                 value_free(value);
                 return rc;
@@ -99,33 +151,40 @@ static int convert_node(const char *name, yaml_document_t *document, yaml_node_t
             value_sequence_append(value, child);
         }
         break;
-    case YAML_MAPPING_NODE:
+    case YAML_MAPPING_NODE: {
         value = value_new_map();
+        size_t pairs = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+        size_t room = 8;
+        while (room < pairs * 2)
+            room *= 2;
+        struct key_set keys = {xcalloc(room, sizeof(const char *)), room - 1};
+        int rc = WIPPY_OK;
         for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-             pair < node->data.mapping.pairs.top; pair++) {
+             rc == WIPPY_OK && pair < node->data.mapping.pairs.top; pair++) {
             yaml_node_t *key = yaml_document_get_node(document, pair->key);
             int key_line = (int)key->start_mark.line + 1;
             if (key->type != YAML_SCALAR_NODE) {
-                value_free(value);
-                return error_set(error, WIPPY_EINVAL, "%s:%d: map keys must be plain text",
-                                 name, key_line);
+                rc = error_set(error, WIPPY_EINVAL, "%s:%d: map keys must be plain text", name, key_line);
+                break;
             }
             const char *key_text = (const char *)key->data.scalar.value;
-            if (value_map_get(value, key_text) != NULL) {
-                value_free(value);
-                return error_set(error, WIPPY_EINVAL, "%s:%d: duplicate key \"%s\"", name,
-                                 key_line, key_text);
+            if (!key_set_add(&keys, key_text)) {
+                rc = error_set(error, WIPPY_EINVAL, "%s:%d: duplicate key \"%s\"", name, key_line, key_text);
+                break;
             }
             struct value *child = NULL;
-            int rc = convert_node(name, document, yaml_document_get_node(document, pair->value),
-                                  depth + 1, &child, error);
-            if (rc < 0) {
-                value_free(value);
-                return rc;
-            }
-            value_map_set(value, key_text, child);
+            rc = convert_node(conversion, yaml_document_get_node(document, pair->value), depth + 1, &child,
+                              error);
+            if (rc == WIPPY_OK)
+                value_map_append(value, key_text, child);
+        }
+        free(keys.slots);
+        if (rc < 0) {
+            value_free(value);
+            return rc;
         }
         break;
+    }
     default:
         return error_set(error, WIPPY_EINVAL, "%s:%d: empty YAML node", name, line);
     }
@@ -153,8 +212,12 @@ int yaml_load_text(const char *name, const char *text, size_t length, struct val
     }
     int rc = WIPPY_OK;
     yaml_node_t *root = yaml_document_get_root_node(&document);
-    if (root != NULL)
-        rc = convert_node(name, &document, root, 0, out, error);
+    if (root != NULL) {
+        struct conversion conversion = {name, &document, 0, 0, NULL};
+        conversion.seen = xcalloc((size_t)(document.nodes.top - document.nodes.start) + 1, 1);
+        rc = convert_node(&conversion, root, 0, out, error);
+        free(conversion.seen);
+    }
     yaml_document_delete(&document);
     yaml_parser_delete(&parser);
     return rc;

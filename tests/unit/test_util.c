@@ -2,6 +2,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <stdlib.h>
+
 #include "test.h"
 #include "util/duration.h"
 #include "util/glob.h"
@@ -74,6 +76,46 @@ TEST(test_yaml_reports_syntax_errors_and_duplicate_keys_with_lines)
     CHECK(yaml_load_text("dup.yaml", duplicate, sizeof duplicate - 1, &document, &error) ==
           WIPPY_EINVAL);
     CHECK_CONTAINS(error.message, "dup.yaml:3: duplicate key \"a\"");
+}
+
+/* Nine levels of ten aliases each: 10^9 values if expanded. */
+TEST(test_yaml_aliases_cannot_expand_without_bound)
+{
+    char bomb[2048] = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int level = 1; level <= 9; level++) {
+        char line[200];
+        snprintf(line, sizeof line, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
+                 level, level, level - 1, level - 1, level - 1, level - 1, level - 1, level - 1, level - 1,
+                 level - 1, level - 1, level - 1);
+        strcat(bomb, line);
+    }
+    struct value *document = NULL;
+    struct wippy_error error;
+    CHECK(yaml_load_text("bomb.yaml", bomb, strlen(bomb), &document, &error) == WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "bomb.yaml:");
+    CHECK_CONTAINS(error.message, "aliases");
+    const char few[] = "base: &base {x: 1}\none: *base\ntwo: *base\n";
+    CHECK(yaml_load_text("few.yaml", few, sizeof few - 1, &document, &error) == WIPPY_OK);
+    CHECK_EQUAL(value_map_get_path(document, "two.x")->as.integer, 1);
+    value_free(document);
+}
+
+/* 200,000 keys, the last one a duplicate: found, in linear time (the unit
+ * runner's 10 s timeout would catch the quadratic search it replaced). */
+TEST(test_yaml_finds_a_duplicate_key_among_many_quickly)
+{
+    size_t count = 200000;
+    char *text = malloc(count * 16 + 32);
+    size_t length = 0;
+    for (size_t i = 0; i < count; i++)
+        length += (size_t)sprintf(text + length, "k%zu: %zu\n", i, i);
+    length += (size_t)sprintf(text + length, "k7: 1\n");
+    struct value *document = NULL;
+    struct wippy_error error;
+    int rc = yaml_load_text("many.yaml", text, length, &document, &error);
+    free(text);
+    CHECK(rc == WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "many.yaml:200001: duplicate key \"k7\"");
 }
 
 TEST(test_value_merge_overlays_maps_per_key)
