@@ -15,6 +15,21 @@ int field_error(const struct entry *entry, const struct value *node, const char 
                 struct wippy_error *error, const char *format, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Unknown fields: registry.c brackets the reading of each entry with these.
+ * Every path a field_* function reads is known; field_allow_any_below marks
+ * a map of the user's own keys. At the end each key of the entry must be
+ * known (name, kind and the free-form meta always are): an unknown one is
+ * an error naming file, line, entry and field, with the nearest known name;
+ * a path in unsupported (NULL-terminated, or NULL) is a field Wippy defines
+ * that this runtime does not implement, an error of its own. With error
+ * NULL nothing is checked (the reader failed already). */
+void field_tracking_begin(const struct entry *entry);
+void field_allow_any_below(const struct entry *entry, const char *path);
+int field_tracking_end(const struct entry *entry, const char *const *unsupported, struct wippy_error *error);
+
+/* The node at a dotted path (NULL when absent or null), known from now on. */
+const struct value *field_lookup(const struct entry *entry, const char *field);
+
 int field_string(const struct entry *entry, const char *field, bool required,
                  const char *fallback, char **out, struct wippy_error *error);
 int field_boolean(const struct entry *entry, const char *field, bool fallback, bool *out,

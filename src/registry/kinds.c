@@ -57,6 +57,7 @@ static int read_lua_imports(struct entry *entry, struct wippy_error *error)
 {
     const struct value *imports = NULL;
     RETURN_IF_FAILED(field_map(entry, "imports", &imports, error));
+    field_allow_any_below(entry, "imports"); /* the names are the user's */
     if (imports == NULL)
         return WIPPY_OK;
     struct entry_lua *lua = &entry->as.lua;
@@ -82,6 +83,13 @@ static int read_lua(struct entry *entry, const char *index_dir, struct wippy_err
     RETURN_IF_FAILED(field_string_list(entry, "modules", false, &lua->modules,
                                        &lua->module_count, error));
     RETURN_IF_FAILED(read_lua_imports(entry, error));
+    /* Go Wippy's VM pool: sizing only. Every call here is a coroutine of
+     * one state, so there is no pool to size; the fields are known (and a
+     * misspelt one refused), and they change nothing. */
+    static const char *const pool_fields[] = {"pool.type", "pool.size", "pool.workers", "pool.buffer",
+                                              "pool.warm_start", "pool.max_size"};
+    for (size_t i = 0; i < sizeof pool_fields / sizeof pool_fields[0]; i++)
+        field_lookup(entry, pool_fields[i]);
     if (entry->kind == ENTRY_PROCESS_LUA) {
         RETURN_IF_FAILED(field_size(entry, "memory_limit", &lua->memory_limit, error));
         const struct value *command = NULL;
@@ -212,6 +220,7 @@ static int read_i2p(struct entry *entry, const char *index_dir, struct wippy_err
     RETURN_IF_FAILED(field_port(entry, "port", false, 7656, &i2p->port, error));
     RETURN_IF_FAILED(field_string(entry, "session_name", false, "wippy", &i2p->session_name, error));
     RETURN_IF_FAILED(field_map(entry, "options", &i2p->options, error));
+    field_allow_any_below(entry, "options"); /* SAM's own options, passed on */
     if (i2p->options == NULL)
         return WIPPY_OK;
     for (size_t i = 0; i < i2p->options->as.map.count; i++) {
@@ -376,7 +385,7 @@ static int read_policy(struct entry *entry, const char *index_dir, struct wippy_
         return field_error(entry, value_map_get_path(entry->node, "policy.effect"),
                            "policy.effect", error, "expected allow or deny");
     policy->allow = allow;
-    const struct value *conditions = value_map_get_path(entry->node, "policy.conditions");
+    const struct value *conditions = field_lookup(entry, "policy.conditions");
     if (conditions != NULL && conditions->type != VALUE_NULL) {
         if (conditions->type != VALUE_SEQUENCE)
             return field_error(entry, conditions, "policy.conditions", error, "expected a list");
@@ -410,23 +419,24 @@ static void release_policy(struct entry *entry)
     field_free_list(policy->groups, policy->group_count);
 }
 
+static const char *const http_service_unsupported[] = {"tls", "host", NULL};
+static const char *const http_router_unsupported[] = {"middleware", "options", "post_middleware",
+                                                      "post_options", NULL};
+
 static const struct entry_kind_definition entry_kinds[] = {
-    {"process.host", ENTRY_PROCESS_HOST, read_host, NULL, NULL},
-    {"terminal.host", ENTRY_TERMINAL_HOST, read_host, NULL, NULL},
-    {"process.lua", ENTRY_PROCESS_LUA, read_lua, check_lua, release_lua},
-    {"function.lua", ENTRY_FUNCTION_LUA, read_lua, check_lua, release_lua},
-    {"library.lua", ENTRY_LIBRARY_LUA, read_lua, check_lua, release_lua},
-    {"process.service", ENTRY_PROCESS_SERVICE, read_process_service, check_process_service,
-     release_process_service},
-    {"network.socks5", ENTRY_NETWORK_SOCKS5, read_socks5, NULL, release_socks5},
-    {"network.i2p", ENTRY_NETWORK_I2P, read_i2p, NULL, release_i2p},
-    {"network.tailscale", ENTRY_NETWORK_TAILSCALE, read_tailscale, NULL, release_tailscale},
-    {"http.service", ENTRY_HTTP_SERVICE, read_http_service, check_http_service,
-     release_http_service},
-    {"http.router", ENTRY_HTTP_ROUTER, read_http_router, check_http_router, release_http_router},
-    {"http.endpoint", ENTRY_HTTP_ENDPOINT, read_http_endpoint, check_http_endpoint,
-     release_http_endpoint},
-    {"security.policy", ENTRY_SECURITY_POLICY, read_policy, NULL, release_policy},
+    {"process.host", ENTRY_PROCESS_HOST, read_host, NULL, NULL, NULL},
+    {"terminal.host", ENTRY_TERMINAL_HOST, read_host, NULL, NULL, NULL},
+    {"process.lua", ENTRY_PROCESS_LUA, read_lua, check_lua, release_lua, NULL},
+    {"function.lua", ENTRY_FUNCTION_LUA, read_lua, check_lua, release_lua, NULL},
+    {"library.lua", ENTRY_LIBRARY_LUA, read_lua, check_lua, release_lua, NULL},
+    {"process.service", ENTRY_PROCESS_SERVICE, read_process_service, check_process_service, release_process_service, NULL},
+    {"network.socks5", ENTRY_NETWORK_SOCKS5, read_socks5, NULL, release_socks5, NULL},
+    {"network.i2p", ENTRY_NETWORK_I2P, read_i2p, NULL, release_i2p, NULL},
+    {"network.tailscale", ENTRY_NETWORK_TAILSCALE, read_tailscale, NULL, release_tailscale, NULL},
+    {"http.service", ENTRY_HTTP_SERVICE, read_http_service, check_http_service, release_http_service, http_service_unsupported},
+    {"http.router", ENTRY_HTTP_ROUTER, read_http_router, check_http_router, release_http_router, http_router_unsupported},
+    {"http.endpoint", ENTRY_HTTP_ENDPOINT, read_http_endpoint, check_http_endpoint, release_http_endpoint, NULL},
+    {"security.policy", ENTRY_SECURITY_POLICY, read_policy, NULL, release_policy, NULL},
 };
 
 const struct entry_kind_definition *entry_kind_find(const char *name)

@@ -16,6 +16,9 @@ struct entry_kind_definition {
     int (*check_references)(const struct entry_list *known, const struct entry *entry,
                             struct wippy_error *error);
     void (*release)(struct entry *entry);
+    /* Fields Wippy defines for the kind that this runtime does not
+     * implement (NULL-terminated, or NULL): an error of their own. */
+    const char *const *unsupported;
 };
 
 /* Returns the definition for a kind name, or NULL when it is unknown. */

@@ -86,7 +86,12 @@ static int read_entry(struct registry *registry, const char *file, const char *i
         } else {
             entry->kind = definition->kind;
             entry->kind_name = definition->name;
+            field_tracking_begin(entry);
             rc = definition->read(entry, index_dir, error);
+            /* a reader that failed early read only some fields: its error stands */
+            int unknown = field_tracking_end(entry, definition->unsupported, rc == WIPPY_OK ? error : NULL);
+            if (rc == WIPPY_OK)
+                rc = unknown;
         }
     }
     if (rc < 0 && entry->kind_name == NULL) {

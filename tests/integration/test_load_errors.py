@@ -50,6 +50,31 @@ CASES = {
     "missing source": ("  - name: p\n    kind: process.lua\n    source: file://nowhere.lua\n"
                        "    method: main\n",
                        'src/_index.yaml:18: entry app:p: field "source": cannot read src/nowhere.lua', None),
+    # a misspelt field fails closed: isolation off without a word was the old outcome
+    "misspelt field": ("  - name: tor\n    kind: network.socks5\n    host: h\n    port: 1\n"
+                       "    isolate_stream: true\n",
+                       'src/_index.yaml:20: entry app:tor: field "isolate_stream": unknown field for kind '
+                       'network.socks5 (did you mean "isolate_streams"?)', None),
+    "misspelt nested field": ("  - name: web\n    kind: http.service\n    addr: ':8080'\n"
+                              "    timeouts: {reed: 1s}\n",
+                              'src/_index.yaml:19: entry app:web: field "timeouts.reed": unknown field for '
+                              'kind http.service (did you mean "read"?)', None),
+    "misspelt lifecycle": ("  - name: h\n    kind: process.host\n    lifecycle: {auto_strat: true}\n",
+                           'src/_index.yaml:18: entry app:h: field "lifecycle.auto_strat": unknown field',
+                           '(did you mean "auto_start"?)'),
+    "misspelt pool field": ("  - name: f\n    kind: function.lua\n    source: file://loud.lua\n"
+                            "    method: main\n    pool: {size: 4, wrokers: 2}\n",
+                            'src/_index.yaml:20: entry app:f: field "pool.wrokers": unknown field',
+                            '(did you mean "workers"?)'),
+    "unimplemented Wippy field": ("  - name: web\n    kind: http.service\n    addr: ':8080'\n"
+                                  "    tls: {mode: auto}\n",
+                                  'src/_index.yaml:19: entry app:web: field "tls": Wippy defines it, but this '
+                                  'runtime does not implement it', None),
+    "unimplemented router middleware": ("  - name: web\n    kind: http.service\n    addr: ':8080'\n"
+                                        "  - name: api\n    kind: http.router\n    meta: {server: web}\n"
+                                        "    middleware: [cors]\n",
+                                        'src/_index.yaml:22: entry app:api: field "middleware": Wippy defines '
+                                        'it, but this runtime does not implement it', None),
     "lua syntax error": ("  - name: p\n    kind: process.lua\n    source: file://broken.lua\n"
                          "    method: main\n",
                          "src/broken.lua:2: unexpected symbol near ')' (entry app:p)", None),
