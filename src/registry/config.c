@@ -11,6 +11,7 @@
 #include "util/duration.h"
 #include "util/memory.h"
 #include "util/size.h"
+#include "util/suggest.h"
 #include "util/yaml_load.h"
 
 /* Builds {a: {b: {c: value}}} for "a.b.c=value". */
@@ -44,6 +45,77 @@ static int parse_set(const char *assignment, struct value **out, struct wippy_er
     }
     free(path);
     *out = tree;
+    return WIPPY_OK;
+}
+
+/* "${env:NAME}" in a string of a configuration file becomes the value of
+ * the environment variable NAME; an unset one is an error, never the
+ * literal text. */
+static int expand_environment(struct value *value, const char *file, struct wippy_error *error)
+{
+    if (value->type == VALUE_MAP || value->type == VALUE_SEQUENCE) {
+        size_t count = value->type == VALUE_MAP ? value->as.map.count : value->as.sequence.count;
+        struct value **items = value->type == VALUE_MAP ? value->as.map.values : value->as.sequence.items;
+        for (size_t i = 0; i < count; i++) {
+            int rc = expand_environment(items[i], file, error);
+            if (rc < 0)
+                return rc;
+        }
+        return WIPPY_OK;
+    }
+    if (value->type != VALUE_STRING || strstr(value->as.string.bytes, "${env:") == NULL)
+        return WIPPY_OK;
+    const char *text = value->as.string.bytes;
+    size_t total = value->as.string.length;
+    if (strncmp(text, "${env:", 6) == 0 && text[total - 1] == '}' && memchr(text, '}', total) == text + total - 1) {
+        /* the whole value is one variable: read as YAML would read its text
+         * (port: ${env:PORT} is a number, strict_mode: ${env:STRICT} true or false) */
+        char *variable = xstrndup(text + 6, total - 7);
+        const char *found = variable[0] != '\0' ? getenv(variable) : NULL;
+        if (found == NULL) {
+            int rc = error_set(error, WIPPY_EINVAL, "%s:%d: ${env:%s}: the environment variable is not set",
+                               file, value->line > 0 ? value->line : 1, variable);
+            free(variable);
+            return rc;
+        }
+        free(variable);
+        struct value *resolved = yaml_resolve_plain_scalar(found, strlen(found));
+        int line = value->line;
+        free(value->as.string.bytes);
+        *value = *resolved;
+        value->line = line;
+        free(resolved); /* its contents now belong to value */
+        return WIPPY_OK;
+    }
+    char *expanded = xstrdup("");
+    for (const char *marker; (marker = strstr(text, "${env:")) != NULL;) {
+        const char *name = marker + 6;
+        const char *close = strchr(name, '}');
+        if (close == NULL || close == name) {
+            free(expanded);
+            return error_set(error, WIPPY_EINVAL, "%s:%d: \"${env:\" without a variable name and \"}\"", file,
+                             value->line > 0 ? value->line : 1);
+        }
+        char *variable = xstrndup(name, (size_t)(close - name));
+        const char *found = getenv(variable);
+        if (found == NULL) {
+            int rc = error_set(error, WIPPY_EINVAL, "%s:%d: ${env:%s}: the environment variable is not set",
+                               file, value->line > 0 ? value->line : 1, variable);
+            free(variable);
+            free(expanded);
+            return rc;
+        }
+        char *joined = xasprintf("%s%.*s%s", expanded, (int)(marker - text), text, found);
+        free(variable);
+        free(expanded);
+        expanded = joined;
+        text = close + 1;
+    }
+    char *joined = xasprintf("%s%s", expanded, text);
+    free(expanded);
+    free(value->as.string.bytes);
+    value->as.string.bytes = joined;
+    value->as.string.length = strlen(joined);
     return WIPPY_OK;
 }
 
@@ -124,6 +196,9 @@ static const struct {
     {"funcs", {"max_depth", NULL}},
     {"process", {"max_inbox", NULL}},
     {"vm", {"memory_limit", NULL}},
+    /* Wippy's sections, as far as this runtime reads them */
+    {"network_service", {"state_dir", "default_network", NULL}},
+    {"security", {"strict_mode", NULL}},
 };
 
 static bool is_known(const char *const *settings, const char *key)
@@ -146,9 +221,11 @@ static int check_own_sections(const struct value *root, const char *where, struc
             if (is_known(own_sections[i].settings, section->as.map.keys[k]))
                 continue;
             const struct value *node = section->as.map.values[k];
-            return error_set(error, WIPPY_EINVAL, "%s:%d: %s.%s: unknown setting", where,
+            const char *near = suggest_closest(section->as.map.keys[k], own_sections[i].settings);
+            return error_set(error, WIPPY_EINVAL, "%s:%d: %s.%s: unknown setting%s%s%s", where,
                              node->line > 0 ? node->line : 1, own_sections[i].section,
-                             section->as.map.keys[k]);
+                             section->as.map.keys[k], near != NULL ? " (did you mean \"" : "",
+                             near != NULL ? near : "", near != NULL ? "\"?)" : "");
         }
     }
     return WIPPY_OK;
@@ -190,6 +267,7 @@ static int read_settings(struct config *config, const char *where, struct wippy_
             return setting_error(where, network, "network_service.default_network", error,
                                  "a network entry id such as app:tor");
         config->default_network = xstrdup(network->as.string.bytes);
+        config->default_network_where = xasprintf("%s:%d", where, network->line > 0 ? network->line : 1);
     }
     if (strict != NULL && strict->type != VALUE_NULL) {
         if (strict->type != VALUE_BOOLEAN)
@@ -217,6 +295,8 @@ int config_load(const char *const *files, size_t file_count, bool explicit,
             continue;
         struct value *document = NULL;
         rc = yaml_load_file(files[i], &document, error);
+        if (rc == WIPPY_OK && document != NULL)
+            rc = expand_environment(document, files[i], error);
         if (rc == WIPPY_OK && document != NULL) {
             if (document->type != VALUE_MAP)
                 rc = error_set(error, WIPPY_EINVAL, "%s:%d: expected a map of sections",
@@ -255,8 +335,8 @@ int config_check_against(const struct config *config, const struct registry *reg
     const struct entry *network = registry_find(registry, config->default_network);
     if (network == NULL || !entry_is_network(network))
         return error_set(error, WIPPY_EINVAL,
-                         "network_service.default_network: overlay network \"%s\": not found",
-                         config->default_network);
+                         "%s: network_service.default_network: overlay network \"%s\": not found",
+                         config->default_network_where, config->default_network);
     return WIPPY_OK;
 }
 
@@ -268,5 +348,6 @@ void config_free(struct config *config)
     free(config->base_dir);
     free(config->state_dir);
     free(config->default_network);
+    free(config->default_network_where);
     free(config);
 }

@@ -1,5 +1,6 @@
 /* config.h - the runtime configuration (.wippy.yaml files composed left to
- * right, then --set overrides), reduced to the settings the runtime uses. */
+ * right, then --set overrides), reduced to the settings the runtime uses.
+ * "${env:NAME}" in a file's strings is the environment variable's value. */
 #ifndef WIPPY_REGISTRY_CONFIG_H
 #define WIPPY_REGISTRY_CONFIG_H
 
@@ -16,6 +17,7 @@ struct config {
     char *base_dir;        /* directory of the first config file, or "." */
     char *state_dir;       /* network_service.state_dir, resolved against base_dir */
     char *default_network; /* network_service.default_network, or NULL */
+    char *default_network_where; /* "file:line" it was set at */
     bool strict_mode;      /* security.strict_mode */
     int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
     int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */

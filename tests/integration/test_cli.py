@@ -1,4 +1,5 @@
 """The command line of SPEC section 1."""
+import os
 import signal
 import subprocess
 import time
@@ -86,10 +87,43 @@ def test_config_files_compose_and_set_wins(make_app):
     assert missing.code == 1 and "nope.yaml: cannot open" in missing.err
     bad = run_wippy(app, "--config", "bad.yaml", "run", "p")
     assert bad.code == 1
-    assert bad.err.strip() == ('wippy: network_service.default_network: '
+    assert bad.err.strip() == ('wippy: bad.yaml:2: network_service.default_network: '
                                'overlay network "a:missing": not found')
     good = run_wippy(app, "--set", "network_service.default_network=a:tor", "run", "p")
     assert good.code == 0, good
+
+
+def test_config_settings_never_fail_open(make_app):
+    app = make_app({
+        "src/_index.yaml": "namespace: a\nentries:\n  - name: tor\n    kind: network.socks5\n"
+                           "    host: 127.0.0.1\n    port: 9050\n"
+                           "  - name: p\n    kind: process.lua\n    source: file://p.lua\n"
+                           "    method: main\n    modules: [io, security]\n"
+                           "    meta: {command: {name: p}}\n",
+        "src/p.lua": "return {main = function() require('io').print(require('security')"
+                     ".can('x', 'y')) end}\n",
+        "typo.yaml": "network_service:\n  default_netwrk: a:tor\n",
+        "env.yaml": "security:\n  strict_mode: ${env:WIPPY_TEST_STRICT}\n",
+        "unset.yaml": "network_service:\n  state_dir: ${env:WIPPY_TEST_UNSET}/net\n",
+        "bomb.yaml": "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+            f"a{n}: &a{n} [{', '.join(['*a' + ('' if n == 1 else str(n - 1))] * 10)}]\n" for n in range(1, 9)),
+    })
+    typo = run_wippy(app, "--config", "typo.yaml", "run", "p")
+    assert (typo.code, typo.err.strip()) == (
+        1, 'wippy: typo.yaml:2: network_service.default_netwrk: unknown setting (did you mean "default_network"?)')
+    # ${env:NAME} is the variable's value, read as YAML reads a plain value
+    strict = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": "true"})
+    assert (strict.code, strict.out) == (0, "false\n"), strict
+    loose = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": "false"})
+    assert (loose.code, loose.out) == (0, "true\n"), loose
+    wrong = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": "maybe"})
+    assert wrong.code == 1 and "env.yaml:2: security.strict_mode: expected true or false" in wrong.err, wrong
+    unset = run_wippy(app, "--config", "unset.yaml", "run", "p", env={k: v for k, v in os.environ.items()
+                                                                      if k != "WIPPY_TEST_UNSET"})
+    assert (unset.code, unset.err.strip()) == (
+        1, "wippy: unset.yaml:2: ${env:WIPPY_TEST_UNSET}: the environment variable is not set")
+    bomb = run_wippy(app, "--config", "bomb.yaml", "run", "p", timeout=20)
+    assert bomb.code == 1 and "bomb.yaml:" in bomb.err and "aliases" in bomb.err, bomb
 
 
 def test_serve_mode_runs_services_until_sigterm():
