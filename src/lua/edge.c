@@ -3,10 +3,12 @@
 
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lua/security_values.h"
 #include "lua/value_bridge.h"
 #include "util/memory.h"
+#include "util/suggest.h"
 
 void edge_options_copy(struct edge_options *target, const struct edge_options *source)
 {
@@ -64,6 +66,28 @@ struct network_selection edge_read_selection(lua_State *L, int value_index)
     if (edge_parse_selection(L, value_index, &selection, &error) < 0)
         luaL_error(L, "network: %s", error.message);
     return selection;
+}
+
+int edge_check_option_names(lua_State *L, int table_index, const char *const *known, struct wippy_error *error)
+{
+    lua_pushnil(L);
+    while (lua_next(L, table_index) != 0) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            continue;
+        const char *name = lua_tostring(L, -1);
+        bool listed = false;
+        for (size_t i = 0; known[i] != NULL && !listed; i++)
+            listed = strcmp(known[i], name) == 0;
+        const char *near = listed ? NULL : suggest_closest(name, known);
+        if (near != NULL) {
+            int rc = error_set(error, WIPPY_EINVAL, "with_options: unknown option \"%s\" (did you mean \"%s\"?)",
+                               name, near);
+            lua_pop(L, 1);
+            return rc;
+        }
+    }
+    return WIPPY_OK;
 }
 
 int edge_read_network(lua_State *L, struct task *task, int value_index,

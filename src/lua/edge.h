@@ -30,6 +30,12 @@ struct frame_changes edge_options_changes(const struct edge_options *options);
  * while it is used); NETWORK_UNSET for nil. Raises on a wrong type. */
 struct network_selection edge_read_selection(lua_State *L, int value_index);
 
+/* Options are opaque to the host, as in Go Wippy (a key this runtime does
+ * not read is passed over), but a key that is a slip of one it reads
+ * ("netwrok") would silently lose that setting: WIPPY_EINVAL with the
+ * nearest known name. */
+int edge_check_option_names(lua_State *L, int table_index, const char *const *known, struct wippy_error *error);
+
 /* The same without raising: WIPPY_EINVAL and error (without a "network:"
  * prefix) on a wrong type. */
 int edge_parse_selection(lua_State *L, int value_index, struct network_selection *out,

@@ -47,8 +47,14 @@ static int executor_with_options(lua_State *L)
     free(next->network_overlay_id);
     next->network_overlay_id = NULL;
     next->network_choice = NETWORK_UNSET;
-    lua_getfield(L, 2, "network");
+    static const char *const known[] = {"network", NULL};
     struct wippy_error error;
+    if (edge_check_option_names(L, 2, known, &error) < 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, error.message);
+        return 2;
+    }
+    lua_getfield(L, 2, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
         lua_pushnil(L);
         lua_pushstring(L, error.message);

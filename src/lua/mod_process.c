@@ -467,8 +467,11 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
     luaL_checktype(L, table_index, LUA_TTABLE);
     struct task *task = task_current(L);
     struct edge_options *next = edge_push(L, current, SPAWNER_TYPE);
-    lua_getfield(L, table_index, "network");
+    static const char *const known[] = {"network", "memory_limit", NULL};
     struct wippy_error error;
+    if (edge_check_option_names(L, table_index, known, &error) < 0)
+        return push_failure(L, error.message);
+    lua_getfield(L, table_index, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
         lua_pushnil(L);
         lua_pushstring(L, error.message);

@@ -397,3 +397,23 @@ def test_an_unknown_or_unsupported_option_is_refused_and_nothing_is_sent(make_ap
         'in a batch\tnil\tunknown option "overlay_netwrok" (did you mean "overlay_network"?)',
     ], result
     assert target.clients == []
+
+
+def test_a_slip_in_a_spawn_or_call_option_is_refused(make_app):
+    app = make_app({"src/_index.yaml": OPTIONS_APP.replace("modules: [io, http_client]", "modules: [io, funcs]"),
+                    "src/main.lua": """
+local io, funcs = require("io"), require("funcs")
+return {main = function()
+  io.print(process.with_options({netwrok = "app:tor"}))
+  io.print(process.with_options({memory_limt = "4M"}))
+  io.print(funcs.new():with_options({netwrk = false}))
+  io.print(type(process.with_options({["custom.policy"] = "strict"})))  -- opaque keys pass, as in Go Wippy
+end}
+"""})
+    result = run_wippy(app, "run", "main")
+    assert result.lines == [
+        'nil\twith_options: unknown option "netwrok" (did you mean "network"?)',
+        'nil\twith_options: unknown option "memory_limt" (did you mean "memory_limit"?)',
+        'nil\twith_options: unknown option "netwrk" (did you mean "network"?)',
+        "userdata",
+    ], result
