@@ -12,6 +12,7 @@
 #include "registry/fields.h"
 #include "registry/kinds.h"
 #include "util/memory.h"
+#include "util/suggest.h"
 #include "util/yaml_load.h"
 
 struct registry *registry_new(void)
@@ -123,6 +124,21 @@ int registry_add_document(struct registry *registry, const char *file, struct va
         return document_error(owned_file, document, error,
                               "expected a map with namespace and entries");
 
+    static const char *const document_fields[] = {"version", "namespace", "meta", "entries", NULL};
+    for (size_t i = 0; i < document->as.map.count; i++) {
+        const char *key = document->as.map.keys[i];
+        bool known = false;
+        for (size_t k = 0; document_fields[k] != NULL && !known; k++)
+            known = strcmp(document_fields[k], key) == 0;
+        if (known)
+            continue;
+        const char *near = suggest_closest(key, document_fields);
+        const struct value *node = document->as.map.values[i];
+        return error_set(error, WIPPY_EINVAL,
+                         "%s:%d: field \"%s\": unknown (an index has version, namespace, meta and entries)%s%s%s",
+                         owned_file, node->line > 0 ? node->line : 1, key, near != NULL ? "; did you mean \"" : "",
+                         near != NULL ? near : "", near != NULL ? "\"?" : "");
+    }
     const struct value *version = value_map_get(document, "version");
     if (version != NULL && version->type != VALUE_STRING && version->type != VALUE_NUMBER &&
         version->type != VALUE_INTEGER)

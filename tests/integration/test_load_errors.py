@@ -81,6 +81,14 @@ CASES = {
 }
 
 
+def test_an_unknown_key_of_an_index_is_refused(make_app):
+    app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentrys:\n  - name: x\n    kind: process.host\n"})
+    result = run_wippy(app, "run", timeout=10)
+    assert (result.code, result.err.strip()) == (
+        1, 'wippy: src/_index.yaml:4: field "entrys": unknown (an index has version, namespace, meta and '
+           'entries); did you mean "entries"?'), result
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_load_error_is_one_line_and_nothing_starts(make_app, case):
     extra, expected, also = CASES[case]
