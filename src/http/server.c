@@ -19,9 +19,10 @@
 #define DEFAULT_MAX_URL_BYTES (8u << 10)
 #define DEFAULT_MAX_HEADER_BYTES (64u << 10)
 #define DEFAULT_MAX_BODY_BYTES (16u << 20)
-/* What a connection reads ahead while a request is in flight: one read's
- * worth (libuv hands over at most the read buffer); then it stops reading
- * until the response is out (backpressure). */
+/* What a connection reads ahead while a request is in flight; past it, it
+ * stops reading until the response is out (backpressure: a client pushing
+ * more fills socket buffers, not the server). */
+#define READ_AHEAD_BYTES (64u << 10)
 
 struct http_connection;
 
@@ -327,6 +328,28 @@ static void keep_pending(struct http_connection *connection, const char *data, s
     connection->pending_offset = 0;
 }
 
+static size_t unparsed(const struct http_connection *connection)
+{
+    return connection->pending_length - connection->pending_offset;
+}
+
+/* Bytes that arrived while a request is in flight wait behind what is kept
+ * already, up to READ_AHEAD_BYTES (each copy is bounded by that too). */
+static void append_pending(struct http_connection *connection, const char *data, size_t length)
+{
+    size_t kept = unparsed(connection);
+    char *joined = xmalloc(kept + length);
+    if (kept > 0)
+        memcpy(joined, connection->pending + connection->pending_offset, kept);
+    memcpy(joined + kept, data, length);
+    free(connection->pending);
+    connection->pending = joined;
+    connection->pending_length = kept + length;
+    connection->pending_offset = 0;
+    if (connection->pending_length >= READ_AHEAD_BYTES)
+        stop_reading(connection);
+}
+
 static void drop_pending(struct http_connection *connection)
 {
     free(connection->pending);
@@ -396,11 +419,14 @@ static void process_input(struct http_connection *connection, const char *data, 
                                  connection->reader.failure_message);
             return;
         case HTTP_READ_REQUEST:
-            stop_reading(connection);
             if (length > 0)
                 keep_pending(connection, data, length);
             else
                 drop_pending(connection);
+            if (unparsed(connection) >= READ_AHEAD_BYTES)
+                stop_reading(connection);
+            else
+                start_reading(connection);
             dispatch(connection, http_request_reader_take(&connection->reader));
             return;
         }
@@ -430,6 +456,10 @@ static void on_read(uv_stream_t *stream, ssize_t count, const uv_buf_t *buffer)
             connection->keep_alive = false;
         return;
     }
+    if (connection->phase == PHASE_HANDLING || connection->phase == PHASE_WRITING) {
+        append_pending(connection, buffer->base, (size_t)count);
+        return;
+    }
     process_input(connection, buffer->base, (size_t)count);
 }
 
@@ -443,8 +473,7 @@ static void after_response(struct http_connection *connection)
     connection->phase = PHASE_IDLE;
     arm_timer(connection, connection->service->entry->as.http_service.idle_timeout_ns);
     if (connection->pending != NULL)
-        process_input(connection, connection->pending + connection->pending_offset,
-                      connection->pending_length - connection->pending_offset);
+        process_input(connection, connection->pending + connection->pending_offset, unparsed(connection));
     else
         start_reading(connection);
 }
