@@ -81,6 +81,16 @@ CASES = {
 }
 
 
+def test_an_alias_bomb_in_an_index_is_one_line(make_app):
+    bomb = "version: '1.0'\nnamespace: app\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{n}: &a{n} [{', '.join(['*a' + str(n - 1)] * 10)}]\n" for n in range(1, 9))
+    app = make_app({"src/_index.yaml": bomb + "entries: []\n"})
+    result = run_wippy(app, "run", timeout=20)
+    assert result.code == 1, result
+    assert result.err.startswith("wippy: src/_index.yaml:") and "aliases" in result.err, result
+    assert len(result.err.splitlines()) == 1, result
+
+
 def test_an_unknown_key_of_an_index_is_refused(make_app):
     app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentrys:\n  - name: x\n    kind: process.host\n"})
     result = run_wippy(app, "run", timeout=10)
