@@ -6,6 +6,7 @@
 
 #include "lua/call.h"
 #include "lua/edge.h"
+#include "lua/guard.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -64,12 +65,28 @@ static int executor_with_options(lua_State *L)
     return 1;
 }
 
-static int executor_with_actor(lua_State *L) { return edge_with_actor(L, EXECUTOR_TYPE); }
-static int executor_with_scope(lua_State *L) { return edge_with_scope(L, EXECUTOR_TYPE); }
+static const char custom_security[] = "not allowed to call functions with custom security context";
+
+static int executor_with_actor(lua_State *L)
+{
+    if (!guard_allows(L, ACTION_FUNCS_SECURITY, "security"))
+        return guard_refuse(L, custom_security);
+    return edge_with_actor(L, EXECUTOR_TYPE);
+}
+
+static int executor_with_scope(lua_State *L)
+{
+    if (!guard_allows(L, ACTION_FUNCS_SECURITY, "security"))
+        return guard_refuse(L, custom_security);
+    return edge_with_scope(L, EXECUTOR_TYPE);
+}
 
 static int executor_with_context(lua_State *L)
 {
-    return edge_with_context(L, check_executor(L, 1), 2, EXECUTOR_TYPE);
+    const struct edge_options *current = check_executor(L, 1);
+    if (!guard_allows(L, ACTION_FUNCS_CONTEXT, "context"))
+        return guard_refuse(L, "not allowed to call functions with custom context");
+    return edge_with_context(L, current, 2, EXECUTOR_TYPE);
 }
 
 int mod_funcs_open(lua_State *L, void *context)

@@ -10,6 +10,7 @@
 
 #include "vm/channel.h"
 #include "lua/edge.h"
+#include "lua/guard.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -471,6 +472,8 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
     struct wippy_error error;
     if (edge_check_option_names(L, table_index, known, &error) < 0)
         return push_failure(L, error.message);
+    if (!guard_allows(L, ACTION_PROCESS_CONTEXT, "context"))
+        return guard_refuse(L, "not allowed to spawn processes with custom options");
     lua_getfield(L, table_index, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
         lua_pushnil(L);
@@ -486,6 +489,8 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
 
 static int with_context_from(lua_State *L, const struct edge_options *current, int table_index)
 {
+    if (!guard_allows(L, ACTION_PROCESS_CONTEXT, "context"))
+        return guard_refuse(L, "not allowed to spawn processes with custom context");
     return edge_with_context(L, current, table_index, SPAWNER_TYPE);
 }
 
@@ -502,8 +507,21 @@ static int spawner_with_context(lua_State *L)
     return with_context_from(L, check_spawner(L, 1), 2);
 }
 
-static int spawner_with_actor(lua_State *L) { return edge_with_actor(L, SPAWNER_TYPE); }
-static int spawner_with_scope(lua_State *L) { return edge_with_scope(L, SPAWNER_TYPE); }
+static const char custom_security[] = "not allowed to spawn processes with custom security context";
+
+static int spawner_with_actor(lua_State *L)
+{
+    if (!guard_allows(L, ACTION_PROCESS_SECURITY, "security"))
+        return guard_refuse(L, custom_security);
+    return edge_with_actor(L, SPAWNER_TYPE);
+}
+
+static int spawner_with_scope(lua_State *L)
+{
+    if (!guard_allows(L, ACTION_PROCESS_SECURITY, "security"))
+        return guard_refuse(L, custom_security);
+    return edge_with_scope(L, SPAWNER_TYPE);
+}
 
 static int spawner_spawn(lua_State *L) { return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN); }
 static int spawner_spawn_monitored(lua_State *L)

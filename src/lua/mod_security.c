@@ -10,6 +10,7 @@
 #include "lua/security_values.h"
 #include "lua/value_bridge.h"
 #include "lua/edge.h"
+#include "lua/guard.h"
 #include "util/memory.h"
 
 #define ACTOR_TYPE "wippy.actor"
@@ -118,7 +119,10 @@ static int scope_evaluate_lua(lua_State *L)
 static int scope_with_lua(lua_State *L)
 {
     struct scope *scope = security_value_check_scope(L, 1);
-    struct scope *grown = scope_with(scope, check_policy(L, 2));
+    const struct entry *policy = check_policy(L, 2);
+    if (!guard_allows(L, ACTION_SECURITY_SCOPE_CREATE, "with"))
+        return guard_refuse(L, "not allowed to add policy to scope");
+    struct scope *grown = scope_with(scope, policy);
     security_value_push_scope(L, grown);
     scope_release(grown);
     return 1;
@@ -129,6 +133,8 @@ static int scope_without_lua(lua_State *L)
     struct scope *scope = security_value_check_scope(L, 1);
     const char *policy_id = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2)
                                                           : check_policy(L, 2)->id;
+    if (!guard_allows(L, ACTION_SECURITY_SCOPE_CREATE, "without"))
+        return guard_refuse(L, "not allowed to remove policy from scope");
     struct scope *shrunk = scope_without(scope, policy_id);
     security_value_push_scope(L, shrunk);
     scope_release(shrunk);
@@ -202,8 +208,10 @@ static int security_can(lua_State *L)
     const char *resource = luaL_checkstring(L, 2);
     struct value *meta = optional_meta(L, 3);
     const struct frame *frame = task->frame;
-    bool allowed = security_allows(frame->actor, frame->scope, task->vm->config->strict_mode,
-                                   action, resource, meta);
+    /* as Go Wippy's security.can: a question about the caller's own rights,
+     * answered false without an actor and a scope, whatever strict_mode */
+    bool allowed = frame->actor != NULL && frame->scope != NULL &&
+                   security_allows(frame->actor, frame->scope, true, action, resource, meta);
     value_free(meta);
     lua_pushboolean(L, allowed);
     return 1;
@@ -216,6 +224,10 @@ static int security_new_actor(lua_State *L)
     if (meta != NULL && meta->type != VALUE_MAP) {
         value_free(meta);
         return luaL_argerror(L, 2, "expected a table of metadata");
+    }
+    if (!guard_allows(L, ACTION_SECURITY_ACTOR_CREATE, id)) {
+        value_free(meta);
+        return guard_refuse(L, "not allowed to create actor with ID: %s", id);
     }
     struct actor *actor = actor_new(id, meta);
     security_value_push_actor(L, actor);
@@ -237,6 +249,10 @@ static int security_new_scope(lua_State *L)
         policies[i] = *slot;
         lua_pop(L, 1);
     }
+    if (!guard_allows(L, ACTION_SECURITY_SCOPE_CREATE, "custom")) {
+        free(policies);
+        return guard_refuse(L, "not allowed to create custom scopes");
+    }
     struct scope *scope = scope_new(policies, count);
     free(policies);
     security_value_push_scope(L, scope);
@@ -247,6 +263,8 @@ static int security_new_scope(lua_State *L)
 static int security_policy(lua_State *L)
 {
     const char *id = luaL_checkstring(L, 1);
+    if (!guard_allows(L, ACTION_SECURITY_POLICY_GET, id))
+        return guard_refuse(L, "permission denied: access policy");
     struct vm *vm = vm_of(L);
     const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_SECURITY_POLICY) {
@@ -269,6 +287,8 @@ static bool group_matches(const char *group_id, const char *wanted)
 static int security_named_scope(lua_State *L)
 {
     const char *group = luaL_checkstring(L, 1);
+    if (!guard_allows(L, ACTION_SECURITY_POLICY_GROUP_GET, group))
+        return guard_refuse(L, "permission denied: access policy group");
     struct vm *vm = vm_of(L);
     const struct registry *registry = vm->registry;
     const struct entry **policies = xcalloc(registry->count + 1, sizeof(struct entry *));

@@ -74,7 +74,7 @@ def test_config_files_compose_and_set_wins(make_app):
                            "    method: main\n    modules: [io, security]\n"
                            "    meta: {command: {name: p}}\n",
         "src/p.lua": "return {main = function() require('io').print(require('security')"
-                     ".can('x', 'y')) end}\n",
+                     ".new_actor('x') ~= nil) end}\n",
         "one.yaml": "security:\n  strict_mode: true\n",
         "two.yaml": "security:\n  strict_mode: false\n",
         "bad.yaml": "network_service:\n  default_network: a:missing\n",
@@ -101,7 +101,7 @@ def test_config_settings_never_fail_open(make_app):
                            "    method: main\n    modules: [io, security]\n"
                            "    meta: {command: {name: p}}\n",
         "src/p.lua": "return {main = function() require('io').print(require('security')"
-                     ".can('x', 'y')) end}\n",
+                     ".new_actor('x') ~= nil) end}\n",
         "typo.yaml": "network_service:\n  default_netwrk: a:tor\n",
         "env.yaml": "security:\n  strict_mode: ${env:WIPPY_TEST_STRICT}\n",
         "unset.yaml": "network_service:\n  state_dir: ${env:WIPPY_TEST_UNSET}/net\n",
