@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "vm/transfer.h"
+#include "lua/guard.h"
 #include "util/memory.h"
 
 static void on_call_finish(struct task *call, int status, int result_count)
@@ -52,6 +53,9 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
 {
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
+    /* before the lookup: a refused caller learns nothing of what exists */
+    if (!guard_allows(L, ACTION_FUNCS_CALL, function_id))
+        return guard_refuse(L, "not allowed: %s", function_id);
     const struct entry *entry = registry_find(vm->registry, function_id);
     if (entry == NULL || entry->kind != ENTRY_FUNCTION_LUA) {
         lua_pushnil(L);

@@ -63,6 +63,31 @@ static int push_failure(lua_State *L, const char *message)
     return 2;
 }
 
+/* The permissions a spawn needs, as Go Wippy checks them (before the
+ * lookups, so a refused caller learns nothing of what exists): exec, or
+ * spawn and the monitored and linked forms; then the host, which Go checks
+ * for spawn and exec only and this runtime for every form. 0 when allowed,
+ * else the count of values pushed. */
+static int check_spawn_permissions(lua_State *L, const char *id, const char *host_id, enum spawn_mode mode)
+{
+    if (mode & SPAWN_EXEC) {
+        if (!guard_allows(L, ACTION_PROCESS_EXEC, id))
+            return guard_refuse(L, "not allowed to exec process: %s", id);
+        if (!guard_allows(L, ACTION_PROCESS_HOST, host_id))
+            return guard_refuse(L, "not allowed to exec on host: %s", host_id);
+        return 0;
+    }
+    if (!guard_allows(L, ACTION_PROCESS_SPAWN, id))
+        return guard_refuse(L, "not allowed to spawn process: %s", id);
+    if ((mode & SPAWN_MONITORED) && !guard_allows(L, ACTION_PROCESS_SPAWN_MONITORED, id))
+        return guard_refuse(L, "not allowed to spawn monitored process: %s", id);
+    if ((mode & SPAWN_LINKED) && !guard_allows(L, ACTION_PROCESS_SPAWN_LINKED, id))
+        return guard_refuse(L, "not allowed to spawn linked process: %s", id);
+    if (!guard_allows(L, ACTION_PROCESS_HOST, host_id))
+        return guard_refuse(L, "not allowed to spawn on host: %s", host_id);
+    return 0;
+}
+
 /* spawn*(id, host, ...) with the arguments at index first_argument of L. */
 static int spawn_with(lua_State *L, int first_argument, const struct edge_options *options,
                       enum spawn_mode mode)
@@ -71,6 +96,9 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     struct vm *vm = task->vm;
     const char *id = luaL_checkstring(L, first_argument);
     const char *host_id = luaL_checkstring(L, first_argument + 1);
+    int refused_rc = check_spawn_permissions(L, id, host_id, mode);
+    if (refused_rc != 0)
+        return refused_rc;
     const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA) {
         lua_pushnil(L);
@@ -144,6 +172,10 @@ static int registry_register(lua_State *L)
                                                      : "process not found");
     if (name[0] == '{' || name[0] == '\0')
         return push_failure(L, "names must not be empty or look like a pid");
+    if (target != task->process && !guard_allows(L, ACTION_PROCESS_REGISTER_FOREIGN, target->pid))
+        return guard_refuse(L, "not allowed to register foreign pid %s under name \"%s\"", target->pid, name);
+    if (!guard_allows(L, ACTION_PROCESS_REGISTER, name))
+        return guard_refuse(L, "not allowed to register name: %s", name);
     struct wippy_error error;
     if (process_register_name(task->vm, name, target, &error) < 0)
         return push_failure(L, error.message);
@@ -164,16 +196,19 @@ static int registry_lookup(lua_State *L)
     return 1;
 }
 
-/* process.terminate and process.cancel reach the caller itself and what it
- * spawned; any other process only under a scope that allows the action on
- * its pid (Go Wippy's action names). A process reached by a registered name
- * is no exception. */
+/* terminate, cancel and giving up another's name: with an actor and a scope
+ * the scope decides, as in Go Wippy (on the target's pid, Go's action
+ * names). Without them Go allows anything; this runtime allows the caller
+ * itself and what it spawned, and strict mode nothing. A process reached by
+ * a registered name is no exception. */
 static bool may_stop(struct task *task, struct process *target, const char *action)
 {
-    if (task->process != NULL && (target == task->process || process_is_related(task->process, target)))
-        return true;
     const struct frame *frame = task->frame;
-    return frame->scope != NULL && task_allows(task, action, target->pid);
+    if (frame->actor != NULL && frame->scope != NULL)
+        return task_allows(task, action, target->pid);
+    if (task->vm->config->strict_mode)
+        return false;
+    return task->process != NULL && (target == task->process || process_is_related(task->process, target));
 }
 
 /* A name is given up by its holder, by what spawned the holder, or under a
@@ -184,7 +219,9 @@ static int registry_unregister(lua_State *L)
     struct task *task = task_current(L);
     const char *name = luaL_checkstring(L, 1);
     struct process *holder = name[0] != '{' ? process_find(task->vm, name) : NULL;
-    if (holder != NULL && !may_stop(task, holder, "process.unregister")) {
+    if (!guard_allows(L, ACTION_PROCESS_UNREGISTER, name))
+        return guard_refuse(L, "not allowed to unregister name: %s", name);
+    if (holder != NULL && !may_stop(task, holder, ACTION_PROCESS_UNREGISTER)) {
         lua_pushnil(L);
         lua_pushfstring(L, "not allowed to unregister: %s", name);
         return 2;
@@ -238,6 +275,8 @@ static int process_send(lua_State *L)
         lua_pushfstring(L, "process %s not found", destination);
         return 2;
     }
+    if (!guard_allows(L, ACTION_PROCESS_SEND, target->pid))
+        return guard_refuse(L, "not allowed to send: %s", destination);
     lua_State *main = task->vm->lua;
     struct wippy_error error;
     /* the copy is the receiver's: it pays for it, within its limit */
@@ -339,6 +378,8 @@ static int process_monitor(lua_State *L)
     struct process *target = find_target(L, 1);
     if (target == NULL)
         return push_failure(L, "process not found");
+    if (!guard_allows(L, ACTION_PROCESS_MONITOR, target->pid))
+        return guard_refuse(L, "not allowed to monitor: %s", luaL_checkstring(L, 1));
     process_add_monitor(target, self->number);
     lua_pushboolean(L, 1);
     return 1;
@@ -348,6 +389,8 @@ static int process_unmonitor(lua_State *L)
 {
     struct process *self = require_process(L, "process.unmonitor");
     struct process *target = find_target(L, 1);
+    if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNMONITOR, target->pid))
+        return guard_refuse(L, "not allowed to unmonitor: %s", luaL_checkstring(L, 1));
     if (target != NULL)
         process_remove_monitor(target, self->number);
     lua_pushboolean(L, 1);
@@ -360,6 +403,8 @@ static int process_link_lua(lua_State *L)
     struct process *target = find_target(L, 1);
     if (target == NULL)
         return push_failure(L, "process not found");
+    if (!guard_allows(L, ACTION_PROCESS_LINK, target->pid))
+        return guard_refuse(L, "not allowed to link: %s", luaL_checkstring(L, 1));
     process_link(self, target);
     lua_pushboolean(L, 1);
     return 1;
@@ -369,6 +414,8 @@ static int process_unlink_lua(lua_State *L)
 {
     struct process *self = require_process(L, "process.unlink");
     struct process *target = find_target(L, 1);
+    if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNLINK, target->pid))
+        return guard_refuse(L, "not allowed to unlink: %s", luaL_checkstring(L, 1));
     if (target != NULL)
         process_unlink(self, target);
     lua_pushboolean(L, 1);
@@ -388,7 +435,7 @@ static int process_terminate(lua_State *L)
     struct process *target = find_target(L, 1);
     if (target == NULL)
         return push_failure(L, "process not found");
-    if (!may_stop(task, target, "process.terminate"))
+    if (!may_stop(task, target, ACTION_PROCESS_TERMINATE))
         return refuse_stop(L, "terminate");
     if (&target->task == task || target == task->process)
         return luaL_error(L, "terminated");
@@ -404,7 +451,7 @@ static int process_cancel(lua_State *L)
     const char *reason = luaL_optstring(L, 2, "cancelled");
     if (target == NULL)
         return push_failure(L, "process not found");
-    if (!may_stop(task, target, "process.cancel"))
+    if (!may_stop(task, target, ACTION_PROCESS_CANCEL))
         return refuse_stop(L, "cancel");
     lua_State *main = task->vm->lua;
     vm_unlimited_begin(task->vm); /* on the main thread: core.h */

@@ -36,6 +36,7 @@
 #define ACTION_PROCESS_CONTEXT "process.context"
 #define ACTION_PROCESS_SECURITY "process.security"
 #define ACTION_PROCESS_REGISTER "process.registry.register"
+#define ACTION_PROCESS_REGISTER_FOREIGN "process.registry.foreign"
 #define ACTION_PROCESS_UNREGISTER "process.registry.unregister"
 
 /* security (resource: the policy or group id; "custom", "with", "without";
