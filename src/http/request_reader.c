@@ -101,6 +101,20 @@ static bool decode_path(const char *text, size_t length, char **out)
     return true;
 }
 
+/* An absolute-form target's authority replaces the Host header's value. */
+static void replace_host(struct http_request *request, const char *authority, size_t length)
+{
+    for (size_t i = 0; i < request->header_count; i++) {
+        if (strcasecmp(request->header_names[i], "Host") == 0) {
+            free(request->header_values[i]);
+            request->header_values[i] = xstrndup(authority, length);
+        }
+    }
+}
+
+static int split_target(struct http_request_reader *reader, const char *target, size_t length);
+static bool valid_host(const char *host);
+
 /* Splits the target into a decoded path and the raw query. Origin form
  * ("/a?b"), absolute form ("http://host/a?b": the path is used) and "*"
  * (OPTIONS only) are the forms a server receives. */
@@ -124,15 +138,34 @@ static int read_target(struct http_request_reader *reader)
             scheme_end = target + 8;
         if (scheme_end == NULL)
             return refuse(reader, 400, "the request target is neither a path nor an absolute URL");
-        const char *slash = memchr(scheme_end, '/', length - (size_t)(scheme_end - target));
-        if (slash == NULL) {
-            target = "/";
-            length = 1;
-        } else {
-            length -= (size_t)(slash - target);
-            target = slash;
+        /* the authority ends at the first /, ? or # (RFC 3986 3.2) and
+         * stands for Host (RFC 9112 3.2.2) */
+        size_t rest = length - (size_t)(scheme_end - target);
+        size_t authority = strcspn(scheme_end, "/?#");
+        if (authority > rest)
+            authority = rest;
+        char *host = xstrndup(scheme_end, authority);
+        bool valid = valid_host(host);
+        free(host);
+        if (!valid)
+            return refuse(reader, 400, "the absolute URL's host is not a host name or address");
+        replace_host(request, scheme_end, authority);
+        const char *after = scheme_end + authority;
+        length = rest - authority;
+        if (length == 0 || after[0] != '/') { /* "http://x?q": the path is "/" */
+            char *rooted = xasprintf("/%.*s", (int)length, after);
+            int rc = split_target(reader, rooted, strlen(rooted));
+            free(rooted);
+            return rc;
         }
+        target = after;
     }
+    return split_target(reader, target, length);
+}
+/* Fills the request's decoded path and raw query from an origin-form target. */
+static int split_target(struct http_request_reader *reader, const char *target, size_t length)
+{
+    struct http_request *request = reader->request;
     const char *fragment = memchr(target, '#', length); /* clients should not send it; nginx drops it */
     if (fragment != NULL)
         length = (size_t)(fragment - target);
@@ -157,6 +190,7 @@ static int on_message_begin(llhttp_t *parser)
     reader->header_bytes = 0;
     reader->in_header_value = false;
     reader->body_capacity = 0;
+    reader->headers_done = false;
     reader->started = true;
     reader->expects_continue = false;
     return HPE_OK;
@@ -201,6 +235,12 @@ static bool valid_host(const char *host)
     return true;
 }
 
+/* Header fields are bounded in number as well as in bytes (each also
+ * counts its line's own four bytes): 65,000 empty fields are 260 KB on the
+ * wire but a great many allocations. */
+#define MAX_HEADER_FIELDS 256
+#define FIELD_OVERHEAD_BYTES 4
+
 static int append(struct http_request_reader *reader, char **target, const char *at, size_t length)
 {
     reader->header_bytes += length;
@@ -217,10 +257,21 @@ static int on_header_field(llhttp_t *parser, const char *at, size_t length)
 {
     struct http_request_reader *reader = of(parser);
     struct http_request *request = reader->request;
+    if (reader->headers_done) { /* a trailer: never a header the handler reads */
+        reader->header_bytes += length;
+        return reader->header_bytes > reader->limits->max_header_bytes
+                   ? refuse(reader, 431, "request trailers too large") : HPE_OK;
+    }
     if (reader->in_header_value || request->header_count == 0) {
         size_t count = request->header_count;
-        request->header_names = xrealloc(request->header_names, (count + 1) * sizeof(char *));
-        request->header_values = xrealloc(request->header_values, (count + 1) * sizeof(char *));
+        if (count == MAX_HEADER_FIELDS)
+            return refuse(reader, 431, "more than 256 header fields");
+        reader->header_bytes += FIELD_OVERHEAD_BYTES;
+        if ((count & (count - 1)) == 0) { /* room doubles at each power of two */
+            size_t room = count == 0 ? 8 : count * 2;
+            request->header_names = xrealloc(request->header_names, room * sizeof(char *));
+            request->header_values = xrealloc(request->header_values, room * sizeof(char *));
+        }
         request->header_names[count] = NULL;
         request->header_values[count] = xstrdup("");
         request->header_count = count + 1;
@@ -233,6 +284,11 @@ static int on_header_value(llhttp_t *parser, const char *at, size_t length)
 {
     struct http_request_reader *reader = of(parser);
     struct http_request *request = reader->request;
+    if (reader->headers_done) {
+        reader->header_bytes += length;
+        return reader->header_bytes > reader->limits->max_header_bytes
+                   ? refuse(reader, 431, "request trailers too large") : HPE_OK;
+    }
     reader->in_header_value = true;
     return append(reader, &request->header_values[request->header_count - 1], at, length);
 }
@@ -241,6 +297,7 @@ static int on_headers_complete(llhttp_t *parser)
 {
     struct http_request_reader *reader = of(parser);
     struct http_request *request = reader->request;
+    reader->headers_done = true;
     request->method = xstrdup(llhttp_method_name((llhttp_method_t)parser->method));
     request->head = parser->method == HTTP_HEAD;
     bool http_1_0 = parser->http_minor == 0;

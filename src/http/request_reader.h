@@ -48,6 +48,7 @@ struct http_request_reader {
     size_t target_length;
     size_t header_bytes;
     bool in_header_value;
+    bool headers_done; /* what llhttp reports after them is trailers: dropped */
     size_t body_capacity;
     bool started;  /* a request's first byte has been seen */
     bool expects_continue;

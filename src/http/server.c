@@ -389,6 +389,28 @@ static void dispatch(struct http_connection *connection, struct http_request *re
     }
 }
 
+static void on_continue_sent(uv_write_t *request, int status)
+{
+    struct http_connection *connection = request->data;
+    (void)status; /* a failed write fails the response's write too */
+    free(request);
+    connection->open_handles--;
+}
+
+/* "100 Continue", queued whole ahead of whatever is written next. */
+static void send_continue(struct http_connection *connection)
+{
+    static const char text[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_write_t *request = xmalloc(sizeof *request);
+    request->data = connection;
+    uv_buf_t buffer = uv_buf_init((char *)text, sizeof text - 1);
+    if (uv_write(request, connection->stream, &buffer, 1, on_continue_sent) < 0) {
+        free(request);
+        return;
+    }
+    connection->open_handles++;
+}
+
 /* Parses input until a request is complete (which is then handled while
  * reading stops), the input runs out, or it is refused. The bytes after a
  * request are parsed from where they lie once its response is out, so
@@ -410,8 +432,7 @@ static void process_input(struct http_connection *connection, const char *data, 
             start_reading(connection);
             return;
         case HTTP_READ_CONTINUE:
-            uv_try_write(connection->stream,
-                         &(uv_buf_t){.base = "HTTP/1.1 100 Continue\r\n\r\n", .len = 25}, 1);
+            send_continue(connection);
             continue;
         case HTTP_READ_FAILED:
             drop_pending(connection);

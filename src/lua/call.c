@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
+#include "vm/heap.h"
 #include "vm/transfer.h"
 #include "lua/guard.h"
 #include "util/memory.h"
@@ -16,6 +17,10 @@ static void on_call_finish(struct task *call, int status, int result_count)
     lua_State *thread = call->thread;
     lua_State *target = caller->thread;
     struct wippy_error error;
+    /* the results are the caller's: its account pays (its limit is met at
+     * its next allocation, where it can fail alone) */
+    struct heap_account *charged =
+        heap_charge_begin(caller->vm, caller->account != NULL ? caller->account : caller->vm->runtime_account);
     if (status != LUA_OK) {
         lua_pushnil(target);
         lua_pushstring(target, lua_tostring(thread, -1));
@@ -33,6 +38,7 @@ static void on_call_finish(struct task *call, int status, int result_count)
             }
         }
     }
+    heap_charge_end(caller->vm, charged);
     task_wake(caller, 2);
 }
 

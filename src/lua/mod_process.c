@@ -281,7 +281,9 @@ static int process_send(lua_State *L)
     struct wippy_error error;
     /* the copy is the receiver's: it pays for it, within its limit */
     struct heap_account *charged = heap_charge_begin(task->vm, target->account);
+    task->vm->copying_message = true;
     int rc = copy_for(L, 3, main, &error);
+    task->vm->copying_message = false;
     bool delivered = rc == WIPPY_OK &&
                      process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     heap_charge_end(task->vm, charged);

@@ -80,6 +80,11 @@ static int expand_environment(struct value *value, const char *file, struct wipp
         }
         free(variable);
         struct value *resolved = yaml_resolve_plain_scalar(found, strlen(found));
+        if (resolved->type == VALUE_NULL) { /* an empty variable must not unset a setting */
+            value_free(resolved);
+            return error_set(error, WIPPY_EINVAL, "%s:%d: ${env:%.*s}: the environment variable is empty",
+                             file, value->line > 0 ? value->line : 1, (int)(total - 7), text + 6);
+        }
         int line = value->line;
         free(value->as.string.bytes);
         *value = *resolved;

@@ -121,6 +121,8 @@ static int check_map(const struct entry *entry, const struct value *map, const c
         known(path, &read, &any_below, &below);
         if (any_below)
             continue;
+        if (strchr(key, '.') != NULL) /* "policy.conditions" as one key would pass for the path */
+            return field_error(entry, child, path, error, "a field name cannot contain '.'");
         if (below && child->type == VALUE_MAP) {
             int rc = check_map(entry, child, path, unsupported, error);
             if (rc < 0)

@@ -8,6 +8,7 @@
 
 #include "registry/fields.h"
 #include "util/memory.h"
+#include "util/suggest.h"
 
 #define RETURN_IF_FAILED(expression)  \
     do {                              \
@@ -391,6 +392,23 @@ static int read_policy(struct entry *entry, const char *index_dir, struct wippy_
             return field_error(entry, conditions, "policy.conditions", error, "expected a list");
         for (size_t i = 0; i < conditions->as.sequence.count; i++) {
             const struct value *condition = conditions->as.sequence.items[i];
+            static const char *const condition_keys[] = {"field", "operator", "value", "value_from", NULL};
+            if (condition->type != VALUE_MAP)
+                return field_error(entry, condition, "policy.conditions", error,
+                                   "condition %zu: expected a map", i + 1);
+            for (size_t k = 0; k < condition->as.map.count; k++) {
+                const char *key = condition->as.map.keys[k];
+                bool known = false;
+                for (size_t c = 0; condition_keys[c] != NULL && !known; c++)
+                    known = strcmp(condition_keys[c], key) == 0;
+                if (!known) {
+                    const char *near = suggest_closest(key, condition_keys);
+                    return field_error(entry, condition->as.map.values[k], "policy.conditions", error,
+                                       "condition %zu: unknown key \"%s\"%s%s%s", i + 1, key,
+                                       near != NULL ? " (did you mean \"" : "", near != NULL ? near : "",
+                                       near != NULL ? "\"?)" : "");
+                }
+            }
             const struct value *field = value_map_get(condition, "field");
             const struct value *operator_name = value_map_get(condition, "operator");
             if (field == NULL || field->type != VALUE_STRING || operator_name == NULL ||

@@ -72,12 +72,14 @@ struct value *yaml_resolve_plain_scalar(const char *text, size_t length)
  * tree built from one file is bounded, and so are the aliases followed. */
 #define MAX_NODES 1000000
 #define MAX_ALIAS_USES 10000
+#define MAX_TEXT_BYTES (64u << 20) /* of all the scalars built: an alias copies its text again */
 
 struct conversion {
     const char *name;
     yaml_document_t *document;
     size_t nodes;       /* values built so far */
     size_t alias_uses;  /* nodes reached again through an alias */
+    size_t text_bytes;  /* of the scalars built so far */
     unsigned char *seen; /* per document node: reached before */
 };
 
@@ -131,6 +133,10 @@ static int convert_node(struct conversion *conversion, yaml_node_t *node, int de
     case YAML_SCALAR_NODE: {
         const char *text = (const char *)node->data.scalar.value;
         size_t length = node->data.scalar.length;
+        conversion->text_bytes += length;
+        if (conversion->text_bytes > MAX_TEXT_BYTES)
+            return error_set(error, WIPPY_EINVAL, "%s:%d: the document expands to more than %u MiB of text "
+                             "(aliases of long values?)", name, line, MAX_TEXT_BYTES >> 20);
         if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
             value = yaml_resolve_plain_scalar(text, length);
         else
@@ -213,7 +219,7 @@ int yaml_load_text(const char *name, const char *text, size_t length, struct val
     int rc = WIPPY_OK;
     yaml_node_t *root = yaml_document_get_root_node(&document);
     if (root != NULL) {
-        struct conversion conversion = {name, &document, 0, 0, NULL};
+        struct conversion conversion = {name, &document, 0, 0, 0, NULL};
         conversion.seen = xcalloc((size_t)(document.nodes.top - document.nodes.start) + 1, 1);
         rc = convert_node(&conversion, root, 0, out, error);
         free(conversion.seen);

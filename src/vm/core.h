@@ -54,9 +54,12 @@ struct vm {
     bool slice_over;                 /* the current task yielded because its slice ran out */
     size_t heap_bytes;               /* what the Lua state holds */
     struct heap_account *charged;    /* pays for new blocks (vm/heap.h) */
+    bool copying_message;            /* charged is a receiver: half its limit is the bound */
     struct heap_account *runtime_account; /* pays outside any process */
     size_t memory_limit;             /* vm.memory_limit, 0 = none */
     int unlimited;                   /* > 0: the runtime's own work on other threads */
+    int bounded;                     /* > 0: a task's Lua runs outside its run (closing a killed
+                                        task's variables, its error's __tostring): limits hold */
     int exit_code;
     bool stopping;
 };

@@ -3,9 +3,12 @@
  * account of the process whose code allocated it (or the process a message
  * was being copied for), else the runtime's. Freeing a block credits that
  * account whoever runs the collector, so a process's figure is what it
- * holds, not what it churned through. An account with a limit refuses to
- * grow past it while its own code runs; Lua then collects and raises
- * "not enough memory" in that task alone. vm.memory_limit bounds the sum. */
+ * holds, not what it churned through. A block grown by another account's
+ * code moves to that account. An account with a limit refuses to grow past
+ * it while its own code runs; Lua then collects and raises "not enough
+ * memory" in that task alone. A message copied for a receiver may fill at
+ * most half its limit (vm->copying_message), so no sender can leave it
+ * without room. vm.memory_limit bounds the sum. */
 #ifndef WIPPY_VM_HEAP_H
 #define WIPPY_VM_HEAP_H
 

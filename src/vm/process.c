@@ -468,6 +468,9 @@ static void on_process_finish(struct task *task, int status, int result_count)
         process->exec_waiter = NULL;
         lua_State *target = waiter->thread;
         int count = 1;
+        /* the result is the waiter's: its account pays */
+        struct heap_account *charged =
+            heap_charge_begin(vm, waiter->account != NULL ? waiter->account : vm->runtime_account);
         if (status == LUA_OK) {
             struct wippy_error error;
             if (result_count == 0) {
@@ -482,6 +485,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
             lua_pushstring(target, lua_tostring(task->thread, -1));
             count = 2;
         }
+        heap_charge_end(vm, charged);
         task_wake(waiter, count);
     }
     if (process->is_command)
@@ -562,7 +566,10 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;
-    process->account = heap_account_new(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit));
+    /* a process with a limit cannot start one without: its own bounds the child's */
+    size_t inherited = parent != NULL && parent->account != NULL ? parent->account->limit : 0;
+    process->account = heap_account_new(
+        smaller_limit(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit), inherited));
     process->task.account = process->account;
     struct heap_account *charged = heap_charge_begin(vm, process->account); /* its thread is its own */
     int rc = task_start(vm, &process->task, TASK_PROCESS, entry, frame, from,

@@ -37,7 +37,8 @@ struct process {
 /* Starts a process of a process.lua entry on host, with frame, called with
  * the argument_count values on top of from (moved). Its memory limit is the
  * entry's memory_limit or memory_limit (bytes; 0 = none), the smaller when
- * both are set: a spawner can tighten the entry's limit, never lift it. */
+ * both are set: a spawner can tighten the entry's limit, never lift it; and
+ * never past its own limit when it has one. */
 int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
                   struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
                   struct process **out, struct wippy_error *error);

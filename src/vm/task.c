@@ -174,6 +174,22 @@ static int error_object_to_text(lua_State *L)
     return 1;
 }
 
+/* Around a task's Lua that runs outside its run: its memory limit holds
+ * and it is charged to its account (the text of its error object, the
+ * __close handlers of a killed task). */
+static struct heap_account *begin_bounded(struct task *task)
+{
+    struct vm *vm = task->vm;
+    vm->bounded++;
+    return heap_charge_begin(vm, task->account != NULL ? task->account : vm->runtime_account);
+}
+
+static void end_bounded(struct task *task, struct heap_account *previous)
+{
+    task->vm->bounded--;
+    heap_charge_end(task->vm, previous);
+}
+
 /* Replaces the error value on top of a finished task's thread with its
  * text, so that whoever reads it gets a string. Turning a value into text
  * may run its __tostring, the task's own code: that runs in protected mode
@@ -194,9 +210,11 @@ static void error_to_text(struct task *task)
     }
     lua_pushcfunction(L, error_object_to_text);
     lua_xmove(thread, L, 1);
+    struct heap_account *charged = begin_bounded(task);
     preemption_enter(task->vm->preemption, L, NULL); /* a __tostring that spins is stopped too */
     int status = lua_pcall(L, 1, 1, 0);
     preemption_leave(task->vm->preemption);
+    end_bounded(task, charged);
     if (status == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
         lua_xmove(L, thread, 1);
         return;
@@ -221,7 +239,13 @@ static void finish_task(struct task *task, int status, int result_count)
 static void finish_killed_task(struct task *task)
 {
     lua_State *thread = task->thread;
+    /* lua_resetthread runs the thread's pending __close handlers: bounded
+     * like any run (memory, time slices, the unyieldable limit, signals) */
+    struct heap_account *charged = begin_bounded(task);
+    preemption_enter(task->vm->preemption, thread, task->entry->id);
     lua_resetthread(thread);
+    preemption_leave(task->vm->preemption);
+    end_bounded(task, charged);
     lua_pushstring(thread, task->kill_reason != NULL ? task->kill_reason : "terminated");
     finish_task(task, LUA_ERRRUN, 0);
 }

@@ -116,6 +116,9 @@ def test_config_settings_never_fail_open(make_app):
     assert (strict.code, strict.out) == (0, "false\n"), strict
     loose = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": "false"})
     assert (loose.code, loose.out) == (0, "true\n"), loose
+    empty = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": ""})
+    assert (empty.code, empty.err.strip()) == (
+        1, "wippy: env.yaml:2: ${env:WIPPY_TEST_STRICT}: the environment variable is empty"), empty
     wrong = run_wippy(app, "--config", "env.yaml", "run", "p", env={**os.environ, "WIPPY_TEST_STRICT": "maybe"})
     assert wrong.code == 1 and "env.yaml:2: security.strict_mode: expected true or false" in wrong.err, wrong
     unset = run_wippy(app, "--config", "unset.yaml", "run", "p", env={k: v for k, v in os.environ.items()

@@ -175,9 +175,27 @@ def test_a_process_past_its_own_memory_limit_fails_alone():
         "spawner limit 4M\tnot enough memory",
         "spawner asks 1G of an 8M entry\tnot enough memory",  # a spawner tightens, never lifts
         "churn under 8M\tchurned 64M",  # what it freed is credited back, whoever collected it
-        "sent to a 2M hoarder\ttrue\tprocess PID: not enough memory; the message was not delivered",
+        "sent to a 2M hoarder (half of it for messages)\t3\tprocess PID: not enough memory; the message was "
+        "not delivered",
+        "funcs.call results are the caller's\ttrue\tfailed: not enough memory",
+        "a killed process's __close under its limit\tterminated",
+        "growing the spawner's table\tnot enough memory",  # its growth is the child's
+        "a limited process spawning an unlimited entry\tnot enough memory",  # bounded by its own limit
         "the spawner goes on\t1000",
     ], result
+
+
+def test_a_sender_cannot_fill_a_receiver_to_its_limit():
+    # the flood may fill half of the victim's 2M, which still does its work
+    result = hostile("flood-limited")
+    assert (result.code, result.lines) == (0, ["flooded receiver\tdid its work"]), result
+
+
+def test_a_killed_process_whose_close_handler_spins_is_stopped():
+    started = time.monotonic()
+    result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "close-spin", timeout=30)
+    assert (result.code, result.lines) == (0, ["a killed process's spinning __close\tterminated"]), result
+    assert time.monotonic() - started < 5
 
 
 def test_a_memory_limit_that_is_not_a_size_is_refused(make_app):

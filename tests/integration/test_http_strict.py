@@ -261,3 +261,35 @@ def test_past_max_connections_a_connection_gets_503_and_one_log_line(tmp_path):
         _, err = app.process.communicate()
     # once per spell at the cap (the probe may have made one spell more)
     assert 1 <= err.count("connections open (limits.max_connections)") <= 2, err
+
+
+def whole_answer(port, data):
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_trailers_never_become_headers(server):
+    """A chunked body's trailer fields come after the checks on the header:
+    a handler reading X-Test must see the header's value, not a trailer's."""
+    answer = whole_answer(server.port, request(
+        b"POST /api/echo HTTP/1.1\nHost: x\nX-Test: header\nTransfer-Encoding: chunked\nConnection: close\n",
+        b"5\r\nhello\r\n0\r\nX-Test: trailer\r\nHost: evil\r\n\r\n"))
+    assert answer.startswith(b"HTTP/1.1 200 "), answer
+    assert b"X-Test: header\r\n" in answer and b"trailer" not in answer, answer
+
+
+def test_an_absolute_target_ends_its_authority_at_a_query(server):
+    # "http://x?a=/hello" is the path "/" with the query "a=/hello", not /hello
+    assert status_of(server.port, request(b"GET http://x?a=/hello HTTP/1.1\nHost: x\n")) == 404
+    assert status_of(server.port, request(b"GET http://x/hello?a=1 HTTP/1.1\nHost: x\n")) == 200
+    assert status_of(server.port, request(b"GET http://x y/hello HTTP/1.1\nHost: x\n")) == 400
+
+
+def test_header_fields_are_bounded_in_number(server):
+    many = b"".join(b"A%d:\n" % i for i in range(300))
+    assert status_of(server.port, request(b"GET /hello HTTP/1.1\nHost: x\n" + many)) == 431
+    assert status_of(server.port, request(b"GET /hello HTTP/1.1\nHost: x\n" + many[:200 * 5])) == 200

@@ -75,6 +75,15 @@ CASES = {
                                         "    middleware: [cors]\n",
                                         'src/_index.yaml:22: entry app:api: field "middleware": Wippy defines '
                                         'it, but this runtime does not implement it', None),
+    "a dotted key": ("  - name: p\n    kind: security.policy\n    policy: {actions: '*', resources: '*', "
+                     "effect: allow}\n    \"policy.conditions\": []\n",
+                     'src/_index.yaml:19: entry app:p: field "policy.conditions": a field name cannot contain',
+                     None),
+    "misspelt condition key": ("  - name: p\n    kind: security.policy\n    policy:\n      actions: '*'\n"
+                               "      resources: '*'\n      effect: allow\n      conditions:\n"
+                               "        - {field: actor.id, operator: eq, valeu: x}\n",
+                               'src/_index.yaml:23: entry app:p: field "policy.conditions": condition 1: unknown key "valeu" (did you mean "value"?)',
+                               None),
     "lua syntax error": ("  - name: p\n    kind: process.lua\n    source: file://broken.lua\n"
                          "    method: main\n",
                          "src/broken.lua:2: unexpected symbol near ')' (entry app:p)", None),

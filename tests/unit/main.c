@@ -85,6 +85,7 @@ TEST(test_glob_matches_stars_anywhere);
 TEST(test_yaml_resolves_plain_scalars_like_yaml_1_2);
 TEST(test_yaml_reports_syntax_errors_and_duplicate_keys_with_lines);
 TEST(test_yaml_aliases_cannot_expand_without_bound);
+TEST(test_yaml_aliases_of_long_values_are_bounded_in_bytes);
 TEST(test_yaml_finds_a_duplicate_key_among_many_quickly);
 TEST(test_value_merge_overlays_maps_per_key);
 
@@ -164,6 +165,7 @@ static const struct {
     {"test_yaml_resolves_plain_scalars_like_yaml_1_2", test_yaml_resolves_plain_scalars_like_yaml_1_2},
     {"test_yaml_reports_syntax_errors_and_duplicate_keys_with_lines", test_yaml_reports_syntax_errors_and_duplicate_keys_with_lines},
     {"test_yaml_aliases_cannot_expand_without_bound", test_yaml_aliases_cannot_expand_without_bound},
+    {"test_yaml_aliases_of_long_values_are_bounded_in_bytes", test_yaml_aliases_of_long_values_are_bounded_in_bytes},
     {"test_yaml_finds_a_duplicate_key_among_many_quickly", test_yaml_finds_a_duplicate_key_among_many_quickly},
     {"test_value_merge_overlays_maps_per_key", test_value_merge_overlays_maps_per_key},
 };

@@ -100,6 +100,26 @@ TEST(test_yaml_aliases_cannot_expand_without_bound)
     value_free(document);
 }
 
+/* A 100 KB value repeated by 1,000 aliases is 100 MB of text: refused. */
+TEST(test_yaml_aliases_of_long_values_are_bounded_in_bytes)
+{
+    size_t value_length = 100000, uses = 1000;
+    char *text = malloc(value_length + uses * 8 + 64);
+    size_t length = (size_t)sprintf(text, "big: &b ");
+    memset(text + length, 'x', value_length);
+    length += value_length;
+    length += (size_t)sprintf(text + length, "\nuses: [");
+    for (size_t i = 0; i < uses; i++)
+        length += (size_t)sprintf(text + length, "*b, ");
+    length += (size_t)sprintf(text + length, "*b]\n");
+    struct value *document = NULL;
+    struct wippy_error error;
+    int rc = yaml_load_text("long.yaml", text, length, &document, &error);
+    free(text);
+    CHECK(rc == WIPPY_EINVAL);
+    CHECK_CONTAINS(error.message, "MiB of text");
+}
+
 /* 200,000 keys, the last one a duplicate: found, in linear time (the unit
  * runner's 10 s timeout would catch the quadratic search it replaced). */
 TEST(test_yaml_finds_a_duplicate_key_among_many_quickly)
