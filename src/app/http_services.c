@@ -90,7 +90,13 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
             continue;
         const struct entry *network = NULL;
         struct overlay *overlay = NULL;
-        int rc = route_listen(&policy, entry->as.http_service.network_id, &network, error);
+        /* a service runs with no actor and no scope: network.bind is
+         * allowed unless security.strict_mode, as in Go Wippy */
+        struct route_caller service_caller = {NULL, NULL};
+        struct wippy_error refused;
+        int rc = route_listen(&policy, &service_caller, entry->as.http_service.network_id, &network, &refused);
+        if (rc < 0)
+            error_set(error, rc, "%s:%d: entry %s: %s", entry->file, entry->line, entry->id, refused.message);
         if (rc == WIPPY_OK && network != NULL)
             rc = overlay_get(set->overlays, network, &overlay, error);
         else if (rc == WIPPY_OK)

@@ -2,11 +2,13 @@
  * multi-uv.c example), one per overlay, and the life of one request. */
 #include "http/client.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "http/bridge.h"
 #include "util/list.h"
@@ -52,6 +54,7 @@ struct http_request {
     int64_t timeout_ns;
     char method[16];
     int (*may_dial)(void *context, const char *host, struct wippy_error *error);
+    int (*may_connect)(void *context, const char *address, struct wippy_error *error);
     void *may_dial_context;
     struct bridge **bridges; /* opened for this transfer */
     size_t bridge_count;
@@ -295,6 +298,40 @@ static int current_target(struct http_request *request, char *host, size_t host_
     return rc;
 }
 
+/* A direct connection: the address curl resolved (for the first request
+ * and every redirect) is asked about before the socket exists, so a name
+ * that resolves to this host's own network is caught as a literal is. */
+static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    (void)purpose;
+    struct http_request *request = user;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (address->family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)&address->addr)->sin_addr, text, sizeof text);
+    else if (address->family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&address->addr)->sin6_addr, text, sizeof text);
+    struct wippy_error error;
+    if (request->may_connect(request->may_dial_context, text, &error) < 0) {
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+/* A kept-alive connection opened for another caller is asked about too. */
+static int on_connected_direct(void *user, char *remote_address, char *local_address, int remote_port,
+                               int local_port)
+{
+    (void)local_address, (void)remote_port, (void)local_port;
+    struct http_request *request = user;
+    struct wippy_error error;
+    if (request->may_connect(request->may_dial_context, remote_address, &error) < 0) {
+        on_bridge_dial_failed(request, &error);
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
 static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
 {
     struct http_request *request = user;
@@ -430,6 +467,7 @@ struct http_request *http_request_start(struct http_client *client,
     request->max_response_body = options->max_response_body;
     request->timeout_ns = options->timeout_ns;
     request->may_dial = options->may_dial;
+    request->may_connect = options->may_connect;
     request->may_dial_context = options->may_dial_context;
     CURL *easy = request->easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_PRIVATE, request);
@@ -496,6 +534,12 @@ struct http_request *http_request_start(struct http_client *client,
             curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
             curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
         }
+    } else if (options->may_connect != NULL) {
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_direct_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
+        /* and before each request is sent, on a reused connection too */
+        curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_connected_direct);
+        curl_easy_setopt(easy, CURLOPT_PREREQDATA, request);
     }
     DLIST_PUSH(client->requests, request, previous, next);
     curl_multi_add_handle(request->pool->multi, easy);

@@ -39,6 +39,10 @@ struct http_request_options {
      * that fails the request. NULL: every host may be dialed. */
     int (*may_dial)(void *context, const char *host, struct wippy_error *error);
     void *may_dial_context;
+    /* Asked before every direct connection (redirects included) with the
+     * address curl resolved and is about to connect to, as text. NULL:
+     * every address may be connected to. */
+    int (*may_connect)(void *context, const char *address, struct wippy_error *error);
 };
 
 struct http_response {

@@ -13,6 +13,7 @@
 
 #include "http/client.h"
 #include "lua/edge.h"
+#include "lua/guard.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -275,6 +276,15 @@ static int may_dial(void *context, const char *host, struct wippy_error *error)
     return route_check_private_target(&prepared->policy, &caller, host, error);
 }
 
+/* Every direct connection (redirects, reused connections too) passes the
+ * private-address rule on the address it goes to, resolved. */
+static int may_connect(void *context, const char *address, struct wippy_error *error)
+{
+    const struct prepared_request *prepared = context;
+    struct route_caller caller = {prepared->frame->actor, prepared->frame->scope};
+    return route_check_private_address(&prepared->policy, &caller, address, error);
+}
+
 /* Chooses the network of this request (net/route.c decides) and opens its
  * overlay. */
 static int choose_network(lua_State *L, struct task *task, int options,
@@ -314,6 +324,7 @@ static int choose_network(lua_State *L, struct task *task, int options,
         prepared->policy = policy;
         prepared->frame = frame_retain(task->frame);
         prepared->options.may_dial = may_dial;
+        prepared->options.may_connect = may_connect;
         prepared->options.may_dial_context = prepared;
     }
     return rc;
@@ -444,8 +455,14 @@ static int prepare(lua_State *L, struct task *task, const char *method, int url_
     prepared->options.timeout_ns = DEFAULT_TIMEOUT_NS;
     prepared->options.max_response_body = DEFAULT_MAX_RESPONSE_BODY;
     int rc = options != 0 ? read_options(L, options, prepared, error) : WIPPY_OK;
+    /* Go Wippy's order: insecure TLS, the network, the request (on the URL
+     * as given), then private addresses at every connection */
+    if (rc == WIPPY_OK && prepared->options.insecure_tls && !guard_allows(L, ACTION_HTTP_CLIENT_INSECURE_TLS, url))
+        rc = error_set(error, WIPPY_EDENIED, "not allowed: insecure TLS for %s", url);
     if (rc == WIPPY_OK)
         rc = choose_network(L, task, options, prepared, error);
+    if (rc == WIPPY_OK && !guard_allows(L, ACTION_HTTP_CLIENT_REQUEST, url))
+        rc = error_set(error, WIPPY_EDENIED, "not allowed: %s", url);
     if (rc < 0)
         return rc;
     prepared->options.method = prepared->method;

@@ -1,6 +1,8 @@
 /* route.c - see route.h. */
 #include "net/route.h"
 
+#include "security/actions.h"
+
 #include "net/private_address.h"
 
 struct network_selection route_effective(struct network_selection explicit_selection,
@@ -28,7 +30,7 @@ int route_check_select(const struct route_policy *policy, const struct route_cal
     if (chosen.choice == NETWORK_UNSET)
         return WIPPY_OK;
     const char *resource = chosen.choice == NETWORK_DIRECT ? "direct" : chosen.overlay_id;
-    if (!allows(policy, caller, "network.select", resource))
+    if (!allows(policy, caller, ACTION_NETWORK_SELECT, resource))
         return error_set(error, WIPPY_EDENIED, "not allowed: network %s", resource);
     return WIPPY_OK;
 }
@@ -52,9 +54,19 @@ int route_check_private_target(const struct route_policy *policy, const struct r
 {
     if (target_host == NULL || !private_address(target_host))
         return WIPPY_OK;
-    if (!allows(policy, caller, "http_client.private_ip", target_host))
+    if (!allows(policy, caller, ACTION_HTTP_CLIENT_PRIVATE_IP, target_host))
         return error_set(error, WIPPY_EDENIED, "not allowed: private IP %s via overlay network",
                          target_host);
+    return WIPPY_OK;
+}
+
+int route_check_private_address(const struct route_policy *policy, const struct route_caller *caller,
+                                const char *address, struct wippy_error *error)
+{
+    if (address == NULL || !private_address(address))
+        return WIPPY_OK;
+    if (!allows(policy, caller, ACTION_HTTP_CLIENT_PRIVATE_IP, address))
+        return error_set(error, WIPPY_EDENIED, "not allowed: private IP %s", address);
     return WIPPY_OK;
 }
 
@@ -80,7 +92,7 @@ int route_dial(const struct route_policy *policy, const struct route_caller *cal
     return WIPPY_OK;
 }
 
-int route_listen(const struct route_policy *policy, const char *network_id,
+int route_listen(const struct route_policy *policy, const struct route_caller *caller, const char *network_id,
                  const struct entry **network, struct wippy_error *error)
 {
     *network = NULL;
@@ -90,6 +102,8 @@ int route_listen(const struct route_policy *policy, const char *network_id,
     int rc = route_check_exists(policy, chosen, error);
     if (rc < 0)
         return rc;
+    if (!allows(policy, caller, ACTION_NETWORK_BIND, network_id))
+        return error_set(error, WIPPY_EDENIED, "not allowed: bind on network %s", network_id);
     *network = registry_find(policy->registry, network_id);
     return WIPPY_OK;
 }

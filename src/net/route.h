@@ -70,9 +70,17 @@ int route_dial(const struct route_policy *policy, const struct route_caller *cal
 int route_check_private_target(const struct route_policy *policy, const struct route_caller *caller,
                                const char *target_host, struct wippy_error *error);
 
+/* The private-address rule for a direct connection to address (the one
+ * being connected to, resolved): WIPPY_EDENIED with "not allowed: private
+ * IP <address>" when the caller may not. */
+int route_check_private_address(const struct route_policy *policy, const struct route_caller *caller,
+                                const char *address, struct wippy_error *error);
+
 /* Decides the network an http.service listens on: its network id, or NULL
- * for direct. On WIPPY_OK *network is the entry or NULL. */
-int route_listen(const struct route_policy *policy, const char *network_id,
+ * for direct. Listening on an overlay is network.bind for caller (the
+ * service's context): WIPPY_EDENIED with "not allowed: bind on network
+ * <id>". On WIPPY_OK *network is the entry or NULL. */
+int route_listen(const struct route_policy *policy, const struct route_caller *caller, const char *network_id,
                  const struct entry **network, struct wippy_error *error);
 
 #endif

@@ -134,10 +134,16 @@ TEST(test_route_a_listener_uses_its_network_or_direct)
     struct route_policy policy = {&registry, NULL, false};
     struct wippy_error error;
     const struct entry *network = &fn;
-    CHECK_EQUAL(route_listen(&policy, NULL, &network, &error), WIPPY_OK);
+    struct route_caller service = {NULL, NULL};
+    CHECK_EQUAL(route_listen(&policy, &service, NULL, &network, &error), WIPPY_OK);
     CHECK(network == NULL);
-    CHECK_EQUAL(route_listen(&policy, "app:tor", &network, &error), WIPPY_OK);
+    CHECK_EQUAL(route_listen(&policy, &service, "app:tor", &network, &error), WIPPY_OK);
     CHECK(network == &tor);
-    CHECK_EQUAL(route_listen(&policy, "app:nowhere", &network, &error), WIPPY_ENOENT);
+    CHECK_EQUAL(route_listen(&policy, &service, "app:nowhere", &network, &error), WIPPY_ENOENT);
     CHECK_STRING(error.message, "overlay network \"app:nowhere\": not found");
+    /* network.bind: without an actor and a scope, strict mode refuses */
+    struct route_policy strict = {&registry, NULL, true};
+    CHECK_EQUAL(route_listen(&strict, &service, "app:tor", &network, &error), WIPPY_EDENIED);
+    CHECK_STRING(error.message, "not allowed: bind on network app:tor");
+    CHECK_EQUAL(route_listen(&strict, &service, NULL, &network, &error), WIPPY_OK); /* direct: unchecked */
 }
