@@ -58,3 +58,17 @@ def make_app(tmp_path):
             path.write_text(text)
         return tmp_path
     return make
+
+
+def one_command_index(modules, name="main"):
+    """An _index.yaml with one command process.lua entry (main.lua's main)."""
+    return f"""version: '1.0'
+namespace: app
+entries:
+  - name: {name}
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [{', '.join(modules)}]
+    meta: {{command: {{name: {name}}}}}
+"""

@@ -66,8 +66,9 @@ def test_unknown_command_name_is_one_clear_line(core):
     assert result.err.strip() == 'wippy: no command named "no-such-command" (see wippy run list)'
 
 
-def test_config_files_compose_and_set_wins(make_app):
-    app = make_app({
+# A command printing whether it may create an actor: true without an actor
+# and a scope, false under security.strict_mode.
+STRICT_PROBE_APP = {
         "src/_index.yaml": "namespace: a\nentries:\n  - name: tor\n    kind: network.socks5\n"
                            "    host: 127.0.0.1\n    port: 9050\n"
                            "  - name: p\n    kind: process.lua\n    source: file://p.lua\n"
@@ -75,6 +76,12 @@ def test_config_files_compose_and_set_wins(make_app):
                            "    meta: {command: {name: p}}\n",
         "src/p.lua": "return {main = function() require('io').print(require('security')"
                      ".new_actor('x') ~= nil) end}\n",
+}
+
+
+def test_config_files_compose_and_set_wins(make_app):
+    app = make_app({
+        **STRICT_PROBE_APP,
         "one.yaml": "security:\n  strict_mode: true\n",
         "two.yaml": "security:\n  strict_mode: false\n",
         "bad.yaml": "network_service:\n  default_network: a:missing\n",
@@ -95,13 +102,7 @@ def test_config_files_compose_and_set_wins(make_app):
 
 def test_config_settings_never_fail_open(make_app):
     app = make_app({
-        "src/_index.yaml": "namespace: a\nentries:\n  - name: tor\n    kind: network.socks5\n"
-                           "    host: 127.0.0.1\n    port: 9050\n"
-                           "  - name: p\n    kind: process.lua\n    source: file://p.lua\n"
-                           "    method: main\n    modules: [io, security]\n"
-                           "    meta: {command: {name: p}}\n",
-        "src/p.lua": "return {main = function() require('io').print(require('security')"
-                     ".new_actor('x') ~= nil) end}\n",
+        **STRICT_PROBE_APP,
         "typo.yaml": "network_service:\n  default_netwrk: a:tor\n",
         "env.yaml": "security:\n  strict_mode: ${env:WIPPY_TEST_STRICT}\n",
         "unset.yaml": "network_service:\n  state_dir: ${env:WIPPY_TEST_UNSET}/net\n",

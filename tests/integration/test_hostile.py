@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import APPS, run_wippy, wippy_binary
+from conftest import APPS, one_command_index, run_wippy, wippy_binary
 
 HOSTILE = APPS / "hostile"
 
@@ -225,16 +225,7 @@ entries:
     assert result.lines == ["nil\twith_options: memory_limit: expected a size such as 64M or a number of bytes"], result
 
 
-MEMORY_OPTION_APP = """version: '1.0'
-namespace: app
-entries:
-  - name: main
-    kind: process.lua
-    source: file://main.lua
-    method: main
-    modules: [io]
-    meta: {command: {name: main}}
-"""
+MEMORY_OPTION_APP = one_command_index(["io"])
 
 
 def test_a_task_alone_in_the_runtime_still_finishes_when_pre_empted():

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import APPS, run_wippy
+from conftest import APPS, one_command_index, run_wippy
 from peers import IpService, Microsocks, RecordingSocks5, SilentListener, free_port
 
 
@@ -343,16 +343,7 @@ def test_a_dial_is_cancelled_when_its_process_dies(network):
         silent.close()
 
 
-OPTIONS_APP = """version: '1.0'
-namespace: app
-entries:
-  - name: main
-    kind: process.lua
-    source: file://main.lua
-    method: main
-    modules: [io, http_client]
-    meta: {command: {name: main}}
-"""
+OPTIONS_APP = one_command_index(["io", "http_client"])
 
 OPTIONS_SCRIPT = r"""
 local io, http_client = require("io"), require("http_client")
@@ -400,7 +391,7 @@ def test_an_unknown_or_unsupported_option_is_refused_and_nothing_is_sent(make_ap
 
 
 def test_a_slip_in_a_spawn_or_call_option_is_refused(make_app):
-    app = make_app({"src/_index.yaml": OPTIONS_APP.replace("modules: [io, http_client]", "modules: [io, funcs]"),
+    app = make_app({"src/_index.yaml": one_command_index(["io", "funcs"]),
                     "src/main.lua": """
 local io, funcs = require("io"), require("funcs")
 return {main = function()
