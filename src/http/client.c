@@ -55,6 +55,7 @@ struct http_request {
     char method[16];
     int (*may_dial)(void *context, const char *host, struct wippy_error *error);
     int (*may_connect)(void *context, const char *address, struct wippy_error *error);
+    int (*may_follow)(void *context, const char *url, struct wippy_error *error);
     void *may_dial_context;
     struct bridge **bridges; /* opened for this transfer */
     size_t bridge_count;
@@ -318,17 +319,42 @@ static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, str
     return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
-/* A kept-alive connection opened for another caller is asked about too. */
-static int on_connected_direct(void *user, char *remote_address, char *local_address, int remote_port,
-                               int local_port)
+static int refuse_request(struct http_request *request, const struct wippy_error *error)
+{
+    on_bridge_dial_failed(request, error);
+    return CURL_PREREQFUNC_ABORT;
+}
+
+/* Before each request is sent, on a new connection or a kept-alive one
+ * (opened, perhaps, for another caller): the address or host it goes to
+ * passes the rules again, and so does a redirect's URL. */
+static int on_request_ready(void *user, char *remote_address, char *local_address, int remote_port,
+                            int local_port)
 {
     (void)local_address, (void)remote_port, (void)local_port;
     struct http_request *request = user;
     struct wippy_error error;
-    if (request->may_connect(request->may_dial_context, remote_address, &error) < 0) {
-        on_bridge_dial_failed(request, &error);
-        return CURL_PREREQFUNC_ABORT;
+    if (overlay_is_plain_tcp(request->pool->overlay)) {
+        if (request->may_connect != NULL &&
+            request->may_connect(request->may_dial_context, remote_address, &error) < 0)
+            return refuse_request(request, &error);
+    } else if (request->may_dial != NULL) {
+        char host[2048];
+        uint16_t port;
+        if (current_target(request, host, sizeof host, &port) < 0) {
+            error_set(&error, WIPPY_EINVAL, "cannot tell which host a request goes to");
+            return refuse_request(request, &error);
+        }
+        if (request->may_dial(request->may_dial_context, host, &error) < 0)
+            return refuse_request(request, &error);
     }
+    long redirects = 0;
+    curl_easy_getinfo(request->easy, CURLINFO_REDIRECT_COUNT, &redirects);
+    char *url = NULL;
+    if (redirects > 0 && request->may_follow != NULL &&
+        curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url != NULL &&
+        request->may_follow(request->may_dial_context, url, &error) < 0)
+        return refuse_request(request, &error);
     return CURL_PREREQFUNC_OK;
 }
 
@@ -468,6 +494,7 @@ struct http_request *http_request_start(struct http_client *client,
     request->timeout_ns = options->timeout_ns;
     request->may_dial = options->may_dial;
     request->may_connect = options->may_connect;
+    request->may_follow = options->may_follow;
     request->may_dial_context = options->may_dial_context;
     CURL *easy = request->easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_PRIVATE, request);
@@ -537,10 +564,9 @@ struct http_request *http_request_start(struct http_client *client,
     } else if (options->may_connect != NULL) {
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_direct_socket);
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
-        /* and before each request is sent, on a reused connection too */
-        curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_connected_direct);
-        curl_easy_setopt(easy, CURLOPT_PREREQDATA, request);
     }
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_request_ready);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, request);
     DLIST_PUSH(client->requests, request, previous, next);
     curl_multi_add_handle(request->pool->multi, easy);
     return request;

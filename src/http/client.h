@@ -43,6 +43,9 @@ struct http_request_options {
      * address curl resolved and is about to connect to, as text. NULL:
      * every address may be connected to. */
     int (*may_connect)(void *context, const char *address, struct wippy_error *error);
+    /* Asked before each redirect's request is sent, with its URL. NULL:
+     * every redirect may be followed. */
+    int (*may_follow)(void *context, const char *url, struct wippy_error *error);
 };
 
 struct http_response {

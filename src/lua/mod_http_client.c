@@ -285,9 +285,24 @@ static int may_connect(void *context, const char *address, struct wippy_error *e
     return route_check_private_address(&prepared->policy, &caller, address, error);
 }
 
+/* A redirect is a request of its own: http_client.request on its URL, and
+ * insecure TLS again when the request asked for it. */
+static int may_follow(void *context, const char *url, struct wippy_error *error)
+{
+    const struct prepared_request *prepared = context;
+    const struct frame *frame = prepared->frame;
+    bool strict = prepared->policy.strict_mode;
+    if (prepared->options.insecure_tls &&
+        !security_allows(frame->actor, frame->scope, strict, ACTION_HTTP_CLIENT_INSECURE_TLS, url, NULL))
+        return error_set(error, WIPPY_EDENIED, "not allowed: insecure TLS for %s", url);
+    if (!security_allows(frame->actor, frame->scope, strict, ACTION_HTTP_CLIENT_REQUEST, url, NULL))
+        return error_set(error, WIPPY_EDENIED, "not allowed: %s", url);
+    return WIPPY_OK;
+}
+
 /* Chooses the network of this request (net/route.c decides) and opens its
  * overlay. */
-static int choose_network(lua_State *L, struct task *task, int options,
+static int choose_network(lua_State *L, struct task *task, int options, const char *url_as_given,
                           struct prepared_request *prepared, struct wippy_error *error)
 {
     const struct mod_http_client_context *context = vm_module_context(L);
@@ -316,6 +331,9 @@ static int choose_network(lua_State *L, struct task *task, int options,
                         &network, error);
     curl_free(host);
     lua_settop(L, top);
+    /* before the overlay is opened (a refused call brings up no node) */
+    if (rc == WIPPY_OK && !guard_allows(L, ACTION_HTTP_CLIENT_REQUEST, url_as_given))
+        rc = error_set(error, WIPPY_EDENIED, "not allowed: %s", url_as_given);
     if (rc == WIPPY_OK && network != NULL)
         rc = overlay_get(context->overlays, network, &prepared->options.overlay, error);
     else if (rc == WIPPY_OK)
@@ -325,6 +343,7 @@ static int choose_network(lua_State *L, struct task *task, int options,
         prepared->frame = frame_retain(task->frame);
         prepared->options.may_dial = may_dial;
         prepared->options.may_connect = may_connect;
+        prepared->options.may_follow = may_follow;
         prepared->options.may_dial_context = prepared;
     }
     return rc;
@@ -460,9 +479,7 @@ static int prepare(lua_State *L, struct task *task, const char *method, int url_
     if (rc == WIPPY_OK && prepared->options.insecure_tls && !guard_allows(L, ACTION_HTTP_CLIENT_INSECURE_TLS, url))
         rc = error_set(error, WIPPY_EDENIED, "not allowed: insecure TLS for %s", url);
     if (rc == WIPPY_OK)
-        rc = choose_network(L, task, options, prepared, error);
-    if (rc == WIPPY_OK && !guard_allows(L, ACTION_HTTP_CLIENT_REQUEST, url))
-        rc = error_set(error, WIPPY_EDENIED, "not allowed: %s", url);
+        rc = choose_network(L, task, options, url, prepared, error);
     if (rc < 0)
         return rc;
     prepared->options.method = prepared->method;

@@ -38,12 +38,20 @@ static void cancel_exec(struct task *task)
     task_kill(&child->task, "the caller of process.exec ended");
 }
 
+/* The process whose own code runs. A function called with an actor or a
+ * scope of its own runs in its caller's process under another identity:
+ * reading that process's inbox or events, listening, linking, monitoring
+ * or naming it would let the callee act as its caller (plant a value whose
+ * metamethods the caller runs later, read its messages). */
 static struct process *require_process(lua_State *L, const char *what)
 {
-    struct process *process = task_current(L)->process;
-    if (process == NULL)
+    struct task *task = task_current(L);
+    if (task->process == NULL)
         luaL_error(L, "%s can only be used inside a process", what);
-    return process;
+    if (task->guest)
+        luaL_error(L, "%s: a function called with an actor or a scope of its own cannot act as its "
+                      "caller's process", what);
+    return task->process;
 }
 
 static int process_pid(lua_State *L)
@@ -172,7 +180,9 @@ static int registry_register(lua_State *L)
                                                      : "process not found");
     if (name[0] == '{' || name[0] == '\0')
         return push_failure(L, "names must not be empty or look like a pid");
-    if (target != task->process && !guard_allows(L, ACTION_PROCESS_REGISTER_FOREIGN, target->pid))
+    /* naming another process, or (from such a callee) its caller's */
+    if ((target != task->process || task->guest) &&
+        !guard_allows(L, ACTION_PROCESS_REGISTER_FOREIGN, target->pid))
         return guard_refuse(L, "not allowed to register foreign pid %s under name \"%s\"", target->pid, name);
     if (!guard_allows(L, ACTION_PROCESS_REGISTER, name))
         return guard_refuse(L, "not allowed to register name: %s", name);
@@ -206,7 +216,7 @@ static bool may_stop(struct task *task, struct process *target, const char *acti
     const struct frame *frame = task->frame;
     if (frame->actor != NULL && frame->scope != NULL)
         return task_allows(task, action, target->pid);
-    if (task->vm->config->strict_mode)
+    if (task->vm->config->strict_mode || task->guest) /* such a callee is not its caller */
         return false;
     return task->process != NULL && (target == task->process || process_is_related(task->process, target));
 }

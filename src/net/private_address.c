@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Go Wippy's ranges, and two it leaves out: 100.64.0.0/10 (carrier-grade
+ * NAT, which is also where a tailnet's addresses are, this host's own among
+ * them) and the NAT64 prefix 64:ff9b::/96 (an IPv6 way to any of these). */
 static bool private_ipv4(const uint8_t a[4])
 {
     return a[0] == 10 || a[0] == 127 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+           (a[0] == 100 && (a[1] & 0xc0) == 64) ||      /* 100.64.0.0/10 */
            (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
            (a[0] == 224 && a[1] == 0 && a[2] == 0) || /* link-local multicast */
            (a[0] == 0 && a[1] == 0 && a[2] == 0 && a[3] == 0);
@@ -18,7 +22,8 @@ static bool private_ipv6(const uint8_t a[16])
 {
     static const uint8_t zero[16];
     static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(a, v4_mapped, sizeof v4_mapped) == 0)
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (memcmp(a, v4_mapped, sizeof v4_mapped) == 0 || memcmp(a, nat64, sizeof nat64) == 0)
         return private_ipv4(a + 12);
     if (memcmp(a, zero, 15) == 0 && (a[15] == 0 || a[15] == 1)) /* :: and ::1 */
         return true;

@@ -121,6 +121,7 @@ static int start_function(struct task *parent, struct task *task, enum task_kind
     lua_State *thread = prepare_task(vm, task, kind, parent->entry, parent->frame);
     task->process = parent->process;
     task->account = parent->account;
+    task->guest = parent->guest;
     lua_rawgeti(L, LUA_REGISTRYINDEX, parent->environment_reference);
     task->environment_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_xmove(from, thread, argument_count + 1);

@@ -57,6 +57,9 @@ struct task {
     struct frame *frame;
     struct process *process; /* the process this task runs in, or NULL */
     struct heap_account *account; /* pays for what its code allocates (the process's), or NULL */
+    bool guest;              /* a funcs.call given an actor or a scope of its own (or code
+                                below one): it runs in its caller's process but under
+                                another identity, so it may not act as that process */
     int resume_count;        /* values pushed on thread for the next resume */
     struct task *next_ready;
     struct task *sibling_previous; /* coroutines of one process */

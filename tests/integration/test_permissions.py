@@ -99,29 +99,31 @@ MAIN_LUA = r"""
 local io, funcs, security, time = require("io"), require("funcs"), require("security"), require("time")
 local actions = require("actions")
 
+-- empty, exact: the action runs in a process spawned under an actor and a
+-- scope; none, strict: in main itself, which has neither
 local function main(mode, action, url)
   local a = {url = url}
   if mode == "strict" then
-    a.pid, a.actor = process.pid(), nil
+    a.pid = process.pid()
   else
     a.pid = process.spawn("app:sleeper", "app:processes")
-    a.actor = security.new_actor("tester")
     process.registry.register("held-name")
   end
-  local outcome
   if mode == "none" or mode == "strict" then
-    outcome = actions.run(action, a)
+    a.actor = security.new_actor("tester")  -- nil under strict mode, refused first anyway
+    io.print(actions.run(action, a))
   else
     local scope = security.named_scope(mode .. ":" .. action) or security.new_scope({})
-    local executor = funcs.new():with_actor(a.actor):with_scope(scope)
-    outcome = executor:call("app:act", action, a)
+    local spawner = process.with_options({}):with_actor(security.new_actor("tester")):with_scope(scope)
+    spawner:spawn_monitored("app:actor", "app:processes", action, url, a.pid)
+    local event = process.events():receive()
+    if event.result.error then io.print("raised: " .. tostring(event.result.error)) end
   end
-  io.print(outcome)
   time.sleep("50ms")  -- what a child or the sleeper does shows before the end
   if mode ~= "strict" then io.print(process.send(a.pid, "alive?", "") and "sleeper alive" or "sleeper ended") end
 end
-local function act(action, a)
-  return actions.run(action, a)
+local function actor(action, url, pid)
+  io.print(actions.run(action, {url = url, pid = pid, actor = security.actor()}))
 end
 local function callee() io.print("callee ran") return true end
 local function child() io.print("child ran") return "done" end
@@ -132,7 +134,7 @@ local function sleeper()
     if message:topic() == "hello" then io.print("sleeper got hello") end
   end
 end
-return {main = main, act = act, callee = callee, child = child, sleeper = sleeper}
+return {main = main, actor = actor, callee = callee, child = child, sleeper = sleeper}
 """
 
 
@@ -141,11 +143,11 @@ def index_yaml():
              "  - {name: processes, kind: process.host}",
              "  - {name: actions, kind: library.lua, source: 'file://actions.lua', "
              "modules: [io, http_client, funcs, security, process]}"]
-    for name, method in (("main", "main"), ("sleeper", "sleeper"), ("child", "child")):
+    for name, method in (("main", "main"), ("sleeper", "sleeper"), ("child", "child"), ("actor", "actor")):
         lines.append(f"  - name: {name}\n    kind: process.lua\n    source: file://main.lua\n    method: {method}\n"
                      "    modules: [io, funcs, security, time, process]\n    imports: {actions: app:actions}"
                      + ("\n    meta: {command: {name: probe}}" if name == "main" else ""))
-    for name, method in (("act", "act"), ("callee", "callee")):
+    for name, method in (("callee", "callee"),):
         lines.append(f"  - name: {name}\n    kind: function.lua\n    source: file://main.lua\n    method: {method}\n"
                      "    modules: [io, funcs, security, time, process]\n    imports: {actions: app:actions}")
     lines.append("  - name: a_policy\n    kind: security.policy\n    policy: {actions: nothing, resources: '*', "
@@ -280,3 +282,69 @@ def test_every_check_names_its_action_from_the_header():
                 bare.append(f"{path.relative_to(ROOT)}: {name}({arguments.strip()[:60]}...)")
     assert bare == [], "checks naming their action with a bare string:\n" + "\n".join(bare)
     assert set(actions_in_header()) - used == set(), "actions no check uses"
+
+
+GUEST_APP = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - name: main
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io, funcs, security, time]
+    meta: {command: {name: main}}
+  - name: plugin
+    kind: function.lua
+    source: file://main.lua
+    method: plugin
+    modules: [io, funcs, security, http_client]
+  - name: only_calls
+    kind: security.policy
+    policy: {actions: [funcs.call], resources: '*', effect: allow}
+    groups: [sandbox]
+  - name: only_the_redirect
+    kind: security.policy
+    policy: {actions: [http_client.request], resources: '@URL@/redirect', effect: allow}
+    groups: [redirects]
+  - name: private_targets
+    kind: security.policy
+    policy: {actions: [http_client.private_ip], resources: '*', effect: allow}
+    groups: [redirects]
+"""
+
+GUEST_LUA = r"""
+local io, funcs, security = require("io"), require("funcs"), require("security")
+local function main(group, url)
+  local executor = funcs.new():with_actor(security.new_actor("plugin")):with_scope(security.named_scope(group))
+  io.print(executor:call("app:plugin", url))
+end
+local function plugin(url)
+  if url == "" then
+    -- plant a value whose metamethods the caller would run under its own identity
+    process.inbox():send(setmetatable({}, {__index = function() return function() return "planted" end end}))
+    return "planted"
+  end
+  local response, err = require("http_client").get(url .. "/redirect")
+  return response and response.status_code or err
+end
+return {main = main, plugin = plugin}
+"""
+
+
+def test_a_callee_with_its_own_scope_cannot_act_as_its_caller(make_app):
+    app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", "http://x"), "src/main.lua": GUEST_LUA})
+    result = run_wippy(app, "run", "main", "sandbox", "")
+    assert result.code == 0, result
+    assert result.lines == ["nil\tsrc/main.lua:10: process.inbox: a function called with an actor or a scope of "
+                            "its own cannot act as its caller's process"], result
+
+
+def test_a_redirect_is_a_request_of_its_own(make_app, target):
+    url = target.url.rstrip("/")
+    app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", url), "src/main.lua": GUEST_LUA})
+    before = len(target.clients)
+    result = run_wippy(app, "run", "main", "redirects", url)
+    assert result.code == 0, result
+    assert result.lines == [f"not allowed: {url}/landed\tnil"], result
+    assert len(target.clients) - before == 0  # /landed (the one it records) was never asked for
