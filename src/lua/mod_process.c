@@ -271,6 +271,16 @@ static int copy_for(lua_State *L, int index, lua_State *to, struct wippy_error *
     return copy.rc;
 }
 
+/* A target that does not exist is refused as an existing one would be when
+ * the caller may not act on it: a refused caller learns nothing of which
+ * pids and names exist. */
+static int absent_target(lua_State *L, const char *action, const char *verb, const char *destination)
+{
+    if (!guard_allows(L, action, destination))
+        return guard_refuse(L, "not allowed to %s: %s", verb, destination);
+    return guard_refuse(L, "process %s not found", destination);
+}
+
 static int process_send(lua_State *L)
 {
     struct task *task = task_current(L);
@@ -280,11 +290,8 @@ static int process_send(lua_State *L)
     if (topic[0] == '@')
         return push_failure(L, "topics starting with @ are reserved");
     struct process *target = process_find(task->vm, destination);
-    if (target == NULL) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "process %s not found", destination);
-        return 2;
-    }
+    if (target == NULL)
+        return absent_target(L, ACTION_PROCESS_SEND, "send", destination);
     if (!guard_allows(L, ACTION_PROCESS_SEND, target->pid))
         return guard_refuse(L, "not allowed to send: %s", destination);
     lua_State *main = task->vm->lua;
@@ -389,7 +396,7 @@ static int process_monitor(lua_State *L)
     struct process *self = require_process(L, "process.monitor");
     struct process *target = find_target(L, 1);
     if (target == NULL)
-        return push_failure(L, "process not found");
+        return absent_target(L, ACTION_PROCESS_MONITOR, "monitor", luaL_checkstring(L, 1));
     if (!guard_allows(L, ACTION_PROCESS_MONITOR, target->pid))
         return guard_refuse(L, "not allowed to monitor: %s", luaL_checkstring(L, 1));
     process_add_monitor(target, self->number);
@@ -414,7 +421,7 @@ static int process_link_lua(lua_State *L)
     struct process *self = require_process(L, "process.link");
     struct process *target = find_target(L, 1);
     if (target == NULL)
-        return push_failure(L, "process not found");
+        return absent_target(L, ACTION_PROCESS_LINK, "link", luaL_checkstring(L, 1));
     if (!guard_allows(L, ACTION_PROCESS_LINK, target->pid))
         return guard_refuse(L, "not allowed to link: %s", luaL_checkstring(L, 1));
     process_link(self, target);
@@ -446,7 +453,7 @@ static int process_terminate(lua_State *L)
     struct task *task = task_current(L);
     struct process *target = find_target(L, 1);
     if (target == NULL)
-        return push_failure(L, "process not found");
+        return absent_target(L, ACTION_PROCESS_TERMINATE, "terminate", luaL_checkstring(L, 1));
     if (!may_stop(task, target, ACTION_PROCESS_TERMINATE))
         return refuse_stop(L, "terminate");
     if (&target->task == task || target == task->process)
@@ -462,7 +469,7 @@ static int process_cancel(lua_State *L)
     struct process *target = find_target(L, 1);
     const char *reason = luaL_optstring(L, 2, "cancelled");
     if (target == NULL)
-        return push_failure(L, "process not found");
+        return absent_target(L, ACTION_PROCESS_CANCEL, "cancel", luaL_checkstring(L, 1));
     if (!may_stop(task, target, ACTION_PROCESS_CANCEL))
         return refuse_stop(L, "cancel");
     lua_State *main = task->vm->lua;

@@ -320,6 +320,9 @@ local function main(group, url)
   io.print(executor:call("app:plugin", url))
 end
 local function plugin(url)
+  if url == "absent" then
+    return select(2, process.send("{app:processes|0xfffff}", "t", 1))
+  end
   if url == "" then
     -- plant a value whose metamethods the caller would run under its own identity
     process.inbox():send(setmetatable({}, {__index = function() return function() return "planted" end end}))
@@ -336,7 +339,7 @@ def test_a_callee_with_its_own_scope_cannot_act_as_its_caller(make_app):
     app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", "http://x"), "src/main.lua": GUEST_LUA})
     result = run_wippy(app, "run", "main", "sandbox", "")
     assert result.code == 0, result
-    assert result.lines == ["nil\tsrc/main.lua:10: process.inbox: a function called with an actor or a scope of "
+    assert result.lines == ["nil\tsrc/main.lua:13: process.inbox: a function called with an actor or a scope of "
                             "its own cannot act as its caller's process"], result
 
 
@@ -348,3 +351,9 @@ def test_a_redirect_is_a_request_of_its_own(make_app, target):
     assert result.code == 0, result
     assert result.lines == [f"not allowed: {url}/landed\tnil"], result
     assert len(target.clients) - before == 0  # /landed (the one it records) was never asked for
+
+
+def test_a_refused_caller_cannot_tell_which_pids_exist(make_app):
+    app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", "http://x"), "src/main.lua": GUEST_LUA})
+    result = run_wippy(app, "run", "main", "sandbox", "absent")
+    assert result.lines == ["not allowed to send: {app:processes|0xfffff}\tnil"], result
