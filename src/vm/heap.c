@@ -51,15 +51,17 @@ void heap_charge_end(struct vm *vm, struct heap_account *previous)
 /* Limits hold while a task runs; the runtime's own allocations between
  * tasks (small, made where an error could not be caught) always go
  * through, and so does a block of another account growing. */
-static bool within_limits(const struct vm *vm, size_t growth)
+/* heap_growth: what the whole heap grows by; charged_growth: what the
+ * charged account does (all of a block that moves to it). */
+static bool within_limits(const struct vm *vm, size_t heap_growth, size_t charged_growth)
 {
     if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)
         return true;
-    if (vm->memory_limit > 0 && vm->heap_bytes + growth > vm->memory_limit)
+    if (vm->memory_limit > 0 && vm->heap_bytes + heap_growth > vm->memory_limit)
         return false;
     const struct heap_account *account = vm->charged;
     size_t limit = vm->copying_message ? account->limit / 2 : account->limit;
-    return limit == 0 || account->bytes + growth <= limit;
+    return limit == 0 || account->bytes + charged_growth <= limit;
 }
 
 void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size)
@@ -75,17 +77,18 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
         free_if_unused(account);
         return NULL;
     }
-    if (new_size > old && !within_limits(vm, new_size - old))
+    /* whoever grows a process's block pays for all of it from now on (a
+     * table its spawner made, grown by the child, is the child's); the
+     * runtime's own blocks (the string table, the registry) stay the
+     * runtime's whoever makes them grow */
+    bool moves = new_size > old && account != vm->charged && account != vm->runtime_account;
+    if (new_size > old && !within_limits(vm, new_size - old, moves ? new_size : new_size - old))
         return NULL;
     struct block_header *grown = realloc(header, sizeof *grown + new_size);
     if (grown == NULL)
         return NULL;
     vm->heap_bytes = vm->heap_bytes - old + new_size;
-    if (new_size > old && account != vm->charged && account != vm->runtime_account) {
-        /* whoever grows a process's block pays for all of it from now on
-         * (a table its spawner made, grown by the child, is the child's).
-         * The runtime's own blocks (the string table, the registry) stay
-         * the runtime's whoever makes them grow. */
+    if (moves) {
         account->bytes -= old;
         free_if_unused(account);
         account = vm->charged;
