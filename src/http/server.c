@@ -66,11 +66,12 @@ struct http_connection {
     char *remote_address;
     struct http_exchange *exchange; /* while handling */
     bool keep_alive;
-    bool reading;         /* reading from the socket (stopped while a request is in flight) */
+    bool reading;         /* reading from the socket (stopped once READ_AHEAD_BYTES wait) */
     bool input_ended;     /* the client sent EOF */
     unsigned requests;    /* served on this connection */
     /* Input read but not parsed yet (what came after a request, while it
-     * was handled): parsed from offset on, never copied again. */
+     * was handled): parsed from offset on; appending copies at most
+     * READ_AHEAD_BYTES of what waits, so pipelining stays linear. */
     char *pending;
     size_t pending_length;
     size_t pending_offset;

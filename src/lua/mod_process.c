@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/size.h"
+#include "util/suggest.h"
 
 #include "vm/channel.h"
 #include "lua/edge.h"
@@ -493,6 +494,19 @@ static int process_set_options(lua_State *L)
 {
     struct process *process = require_process(L, "process.set_options");
     luaL_checktype(L, 1, LUA_TTABLE);
+    /* a closed set: a misspelt option would leave links untrapped unseen */
+    static const char *const known[] = {"trap_links", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+        lua_pop(L, 1);
+        const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (name == NULL || strcmp(name, "trap_links") != 0) {
+            const char *near = name != NULL ? suggest_closest(name, known) : NULL;
+            return guard_refuse(L, "set_options: unknown option \"%s\"%s%s%s", name != NULL ? name : "?",
+                                near != NULL ? " (did you mean \"" : "", near != NULL ? near : "",
+                                near != NULL ? "\"?)" : "");
+        }
+    }
     if (lua_getfield(L, 1, "trap_links") != LUA_TNIL)
         process->trap_links = lua_toboolean(L, -1);
     lua_pushboolean(L, 1);

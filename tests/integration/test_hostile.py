@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import APPS, one_command_index, run_wippy, wippy_binary
+from test_permissions import GUEST_APP, GUEST_LUA
 
 HOSTILE = APPS / "hostile"
 
@@ -279,3 +280,21 @@ def test_completing_a_select_runs_none_of_the_waiting_tasks_code():
     result = hostile("select-trap")
     assert result.code == 0, result  # 134 (abort) before
     assert result.lines == ["selected\ttrue\ttrue\t1"], result
+
+
+def test_a_callee_with_its_own_scope_cannot_act_as_its_caller(make_app):
+    app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", "http://x"), "src/main.lua": GUEST_LUA})
+    result = run_wippy(app, "run", "main", "sandbox", "")
+    assert result.code == 0, result
+    assert result.lines == ["nil\tsrc/main.lua:13: process.inbox: a function called with an actor or a scope of "
+                            "its own cannot act as its caller's process"], result
+
+
+def test_a_misspelt_process_option_is_refused_not_ignored(make_app):
+    app = make_app({
+        "src/_index.yaml": one_command_index(["io"]),
+        "src/main.lua": "local io = require('io')\n"
+                        "return {main = function() io.print(process.set_options({trap_link = true})) end}\n",
+    })
+    result = run_wippy(app, "run", "main")
+    assert result.lines == ['nil\tset_options: unknown option "trap_link" (did you mean "trap_links"?)'], result

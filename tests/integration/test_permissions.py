@@ -335,14 +335,6 @@ return {main = main, plugin = plugin}
 """
 
 
-def test_a_callee_with_its_own_scope_cannot_act_as_its_caller(make_app):
-    app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", "http://x"), "src/main.lua": GUEST_LUA})
-    result = run_wippy(app, "run", "main", "sandbox", "")
-    assert result.code == 0, result
-    assert result.lines == ["nil\tsrc/main.lua:13: process.inbox: a function called with an actor or a scope of "
-                            "its own cannot act as its caller's process"], result
-
-
 def test_a_redirect_is_a_request_of_its_own(make_app, target):
     url = target.url.rstrip("/")
     app = make_app({"src/_index.yaml": GUEST_APP.replace("@URL@", url), "src/main.lua": GUEST_LUA})
