@@ -23,25 +23,19 @@ LDLIBS := $(shell pkg-config --libs $(PKGS)) -lm
 
 SOURCES := $(sort $(wildcard src/*/*.c))
 
-# Tailscale: src/net/tailnode (Go, tsnet) built as a C archive and linked in.
-# Without a Go toolchain (1.25 or newer; the go command fetches the exact one
-# go.mod names) the build leaves it out and tailscale entries fail to load
-# with one line saying so. TAILSCALE=0 leaves it out on purpose.
+# Tailscale: src/net/tailnode (Go, tsnet) built as a shared object beside
+# wippy, loaded only when a tailscale entry is first used (a runtime without
+# one never starts Go). Without a Go toolchain (1.25 or newer; the go
+# command fetches the exact one go.mod names) it is not built and tailscale
+# entries fail with one line saying so. TAILSCALE=0 leaves it out on purpose.
 GO ?= go
 GO_VERSION := $(shell $(GO) env GOVERSION 2>/dev/null)
 TAILSCALE ?= $(if $(filter go1.25% go1.26% go1.27% go1.28% go1.29% go1.3%,$(GO_VERSION)),1,0)
-TAILNODE := $(BUILD)/tailnode/libtailnode.a
-# A build that changes TAILSCALE must link again: the setting is a file.
-TAILSCALE_SETTING := $(BUILD)/tailscale.setting
-$(shell mkdir -p $(BUILD); [ "$$(cat $(TAILSCALE_SETTING) 2>/dev/null)" = "$(TAILSCALE)" ] || echo $(TAILSCALE) >$(TAILSCALE_SETTING))
+TAILNODE := $(BUILD)/wippy-tailnode.so
 ifeq ($(TAILSCALE),1)
-SOURCES := $(filter-out src/net/tailscale_missing.c,$(SOURCES))
-TAILNODE_ARCHIVE := $(TAILNODE)
-CFLAGS += -I$(BUILD)/tailnode
-LDLIBS += -lpthread
+TAILNODE_LIBRARY := $(TAILNODE)
 else
-SOURCES := $(filter-out src/net/tailscale.c,$(SOURCES))
-TAILNODE_ARCHIVE :=
+TAILNODE_LIBRARY :=
 endif
 LIB_OBJECTS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SOURCES))
 
@@ -60,13 +54,13 @@ UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
 .PHONY: all test unit integration clean bench fuzz
 all: $(BUILD)/wippy $(BUILD)/unit-tests
 
-$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE) $(TAILSCALE_SETTING)
+$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) | $(TAILNODE_LIBRARY)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(TAILSCALE_SETTING),$^) $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS) $(TAILNODE_ARCHIVE) $(TAILSCALE_SETTING)
+$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS)
 	@echo "  LD      $@"
-	@$(CC) $(LDFLAGS) -o $@ $(filter-out $(TAILSCALE_SETTING),$^) $(LDLIBS)
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Parts of tsnet left out of the node: whatever would contact Tailscale's own
 # servers (captive-portal probes, update checks, log and network-flow
@@ -85,9 +79,7 @@ TAILNODE_TAGS := $(subst $(space),$(comma),$(strip $(addprefix ts_omit_,$(TAILNO
 $(TAILNODE): src/net/tailnode/tailnode.go src/net/tailnode/go.mod src/net/tailnode/go.sum Makefile
 	@mkdir -p $(dir $@)
 	@echo "  GO      $@"
-	@cd src/net/tailnode && $(GO) build -tags '$(TAILNODE_TAGS)' -buildmode=c-archive -trimpath -o $(abspath $@) .
-
-$(BUILD)/obj/net/tailscale.o: $(TAILNODE_ARCHIVE)
+	@cd src/net/tailnode && $(GO) build -tags '$(TAILNODE_TAGS)' -buildmode=c-shared -trimpath -o $(abspath $@) .
 
 $(LLHTTP_HEADER): scripts/fetch-llhttp
 	@echo "  FETCH   llhttp"

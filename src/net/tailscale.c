@@ -4,7 +4,9 @@
  * blocking step and reports each outcome as a line on one event pipe that
  * this file reads on the loop; connections arrive as socketpair fds. Only
  * tailnet peers are dialed: names are resolved on the tailnet, never here,
- * and addresses outside the tailnet are refused, so nothing goes direct. */
+ * and addresses outside the tailnet are refused, so nothing goes direct.
+ * The Go side is a shared object loaded when the first tailscale entry
+ * opens, on libuv's thread pool with the node's directory and log file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "libtailnode.h"
 #include "net/overlay.h"
+#include "net/tailnode_library.h"
 #include "util/list.h"
 #include "util/handle.h"
 #include "util/directories.h"
@@ -25,7 +27,7 @@
  * reports why the node failed rather than its own timeout. */
 #define LOGIN_TIMEOUT_MS 20000
 
-enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
+enum node_state { NODE_LOADING, NODE_STARTING, NODE_UP, NODE_DOWN };
 
 struct overlay_listener {
     struct tailscale_overlay *overlay;
@@ -56,6 +58,11 @@ struct tailscale_overlay {
     char addresses[256];
     char failure[WIPPY_ERROR_MESSAGE_SIZE];
     int log_fd;
+    uv_work_t load;          /* the library, the directory and the log file */
+    char *directory;         /* the node's state, until the load is done */
+    const char *auth_key;
+    struct wippy_error load_error;
+    bool closed;             /* closed while loading: freed when the load is done */
     struct overlay_dial *dials;
     struct overlay_listener *listeners;
     struct tailscale_overlay *next_open; /* in open_overlays */
@@ -63,6 +70,7 @@ struct tailscale_overlay {
 
 /* ---- the process-wide event pipe ---- */
 
+static const struct tailnode_functions *go; /* once loaded */
 static struct tailscale_overlay *open_overlays;
 static uv_pipe_t *event_pipe;
 static char event_line[2048];
@@ -129,14 +137,14 @@ static void dial_fail(struct overlay_dial *dial, const char *reason)
 static void dial_send(struct overlay_dial *dial)
 {
     int64_t timeout_ms = dial->timeout_ns > 0 ? dial->timeout_ns / 1000000 : 30000;
-    dial->request = tailnode_dial(dial->overlay->node, dial->host, dial->port, (int)(timeout_ms > 0 ? timeout_ms : 1));
+    dial->request = go->dial(dial->overlay->node, dial->host, dial->port, (int)(timeout_ms > 0 ? timeout_ms : 1));
 }
 
 static void listener_start(struct overlay_listener *listener)
 {
     struct tailscale_overlay *overlay = listener->overlay;
     char why[512];
-    listener->id = tailnode_listen(overlay->node, listener->port, why, sizeof why);
+    listener->id = go->listen(overlay->node, listener->port, why, sizeof why);
     if (listener->id == 0) {
         struct wippy_error error;
         error_set(&error, WIPPY_EIO, "cannot listen on port %d: %s", listener->port, why);
@@ -169,16 +177,19 @@ static void node_down(struct tailscale_overlay *overlay, const char *reason)
     overlay->state = NODE_DOWN;
     snprintf(overlay->failure, sizeof overlay->failure, "tailnet node %s did not come up: %s",
              overlay->base.config.tailscale.hostname, reason);
-    fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.id, overlay->failure);
     while (overlay->dials != NULL)
         dial_fail(overlay->dials, overlay->failure);
     struct wippy_error error;
     error_set(&error, WIPPY_EIO, "%s", overlay->failure);
+    bool reported = false; /* a listener's service says it, as its own line */
     for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next)
         if (listener->id == 0 && !listener->failed) {
             listener->failed = true;
+            reported = true;
             listener->handlers.failed(listener->handlers.context, &error);
         }
+    if (!reported)
+        fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.id, overlay->failure);
 }
 
 /* One line from Go: "<kind> <number> <rest>". */
@@ -260,7 +271,7 @@ static int events_open(uv_loop_t *loop, struct wippy_error *error)
     uv_pipe_init(loop, event_pipe, 0);
     uv_pipe_open(event_pipe, fds[0]);
     uv_read_start((uv_stream_t *)event_pipe, read_buffer_allocate, on_event_bytes);
-    tailnode_events(fds[1]); /* Go owns the write end from now on */
+    go->events(fds[1]); /* Go owns the write end from now on */
     return WIPPY_OK;
 }
 
@@ -268,7 +279,7 @@ static void events_close(void)
 {
     if (event_pipe == NULL || open_overlays != NULL)
         return;
-    tailnode_events(-1);
+    go->events(-1);
     handle_close((uv_handle_t *)event_pipe);
     event_pipe = NULL;
     event_length = 0;
@@ -301,13 +312,15 @@ static struct overlay_dial *tailscale_dial(struct overlay *base, const char *hos
 static void tailscale_cancel(struct overlay_dial *dial)
 {
     if (dial->request != 0)
-        tailnode_cancel(dial->request);
+        go->cancel(dial->request);
     dial_forget(dial);
 }
 
 static const char *tailscale_describe(const struct overlay_dial *dial)
 {
-    return dial->request == 0 ? "waiting for the tailnet node to log in" : "connecting on the tailnet";
+    if (dial->request != 0)
+        return "connecting on the tailnet";
+    return dial->overlay->state == NODE_LOADING ? "loading the tailnet node" : "waiting for the tailnet node to log in";
 }
 
 static int listen_port(const char *address)
@@ -347,7 +360,7 @@ static struct overlay_listener *tailscale_listen(struct overlay *base, const cha
 static void free_listener(struct overlay_listener *listener)
 {
     if (listener->id != 0)
-        tailnode_close_listener(listener->id);
+        go->close_listener(listener->id);
     free(listener->label);
     free(listener);
 }
@@ -358,50 +371,92 @@ static void stop_listening(struct overlay_listener *listener)
     free_listener(listener);
 }
 
-/* The node's state directory is made and its log file opened with plain
- * calls, once, when the overlay opens. */
+/* On the thread pool: what reads or writes the disk before the node can
+ * start (loading the Go side, the state directory, the log file). */
+static void load_on_worker(uv_work_t *work)
+{
+    struct tailscale_overlay *overlay = work->data;
+    if (tailnode_library_load(&overlay->load_error) == NULL)
+        return;
+    if (make_directories(overlay->directory) != 0) {
+        error_set(&overlay->load_error, WIPPY_EIO, "cannot create state_dir %s: %s", overlay->directory,
+                  strerror(errno));
+        return;
+    }
+    char *log_path = xasprintf("%s/node.log", overlay->directory);
+    overlay->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    free(log_path);
+}
+
+static void free_overlay_loaded(struct tailscale_overlay *overlay)
+{
+    if (overlay->log_fd >= 0)
+        close(overlay->log_fd);
+    free(overlay->directory);
+    free(overlay);
+}
+
+static void start_node(struct tailscale_overlay *overlay)
+{
+    const struct tailscale_config *config = &overlay->base.config.tailscale;
+    struct wippy_error error = {0};
+    if (events_open(overlay->base.loop, &error) < 0) {
+        node_down(overlay, error.message);
+        return;
+    }
+    /* cgo declares its exports with char *; the Go side only copies them. */
+    overlay->node = go->new_node(overlay->directory, (char *)config->hostname, (char *)overlay->auth_key,
+                                 (char *)(config->control_url != NULL ? config->control_url : ""),
+                                 config->ephemeral, overlay->log_fd);
+    overlay->log_fd = -1; /* Go's log writer owns it now */
+    free(overlay->directory);
+    overlay->directory = NULL;
+    overlay->state = NODE_STARTING;
+    go->start(overlay->node, LOGIN_TIMEOUT_MS);
+}
+
+static void on_loaded(uv_work_t *work, int status)
+{
+    struct tailscale_overlay *overlay = work->data;
+    if (overlay->closed) {
+        free_overlay_loaded(overlay);
+        return;
+    }
+    if (overlay->load_error.code != 0) {
+        node_down(overlay, overlay->load_error.message);
+        return;
+    }
+    go = tailnode_library_load(&overlay->load_error); /* loaded: returns at once */
+    start_node(overlay);
+}
+
 static int tailscale_open(struct overlay *base, struct wippy_error *error)
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
     const struct tailscale_config *config = &base->config.tailscale;
-    const char *auth_key = config->auth_key;
+    overlay->auth_key = config->auth_key;
     if (config->auth_key_env != NULL) {
-        auth_key = getenv(config->auth_key_env);
-        if (auth_key == NULL || auth_key[0] == '\0')
+        overlay->auth_key = getenv(config->auth_key_env);
+        if (overlay->auth_key == NULL || overlay->auth_key[0] == '\0')
             return error_set(error, WIPPY_EINVAL, "overlay %s: auth_key_env: the environment variable %s is not set",
                              base->id, config->auth_key_env);
     }
-    char *directory = config->state_dir != NULL
-                          ? xstrdup(config->state_dir)
-                          : xasprintf("%s/tailscale/%s", base->state_dir != NULL ? base->state_dir : ".",
-                                      config->hostname);
-    if (make_directories(directory) != 0) {
-        error_set(error, WIPPY_EIO, "overlay %s: cannot create state_dir %s: %s", base->id, directory,
-                  strerror(errno));
-        free(directory);
-        return WIPPY_EIO;
-    }
-    if (events_open(base->loop, error) < 0) {
-        free(directory);
-        return WIPPY_EIO;
-    }
-    char *log_path = xasprintf("%s/node.log", directory);
-    overlay->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    free(log_path);
-    /* cgo declares its exports with char *; the Go side only copies them. */
-    overlay->node = tailnode_new(directory, (char *)config->hostname, (char *)auth_key,
-                                 (char *)(config->control_url != NULL ? config->control_url : ""),
-                                 config->ephemeral, overlay->log_fd);
-    free(directory);
-    overlay->state = NODE_STARTING;
+    overlay->directory = config->state_dir != NULL
+                             ? xstrdup(config->state_dir)
+                             : xasprintf("%s/tailscale/%s", base->state_dir != NULL ? base->state_dir : ".",
+                                         config->hostname);
+    overlay->log_fd = -1;
+    overlay->state = NODE_LOADING;
     overlay->next_open = open_overlays;
     open_overlays = overlay;
-    tailnode_start(overlay->node, LOGIN_TIMEOUT_MS);
+    overlay->load.data = overlay;
+    uv_queue_work(base->loop, &overlay->load, load_on_worker, on_loaded);
     return WIPPY_OK;
 }
 
 /* Closing stops the node (an ephemeral one logs out first): a few seconds
- * at most, at shutdown only. */
+ * at most, at shutdown only. An overlay still loading is freed when its load
+ * is done. */
 static void tailscale_close(struct overlay *base)
 {
     struct tailscale_overlay *overlay = (struct tailscale_overlay *)base;
@@ -409,16 +464,21 @@ static void tailscale_close(struct overlay *base)
         tailscale_cancel(overlay->dials);
     while (overlay->listeners != NULL)
         stop_listening(overlay->listeners);
-    tailnode_close(overlay->node);
     for (struct tailscale_overlay **link = &open_overlays; *link != NULL; link = &(*link)->next_open) {
         if (*link == overlay) {
             *link = overlay->next_open;
             break;
         }
     }
-    /* Go's log writer holds its own descriptor for the node's lifetime. */
+    if (overlay->state == NODE_LOADING) {
+        overlay->closed = true;
+        uv_cancel((uv_req_t *)&overlay->load);
+        return;
+    }
+    if (overlay->node != 0)
+        go->close(overlay->node);
     events_close();
-    free(overlay);
+    free_overlay_loaded(overlay);
 }
 
 const struct overlay_driver tailscale_overlay_driver = {

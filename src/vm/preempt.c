@@ -15,8 +15,8 @@
 #include "util/memory.h"
 #include "vm/core.h"
 
-/* A real-time signal: libuv and Go's runtime (linked in for Tailscale,
- * which takes SIGURG for its own pre-emption) leave these alone. */
+/* A real-time signal: libuv and Go's runtime (loaded for Tailscale, which
+ * takes SIGURG for its own pre-emption) leave these alone. */
 #define PREEMPT_SIGNAL (SIGRTMAX - 1)
 /* How often a task stuck where it cannot yield is looked at again. */
 #define STUCK_RECHECK_INSTRUCTIONS 100000

@@ -174,8 +174,8 @@ static const struct {
  * failure alone (as in libuv's runner): the child writes its failure text,
  * if any, to a pipe; the parent reads it and the child's exit status. The
  * child is this program started afresh (fork, then exec) and not a bare
- * fork: the Go runtime linked in for Tailscale runs threads from the start,
- * and a fork can copy an allocator lock one of them held (a hang under
+ * fork: a process that has started threads (a Go runtime, the thread pool)
+ * can be forked holding an allocator lock one of them held (a hang under
  * AddressSanitizer). */
 #define TEST_TIMEOUT_SECONDS 10
 #define RUN_ONE "--run-one"

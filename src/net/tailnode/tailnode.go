@@ -1,5 +1,6 @@
 // Command tailnode is wippy's binding to Tailscale's embedded node, tsnet,
-// built with `go build -buildmode=c-archive` and linked into wippy. The C
+// built with `go build -buildmode=c-shared` and loaded by wippy when a
+// tailscale entry is first used (src/net/tailnode_library.c). The C
 // side (src/net/tailscale.c, through tailnode.h) owns one event loop and must
 // never block, so every call here returns at once and every outcome arrives
 // later as one line on the event pipe the C side gives to tailnode_events:
