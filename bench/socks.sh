@@ -2,7 +2,9 @@
 # SOCKS5 overlay benchmark: 2,000 sequential and 2,000 concurrent (100 in
 # flight) GETs of a small static file served by nginx on loopback, through
 # microsocks, via (a) wippy's overlay, (b) curl --socks5-hostname in one
-# process (--parallel for the concurrent case), (c) wippy direct.
+# process (--parallel for the concurrent case), (c) wippy direct; and
+# 2,000 sequential GETs on a new connection each (isolate_streams against
+# curl with Connection: close).
 # Writes bench/results/socks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,13 +43,16 @@ json="$work/hyperfine.json"
     "$wippy run get $count $url direct sequential" \
     "$wippy run get $count $url bench:proxy concurrent" \
     "curl -s -o /dev/null --parallel --parallel-max 100 --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
-    "$wippy run get $count $url direct concurrent" >/dev/null)
+    "$wippy run get $count $url direct concurrent" \
+    "$wippy run get $count $url bench:isolated sequential" \
+    "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
+    "$wippy run get $count $url direct sequential" >/dev/null)
 
 python3 - "$json" "$count" <<'PY' | tee "$result"
 import json, sys, datetime, os
 results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
 count = int(sys.argv[2])
-boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct = results
+boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl, new_direct = results
 def per_request(total, subtract_boot=True):
     return (total - (boot if subtract_boot else 0)) / count * 1e6
 print("# SOCKS5 overlay benchmark")
@@ -59,7 +64,9 @@ print()
 print("| case | wippy overlay | curl --socks5-hostname | wippy direct | ours / curl | overlay cost / direct cost |")
 print("|---|---|---|---|---|---|")
 for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
-                                 ("100 in flight", par_ours, par_curl, par_direct)):
+                                 ("100 in flight", par_ours, par_curl, par_direct),
+                                 ("new connection each (isolated / Connection: close)", new_ours, new_curl,
+                                  new_direct)):
     o, c, d = per_request(ours), per_request(curl, False), per_request(direct)
     print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {(o-d)/d:.2f}× |")
 PY

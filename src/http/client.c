@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "http/bridge.h"
+#include "http/curl_socks5.h"
 #include "util/list.h"
 #include "util/handle.h"
 #include "util/memory.h"
@@ -57,6 +58,8 @@ struct http_request {
     int (*may_connect)(void *context, const char *address, struct wippy_error *error);
     int (*may_follow)(void *context, const char *url, struct wippy_error *error);
     void *may_dial_context;
+    bool through_socks5;     /* curl speaks SOCKS5 to the overlay's proxy itself */
+    char proxy_address[300]; /* then: "host:port", for messages */
     struct bridge **bridges; /* opened for this transfer */
     size_t bridge_count;
     struct http_request *previous;
@@ -392,6 +395,36 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
     return fd;
 }
 
+/* A connection to a SOCKS5 overlay's proxy, which curl opens itself: the
+ * target (the first URL or a redirect's) is asked about first, and a name
+ * SOCKS5 cannot carry fails here rather than being resolved. */
+static curl_socket_t on_open_proxy_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    (void)purpose;
+    struct http_request *request = user;
+    char host[2048];
+    uint16_t port;
+    struct wippy_error error;
+    const char *id = request->pool->overlay->id;
+    if (current_target(request, host, sizeof host, &port) < 0) {
+        error_set(&error, WIPPY_EINVAL, "cannot tell which host to dial through overlay %s", id);
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    size_t length = strlen(host);
+    if (length > CURL_SOCKS5_MAX_HOST) {
+        error_set(&error, WIPPY_EINVAL, "overlay %s: host name is %zu bytes, longer than SOCKS5 can carry (%d); it "
+                  "is not resolved locally instead", id, length, CURL_SOCKS5_MAX_HOST);
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    if (request->may_dial != NULL && request->may_dial(request->may_dial_context, host, &error) < 0) {
+        on_bridge_dial_failed(request, &error);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 static void unlink_request(struct http_client *client, struct http_request *request)
 {
     DLIST_REMOVE(client->requests, request, previous, next);
@@ -433,6 +466,13 @@ static void finish(struct http_request *request, CURLcode result)
     } else if (request->body_too_large) {
         error_set(&error, WIPPY_EIO, "%s %s: response body larger than max_response_body (%zu bytes)",
                   method, url, request->max_response_body);
+    } else if (result != CURLE_OK && request->through_socks5) {
+        char prefix[2300], host[2048] = "";
+        uint16_t port = 0;
+        current_target(request, host, sizeof host, &port);
+        snprintf(prefix, sizeof prefix, "%s %.2200s", method, url != NULL ? url : "");
+        curl_socks5_failure(request->easy, result, request->error_buffer, request->pool->overlay,
+                            request->proxy_address, host, port, prefix, (double)request->timeout_ns / 1e9, &error);
     } else if (result == CURLE_OPERATION_TIMEDOUT) {
         const char *state = dialing_state(request);
         if (!overlay_is_plain_tcp(request->pool->overlay) && state != NULL)
@@ -549,7 +589,22 @@ struct http_request *http_request_start(struct http_client *client,
         struct curl_blob blob = {(void *)options->ca_pem, strlen(options->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
     }
-    if (!overlay_is_plain_tcp(options->overlay)) {
+    if (overlay_is_socks5_proxy(options->overlay)) {
+        /* curl speaks SOCKS5 to the proxy itself, sending the host as a
+         * name; a connection isolated by its credentials is never reused
+         * (curl never reuses one across credentials either). */
+        if (curl_socks5_use(easy, options->overlay, request->proxy_address, error) < 0) {
+            request_free(request);
+            return NULL;
+        }
+        request->through_socks5 = true;
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_proxy_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
+        if (overlay_never_reuses(options->overlay)) {
+            curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+            curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+        }
+    } else if (!overlay_is_plain_tcp(options->overlay)) {
         /* Every connection goes to a placeholder that is never resolved
          * locally; the open-socket callback turns it into an overlay bridge.
          * Over plain TCP (the direct network) curl connects by itself. */

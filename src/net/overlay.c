@@ -200,6 +200,18 @@ struct overlay *overlay_direct(struct overlay_set *set)
     return overlay;
 }
 
+bool overlay_is_socks5_proxy(const struct overlay *overlay)
+{
+    return (overlay->capabilities & OVERLAY_SOCKS5_PROXY) != 0;
+}
+
+int overlay_socks5_proxy(struct overlay *overlay, struct overlay_socks5_proxy *out, struct wippy_error *error)
+{
+    if (!overlay_is_socks5_proxy(overlay))
+        return error_set(error, WIPPY_ESTATE, "overlay %s is not a SOCKS5 proxy", overlay->id);
+    return overlay->driver->socks5_proxy(overlay, out, error);
+}
+
 bool overlay_never_reuses(const struct overlay *overlay)
 {
     return (overlay->capabilities & OVERLAY_NEVER_REUSE) != 0;

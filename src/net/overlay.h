@@ -26,6 +26,18 @@ enum overlay_capability {
      * a client may open the connection itself, with its own name lookup
      * and connection pool, instead of dialing through the driver. */
     OVERLAY_PLAIN_TCP = 1 << 3,
+    /* The overlay is a SOCKS5 proxy a client may speak to itself (curl's
+     * socks5h: names sent unresolved, as the driver's own dial does), with
+     * the credentials overlay_socks5_proxy gives for each connection. */
+    OVERLAY_SOCKS5_PROXY = 1 << 4,
+};
+
+/* Where an OVERLAY_SOCKS5_PROXY overlay's proxy is and what one connection
+ * must offer it (fresh random credentials when streams are isolated). */
+struct overlay_socks5_proxy {
+    char address[300];  /* "host:port", "[v6]:port": as messages name it */
+    char username[256]; /* "" when the proxy takes none */
+    char password[256];
 };
 
 /* A connected byte stream to the dialed target. The receiver owns it: it
@@ -83,6 +95,9 @@ struct overlay_driver {
     /* Where the listener accepts, as a person writes it ("127.0.0.1:8080"),
      * or NULL when the driver announces it itself once known. */
     const char *(*listener_address)(const struct overlay_listener *listener);
+    /* For OVERLAY_SOCKS5_PROXY drivers: the proxy and the credentials of
+     * the next connection. */
+    int (*socks5_proxy)(struct overlay *overlay, struct overlay_socks5_proxy *out, struct wippy_error *error);
     void (*close)(struct overlay *overlay);
 };
 
@@ -162,6 +177,11 @@ const char *overlay_dial_describe(struct overlay *overlay, const struct overlay_
 bool overlay_never_reuses(const struct overlay *overlay);
 
 bool overlay_is_plain_tcp(const struct overlay *overlay);
+
+bool overlay_is_socks5_proxy(const struct overlay *overlay);
+/* The proxy of an OVERLAY_SOCKS5_PROXY overlay and the credentials one new
+ * connection must use. */
+int overlay_socks5_proxy(struct overlay *overlay, struct overlay_socks5_proxy *out, struct wippy_error *error);
 
 /* Accepts connections through the overlay; NULL with an error naming the
  * overlay when it cannot listen (registry validation already refuses

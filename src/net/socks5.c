@@ -206,22 +206,32 @@ static int random_credential(char out[17])
     return 0;
 }
 
+/* The credentials of one new connection: fresh random ones when streams are
+ * isolated, else the configured ones (NULL when there are none). */
+static int connection_credentials(const struct overlay *base, char credential[17], const char **username,
+                                  const char **password, struct wippy_error *error)
+{
+    const struct socks5_config *config = &base->config.socks5;
+    *username = config->username;
+    *password = config->password;
+    if (!config->isolate_streams)
+        return WIPPY_OK;
+    if (random_credential(credential) < 0)
+        return error_set(error, WIPPY_EIO, "overlay %s: no random bytes for isolation credentials", base->id);
+    *username = *password = credential;
+    return WIPPY_OK;
+}
+
 static struct overlay_dial *socks5_dial(struct overlay *base, const char *host, uint16_t port,
                                         int64_t timeout_ns, overlay_dial_done done,
                                         void *context, struct wippy_error *error)
 {
     struct socks5_overlay *overlay = (struct socks5_overlay *)base;
     const struct socks5_config *config = &base->config.socks5;
-    const char *username = config->username, *password = config->password;
+    const char *username, *password;
     char credential[17];
-    if (config->isolate_streams) {
-        if (random_credential(credential) < 0) {
-            error_set(error, WIPPY_EIO, "overlay %s: no random bytes for isolation credentials",
-                      base->id);
-            return NULL;
-        }
-        username = password = credential;
-    }
+    if (connection_credentials(base, credential, &username, &password, error) < 0)
+        return NULL;
     struct overlay_dial *dial = xcalloc(1, sizeof *dial);
     if (socks5_client_init(&dial->client, host, port, username, password, error) < 0) {
         char reason[WIPPY_ERROR_MESSAGE_SIZE];
@@ -266,6 +276,19 @@ static void socks5_cancel(struct overlay_dial *dial)
     finish(dial);
 }
 
+static int socks5_proxy(struct overlay *base, struct overlay_socks5_proxy *out, struct wippy_error *error)
+{
+    const struct socks5_overlay *overlay = (const struct socks5_overlay *)base;
+    const char *username, *password;
+    char credential[17];
+    if (connection_credentials(base, credential, &username, &password, error) < 0)
+        return WIPPY_EIO;
+    snprintf(out->address, sizeof out->address, "%s", overlay->proxy);
+    snprintf(out->username, sizeof out->username, "%s", username != NULL ? username : "");
+    snprintf(out->password, sizeof out->password, "%s", password != NULL ? password : "");
+    return WIPPY_OK;
+}
+
 static int socks5_open(struct overlay *base, struct wippy_error *error)
 {
     struct socks5_overlay *overlay = (struct socks5_overlay *)base;
@@ -287,11 +310,12 @@ static void socks5_close(struct overlay *base)
 }
 
 const struct overlay_driver socks5_overlay_driver = {
-    .capabilities = OVERLAY_CAN_DIAL,
+    .capabilities = OVERLAY_CAN_DIAL | OVERLAY_SOCKS5_PROXY,
     .size = sizeof(struct socks5_overlay),
     .open = socks5_open,
     .dial = socks5_dial,
     .cancel = socks5_cancel,
     .describe = describe,
+    .socks5_proxy = socks5_proxy,
     .close = socks5_close,
 };
