@@ -68,5 +68,6 @@ for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
                                  ("new connection each (isolated / Connection: close)", new_ours, new_curl,
                                   new_direct)):
     o, c, d = per_request(ours), per_request(curl, False), per_request(direct)
-    print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {(o-d)/d:.2f}× |")
+    cost = f"{(o-d)/d:.2f}×" if name != "new connection each (isolated / Connection: close)" else "—"
+    print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {cost} |")
 PY

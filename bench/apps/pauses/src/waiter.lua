@@ -1,0 +1,4 @@
+local function main()
+  return process.inbox():receive()
+end
+return { main = main }
