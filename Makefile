@@ -1,5 +1,6 @@
 # wippy-c build. `make` builds build/wippy; `make SANITIZE=1` builds
-# build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer.
+# build-asan/wippy with AddressSanitizer and UndefinedBehaviorSanitizer,
+# `make SANITIZE=thread` build-tsan/wippy with ThreadSanitizer.
 # BUILD=dir puts a build elsewhere.
 
 PKGS := lua5.4 yaml-0.1 libuv jansson libcurl libcrypto
@@ -8,6 +9,10 @@ CC ?= cc
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTFLAGS := -O1 -g
+else ifeq ($(SANITIZE),thread)
+BUILD ?= build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 OPTFLAGS := -O1 -g
 else
 BUILD ?= build

@@ -86,6 +86,7 @@ bool state_is_read_only(lua_State *L, int index)
  * function pointer never passes through a void pointer. */
 struct share_hook {
     state_share_fn share;
+    const struct state_transport *transport; /* NULL: stays in its state */
 };
 
 void state_new_type(lua_State *L, const char *name, const luaL_Reg *methods,
@@ -101,6 +102,7 @@ void state_new_type(lua_State *L, const char *name, const luaL_Reg *methods,
     if (sharing == STATE_SHARED) {
         struct share_hook *hook = lua_newuserdatauv(L, sizeof *hook, 0);
         hook->share = share;
+        hook->transport = NULL;
         lua_setfield(L, -2, KEY_SHARE_HOOK);
     }
 }
@@ -118,6 +120,27 @@ enum state_sharing state_sharing_of(lua_State *L, int index, state_share_fn *sha
     }
     lua_pop(L, 2);
     return sharing;
+}
+
+void state_set_transport(lua_State *L, const char *name, const struct state_transport *transport)
+{
+    int top = lua_gettop(L);
+    if (luaL_getmetatable(L, name) == LUA_TTABLE && lua_getfield(L, -1, KEY_SHARE_HOOK) == LUA_TUSERDATA) {
+        struct share_hook *hook = lua_touserdata(L, -1);
+        hook->transport = transport;
+    }
+    lua_settop(L, top);
+}
+
+const struct state_transport *state_transport_of(lua_State *L, int index)
+{
+    if (!lua_getmetatable(L, index))
+        return NULL;
+    const struct state_transport *transport = NULL;
+    if (lua_getfield(L, -1, KEY_SHARE_HOOK) == LUA_TUSERDATA)
+        transport = ((const struct share_hook *)lua_touserdata(L, -1))->transport;
+    lua_pop(L, 2);
+    return transport;
 }
 
 static const char trampoline_source[] =

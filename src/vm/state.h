@@ -63,4 +63,23 @@ void state_new_type(lua_State *L, const char *name, const luaL_Reg *methods,
  * hook or NULL. */
 enum state_sharing state_sharing_of(lua_State *L, int index, state_share_fn *share);
 
+/* How a shared type's values leave their Lua state and enter another one
+ * (vm/message.h): export takes what a value needs to exist elsewhere (a
+ * copy of an immutable value, a counted reference to a synchronised one),
+ * import pushes it in another state and takes over what export gave,
+ * release frees what export gave when it is never imported. A type is
+ * identified by its transport's address, the same in every state. */
+struct state_transport {
+    const char *name;
+    int (*export)(lua_State *L, int index, void **out, struct wippy_error *error);
+    int (*import)(lua_State *L, void *exported, struct wippy_error *error);
+    void (*release)(void *exported);
+};
+
+/* Gives a shared type (made by state_new_type in L) its transport. */
+void state_set_transport(lua_State *L, const char *name, const struct state_transport *transport);
+
+/* The transport of the userdata at index, or NULL when its type has none. */
+const struct state_transport *state_transport_of(lua_State *L, int index);
+
 #endif

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import APPS, one_command_index, run_wippy, wippy_binary
+from conftest import APPS, needs_prompt_signals, one_command_index, run_wippy, wippy_binary
 from test_permissions import GUEST_APP, GUEST_LUA
 
 HOSTILE = APPS / "hostile"
@@ -71,12 +71,14 @@ def test_only_the_spawner_or_a_scope_may_stop_a_process_or_take_its_name():
     ], result
 
 
+@needs_prompt_signals
 def test_a_process_that_never_blocks_does_not_stop_the_others():
     result = hostile("busy")  # two spinners (one inside its own coroutine) beside a sleeper
     assert result.code == 0, result
     assert result.lines == ["five 20 ms sleeps beside two spinners\ttrue", "done"], result
 
 
+@needs_prompt_signals
 def test_catching_the_stop_error_does_not_keep_a_stuck_task_alive():
     started = time.monotonic()
     result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "stuck-catching", timeout=30)
@@ -85,6 +87,7 @@ def test_catching_the_stop_error_does_not_keep_a_stuck_task_alive():
     assert time.monotonic() - started < 5
 
 
+@needs_prompt_signals
 def test_code_that_cannot_yield_is_stopped_after_the_unyieldable_limit():
     started = time.monotonic()
     result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "stuck", timeout=30)
@@ -116,6 +119,7 @@ SPIN_WHERE_IT_CAN_YIELD = "while true do end"
 SPIN_WHERE_IT_CANNOT = "table.sort({3, 2, 1}, function(a, b) while true do end end)"
 
 
+@needs_prompt_signals
 @pytest.mark.parametrize("spin", [SPIN_WHERE_IT_CAN_YIELD, SPIN_WHERE_IT_CANNOT], ids=["yieldable", "unyieldable"])
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_ends_the_runtime_within_a_second_while_a_process_spins(make_app, spin, signal_number):
@@ -192,6 +196,7 @@ def test_a_sender_cannot_fill_a_receiver_to_its_limit():
     assert (result.code, result.lines) == (0, ["flooded receiver\tdid its work"]), result
 
 
+@needs_prompt_signals
 def test_a_killed_process_whose_close_handler_spins_is_stopped():
     started = time.monotonic()
     result = run_wippy(HOSTILE, "--set", "scheduler.unyieldable_limit=0.5", "run", "close-spin", timeout=30)

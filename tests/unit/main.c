@@ -23,6 +23,13 @@ TEST(test_child_override_leaves_parent_and_siblings_alone);
 TEST(test_default_never_overrides_an_inherited_choice);
 TEST(test_explicit_call_selection_wins_over_everything);
 TEST(test_context_and_security_are_inherited_and_copied);
+TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
+TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
+TEST(test_message_drops_metatables_and_copies_deeply);
+TEST(test_message_refuses_functions_coroutines_and_deep_nesting);
+TEST(test_message_refuses_a_value_larger_than_its_bound);
+TEST(test_message_carries_shared_values_through_their_transport);
+TEST(test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild);
 TEST(test_private_address_knows_local_ranges);
 TEST(test_private_address_passes_names_and_public_addresses);
 TEST(test_registry_loads_entries_and_resolves_bare_names);
@@ -103,6 +110,13 @@ static const struct {
     {"test_default_never_overrides_an_inherited_choice", test_default_never_overrides_an_inherited_choice},
     {"test_explicit_call_selection_wins_over_everything", test_explicit_call_selection_wins_over_everything},
     {"test_context_and_security_are_inherited_and_copied", test_context_and_security_are_inherited_and_copied},
+    {"test_message_carries_scalars_and_strings_with_zero_bytes", test_message_carries_scalars_and_strings_with_zero_bytes},
+    {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
+    {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
+    {"test_message_refuses_functions_coroutines_and_deep_nesting", test_message_refuses_functions_coroutines_and_deep_nesting},
+    {"test_message_refuses_a_value_larger_than_its_bound", test_message_refuses_a_value_larger_than_its_bound},
+    {"test_message_carries_shared_values_through_their_transport", test_message_carries_shared_values_through_their_transport},
+    {"test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild", test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild},
     {"test_private_address_knows_local_ranges", test_private_address_knows_local_ranges},
     {"test_private_address_passes_names_and_public_addresses", test_private_address_passes_names_and_public_addresses},
     {"test_registry_loads_entries_and_resolves_bare_names", test_registry_loads_entries_and_resolves_bare_names},

@@ -1,0 +1,404 @@
+/* message.c - a Lua value as bytes: one tag per value, tables as
+ * key/value pairs up to an end tag, a later visit of a table as a reference
+ * to its number (tables are numbered in the order they open). A shared
+ * value is its transport's address and what export gave. */
+#include "vm/message.h"
+
+#include <lauxlib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/memory.h"
+#include "vm/state.h"
+
+#define MESSAGE_MAX_DEPTH 128
+
+enum tag {
+    TAG_NIL,
+    TAG_FALSE,
+    TAG_TRUE,
+    TAG_INTEGER,
+    TAG_FLOAT,
+    TAG_STRING,
+    TAG_TABLE,
+    TAG_END,
+    TAG_REFERENCE,
+    TAG_SHARED,
+};
+
+struct message {
+    uint8_t *bytes;
+    size_t length;
+    size_t capacity;
+    size_t max_bytes;
+    size_t table_count;
+    size_t shared_count; /* shared values not yet imported */
+};
+
+/* Tables seen while taking: their address to their number. */
+struct seen {
+    const void **keys;
+    size_t *numbers;
+    size_t capacity;
+    size_t count;
+};
+
+/* ---- writing ---- */
+
+static int grow(struct message *message, size_t more, struct wippy_error *error)
+{
+    size_t needed = message->length + more;
+    if (message->max_bytes > 0 && needed > message->max_bytes)
+        return error_set(error, WIPPY_ENOMEM, "the value is larger than %zu bytes", message->max_bytes);
+    if (needed > message->capacity) {
+        size_t capacity = message->capacity > 0 ? message->capacity : 64;
+        while (capacity < needed)
+            capacity *= 2;
+        message->bytes = xrealloc(message->bytes, capacity);
+        message->capacity = capacity;
+    }
+    return WIPPY_OK;
+}
+
+static int put(struct message *message, const void *data, size_t length, struct wippy_error *error)
+{
+    if (grow(message, length, error) < 0)
+        return error->code;
+    memcpy(message->bytes + message->length, data, length);
+    message->length += length;
+    return WIPPY_OK;
+}
+
+static int put_tag(struct message *message, enum tag tag, struct wippy_error *error)
+{
+    uint8_t byte = (uint8_t)tag;
+    return put(message, &byte, 1, error);
+}
+
+static int put_size(struct message *message, size_t size, struct wippy_error *error)
+{
+    uint64_t value = size;
+    return put(message, &value, sizeof value, error);
+}
+
+static size_t *seen_slot(struct seen *seen, const void *key, bool *found)
+{
+    if ((seen->count + 1) * 2 > seen->capacity) {
+        struct seen bigger = {.capacity = seen->capacity > 0 ? seen->capacity * 2 : 16};
+        bigger.keys = xcalloc(bigger.capacity, sizeof *bigger.keys);
+        bigger.numbers = xcalloc(bigger.capacity, sizeof *bigger.numbers);
+        for (size_t i = 0; i < seen->capacity; i++) {
+            if (seen->keys[i] == NULL)
+                continue;
+            bool ignored;
+            *seen_slot(&bigger, seen->keys[i], &ignored) = seen->numbers[i];
+            bigger.count++;
+        }
+        free(seen->keys);
+        free(seen->numbers);
+        *seen = bigger;
+    }
+    size_t mask = seen->capacity - 1;
+    size_t i = ((uintptr_t)key >> 4) * 0x9E3779B97F4A7C15u & mask;
+    while (seen->keys[i] != NULL && seen->keys[i] != key)
+        i = (i + 1) & mask;
+    *found = seen->keys[i] != NULL;
+    if (!*found) {
+        seen->keys[i] = key;
+        seen->count++;
+    }
+    return &seen->numbers[i];
+}
+
+static int take_value(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
+                      struct wippy_error *error);
+
+static int take_shared(lua_State *L, int index, struct message *message, struct wippy_error *error)
+{
+    const struct state_transport *transport = state_transport_of(L, index);
+    if (transport == NULL)
+        return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
+    state_share_fn share;
+    if (state_sharing_of(L, index, &share) == STATE_SHARED && share != NULL && share(L, index, error) < 0)
+        return error->code;
+    if (grow(message, 1 + 2 * sizeof(void *), error) < 0)
+        return error->code;
+    void *exported = NULL;
+    if (transport->export(L, index, &exported, error) < 0)
+        return error->code;
+    put_tag(message, TAG_SHARED, error);
+    put(message, &transport, sizeof transport, error);
+    put(message, &exported, sizeof exported, error);
+    message->shared_count++;
+    return WIPPY_OK;
+}
+
+static int take_table(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
+                      struct wippy_error *error)
+{
+    bool found;
+    size_t *number = seen_slot(seen, lua_topointer(L, index), &found);
+    if (found) {
+        size_t reference = *number;
+        if (put_tag(message, TAG_REFERENCE, error) < 0 || put_size(message, reference, error) < 0)
+            return error->code;
+        return WIPPY_OK;
+    }
+    *number = message->table_count++;
+    if (depth > MESSAGE_MAX_DEPTH)
+        return error_set(error, WIPPY_EINVAL, "cannot pass a table nested deeper than %d levels",
+                         MESSAGE_MAX_DEPTH);
+    if (!lua_checkstack(L, 4))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space while copying a table");
+    size_t array = lua_rawlen(L, index);
+    if (put_tag(message, TAG_TABLE, error) < 0 || put_size(message, array, error) < 0)
+        return error->code;
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        int value = lua_gettop(L);
+        if (take_value(L, value - 1, message, seen, depth + 1, error) < 0 ||
+            take_value(L, value, message, seen, depth + 1, error) < 0) {
+            lua_pop(L, 2);
+            return error->code;
+        }
+        lua_pop(L, 1);
+    }
+    return put_tag(message, TAG_END, error);
+}
+
+static int take_value(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
+                      struct wippy_error *error)
+{
+    index = lua_absindex(L, index);
+    switch (lua_type(L, index)) {
+    case LUA_TNIL:
+        return put_tag(message, TAG_NIL, error);
+    case LUA_TBOOLEAN:
+        return put_tag(message, lua_toboolean(L, index) ? TAG_TRUE : TAG_FALSE, error);
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index)) {
+            lua_Integer integer = lua_tointeger(L, index);
+            if (put_tag(message, TAG_INTEGER, error) < 0)
+                return error->code;
+            return put(message, &integer, sizeof integer, error);
+        } else {
+            lua_Number number = lua_tonumber(L, index);
+            if (put_tag(message, TAG_FLOAT, error) < 0)
+                return error->code;
+            return put(message, &number, sizeof number, error);
+        }
+    case LUA_TSTRING: {
+        size_t length;
+        const char *text = lua_tolstring(L, index, &length);
+        if (put_tag(message, TAG_STRING, error) < 0 || put_size(message, length, error) < 0)
+            return error->code;
+        return put(message, text, length, error);
+    }
+    case LUA_TTABLE:
+        return take_table(L, index, message, seen, depth, error);
+    case LUA_TUSERDATA:
+        return take_shared(L, index, message, error);
+    default:
+        return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
+    }
+}
+
+struct message *message_take(lua_State *L, int index, size_t max_bytes, struct wippy_error *error)
+{
+    struct message *message = xcalloc(1, sizeof *message);
+    message->max_bytes = max_bytes;
+    struct seen seen = {0};
+    int top = lua_gettop(L);
+    int rc = take_value(L, index, message, &seen, 0, error);
+    lua_settop(L, top);
+    free(seen.keys);
+    free(seen.numbers);
+    if (rc < 0) {
+        message_free(message);
+        return NULL;
+    }
+    return message;
+}
+
+size_t message_bytes(const struct message *message)
+{
+    return message->length;
+}
+
+/* ---- reading ---- */
+
+struct reader {
+    const struct message *message;
+    size_t at;
+    size_t unread; /* the tag of the first value not yet rebuilt: what a failure must release from */
+    int tables; /* index of the table of rebuilt tables, by number */
+    lua_Integer next_table;
+};
+
+static uint8_t get_tag(struct reader *reader)
+{
+    return reader->message->bytes[reader->at++];
+}
+
+static void get(struct reader *reader, void *out, size_t length)
+{
+    memcpy(out, reader->message->bytes + reader->at, length);
+    reader->at += length;
+}
+
+static size_t get_size(struct reader *reader)
+{
+    uint64_t value;
+    get(reader, &value, sizeof value);
+    return (size_t)value;
+}
+
+/* Pushes the next value (the message was written by message_take, so it is
+ * well formed). Raises on memory errors: called under lua_pcall. */
+static void push_value(lua_State *L, struct reader *reader)
+{
+    reader->unread = reader->at;
+    luaL_checkstack(L, 4, "message nested too deeply");
+    uint8_t tag = get_tag(reader);
+    switch (tag) {
+    case TAG_NIL:
+        lua_pushnil(L);
+        return;
+    case TAG_FALSE:
+    case TAG_TRUE:
+        lua_pushboolean(L, tag == TAG_TRUE);
+        return;
+    case TAG_INTEGER: {
+        lua_Integer integer;
+        get(reader, &integer, sizeof integer);
+        lua_pushinteger(L, integer);
+        return;
+    }
+    case TAG_FLOAT: {
+        lua_Number number;
+        get(reader, &number, sizeof number);
+        lua_pushnumber(L, number);
+        return;
+    }
+    case TAG_STRING: {
+        size_t length = get_size(reader);
+        lua_pushlstring(L, (const char *)reader->message->bytes + reader->at, length);
+        reader->at += length;
+        return;
+    }
+    case TAG_REFERENCE:
+        lua_rawgeti(L, reader->tables, (lua_Integer)get_size(reader) + 1);
+        return;
+    case TAG_SHARED: {
+        const struct state_transport *transport;
+        void *exported;
+        get(reader, &transport, sizeof transport);
+        get(reader, &exported, sizeof exported);
+        reader->unread = reader->at; /* import takes it over, even when it fails */
+        struct wippy_error error;
+        if (transport->import(L, exported, &error) < 0)
+            luaL_error(L, "%s", error.message);
+        return;
+    }
+    case TAG_TABLE: {
+        size_t array = get_size(reader);
+        lua_createtable(L, array < INT32_MAX ? (int)array : 0, 0);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, reader->tables, ++reader->next_table);
+        while (reader->message->bytes[reader->at] != TAG_END) {
+            push_value(L, reader);
+            push_value(L, reader);
+            lua_rawset(L, -3);
+        }
+        reader->at++;
+        return;
+    }
+    default:
+        luaL_error(L, "internal error: a message with tag %d", tag); /* never written */
+    }
+}
+
+static void release_shared(const struct message *message, size_t from)
+{
+    size_t at = from;
+    while (at < message->length) {
+        uint8_t tag = message->bytes[at++];
+        switch (tag) {
+        case TAG_INTEGER:
+        case TAG_FLOAT:
+            at += 8;
+            break;
+        case TAG_STRING: {
+            uint64_t length;
+            memcpy(&length, message->bytes + at, sizeof length);
+            at += sizeof length + length;
+            break;
+        }
+        case TAG_TABLE:
+        case TAG_REFERENCE:
+            at += 8;
+            break;
+        case TAG_SHARED: {
+            const struct state_transport *transport;
+            void *exported;
+            memcpy(&transport, message->bytes + at, sizeof transport);
+            memcpy(&exported, message->bytes + at + sizeof transport, sizeof exported);
+            at += sizeof transport + sizeof exported;
+            transport->release(exported);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+static void free_bytes(struct message *message)
+{
+    free(message->bytes);
+    free(message);
+}
+
+void message_free(struct message *message)
+{
+    if (message == NULL)
+        return;
+    if (message->shared_count > 0)
+        release_shared(message, 0);
+    free_bytes(message);
+}
+
+static int push_protected(lua_State *L)
+{
+    struct reader *reader = lua_touserdata(L, 1);
+    lua_newtable(L);
+    reader->tables = lua_gettop(L);
+    push_value(L, reader);
+    return 1;
+}
+
+int message_push(lua_State *L, struct message *message, struct wippy_error *error)
+{
+    struct reader reader = {.message = message};
+    if (!lua_checkstack(L, 4)) {
+        message_free(message);
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space for a message");
+    }
+    lua_pushcfunction(L, push_protected);
+    lua_pushlightuserdata(L, &reader);
+    int rc = lua_pcall(L, 1, 1, 0);
+    if (rc != LUA_OK) {
+        const char *reason = lua_tostring(L, -1);
+        error_set(error, rc == LUA_ERRMEM ? WIPPY_ENOMEM : WIPPY_EINVAL, "%s",
+                  reason != NULL ? reason : "not enough memory");
+        lua_pop(L, 1);
+        if (message->shared_count > 0)
+            release_shared(message, reader.unread);
+        free_bytes(message);
+        return error->code;
+    }
+    free_bytes(message);
+    return WIPPY_OK;
+}

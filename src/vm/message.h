@@ -1,0 +1,34 @@
+/* message.h - a Lua value taken out of one Lua state into plain memory and
+ * rebuilt in another: another heap, or a heap another thread runs. It
+ * carries nil, booleans, numbers, strings, tables (a subtable reached twice
+ * and cycles stay one table; metatables are dropped) and values of shared
+ * types that have a transport (vm/state.h). Functions, coroutines, light
+ * userdata and private userdata cannot travel. A message is plain bytes
+ * owned by no Lua state, so any thread may hold it. */
+#ifndef WIPPY_VM_MESSAGE_H
+#define WIPPY_VM_MESSAGE_H
+
+#include <lua.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+struct message;
+
+/* Takes the value at index of L, which is left as it was. max_bytes bounds
+ * the message (0: no bound). NULL with error set when the value cannot
+ * travel or is too large. */
+struct message *message_take(lua_State *L, int index, size_t max_bytes, struct wippy_error *error);
+
+/* Pushes the message's value onto L (any state) and frees the message.
+ * On failure (L's memory limit, a transport refusing) pushes nothing,
+ * frees the message all the same, and returns the error's code. */
+int message_push(lua_State *L, struct message *message, struct wippy_error *error);
+
+/* The bytes the message holds (what rebuilding it costs, roughly). */
+size_t message_bytes(const struct message *message);
+
+/* Frees a message that is never pushed (its shared values released). */
+void message_free(struct message *message);
+
+#endif
