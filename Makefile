@@ -131,7 +131,7 @@ clean:
 # installed when missing). Each target runs for FUZZ_SECONDS from its corpus.
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
-FUZZ_TARGETS := fuzz_socks5_codec fuzz_sam_codec fuzz_sam_client fuzz_http_request
+FUZZ_TARGETS := fuzz_socks5_codec fuzz_sam_codec fuzz_sam_client fuzz_http_request fuzz_typed_lua
 .PHONY: fuzz-tools
 fuzz-tools:
 	@bash -c 'source scripts/packages.sh && command -v clang >/dev/null || ensure_packages clang'
@@ -153,6 +153,10 @@ build-fuzz/fuzz_sam_codec: tests/fuzz/fuzz_sam_codec.c src/net/sam_codec.c src/u
 build-fuzz/fuzz_sam_client: tests/fuzz/fuzz_sam_client.c src/net/sam_client.c src/net/sam_codec.c src/util/error.c src/util/memory.c | fuzz-tools
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -o $@ $(filter %.c,$^) -lcrypto
+
+build-fuzz/fuzz_typed_lua: tests/fuzz/fuzz_typed_lua.c src/vm/typed_lua.c src/util/error.c src/util/memory.c | fuzz-tools
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o $@ $(filter %.c,$^)
 
 fuzz: $(addprefix build-fuzz/,$(FUZZ_TARGETS))
 	@for target in $(FUZZ_TARGETS); do \

@@ -9,6 +9,7 @@
  * therefore neither see another task's globals nor change anything another
  * task uses; values crossing between tasks are deep-copied (vm/transfer.c). */
 #include "vm/state.h"
+#include "vm/typed_lua.h"
 
 #include <errno.h>
 #include <lualib.h>
@@ -193,6 +194,12 @@ static int compile_entry(lua_State *L, const struct entry *entry, struct wippy_e
         return rc;
     if (length > 0 && source[0] == '#') /* a shebang line: keep the line, drop its text */
         source[0] = '-', length > 1 ? (void)(source[1] = '-') : (void)0;
+    struct wippy_error type_error;
+    if (typed_lua_erase(source, length, &type_error) < 0) {
+        free(source);
+        return error_set(error, WIPPY_EINVAL, "%s:%s (entry %s)", entry->as.lua.source_path, type_error.message,
+                         entry->id);
+    }
     static const char prefix[] = "return function(_ENV, ...) ";
     static const char suffix[] = "\nend";
     size_t total = sizeof prefix - 1 + length + sizeof suffix - 1;

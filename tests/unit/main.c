@@ -86,6 +86,13 @@ TEST(test_socks5_refusal_is_reported_without_waiting_for_the_address);
 TEST(test_socks5_malformed_replies_are_errors);
 TEST(test_socks5_wrong_password_is_an_authentication_error);
 TEST(test_socks5_truncated_reply_waits_for_more);
+TEST(test_typed_lua_erases_annotations_in_place);
+TEST(test_typed_lua_keeps_plain_lua_as_it_is);
+TEST(test_typed_lua_runs_typed_code);
+TEST(test_typed_lua_keeps_lines_so_errors_point_at_the_right_place);
+TEST(test_typed_lua_reports_an_unreadable_type_at_its_place);
+TEST(test_typed_lua_reads_the_rest_of_the_dialect);
+TEST(test_typed_lua_bounds_how_deeply_types_nest);
 TEST(test_duration_parses_go_syntax_and_seconds);
 TEST(test_duration_rejects_garbage_with_the_text);
 TEST(test_glob_matches_stars_anywhere);
@@ -173,6 +180,13 @@ static const struct {
     {"test_socks5_malformed_replies_are_errors", test_socks5_malformed_replies_are_errors},
     {"test_socks5_wrong_password_is_an_authentication_error", test_socks5_wrong_password_is_an_authentication_error},
     {"test_socks5_truncated_reply_waits_for_more", test_socks5_truncated_reply_waits_for_more},
+    {"test_typed_lua_erases_annotations_in_place", test_typed_lua_erases_annotations_in_place},
+    {"test_typed_lua_keeps_plain_lua_as_it_is", test_typed_lua_keeps_plain_lua_as_it_is},
+    {"test_typed_lua_runs_typed_code", test_typed_lua_runs_typed_code},
+    {"test_typed_lua_keeps_lines_so_errors_point_at_the_right_place", test_typed_lua_keeps_lines_so_errors_point_at_the_right_place},
+    {"test_typed_lua_reports_an_unreadable_type_at_its_place", test_typed_lua_reports_an_unreadable_type_at_its_place},
+    {"test_typed_lua_reads_the_rest_of_the_dialect", test_typed_lua_reads_the_rest_of_the_dialect},
+    {"test_typed_lua_bounds_how_deeply_types_nest", test_typed_lua_bounds_how_deeply_types_nest},
     {"test_duration_parses_go_syntax_and_seconds", test_duration_parses_go_syntax_and_seconds},
     {"test_duration_rejects_garbage_with_the_text", test_duration_rejects_garbage_with_the_text},
     {"test_glob_matches_stars_anywhere", test_glob_matches_stars_anywhere},

@@ -1,0 +1,1 @@
+return { run = function() error("function failed on purpose") end }
