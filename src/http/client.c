@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "http/bridge.h"
@@ -59,6 +60,10 @@ struct http_request {
     int (*may_follow)(void *context, const char *url, struct wippy_error *error);
     void *may_dial_context;
     bool through_socks5;     /* curl speaks SOCKS5 to the overlay's proxy itself */
+    bool follows_itself;     /* isolated: each redirect a new connection with new credentials */
+    int redirects;           /* followed by follows_itself */
+    char *origin;            /* then: scheme://host:port of the first URL */
+    uint64_t started_ns;
     char proxy_address[300]; /* then: "host:port", for messages */
     struct bridge **bridges; /* opened for this transfer */
     size_t bridge_count;
@@ -442,6 +447,7 @@ static void request_free(struct http_request *request)
     curl_slist_free_all(request->header_list);
     clear_headers(request);
     free(request->body);
+    free(request->origin);
     free(request);
 }
 
@@ -506,6 +512,113 @@ static void finish(struct http_request *request, CURLcode result)
     done(context, response, NULL);
 }
 
+/* ---- redirects of isolated requests ----
+ *
+ * curl gives every connection of one transfer the same proxy credentials,
+ * and an isolated overlay must use fresh ones for each (Tor would put the
+ * first host and the one it redirects to on one circuit). So an isolated
+ * request follows its redirects itself, one transfer per hop, with Go's
+ * rules (Wippy's): 301/302/303 turn the method into GET without a body
+ * (HEAD stays), 307/308 keep both; Authorization and Cookie headers and
+ * credentials go no further than the first URL's origin; at most 10. */
+
+#define MAX_REDIRECTS 10
+
+/* "scheme://host:port" of url, or NULL. */
+static char *origin_of(const char *url)
+{
+    CURLU *parsed = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL, *origin = NULL;
+    if (curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(parsed, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        origin = xasprintf("%s://%s:%s", scheme, host, port);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(parsed);
+    return origin;
+}
+
+static bool names_header(const char *line, const char *name)
+{
+    size_t length = strlen(name);
+    return strncasecmp(line, name, length) == 0 && (line[length] == ':' || line[length] == ';');
+}
+
+/* Leaves the first URL's origin: its credentials and cookies stay behind. */
+static void drop_credentials(struct http_request *request)
+{
+    curl_easy_setopt(request->easy, CURLOPT_USERNAME, NULL);
+    curl_easy_setopt(request->easy, CURLOPT_PASSWORD, NULL);
+    struct curl_slist *kept = NULL;
+    for (struct curl_slist *line = request->header_list; line != NULL; line = line->next)
+        if (!names_header(line->data, "Authorization") && !names_header(line->data, "Cookie"))
+            kept = curl_slist_append(kept, line->data);
+    curl_easy_setopt(request->easy, CURLOPT_HTTPHEADER, kept);
+    curl_slist_free_all(request->header_list);
+    request->header_list = kept;
+}
+
+static int refuse_redirect(struct http_request *request, const struct wippy_error *error)
+{
+    on_bridge_dial_failed(request, error);
+    return -1;
+}
+
+/* After a transfer of a request that follows its own redirects: 1 when the
+ * next hop has started, 0 when this was the answer, -1 when the redirect
+ * was refused (the request then fails with why). */
+static int follow_redirect(struct http_request *request)
+{
+    long status = 0;
+    char *location = NULL;
+    curl_easy_getinfo(request->easy, CURLINFO_RESPONSE_CODE, &status);
+    if ((status != 301 && status != 302 && status != 303 && status != 307 && status != 308) ||
+        curl_easy_getinfo(request->easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK || location == NULL)
+        return 0;
+    struct wippy_error error;
+    if (request->redirects >= MAX_REDIRECTS) {
+        error_set(&error, WIPPY_EIO, "%s %s: more than %d redirects", request->method, location, MAX_REDIRECTS);
+        return refuse_redirect(request, &error);
+    }
+    if (strncasecmp(location, "http://", 7) != 0 && strncasecmp(location, "https://", 8) != 0) {
+        error_set(&error, WIPPY_EINVAL, "a redirect to %.900s was refused: only http and https are followed",
+                  location);
+        return refuse_redirect(request, &error);
+    }
+    if (request->may_follow != NULL && request->may_follow(request->may_dial_context, location, &error) < 0)
+        return refuse_redirect(request, &error);
+    char *next = xstrdup(location); /* curl's, until the URL changes */
+    char *origin = origin_of(next);
+    CURL *easy = request->easy;
+    curl_multi_remove_handle(request->pool->multi, easy);
+    curl_easy_setopt(easy, CURLOPT_URL, next);
+    bool to_get = strcmp(request->method, "HEAD") != 0 && (status == 301 || status == 302 || status == 303);
+    if (to_get && strcmp(request->method, "GET") != 0) {
+        curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, NULL);
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+        snprintf(request->method, sizeof request->method, "GET");
+    }
+    if (origin == NULL || request->origin == NULL || strcmp(origin, request->origin) != 0)
+        drop_credentials(request);
+    free(origin);
+    free(next);
+    if (curl_socks5_use(easy, request->pool->overlay, request->proxy_address, &error) < 0)
+        return refuse_redirect(request, &error);
+    if (request->timeout_ns > 0) {
+        int64_t left_ns = request->timeout_ns - (int64_t)(uv_hrtime() - request->started_ns);
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left_ns > 1000000 ? left_ns / 1000000 : 1));
+    }
+    clear_headers(request);
+    request->body_length = 0;
+    request->redirects++;
+    DLIST_PUSH(request->pool->client->requests, request, previous, next);
+    curl_multi_add_handle(request->pool->multi, easy);
+    return 1;
+}
+
 static void process_finished(struct http_pool *pool)
 {
     CURLMsg *message;
@@ -517,6 +630,9 @@ static void process_finished(struct http_pool *pool)
         curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&request);
         CURLcode result = message->data.result;
         unlink_request(pool->client, request);
+        if (result == CURLE_OK && request->follows_itself && !request->has_overlay_error &&
+            !request->body_too_large && follow_redirect(request) > 0)
+            continue;
         finish(request, result);
     }
 }
@@ -563,6 +679,14 @@ struct http_request *http_request_start(struct http_client *client,
     snprintf(request->method, sizeof request->method, "%s", method);
     if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(method, "POST") == 0) {
+        /* curl's own POST (not a custom method named POST), so that a
+         * 301/302/303 turns it into a GET as Go's client (Wippy's) does */
+        curl_easy_setopt(easy, CURLOPT_POST, 1L);
+        if (options->body == NULL) { /* else curl would read the body from standard input */
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, 0L);
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+        }
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     }
@@ -603,6 +727,10 @@ struct http_request *http_request_start(struct http_client *client,
         if (overlay_never_reuses(options->overlay)) {
             curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
             curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+            curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+            request->follows_itself = true;
+            request->origin = origin_of(options->url);
+            request->started_ns = uv_hrtime();
         }
     } else if (!overlay_is_plain_tcp(options->overlay)) {
         /* Every connection goes to a placeholder that is never resolved

@@ -7,6 +7,18 @@
 
 #include "net/socks5_codec.h"
 
+/* Sets a credential; curl 7.88 URL-decodes what it is given, so it gets
+ * the escaped form and the proxy receives the bytes as configured. */
+static CURLcode set_credential(CURL *easy, CURLoption option, const char *value)
+{
+    char *escaped = curl_easy_escape(easy, value, 0);
+    if (escaped == NULL)
+        return CURLE_OUT_OF_MEMORY;
+    CURLcode result = curl_easy_setopt(easy, option, escaped);
+    curl_free(escaped);
+    return result;
+}
+
 int curl_socks5_use(CURL *easy, struct overlay *overlay, char proxy_address[300], struct wippy_error *error)
 {
     struct overlay_socks5_proxy proxy;
@@ -14,19 +26,26 @@ int curl_socks5_use(CURL *easy, struct overlay *overlay, char proxy_address[300]
         return WIPPY_EIO;
     char url[320];
     snprintf(url, sizeof url, "socks5h://%s", proxy.address);
-    curl_easy_setopt(easy, CURLOPT_PROXY, url);
-    /* libcurl reads no_proxy from the environment even for a proxy set
-     * here: a host it names would go direct. No host bypasses the overlay. */
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
-    if (proxy.username[0] != '\0') {
+    /* Every setting must hold: a proxy left unset would send the request
+     * direct. libcurl reads no_proxy from the environment even for a proxy
+     * set here (a host it names would go direct): no host bypasses it. */
+    CURLcode result = curl_easy_setopt(easy, CURLOPT_PROXY, url);
+    if (result == CURLE_OK)
+        result = curl_easy_setopt(easy, CURLOPT_NOPROXY, "");
+    if (result == CURLE_OK && proxy.username[0] != '\0') {
         /* Only no authentication (0x00) and username/password (0x02) are
          * offered, as the overlay's own dial does (never GSS-API). */
-        curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(easy, CURLOPT_PROXYUSERNAME, proxy.username);
-        curl_easy_setopt(easy, CURLOPT_PROXYPASSWORD, proxy.password);
-    } else {
-        curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_NONE);
+        result = curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_BASIC);
+        if (result == CURLE_OK)
+            result = set_credential(easy, CURLOPT_PROXYUSERNAME, proxy.username);
+        if (result == CURLE_OK)
+            result = set_credential(easy, CURLOPT_PROXYPASSWORD, proxy.password);
+    } else if (result == CURLE_OK) {
+        result = curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_NONE);
     }
+    if (result != CURLE_OK)
+        return error_set(error, WIPPY_EIO, "overlay %s: cannot set up the SOCKS5 proxy %s: %s (nothing was sent)",
+                         overlay->id, proxy.address, curl_easy_strerror(result));
     memcpy(proxy_address, proxy.address, sizeof proxy.address);
     return WIPPY_OK;
 }
@@ -62,10 +81,12 @@ void curl_socks5_failure(CURL *easy, CURLcode result, const char *curl_message, 
     const char *id = overlay->id;
     char reason[256];
     if (result == CURLE_OPERATION_TIMEDOUT) {
+        /* curl counts a connection made once TLS is up too, so this is
+         * "not connected yet", wherever it waits. */
         if (connected_after == 0)
             error_set(error, WIPPY_EIO, "%s: timed out after %.3gs: overlay %s still connecting through the SOCKS5 "
-                      "proxy %s (no answer to the greeting, authentication or CONNECT)", prefix, timeout_seconds,
-                      id, proxy_address);
+                      "proxy %s (the proxy's greeting, authentication or CONNECT reply, or the target's TLS "
+                      "handshake, never came)", prefix, timeout_seconds, id, proxy_address);
         else
             error_set(error, WIPPY_EIO, "%s: timed out after %.3gs", prefix, timeout_seconds);
         return;
@@ -86,6 +107,21 @@ void curl_socks5_failure(CURL *easy, CURLcode result, const char *curl_message, 
         return;
     }
     int number = trailing_number(curl_message);
+    /* RFC 1928's replies have their own codes; only the others (Tor's
+     * 0xF0-0xF7) are read from curl's message, which a long host name can
+     * cut before the number. */
+    static const struct {
+        long code;
+        int reply;
+    } replies[] = {
+        {CURLPX_REPLY_GENERAL_SERVER_FAILURE, 0x01}, {CURLPX_REPLY_NOT_ALLOWED, 0x02},
+        {CURLPX_REPLY_NETWORK_UNREACHABLE, 0x03},    {CURLPX_REPLY_HOST_UNREACHABLE, 0x04},
+        {CURLPX_REPLY_CONNECTION_REFUSED, 0x05},     {CURLPX_REPLY_TTL_EXPIRED, 0x06},
+        {CURLPX_REPLY_COMMAND_NOT_SUPPORTED, 0x07},  {CURLPX_REPLY_ADDRESS_TYPE_NOT_SUPPORTED, 0x08},
+    };
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++)
+        if (replies[i].code == proxy_code)
+            number = replies[i].reply;
     switch (proxy_code) {
     case CURLPX_REPLY_GENERAL_SERVER_FAILURE:
     case CURLPX_REPLY_NOT_ALLOWED:
@@ -96,12 +132,13 @@ void curl_socks5_failure(CURL *easy, CURLcode result, const char *curl_message, 
     case CURLPX_REPLY_COMMAND_NOT_SUPPORTED:
     case CURLPX_REPLY_ADDRESS_TYPE_NOT_SUPPORTED:
     case CURLPX_REPLY_UNASSIGNED:
-        if (number > 0 && number < 256) {
+        if (number > 0 && number < 256)
             error_set(error, WIPPY_EIO, "overlay %s: SOCKS5 proxy %s: connect to %s:%u failed: %s (reply 0x%02x)",
                       id, proxy_address, host, port, socks5_reply_message((uint8_t)number), number);
-            return;
-        }
-        break;
+        else
+            error_set(error, WIPPY_EIO, "overlay %s: SOCKS5 proxy %s: connect to %s:%u failed: an unassigned reply "
+                      "(its number did not fit in curl's message)", id, proxy_address, host, port);
+        return;
     case CURLPX_USER_REJECTED:
         error_set(error, WIPPY_EIO,
                   "overlay %s: SOCKS5 proxy %s: authentication failed: the proxy rejected the username or "

@@ -1,5 +1,8 @@
 /* tailnode_library.c - finds and loads wippy-tailnode.so once per process. */
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <pthread.h>
@@ -54,6 +57,14 @@ static bool resolve_all(void *library, const char **missing)
     return true;
 }
 
+/* A file or directory we may load code from: owned by root or by us, and
+ * writable by nobody else (as ssh asks of authorized_keys), so no other
+ * user can put code into this process. */
+static bool trusted(const struct stat *info)
+{
+    return (info->st_uid == 0 || info->st_uid == geteuid()) && (info->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 static void load(void)
 {
     char directory[PATH_MAX];
@@ -62,25 +73,42 @@ static void load(void)
                  TAILNODE_LIBRARY_NAME);
         return;
     }
-    char beside[PATH_MAX + 64], installed[PATH_MAX + 64];
-    snprintf(beside, sizeof beside, "%s/%s", directory, TAILNODE_LIBRARY_NAME);
-    snprintf(installed, sizeof installed, "%s/../lib/wippy-c/%s", directory, TAILNODE_LIBRARY_NAME);
-    const char *path = access(beside, F_OK) == 0 ? beside : access(installed, F_OK) == 0 ? installed : NULL;
-    if (path == NULL) {
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", directory, TAILNODE_LIBRARY_NAME);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
         snprintf(failure, sizeof failure,
-                 "this wippy has no Tailscale support: %s is neither in %.300s nor in %.300s/../lib/wippy-c (make "
-                 "builds it when Go 1.25 or newer is installed; install Go and run make again)",
-                 TAILNODE_LIBRARY_NAME, directory, directory);
+                 errno == ENOENT
+                     ? "this wippy has no Tailscale support: %.300s is missing (make builds it beside wippy when "
+                       "Go 1.25 or newer is installed; install Go and run make again)"
+                     : "cannot open %.300s: %s",
+                 path, strerror(errno));
         return;
     }
-    void *library = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    struct stat file_info, directory_info;
+    if (fstat(fd, &file_info) != 0 || !S_ISREG(file_info.st_mode) || stat(directory, &directory_info) != 0 ||
+        !trusted(&file_info) || !trusted(&directory_info)) {
+        snprintf(failure, sizeof failure,
+                 "refusing to load %.300s: it and its directory must be owned by root or this user and "
+                 "writable by no one else",
+                 path);
+        close(fd);
+        return;
+    }
+    /* Loaded through the descriptor checked above, not the name again. */
+    char by_descriptor[64];
+    snprintf(by_descriptor, sizeof by_descriptor, "/proc/self/fd/%d", fd);
+    void *library = dlopen(by_descriptor, RTLD_NOW | RTLD_LOCAL);
+    close(fd);
     if (library == NULL) {
         snprintf(failure, sizeof failure, "cannot load %.300s: %.400s", path, dlerror());
         return;
     }
+    int (*abi)(void) = (int (*)(void))dlsym(library, "tailnode_abi");
     const char *missing = NULL;
-    if (!resolve_all(library, &missing)) {
-        snprintf(failure, sizeof failure, "%.300s does not export %s (built from other sources?)", path, missing);
+    if (abi == NULL || abi() != TAILNODE_ABI || !resolve_all(library, &missing)) {
+        snprintf(failure, sizeof failure, "%.300s was built from other sources than this wippy (%s); run make again",
+                 path, missing != NULL ? missing : "its interface version differs");
         return; /* a Go runtime cannot be unloaded: the library stays */
     }
     loaded = &functions;

@@ -9,9 +9,12 @@
 
 #include "util/error.h"
 
-/* The file name, looked for beside the wippy binary, then in
- * ../lib/wippy-c/ from it (an installed layout). */
+/* The file name, loaded from beside the wippy binary only, when it and its
+ * directory are owned by root or this user and writable by no one else. */
 #define TAILNODE_LIBRARY_NAME "wippy-tailnode.so"
+/* What tailnode_abi() of a library built from these sources returns; the
+ * functions below change only together with it. */
+#define TAILNODE_ABI 1
 
 struct tailnode_functions {
     void (*events)(int fd);

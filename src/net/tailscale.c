@@ -473,6 +473,7 @@ static void tailscale_close(struct overlay *base)
     if (overlay->state == NODE_LOADING) {
         overlay->closed = true;
         uv_cancel((uv_req_t *)&overlay->load);
+        events_close(); /* an overlay closed before it may have kept it open for this one */
         return;
     }
     if (overlay->node != 0)

@@ -32,7 +32,8 @@ def wait_for_port(port, host="127.0.0.1", timeout=10):
 class IpService:
     """Answers every request with {"ip": <client address>} and records the
     client address of each request. /redirect sends to /landed, /to-literal
-    to /landed by the literal 127.0.0.1, /big/N answers N
+    to /landed by the literal 127.0.0.1, /to-name (302) and /to-name-307 to
+    /landed by the name localhost, /big/N answers N
     bytes. With a certificate it speaks HTTPS."""
 
     def __init__(self, certificate=None):
@@ -44,6 +45,8 @@ class IpService:
             protocol_version = "HTTP/1.1"
 
             def handle_any(self):
+                length = int(self.headers.get("Content-Length", 0) or 0)
+                body_in = self.rfile.read(length) if length else b""  # read, so keep-alive stays in step
                 if self.path == "/redirect":
                     self.send_response(302)
                     self.send_header("Location", "/landed")
@@ -56,6 +59,12 @@ class IpService:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if self.path in ("/to-name", "/to-name-307"):  # to this service by the name localhost
+                    self.send_response(307 if self.path.endswith("307") else 302)
+                    self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/landed")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path.startswith("/big/"):
                     size = int(self.path.split("/")[2])
                     self.send_response(200)
@@ -63,8 +72,6 @@ class IpService:
                     self.end_headers()
                     self.wfile.write(b"x" * size)
                     return
-                length = int(self.headers.get("Content-Length", 0) or 0)
-                body_in = self.rfile.read(length) if length else b""
                 with service.lock:
                     service.clients.append(self.client_address[0])
                 body = json.dumps({
@@ -73,6 +80,7 @@ class IpService:
                     "path": self.path,
                     "body": body_in.decode("utf-8", "replace"),
                     "host": self.headers.get("Host"),
+                    "authorization": self.headers.get("Authorization"),
                 }).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -30,7 +30,7 @@ def network(tmp_path, target):
     }
 
     def recorder_behaviour(dial):
-        match = re.fullmatch(r"code-(\d+)\.test", dial["host"])
+        match = re.fullmatch(r"(?:[a-z]+\.)*code-(\d+)\.test", dial["host"])
         if match:
             return ("reply", int(match.group(1)))
         if dial["host"] in malformed:
@@ -88,6 +88,12 @@ def test_post_with_headers_query_and_body_through_the_overlay(network, target):
     assert (status, content_type) == ("200", "application/json")
     assert '"ip": "127.0.0.2"' in body and '"method": "POST"' in body
     assert '"body": "payload"' in body and '"path": "/?a=1%202"' in body
+
+
+def test_a_post_without_a_body_sends_an_empty_one(network, target):
+    """Not curl's default of reading the body from standard input."""
+    result = network.scenario("post_empty", target.url, stdin="do not send this")
+    assert result.lines == ["200\tPOST\t[]"], result
 
 
 def test_username_and_password_authentication(network, target):
@@ -151,6 +157,15 @@ def test_configured_credentials_are_reused_without_isolation(network, target):
     assert len(dials) < 20  # keep-alive: connections of one overlay are reused
 
 
+def test_credentials_reach_the_proxy_byte_for_byte(network, target):
+    """curl URL-decodes the proxy credentials it is given: %41 must still
+    arrive as the three bytes %41, and a URL's special characters as they are."""
+    result = network.scenario("fetch", target.url, "app:percent")
+    assert result.out == "127.0.0.1\n", result
+    dial = network.recorder.dials[-1]
+    assert (dial["username"], dial["password"]) == ("us%41r %00", "p%41ss:@/?#"), dial
+
+
 def test_isolate_streams_uses_fresh_credentials_per_dial(network, target):
     result = network.scenario("sequential", target.url, "app:isolated", "1000", timeout=120)
     assert result.out == "ok\t1000\n", result
@@ -187,6 +202,21 @@ def test_reply_codes_become_readable_errors(network, target):
     for code, text in expected.items():
         assert f"connect to code-{int(code, 16)}.test:{target.port} failed: {text} (reply {code})" in lines[code]
         assert lines[code].startswith("overlay app:recorder: SOCKS5 proxy localhost:")
+    assert target.clients == []
+
+
+def test_reply_codes_of_long_host_names_are_read_as_well(network, target):
+    """curl's message (256 bytes) cannot hold a 240-byte host and the reply
+    number after it: the standard codes are read from curl's own code, and
+    an extended one says its number was lost rather than guessing."""
+    prefix = ("a" * 60 + ".") * 3 + "b" * 40 + "."
+    host = prefix + "code-4.test"
+    result = network.scenario("fetch", f"http://{host}:{target.port}/", "app:recorder")
+    assert f"connect to {host}:{target.port} failed: host unreachable (reply 0x04)" in result.out, result
+    host = prefix + f"code-{0xf0}.test"
+    result = network.scenario("fetch", f"http://{host}:{target.port}/", "app:recorder")
+    assert "failed: onion service descriptor not found (reply 0xf0)" in result.out or \
+        "an unassigned reply (its number did not fit in curl's message)" in result.out, result
     assert target.clients == []
 
 
@@ -330,6 +360,28 @@ def test_https_direct_and_through_the_overlay(network, certificate):
 def test_redirects_are_followed_through_the_overlay(network, target):
     result = network.scenario("redirect", target.url, "app:proxy")
     assert result.out == f"200\t{target.url}landed\n", result
+
+
+def test_each_redirect_of_an_isolated_request_gets_fresh_credentials(network, target):
+    """curl would give every hop of one transfer the same credentials, and
+    Tor would put the first host and the one it redirects to on one circuit."""
+    result = network.scenario("redirect", target.url, "app:isolated")
+    assert result.out == f"200\t{target.url}landed\n", result
+    hops = network.recorder.dials[-2:]
+    assert len(network.recorder.dials) == 2 and hops[0]["username"] != hops[1]["username"], hops
+
+
+@pytest.mark.parametrize("overlay", ["app:isolated", "app:recorder"])
+def test_a_redirect_keeps_secrets_at_their_origin_and_follows_the_method_rules(network, target, overlay):
+    """The same on curl's own redirects and on an isolated request's (which
+    follows its redirects itself): to another host the Authorization header
+    stays behind; 302 turns POST into GET without the body, 307 keeps both."""
+    same = network.scenario("redirect_with_secret", target.url + "redirect", overlay, "POST")
+    assert same.lines == ["200\tGET\t/landed\t\tBearer secret"], same
+    other = network.scenario("redirect_with_secret", target.url + "to-name", overlay, "POST")
+    assert other.lines == ["200\tGET\t/landed\t\tnil"], other
+    kept = network.scenario("redirect_with_secret", target.url + "to-name-307", overlay, "POST")
+    assert kept.lines == ["200\tPOST\t/landed\tpayload\tnil"], kept
 
 
 def test_max_response_body_limits_what_is_kept(network, target):

@@ -85,6 +85,12 @@ func oneLine(err error) string {
 // tailnode_events hands Go the write end of the event pipe (-1 takes it back
 // and closes it).
 //
+// tailnode_abi is the version of the functions below; the C side refuses a
+// library whose version is not its own (TAILNODE_ABI in tailnode_library.h).
+//
+//export tailnode_abi
+func tailnode_abi() C.int { return 1 }
+
 //export tailnode_events
 func tailnode_events(fd C.int) {
 	// Never upload logs to Tailscale's log service, whatever the environment says.

@@ -3,6 +3,7 @@ local funcs = require("funcs")
 local security = require("security")
 local http_client = require("http_client")
 local time = require("time")
+local json = require("json")
 local probe = require("probe")
 
 local scenarios = {}
@@ -32,6 +33,17 @@ function scenarios.redirect(url, overlay)
   local response, err = http_client.get(url .. "redirect", { overlay_network = overlay })
   if not response then io.print("error: " .. err) return end
   io.print(response.status_code, response.url)
+end
+
+-- A request with a secret header and a body that is redirected; prints
+-- what the last hop received.
+function scenarios.redirect_with_secret(url, overlay, method)
+  local response, err = http_client.request(method, url, {
+    overlay_network = overlay, headers = { Authorization = "Bearer secret" }, body = "payload" })
+  if not response then io.print("error: " .. err) return end
+  local seen = json.decode(response.body)
+  if not seen then io.print("not json", response.status_code, response.body) return end
+  io.print(response.status_code, seen.method, seen.path, seen.body, tostring(seen.authorization))
 end
 
 function scenarios.limit(url, overlay, size, limit)
@@ -64,6 +76,13 @@ function scenarios.fetch_until(url, overlay, seconds)
     time.sleep(2)
   until time.now():unix() >= deadline
   io.print(seen)
+end
+
+function scenarios.post_empty(url)
+  local response, err = http_client.post(url, {})
+  if not response then io.print("error: " .. err) return end
+  local seen = json.decode(response.body)
+  io.print(response.status_code, seen.method, "[" .. seen.body .. "]")
 end
 
 function scenarios.post(url, overlay)
