@@ -1,7 +1,0 @@
-local time = require("time")
-local function main()
-  coroutine.spawn(function() error("spawned coroutine broke") end)
-  time.sleep(5)
-  return "not reached"
-end
-return { main = main }

@@ -1,1 +1,0 @@
-return { main = function() return process.inbox():receive() end }

@@ -1,1 +1,0 @@
-return { run = function() error("function failed on purpose") end }

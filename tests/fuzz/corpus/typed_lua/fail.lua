@@ -1,1 +1,0 @@
-return { main = function() error("something broke") end }

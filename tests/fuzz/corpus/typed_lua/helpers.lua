@@ -1,3 +1,0 @@
-local M = {}
-function M.greet(name) return "hello, " .. name end
-return M

@@ -1,1 +1,0 @@
-return { main = function(i) return i end }

@@ -1,2 +1,0 @@
-local time = require("time")
-return { main = function(seconds) time.sleep(seconds) end }
