@@ -152,6 +152,8 @@ static void add_modules(struct app *app)
         {"ctx", mod_ctx_open, NULL, false},
         {"http_client", mod_http_client_open, &app->http_client_context, false},
         {"http", mod_http_open, NULL, false},
+        {"base64", mod_base64_open, NULL, false},
+        {"hash", mod_hash_open, NULL, false},
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         vm_add_module(app->vm, &modules[i]);

@@ -29,6 +29,8 @@ int mod_security_open(lua_State *L, void *context);
 int mod_ctx_open(lua_State *L, void *context);
 int mod_http_client_open(lua_State *L, void *context); /* a struct mod_http_client_context */
 int mod_http_open(lua_State *L, void *context);
+int mod_base64_open(lua_State *L, void *context);
+int mod_hash_open(lua_State *L, void *context);
 
 /* The attachment kind (task_attachment) of a task answering an HTTP
  * request: its attachment is the struct http_exchange the http module
