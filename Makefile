@@ -3,7 +3,7 @@
 # `make SANITIZE=thread` build-tsan/wippy with ThreadSanitizer.
 # BUILD=dir puts a build elsewhere.
 
-PKGS := lua5.4 yaml-0.1 libuv jansson libcurl libcrypto
+PKGS := lua5.4 yaml-0.1 libuv jansson libcurl libcrypto uuid
 CC ?= cc
 
 ifeq ($(SANITIZE),1)
