@@ -142,6 +142,7 @@ static void open_http_services(struct app *app)
 static void add_modules(struct app *app)
 {
     const struct vm_module modules[] = {
+        {"errors", mod_errors_open, NULL, true},
         {"io", mod_io_open, app->terminal, false},
         {"json", mod_json_open, NULL, false},
         {"time", mod_time_open, NULL, false},

@@ -13,6 +13,7 @@ enum {
     WIPPY_ENOMEM = -4,
     WIPPY_EDENIED = -5,   /* a security policy said no */
     WIPPY_ESTATE = -6,    /* called at the wrong time */
+    WIPPY_ETIMEDOUT = -7, /* the time allowed ran out */
 };
 
 #define WIPPY_ERROR_MESSAGE_SIZE 1024

@@ -1,0 +1,278 @@
+/* error_values.c - an error is a userdata whose private user value holds
+ * its fields (message, kind, retryable, details, stack, frames); nothing
+ * changes it once made, so it may cross to other processes as it is. */
+#include "lua/error_values.h"
+
+#include <lauxlib.h>
+#include <stdarg.h>
+
+#include "vm/state.h"
+
+#define ERROR_TYPE "wippy.error"
+
+/* The first frames of where the error was made: {source, line, name}. */
+static void push_frames(lua_State *L)
+{
+    lua_newtable(L);
+    lua_Debug frame;
+    int count = 0;
+    for (int level = 1; count < 16 && lua_getstack(L, level, &frame); level++) {
+        if (!lua_getinfo(L, "Sln", &frame) || frame.currentline < 0)
+            continue;
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, frame.short_src);
+        lua_setfield(L, -2, "source");
+        lua_pushinteger(L, frame.currentline);
+        lua_setfield(L, -2, "line");
+        if (frame.name != NULL) {
+            lua_pushstring(L, frame.name);
+            lua_setfield(L, -2, "name");
+        }
+        lua_rawseti(L, -2, ++count);
+    }
+}
+
+static void push_fields(lua_State *L, const char *kind, int retryable, const char *message)
+{
+    lua_createtable(L, 0, 6);
+    int fields = lua_gettop(L);
+    lua_pushstring(L, message);
+    lua_setfield(L, fields, "message");
+    lua_pushstring(L, kind);
+    lua_setfield(L, fields, "kind");
+    if (retryable >= 0) {
+        lua_pushboolean(L, retryable);
+        lua_setfield(L, fields, "retryable");
+    }
+    luaL_traceback(L, L, message, 1);
+    lua_setfield(L, fields, "stack");
+    push_frames(L);
+    lua_setfield(L, fields, "frames");
+}
+
+/* Wraps the fields table on top into a new error object. */
+static void wrap_fields(lua_State *L)
+{
+    lua_newuserdatauv(L, 0, 1);
+    lua_insert(L, -2);
+    lua_setiuservalue(L, -2, 1);
+    if (luaL_getmetatable(L, ERROR_TYPE) == LUA_TNIL) {
+        lua_pop(L, 1);
+        error_value_register(L);
+        luaL_getmetatable(L, ERROR_TYPE);
+    }
+    lua_setmetatable(L, -2);
+}
+
+void error_value_push(lua_State *L, const char *kind, int retryable, const char *message)
+{
+    luaL_checkstack(L, 8, "no room for an error");
+    push_fields(L, kind, retryable, message);
+    wrap_fields(L);
+}
+
+bool error_value_is(lua_State *L, int index)
+{
+    return luaL_testudata(L, index, ERROR_TYPE) != NULL;
+}
+
+const char *error_value_kind_of(int code, int *retryable)
+{
+    *retryable = 0;
+    switch (code) {
+    case WIPPY_EINVAL:
+        return ERROR_KIND_INVALID;
+    case WIPPY_ENOENT:
+        return ERROR_KIND_NOT_FOUND;
+    case WIPPY_EDENIED:
+        return ERROR_KIND_PERMISSION_DENIED;
+    case WIPPY_ETIMEDOUT:
+        *retryable = 1;
+        return ERROR_KIND_TIMEOUT;
+    case WIPPY_EIO:
+        *retryable = 1;
+        return ERROR_KIND_UNAVAILABLE;
+    case WIPPY_ENOMEM:
+    case WIPPY_ESTATE:
+        return ERROR_KIND_INTERNAL;
+    default:
+        *retryable = -1;
+        return ERROR_KIND_UNKNOWN;
+    }
+}
+
+int error_value_fail(lua_State *L, const struct wippy_error *error)
+{
+    int retryable;
+    const char *kind = error_value_kind_of(error->code, &retryable);
+    lua_pushnil(L);
+    error_value_push(L, kind, retryable, error->message);
+    return 2;
+}
+
+int error_value_fail_with(lua_State *L, const char *kind, const char *format, ...)
+{
+    lua_pushnil(L);
+    va_list args;
+    va_start(args, format);
+    const char *message = lua_pushvfstring(L, format, args);
+    va_end(args);
+    error_value_push(L, kind, 0, message);
+    lua_remove(L, -2);
+    return 2;
+}
+
+void error_value_from_top(lua_State *L, const char *kind)
+{
+    const char *message = lua_tostring(L, -1);
+    error_value_push(L, kind, 0, message != NULL ? message : "(no message)");
+    lua_remove(L, -2);
+}
+
+/* ---- methods ---- */
+
+static void push_fields_of(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    luaL_checkudata(L, index, ERROR_TYPE);
+    lua_getiuservalue(L, index, 1);
+}
+
+/* A copy of the fields of the error at 1, for a new error made from it. */
+static void copy_fields(lua_State *L)
+{
+    push_fields_of(L, 1);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_remove(L, -2);
+}
+
+/* err:kind() reads it; err:kind(k) is a new error with that kind (and the
+ * same for retryable and details), as Wippy's builder reads. */
+static int field_or_builder(lua_State *L, const char *field)
+{
+    if (lua_gettop(L) < 2) {
+        push_fields_of(L, 1);
+        lua_getfield(L, -1, field);
+        return 1;
+    }
+    copy_fields(L);
+    lua_pushvalue(L, 2);
+    lua_setfield(L, -2, field);
+    wrap_fields(L);
+    return 1;
+}
+
+static int error_kind(lua_State *L)
+{
+    if (lua_gettop(L) >= 2)
+        luaL_checktype(L, 2, LUA_TSTRING);
+    return field_or_builder(L, "kind");
+}
+
+static int error_retryable(lua_State *L)
+{
+    if (lua_gettop(L) >= 2)
+        luaL_checktype(L, 2, LUA_TBOOLEAN);
+    return field_or_builder(L, "retryable");
+}
+
+/* A deep copy, so no caller can change what others see. */
+static void push_copy(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE) {
+        lua_pushvalue(L, index);
+        return;
+    }
+    luaL_checkstack(L, 6, "details nested too deeply");
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        push_copy(L, -2);
+        push_copy(L, -2);
+        lua_rawset(L, -5);
+        lua_pop(L, 1);
+    }
+}
+
+static int error_details(lua_State *L)
+{
+    if (lua_gettop(L) >= 2) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        copy_fields(L);
+        push_copy(L, 2);
+        lua_setfield(L, -2, "details");
+        wrap_fields(L);
+        return 1;
+    }
+    push_fields_of(L, 1);
+    if (lua_getfield(L, -1, "details") != LUA_TTABLE)
+        return 1;
+    push_copy(L, -1);
+    return 1;
+}
+
+static int error_message(lua_State *L)
+{
+    push_fields_of(L, 1);
+    lua_getfield(L, -1, "message");
+    return 1;
+}
+
+static int error_stack(lua_State *L)
+{
+    push_fields_of(L, 1);
+    lua_getfield(L, -1, "stack");
+    return 1;
+}
+
+static int error_tostring(lua_State *L)
+{
+    return error_message(L);
+}
+
+/* "a" .. err, err .. "b", err .. err: the messages. */
+static int error_concat(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    luaL_tolstring(L, 2, NULL);
+    lua_concat(L, 2);
+    return 1;
+}
+
+void error_value_register(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        {"kind", error_kind},
+        {"retryable", error_retryable},
+        {"details", error_details},
+        {"message", error_message},
+        {"stack", error_stack},
+        {NULL, NULL},
+    };
+    state_new_type(L, ERROR_TYPE, methods, STATE_SHARED, NULL);
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, error_concat);
+    lua_setfield(L, -2, "__concat");
+    lua_pushliteral(L, "error");
+    lua_setfield(L, -2, "__name");
+    lua_pop(L, 1);
+}
+
+void error_value_push_call_stack(lua_State *L, int index)
+{
+    push_fields_of(L, index);
+    lua_createtable(L, 0, 1);
+    lua_getfield(L, -2, "frames");
+    push_copy(L, -1);
+    lua_remove(L, -2);
+    lua_setfield(L, -2, "frames");
+    lua_remove(L, -2);
+}

@@ -1,0 +1,137 @@
+/* mod_errors.c - the errors global as Wippy's: errors.new(message or
+ * {message, kind, retryable, details}), errors.wrap(err, context),
+ * errors.is(err, kind), errors.call_stack(err) and the kind constants. */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "lua/error_values.h"
+#include "lua/modules.h"
+
+static bool empty_table(lua_State *L, int index)
+{
+    lua_pushnil(L);
+    if (lua_next(L, index) == 0)
+        return true;
+    lua_pop(L, 2);
+    return false;
+}
+
+static int errors_new(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        error_value_push(L, ERROR_KIND_UNKNOWN, -1, lua_tostring(L, 1));
+        return 1;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "message");
+    const char *message = luaL_optstring(L, -1, "");
+    lua_getfield(L, 1, "kind");
+    const char *kind = luaL_optstring(L, -1, ERROR_KIND_UNKNOWN);
+    lua_getfield(L, 1, "retryable");
+    int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+    error_value_push(L, kind, retryable, message);
+    if (lua_getfield(L, 1, "details") == LUA_TTABLE && !empty_table(L, lua_gettop(L))) {
+        /* through the builder, which keeps its own copy */
+        lua_getfield(L, -2, "details");
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -3);
+        lua_call(L, 2, 1);
+        return 1;
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+/* A new error with the wrapped one's kind, retryable, message and details;
+ * the context goes in front of its stack. A string wraps as a message. */
+static int errors_wrap(lua_State *L)
+{
+    const char *context = luaL_optstring(L, 2, "");
+    if (!error_value_is(L, 1)) {
+        const char *message = luaL_tolstring(L, 1, NULL);
+        error_value_push(L, ERROR_KIND_UNKNOWN, -1, message);
+        return 1;
+    }
+    lua_getfield(L, 1, "message");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    lua_getfield(L, 1, "kind");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    lua_getfield(L, 1, "retryable");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
+    lua_pushfstring(L, "%s: %s", context, lua_tostring(L, -3));
+    error_value_push(L, lua_tostring(L, -3), retryable, lua_tostring(L, -4));
+    lua_getfield(L, 1, "details");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -2, "details");
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -3);
+        lua_call(L, 2, 1);
+        return 1;
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int errors_is(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 2);
+    if (!error_value_is(L, 1)) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_getfield(L, 1, "kind");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    lua_pushboolean(L, lua_tostring(L, -1) != NULL && strcmp(lua_tostring(L, -1), kind) == 0);
+    return 1;
+}
+
+static int errors_call_stack(lua_State *L)
+{
+    if (!error_value_is(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    error_value_push_call_stack(L, 1);
+    return 1;
+}
+
+int mod_errors_open(lua_State *L, void *context)
+{
+    error_value_register(L);
+    static const luaL_Reg functions[] = {
+        {"new", errors_new},
+        {"wrap", errors_wrap},
+        {"is", errors_is},
+        {"call_stack", errors_call_stack},
+        {NULL, NULL},
+    };
+    luaL_newlib(L, functions);
+    static const struct {
+        const char *name;
+        const char *kind;
+    } kinds[] = {
+        {"UNKNOWN", ERROR_KIND_UNKNOWN},
+        {"NOT_FOUND", ERROR_KIND_NOT_FOUND},
+        {"ALREADY_EXISTS", ERROR_KIND_ALREADY_EXISTS},
+        {"INVALID", ERROR_KIND_INVALID},
+        {"PERMISSION_DENIED", ERROR_KIND_PERMISSION_DENIED},
+        {"UNAVAILABLE", ERROR_KIND_UNAVAILABLE},
+        {"INTERNAL", ERROR_KIND_INTERNAL},
+        {"CANCELED", ERROR_KIND_CANCELED},
+        {"CONFLICT", ERROR_KIND_CONFLICT},
+        {"TIMEOUT", ERROR_KIND_TIMEOUT},
+        {"RATE_LIMITED", ERROR_KIND_RATE_LIMITED},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        lua_pushstring(L, kinds[i].kind);
+        lua_setfield(L, -2, kinds[i].name);
+    }
+    return 1;
+}
