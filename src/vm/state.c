@@ -193,7 +193,8 @@ static int compile_entry(lua_State *L, const struct entry *entry, struct wippy_e
     if (rc < 0)
         return rc;
     if (length > 0 && source[0] == '#') /* a shebang line: keep the line, drop its text */
-        source[0] = '-', length > 1 ? (void)(source[1] = '-') : (void)0;
+        for (size_t i = 0; i < length && source[i] != '\n' && source[i] != '\r'; i++)
+            source[i] = ' ';
     struct wippy_error type_error;
     if (typed_lua_erase(source, length, &type_error) < 0) {
         free(source);

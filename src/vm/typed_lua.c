@@ -66,6 +66,31 @@ static size_t skip_long(const char *s, size_t length, size_t i, int level)
     return length;
 }
 
+/* Past the quoted string opening at i, as Lua's lexer reads it: a
+ * backslash escapes the next byte, a backslash and a line break (\r\n and
+ * \n\r are one) continue the string, \z skips the white space after it
+ * (line breaks included), and a line break without a backslash ends it
+ * (unfinished: Lua says so). */
+static size_t skip_quoted(const char *s, size_t length, size_t i)
+{
+    char quote = s[i++];
+    while (i < length && s[i] != quote && s[i] != '\n' && s[i] != '\r') {
+        if (s[i] != '\\' || i + 1 >= length) {
+            i++;
+        } else if (s[i + 1] == 'z') {
+            i += 2;
+            while (i < length && isspace((unsigned char)s[i]))
+                i++;
+        } else if ((s[i + 1] == '\r' || s[i + 1] == '\n') && i + 2 < length &&
+                   (s[i + 2] == '\r' || s[i + 2] == '\n') && s[i + 2] != s[i + 1]) {
+            i += 3;
+        } else {
+            i += 2;
+        }
+    }
+    return i < length && s[i] == quote ? i + 1 : i;
+}
+
 static const char *const symbols[] = {"...", "..", "::", "->", "==", "~=", "<=", ">=", "//", "<<", ">>", NULL};
 
 static void tokenize(struct walk *walk)
@@ -80,7 +105,7 @@ static void tokenize(struct walk *walk)
             if (level >= 0) {
                 i = skip_long(s, length, i + 2, level);
             } else {
-                while (i < length && s[i] != '\n')
+                while (i < length && s[i] != '\n' && s[i] != '\r')
                     i++;
             }
             continue;
@@ -110,14 +135,7 @@ static void tokenize(struct walk *walk)
                 i++;
             token->kind = K_NUMBER;
         } else if (c == '"' || c == '\'') {
-            i++;
-            while (i < length && s[i] != (char)c && s[i] != '\n') {
-                if (s[i] == '\\' && i + 1 < length)
-                    i++;
-                i++;
-            }
-            if (i < length && s[i] == (char)c)
-                i++;
+            i = skip_quoted(s, length, i);
             token->kind = K_STRING;
         } else if (long_bracket(s, length, i) >= 0) {
             i = skip_long(s, length, i, long_bracket(s, length, i));
@@ -163,6 +181,19 @@ static bool is_keyword(const struct walk *walk, size_t at)
     return false;
 }
 
+/* True when only white space comes before the token on its line. */
+static bool first_on_line(const struct walk *walk, size_t at)
+{
+    for (size_t i = walk->tokens[at].start; i > 0; i--) {
+        char c = walk->source[i - 1];
+        if (c == '\n' || c == '\r')
+            return true;
+        if (c != ' ' && c != '\t')
+            return false;
+    }
+    return true;
+}
+
 /* ---- errors and erasing ---- */
 
 static size_t fail(struct walk *walk, size_t at, const char *what)
@@ -196,6 +227,7 @@ static void erase(struct walk *walk, size_t from, size_t to)
 /* ---- types ---- */
 
 static size_t skip_type(struct walk *walk, size_t at);
+static size_t skip_single_type(struct walk *walk, size_t at, bool cast);
 
 /* Past the bracket group opening at `at` ((, {, [ or <). */
 static size_t skip_group(struct walk *walk, size_t at)
@@ -209,6 +241,8 @@ static size_t skip_group(struct walk *walk, size_t at)
             depth--;
         else if (angle && is(walk, i, ">>"))
             depth -= 2;
+        else if (angle && is(walk, i, ">="))
+            return fail(walk, i, "write a space between > and = after generic arguments");
         if (depth <= 0)
             return i + 1;
     }
@@ -223,7 +257,15 @@ static bool starts_type(const struct walk *walk, size_t at)
            is(walk, at, "{") || is(walk, at, "<") || is(walk, at, "...");
 }
 
-static size_t skip_single_type(struct walk *walk, size_t at)
+/* A Lua 5.4 attribute (<const>, <close>) at `at`, not generic arguments. */
+static bool is_attribute(const struct walk *walk, size_t at)
+{
+    return is(walk, at, "<") && (is(walk, at + 1, "const") || is(walk, at + 1, "close")) && is(walk, at + 2, ">");
+}
+
+/* One type. In a cast (`value as T`) generic arguments must touch their
+ * name (`Box<T>`), so `x as number < 5` stays a comparison. */
+static size_t skip_single_type(struct walk *walk, size_t at, bool cast)
 {
     if (!starts_type(walk, at))
         return fail(walk, at, "expected a type");
@@ -232,7 +274,7 @@ static size_t skip_single_type(struct walk *walk, size_t at)
     if (is(walk, at, "...")) {
         at++;
         if (starts_type(walk, at) && !is(walk, at, "..."))
-            at = skip_type(walk, at);
+            at = skip_single_type(walk, at, cast);
     } else if (is(walk, at, "<") || is(walk, at, "(")) {
         if (is(walk, at, "<"))
             at = skip_group(walk, at); /* a generic function type: <T>(T) -> T */
@@ -251,7 +293,8 @@ static size_t skip_single_type(struct walk *walk, size_t at)
         at++;
         while (is(walk, at, ".") && is_name(walk, at + 1))
             at += 2;
-        if (is(walk, at, "<"))
+        bool touching = walk->tokens[at].start == walk->tokens[at - 1].end;
+        if (is(walk, at, "<") && !is_attribute(walk, at) && (!cast || touching))
             at = skip_group(walk, at);
     }
     /* T?, T[], and validation annotations: string @min_len(2) */
@@ -276,10 +319,24 @@ static size_t skip_type(struct walk *walk, size_t at)
 {
     if (++walk->depth > MAX_TYPE_DEPTH)
         return fail(walk, at, "types nested too deeply");
-    at = skip_single_type(walk, at);
+    at = skip_single_type(walk, at, false);
     while (!walk->failed && (is(walk, at, "|") || is(walk, at, "&")))
-        at = skip_single_type(walk, at + 1);
+        at = skip_single_type(walk, at + 1, false);
     walk->depth--;
+    return at;
+}
+
+/* The type of a cast: one type, so `x as integer | FLAG` is not read as a
+ * union (Lua's bitwise or); a union must be in parentheses. */
+static size_t skip_cast_type(struct walk *walk, size_t at)
+{
+    if (++walk->depth > MAX_TYPE_DEPTH)
+        return fail(walk, at, "types nested too deeply");
+    at = skip_single_type(walk, at, true);
+    walk->depth--;
+    if (!walk->failed && (is(walk, at, "|") || is(walk, at, "&")))
+        return fail(walk, at, "after a cast, | and & are ambiguous: write a union type in parentheses "
+                              "(value as (A | B)), or the operation in parentheses ((value as T) | x)");
     return at;
 }
 
@@ -320,8 +377,7 @@ static bool ends_expression(const struct walk *walk, size_t at)
     if (token->kind == K_NUMBER || token->kind == K_STRING)
         return true;
     if (token->kind == K_NAME)
-        return !is_keyword(walk, at) || is(walk, at, "nil") || is(walk, at, "true") || is(walk, at, "false") ||
-               is(walk, at, "end");
+        return !is_keyword(walk, at) || is(walk, at, "nil") || is(walk, at, "true") || is(walk, at, "false");
     return is(walk, at, ")") || is(walk, at, "]") || is(walk, at, "}") || is(walk, at, "...");
 }
 
@@ -382,6 +438,8 @@ static size_t erase_signature(struct walk *walk, size_t at)
 
 int typed_lua_erase(char *source, size_t length, struct wippy_error *error)
 {
+    if (length > TYPED_LUA_MAX_SOURCE)
+        return error_set(error, WIPPY_EINVAL, "1:1: the file is larger than %d MiB", TYPED_LUA_MAX_SOURCE >> 20);
     struct walk walk = {.source = source, .length = length, .error = error};
     tokenize(&walk);
     size_t previous = 0;
@@ -400,12 +458,18 @@ int typed_lua_erase(char *source, size_t length, struct wippy_error *error)
             continue;
         }
         if (is(&walk, at, "as") && !none && ends_expression(&walk, previous) && starts_type(&walk, at + 1)) {
-            size_t end = skip_type(&walk, at + 1);
+            if (first_on_line(&walk, at) &&
+                (is(&walk, at + 1, "(") || is(&walk, at + 1, "{") || walk.tokens[at + 1].kind == K_STRING)) {
+                fail(&walk, at, "`as` first on its line and followed by (, { or a string could be a call of a "
+                                "function named as or a cast: keep a cast on the line of its value");
+                break;
+            }
+            size_t end = skip_cast_type(&walk, at + 1);
             erase(&walk, at, end);
             at = end;
             continue;
         }
-        if (is(&walk, at, "!") && !none && ends_expression(&walk, previous)) {
+        if (is(&walk, at, "!") && !is(&walk, at + 1, "=") && !none && ends_expression(&walk, previous)) {
             erase(&walk, at, at + 1); /* the non-nil assertion: value! */
             at++;
             continue;
@@ -417,10 +481,14 @@ int typed_lua_erase(char *source, size_t length, struct wippy_error *error)
         else if (is(&walk, at, "function"))
             next = erase_signature(&walk, at + 1);
         else if (is(&walk, at, "::")) {
-            if (is_name(&walk, at + 1) && is(&walk, at + 2, "::")) {
-                next = at + 3; /* a label */
+            /* a label starts its line or follows what cannot end a value;
+             * after a value, `:: T` is a cast */
+            bool after_value = !none && ends_expression(&walk, previous) && !first_on_line(&walk, at) &&
+                               !(previous > 0 && is(&walk, previous - 1, "goto"));
+            if (is_name(&walk, at + 1) && is(&walk, at + 2, "::") && !after_value) {
+                next = at + 3;
             } else {
-                size_t end = skip_type(&walk, at + 1);
+                size_t end = skip_cast_type(&walk, at + 1);
                 erase(&walk, at, end);
                 at = end;
                 continue;

@@ -12,6 +12,9 @@
 
 #include "util/error.h"
 
+/* The largest file read (its tokens take about nine times its size). */
+#define TYPED_LUA_MAX_SOURCE (16 << 20)
+
 /* Erases the type syntax of source (length bytes, changed in place). On a
  * type it cannot read, returns an error whose message starts with
  * "LINE:COLUMN: " and leaves source partly erased. */

@@ -93,6 +93,8 @@ TEST(test_typed_lua_keeps_lines_so_errors_point_at_the_right_place);
 TEST(test_typed_lua_reports_an_unreadable_type_at_its_place);
 TEST(test_typed_lua_reads_the_rest_of_the_dialect);
 TEST(test_typed_lua_bounds_how_deeply_types_nest);
+TEST(test_typed_lua_reads_strings_and_comments_as_lua_does);
+TEST(test_typed_lua_refuses_what_could_mean_two_things);
 TEST(test_duration_parses_go_syntax_and_seconds);
 TEST(test_duration_rejects_garbage_with_the_text);
 TEST(test_glob_matches_stars_anywhere);
@@ -187,6 +189,8 @@ static const struct {
     {"test_typed_lua_reports_an_unreadable_type_at_its_place", test_typed_lua_reports_an_unreadable_type_at_its_place},
     {"test_typed_lua_reads_the_rest_of_the_dialect", test_typed_lua_reads_the_rest_of_the_dialect},
     {"test_typed_lua_bounds_how_deeply_types_nest", test_typed_lua_bounds_how_deeply_types_nest},
+    {"test_typed_lua_reads_strings_and_comments_as_lua_does", test_typed_lua_reads_strings_and_comments_as_lua_does},
+    {"test_typed_lua_refuses_what_could_mean_two_things", test_typed_lua_refuses_what_could_mean_two_things},
     {"test_duration_parses_go_syntax_and_seconds", test_duration_parses_go_syntax_and_seconds},
     {"test_duration_rejects_garbage_with_the_text", test_duration_rejects_garbage_with_the_text},
     {"test_glob_matches_stars_anywhere", test_glob_matches_stars_anywhere},

@@ -126,3 +126,36 @@ TEST(test_typed_lua_bounds_how_deeply_types_nest)
     CHECK(rc < 0);
     CHECK_CONTAINS(error.message, "1:810: types nested too deeply");
 }
+
+/* Found by an attacker's review: plain Lua that an erasure must not change
+ * (or must refuse), never run differently. */
+TEST(test_typed_lua_reads_strings_and_comments_as_lua_does)
+{
+    const char *plain[] = {
+        "local s = \"\\z\n   x as ' \" .. ' .. \" print([[pwned]]) --'\nreturn s",
+        "local s = \"a\\\r\nb as c\" return s",
+        "--\rlocal s = [[\nx as { ]]\nreturn s",
+        "local h <close> = nil local n <const> = 1 return n",
+        "local t = {} t.x = 1 -- as {x: number}\nreturn t",
+    };
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        CHECK_STRING(erase_text(plain[i]), plain[i]);
+    CHECK_STRING(run_erased("local s = \"\\z\n   x as ' \" .. ' .. \" print([[pwned]]) --'\nreturn (s:find('pwned') "
+                            "and 'ok')"),
+                 "ok");
+}
+
+TEST(test_typed_lua_refuses_what_could_mean_two_things)
+{
+    CHECK_STRING(erase_text("local v = tonumber('5')\nas(v > 10, 'hidden')"),
+                 "error: 2:1: `as` first on its line and followed by (, { or a string could be a call of a function "
+                 "named as or a cast: keep a cast on the line of its value");
+    CHECK_CONTAINS(erase_text("local m = mode as integer | 4"), "error: 1:27: after a cast, | and & are ambiguous");
+    CHECK_CONTAINS(erase_text("local m: Array<number>= {}"), "error: 1:22: write a space between > and =");
+    /* a comparison after a cast stays a comparison; the attribute stays */
+    CHECK_STRING(run_erased("local x = 3\nlocal ok = x as number < 5\nlocal h: any <close> = nil\n"
+                            "local n: integer <const> = 1\nreturn ok and 'ok'"),
+                 "ok");
+    CHECK_STRING(erase_text("local y = x :: number\n::top::\nprint(y)"), "local y = x          \n::top::\nprint(y)");
+    CHECK_STRING(erase_text("local ok = {a != b}"), "local ok = {a != b}"); /* Lua will refuse it */
+}
