@@ -2,8 +2,9 @@
  * (errors.NOT_FOUND, INVALID, PERMISSION_DENIED, TIMEOUT...), a message,
  * whether it may be retried, details and the stack where it was made.
  * tostring(err) and `..` give the message alone, so the text of every error
- * is what it was when errors were strings. Every binding returns its
- * failures as `nil, err` through these functions. */
+ * is what it was when errors were strings. Bindings return their
+ * failures as `nil, err` through these functions (the runtime's own
+ * failures move to them module by module; today they are still strings). */
 #ifndef WIPPY_LUA_ERROR_VALUES_H
 #define WIPPY_LUA_ERROR_VALUES_H
 

@@ -205,21 +205,47 @@ static int take_value(lua_State *L, int index, struct message *message, struct s
     }
 }
 
+struct take_call {
+    struct message *message;
+    struct seen seen;
+    struct wippy_error *error;
+    int rc;
+};
+
+/* Run protected: a share hook or an export may raise (Lua's memory). */
+static int take_protected(lua_State *L)
+{
+    struct take_call *call = lua_touserdata(L, 1);
+    call->rc = take_value(L, 2, call->message, &call->seen, 0, call->error);
+    return 0;
+}
+
 struct message *message_take(lua_State *L, int index, size_t max_bytes, struct wippy_error *error)
 {
-    struct message *message = xcalloc(1, sizeof *message);
-    message->max_bytes = max_bytes;
-    struct seen seen = {0};
+    index = lua_absindex(L, index);
+    struct take_call call = {.error = error};
+    call.message = xcalloc(1, sizeof *call.message);
+    call.message->max_bytes = max_bytes;
     int top = lua_gettop(L);
-    int rc = take_value(L, index, message, &seen, 0, error);
+    if (!lua_checkstack(L, 4)) {
+        call.rc = error_set(error, WIPPY_ENOMEM, "out of Lua stack space for a message");
+    } else {
+        lua_pushcfunction(L, take_protected);
+        lua_pushlightuserdata(L, &call);
+        lua_pushvalue(L, index);
+        if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+            const char *reason = lua_tostring(L, -1);
+            call.rc = error_set(error, WIPPY_ENOMEM, "%s", reason != NULL ? reason : "not enough memory");
+        }
+    }
     lua_settop(L, top);
-    free(seen.keys);
-    free(seen.numbers);
-    if (rc < 0) {
-        message_free(message);
+    free(call.seen.keys);
+    free(call.seen.numbers);
+    if (call.rc < 0) {
+        message_free(call.message);
         return NULL;
     }
-    return message;
+    return call.message;
 }
 
 size_t message_bytes(const struct message *message)
@@ -253,6 +279,25 @@ static size_t get_size(struct reader *reader)
     uint64_t value;
     get(reader, &value, sizeof value);
     return (size_t)value;
+}
+
+/* One import, run protected: a transport takes over what export gave only
+ * when import returns WIPPY_OK; if it raises or fails, the message gives it
+ * back. */
+struct import_call {
+    const struct state_transport *transport;
+    void *exported;
+    struct wippy_error error;
+    int rc;
+};
+
+static int import_protected(lua_State *L)
+{
+    struct import_call *call = lua_touserdata(L, 1);
+    call->rc = call->transport->import(L, call->exported, &call->error);
+    if (call->rc < 0)
+        lua_pushnil(L);
+    return 1;
 }
 
 /* Pushes the next value (the message was written by message_take, so it is
@@ -292,19 +337,29 @@ static void push_value(lua_State *L, struct reader *reader)
         lua_rawgeti(L, reader->tables, (lua_Integer)get_size(reader) + 1);
         return;
     case TAG_SHARED: {
-        const struct state_transport *transport;
-        void *exported;
-        get(reader, &transport, sizeof transport);
-        get(reader, &exported, sizeof exported);
-        reader->unread = reader->at; /* import takes it over, even when it fails */
-        struct wippy_error error;
-        if (transport->import(L, exported, &error) < 0)
-            luaL_error(L, "%s", error.message);
+        struct import_call call;
+        get(reader, &call.transport, sizeof call.transport);
+        get(reader, &call.exported, sizeof call.exported);
+        reader->unread = reader->at; /* from here the value is this function's to give back */
+        lua_pushcfunction(L, import_protected);
+        lua_pushlightuserdata(L, &call);
+        if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+            call.transport->release(call.exported);
+            lua_error(L);
+        }
+        if (call.rc < 0) {
+            lua_pop(L, 1);
+            call.transport->release(call.exported);
+            luaL_error(L, "%s", call.error.message);
+        }
         return;
     }
     case TAG_TABLE: {
+        /* the sender's length is a hint: no more than the entries written
+         * (each takes at least two bytes) are made room for */
         size_t array = get_size(reader);
-        lua_createtable(L, array < INT32_MAX ? (int)array : 0, 0);
+        size_t most = (reader->message->length - reader->at) / 2;
+        lua_createtable(L, (int)(array < most ? array : most), 0);
         lua_pushvalue(L, -1);
         lua_rawseti(L, reader->tables, ++reader->next_table);
         while (reader->message->bytes[reader->at] != TAG_END) {
@@ -320,27 +375,34 @@ static void push_value(lua_State *L, struct reader *reader)
     }
 }
 
+/* Gives back the shared values from `from` on. A message cut short (its
+ * bound reached in the middle of a value) ends where its bytes do. */
 static void release_shared(const struct message *message, size_t from)
 {
     size_t at = from;
     while (at < message->length) {
         uint8_t tag = message->bytes[at++];
+        size_t room = message->length - at;
         switch (tag) {
         case TAG_INTEGER:
         case TAG_FLOAT:
-            at += 8;
-            break;
-        case TAG_STRING: {
-            uint64_t length;
-            memcpy(&length, message->bytes + at, sizeof length);
-            at += sizeof length + length;
-            break;
-        }
         case TAG_TABLE:
         case TAG_REFERENCE:
             at += 8;
             break;
+        case TAG_STRING: {
+            uint64_t length;
+            if (room < sizeof length)
+                return;
+            memcpy(&length, message->bytes + at, sizeof length);
+            if (length > room - sizeof length)
+                return;
+            at += sizeof length + length;
+            break;
+        }
         case TAG_SHARED: {
+            if (room < sizeof(void *) * 2)
+                return;
             const struct state_transport *transport;
             void *exported;
             memcpy(&transport, message->bytes + at, sizeof transport);

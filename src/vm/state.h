@@ -66,8 +66,10 @@ enum state_sharing state_sharing_of(lua_State *L, int index, state_share_fn *sha
 /* How a shared type's values leave their Lua state and enter another one
  * (vm/message.h): export takes what a value needs to exist elsewhere (a
  * copy of an immutable value, a counted reference to a synchronised one),
- * import pushes it in another state and takes over what export gave,
- * release frees what export gave when it is never imported. A type is
+ * import pushes it in another state and takes over what export gave when it
+ * returns WIPPY_OK (if it fails or raises, the message releases it, so it
+ * must not raise once it has taken it over), release frees what export gave
+ * when it is never imported. A type is
  * identified by its transport's address, the same in every state. */
 struct state_transport {
     const char *name;

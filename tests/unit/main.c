@@ -30,6 +30,8 @@ TEST(test_message_refuses_functions_coroutines_and_deep_nesting);
 TEST(test_message_refuses_a_value_larger_than_its_bound);
 TEST(test_message_carries_shared_values_through_their_transport);
 TEST(test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild);
+TEST(test_message_cut_short_by_its_bound_gives_back_its_shared_values_safely);
+TEST(test_message_makes_room_only_for_the_entries_it_carries);
 TEST(test_private_address_knows_local_ranges);
 TEST(test_private_address_passes_names_and_public_addresses);
 TEST(test_registry_loads_entries_and_resolves_bare_names);
@@ -126,6 +128,8 @@ static const struct {
     {"test_message_refuses_a_value_larger_than_its_bound", test_message_refuses_a_value_larger_than_its_bound},
     {"test_message_carries_shared_values_through_their_transport", test_message_carries_shared_values_through_their_transport},
     {"test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild", test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild},
+    {"test_message_cut_short_by_its_bound_gives_back_its_shared_values_safely", test_message_cut_short_by_its_bound_gives_back_its_shared_values_safely},
+    {"test_message_makes_room_only_for_the_entries_it_carries", test_message_makes_room_only_for_the_entries_it_carries},
     {"test_private_address_knows_local_ranges", test_private_address_knows_local_ranges},
     {"test_private_address_passes_names_and_public_addresses", test_private_address_passes_names_and_public_addresses},
     {"test_registry_loads_entries_and_resolves_bare_names", test_registry_loads_entries_and_resolves_bare_names},

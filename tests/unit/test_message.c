@@ -231,3 +231,33 @@ TEST(test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild)
     lua_close(to);
     lua_close(from);
 }
+
+/* Found by an attacker's review. */
+TEST(test_message_cut_short_by_its_bound_gives_back_its_shared_values_safely)
+{
+    the_object = (struct counted){.references = 1, .value = 1};
+    lua_State *from = luaL_newstate();
+    luaL_openlibs(from);
+    open_counted(from);
+    struct wippy_error error;
+    for (size_t bound = 1; bound < 120; bound++) {
+        CHECK(evaluate(from, "return {object, 'x', 'y', {object}}"));
+        struct message *message = message_take(from, -1, bound, &error);
+        lua_pop(from, 1);
+        if (message != NULL)
+            message_free(message);
+        CHECK_EQUAL(the_object.references, 1);
+    }
+    lua_close(from);
+}
+
+TEST(test_message_makes_room_only_for_the_entries_it_carries)
+{
+    struct wippy_error error;
+    /* #t is a border far beyond the 27 entries the table holds */
+    CHECK_STRING(travel("local t = {} for k = 26, 0, -1 do t[1 << k] = true end return t",
+                        "return function(t) local n = 0 for _ in pairs(t) do n = n + 1 end "
+                        "return (n == 27 and collectgarbage('count') < 4096) and 'ok' or tostring(n) end",
+                        0, &error),
+                 "ok");
+}
