@@ -482,10 +482,10 @@ static void finish(struct http_request *request, CURLcode result)
     } else if (result == CURLE_OPERATION_TIMEDOUT) {
         const char *state = dialing_state(request);
         if (!overlay_is_plain_tcp(request->pool->overlay) && state != NULL)
-            error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs: overlay %s still %s", method,
+            error_set(&error, WIPPY_ETIMEDOUT, "%s %s: timed out after %.3gs: overlay %s still %s", method,
                       url, (double)request->timeout_ns / 1e9, request->pool->overlay->id, state);
         else
-            error_set(&error, WIPPY_EIO, "%s %s: timed out after %.3gs", method, url,
+            error_set(&error, WIPPY_ETIMEDOUT, "%s %s: timed out after %.3gs", method, url,
                       (double)request->timeout_ns / 1e9);
     } else if (result != CURLE_OK) {
         error_set(&error, WIPPY_EIO, "%s %s: %s", method, url,

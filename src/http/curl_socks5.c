@@ -84,11 +84,11 @@ void curl_socks5_failure(CURL *easy, CURLcode result, const char *curl_message, 
         /* curl counts a connection made once TLS is up too, so this is
          * "not connected yet", wherever it waits. */
         if (connected_after == 0)
-            error_set(error, WIPPY_EIO, "%s: timed out after %.3gs: overlay %s still connecting through the SOCKS5 "
+            error_set(error, WIPPY_ETIMEDOUT, "%s: timed out after %.3gs: overlay %s still connecting through the SOCKS5 "
                       "proxy %s (the proxy's greeting, authentication or CONNECT reply, or the target's TLS "
                       "handshake, never came)", prefix, timeout_seconds, id, proxy_address);
         else
-            error_set(error, WIPPY_EIO, "%s: timed out after %.3gs", prefix, timeout_seconds);
+            error_set(error, WIPPY_ETIMEDOUT, "%s: timed out after %.3gs", prefix, timeout_seconds);
         return;
     }
     if (result == CURLE_COULDNT_RESOLVE_PROXY) {

@@ -1,4 +1,5 @@
 /* call.c - function calls as child tasks. */
+#include "lua/error_values.h"
 #include "lua/call.h"
 
 #include <lauxlib.h>
@@ -64,21 +65,15 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
         return guard_refuse(L, "not allowed: %s", function_id);
     const struct entry *entry = registry_find(vm->registry, function_id);
     if (entry == NULL || entry->kind != ENTRY_FUNCTION_LUA) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "function \"%s\" not found", function_id);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "function \"%s\" not found", function_id);
     }
     struct wippy_error refused;
     if (options != NULL && edge_check_network_exists(vm, options, &refused) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, refused.message);
-        return 2;
+        return error_value_fail(L, &refused);
     }
     if (task->call_depth >= vm->config->max_call_depth) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "funcs.call %s: nested more than %d calls deep (funcs.max_depth)", function_id,
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "funcs.call %s: nested more than %d calls deep (funcs.max_depth)", function_id,
                         (int)vm->config->max_call_depth);
-        return 2;
     }
     task_check_can_block(L, task, "funcs.call");
 
@@ -105,9 +100,7 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
     frame_release(frame);
     if (rc < 0) {
         free(call);
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 2;
+        return error_value_fail(L, &error);
     }
     return task_wait(L, task, cancel_call, call, NULL, 0);
 }

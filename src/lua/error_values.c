@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include "vm/state.h"
 
@@ -50,6 +51,31 @@ static void push_fields(lua_State *L, const char *kind, int retryable, const cha
     lua_setfield(L, fields, "frames");
 }
 
+/* "a" .. err, err .. "b", err .. err: the messages. Debian's Lua 5.4.4
+ * breaks the calling frame when a __concat metamethod calls any function
+ * while its operands sit high in the caller's registers
+ * (`f(1, 2, 3, 4, 5, 6, 7, "[" .. err .. "]")` then calls nil; tests in
+ * test_errors.py), so this one calls nothing: each error's message is in a
+ * weak table it reads, and numbers and strings concatenate as they are. */
+#define KEY_MESSAGES "wippy.error.messages"
+static const char concat_source[] =
+    "local messages = ...\n"
+    "return function(a, b) return (messages[a] or a) .. (messages[b] or b) end\n";
+
+static void push_messages(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MESSAGES) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_MESSAGES);
+}
+
 /* Wraps the fields table on top into a new error object. */
 static void wrap_fields(lua_State *L)
 {
@@ -62,6 +88,13 @@ static void wrap_fields(lua_State *L)
         luaL_getmetatable(L, ERROR_TYPE);
     }
     lua_setmetatable(L, -2);
+    push_messages(L);
+    lua_pushvalue(L, -2);
+    lua_getiuservalue(L, -1, 1);
+    lua_getfield(L, -1, "message");
+    lua_remove(L, -2);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 void error_value_push(lua_State *L, const char *kind, int retryable, const char *message)
@@ -117,7 +150,9 @@ int error_value_fail_with(lua_State *L, const char *kind, const char *format, ..
     va_start(args, format);
     const char *message = lua_pushvfstring(L, format, args);
     va_end(args);
-    error_value_push(L, kind, 0, message);
+    bool retryable = strcmp(kind, ERROR_KIND_TIMEOUT) == 0 || strcmp(kind, ERROR_KIND_UNAVAILABLE) == 0 ||
+                     strcmp(kind, ERROR_KIND_RATE_LIMITED) == 0;
+    error_value_push(L, kind, retryable, message);
     lua_remove(L, -2);
     return 2;
 }
@@ -237,15 +272,6 @@ static int error_tostring(lua_State *L)
     return error_message(L);
 }
 
-/* "a" .. err, err .. "b", err .. err: the messages. */
-static int error_concat(lua_State *L)
-{
-    luaL_tolstring(L, 1, NULL);
-    luaL_tolstring(L, 2, NULL);
-    lua_concat(L, 2);
-    return 1;
-}
-
 void error_value_register(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -259,7 +285,10 @@ void error_value_register(lua_State *L)
     state_new_type(L, ERROR_TYPE, methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
-    lua_pushcfunction(L, error_concat);
+    if (luaL_loadbufferx(L, concat_source, sizeof concat_source - 1, "=errors", "t") != LUA_OK)
+        lua_error(L); /* our own constant text: cannot fail to compile */
+    push_messages(L);
+    lua_call(L, 1, 1);
     lua_setfield(L, -2, "__concat");
     lua_pushliteral(L, "error");
     lua_setfield(L, -2, "__name");

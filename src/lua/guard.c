@@ -1,6 +1,8 @@
 /* guard.c - see guard.h. */
 #include "lua/guard.h"
 
+#include "lua/error_values.h"
+
 #include <stdarg.h>
 
 #include "vm/task.h"
@@ -17,5 +19,6 @@ int guard_refuse(lua_State *L, const char *format, ...)
     va_start(args, format);
     lua_pushvfstring(L, format, args);
     va_end(args);
+    error_value_from_top(L, ERROR_KIND_PERMISSION_DENIED);
     return 2;
 }

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 
 /* RFC 4648's standard alphabet: OpenSSL's EVP_EncodeBlock and
@@ -14,11 +15,8 @@
 
 static int base64_encode_lua(lua_State *L)
 {
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "string expected");
-        return 2;
-    }
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "string expected");
     size_t length;
     const unsigned char *in = (const unsigned char *)lua_tolstring(L, 1, &length);
     if (length > (size_t)INT_MAX / 4 * 3 - 3)
@@ -66,11 +64,8 @@ static long strict_copy(const char *in, size_t length, char *out, size_t *paddin
 
 static int base64_decode_lua(lua_State *L)
 {
-    if (lua_type(L, 1) != LUA_TSTRING) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "string expected");
-        return 2;
-    }
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "string expected");
     size_t length, padding = 0, bad = 0;
     const char *in = lua_tolstring(L, 1, &length);
     if (length > (size_t)INT_MAX)
@@ -78,18 +73,13 @@ static int base64_decode_lua(lua_State *L)
     char *clean = lua_newuserdatauv(L, length + 1, 0);
     long used = strict_copy(in, length, clean, &padding, &bad);
     if (used < 0) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "illegal base64 data at input byte %I", (lua_Integer)bad);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "illegal base64 data at input byte %d", (int)bad);
     }
     luaL_Buffer buffer;
     unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &buffer, (size_t)used / 4 * 3 + 1);
     int written = used > 0 ? EVP_DecodeBlock(out, (const unsigned char *)clean, (int)used) : 0;
-    if (written < 0) { /* cannot happen after the check above */
-        lua_pushnil(L);
-        lua_pushliteral(L, "illegal base64 data");
-        return 2;
-    }
+    if (written < 0) /* cannot happen after the check above */
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "illegal base64 data");
     luaL_pushresultsize(&buffer, (size_t)written - padding);
     return 1;
 }

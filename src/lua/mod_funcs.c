@@ -4,6 +4,7 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
+#include "lua/error_values.h"
 #include "lua/call.h"
 #include "lua/edge.h"
 #include "lua/guard.h"
@@ -51,15 +52,11 @@ static int executor_with_options(lua_State *L)
     static const char *const known[] = {"network", NULL};
     struct wippy_error error;
     if (edge_check_option_names(L, 2, known, &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 2;
+        return error_value_fail(L, &error);
     }
     lua_getfield(L, 2, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 2;
+        return error_value_fail(L, &error);
     }
     lua_pop(L, 1);
     return 1;

@@ -8,13 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 
 static bool data_argument(lua_State *L, int index, const char *what, const char **text, size_t *length)
 {
     if (lua_type(L, index) != LUA_TSTRING) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "%s must be a string", what);
+        error_value_fail_with(L, ERROR_KIND_INVALID, "%s must be a string", what);
         return false;
     }
     *text = lua_tolstring(L, index, length);

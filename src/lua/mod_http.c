@@ -7,6 +7,7 @@
 
 #include "http/routes.h"
 #include "http/server.h"
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -234,6 +235,7 @@ static int request_body_json(lua_State *L)
     size_t length;
     const char *body = http_exchange_body(check_exchange(L, REQUEST_TYPE), &length);
     if (!mod_json_decode(L, body, length)) {
+        error_value_from_top(L, ERROR_KIND_INVALID);
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -294,6 +296,7 @@ static int response_write_json(lua_State *L)
     struct http_exchange *exchange = check_exchange(L, RESPONSE_TYPE);
     lua_settop(L, 2);
     if (!mod_json_encode(L, 2)) {
+        error_value_from_top(L, ERROR_KIND_INVALID);
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;

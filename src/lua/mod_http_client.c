@@ -13,6 +13,7 @@
 
 #include "http/client.h"
 #include "lua/edge.h"
+#include "lua/error_values.h"
 #include "lua/guard.h"
 #include "lua/modules.h"
 #include "vm/state.h"
@@ -59,6 +60,7 @@ struct pending_call {
     struct http_request **running;
     struct http_response **responses;
     char **errors;
+    int *error_codes; /* WIPPY_E* of each error: its kind in Lua */
     struct completion *completions; /* one per request, freed with the call */
 };
 
@@ -87,6 +89,7 @@ static void call_free(struct pending_call *call)
     free(call->running);
     free(call->responses);
     free(call->errors);
+    free(call->error_codes);
     free(call->completions);
     free(call);
 }
@@ -513,6 +516,15 @@ static void push_response(lua_State *L, const struct http_response *response)
     lua_setfield(L, -2, "headers");
 }
 
+/* The error of request i as an error object (a request refused before it
+ * started without a code is invalid input). */
+static void push_call_error(lua_State *L, const struct pending_call *call, size_t i)
+{
+    int retryable;
+    const char *kind = error_value_kind_of(call->error_codes[i] != 0 ? call->error_codes[i] : WIPPY_EINVAL, &retryable);
+    error_value_push(L, kind, retryable, call->errors[i]);
+}
+
 static void deliver(struct pending_call *call)
 {
     lua_State *thread = call->task->thread;
@@ -524,7 +536,7 @@ static void deliver(struct pending_call *call)
             task_wake(task, 1);
         } else {
             lua_pushnil(thread);
-            lua_pushstring(thread, call->errors[0]);
+            push_call_error(thread, call, 0);
             call_free(call);
             task_wake(task, 2);
         }
@@ -539,7 +551,7 @@ static void deliver(struct pending_call *call)
             lua_rawseti(thread, -3, (lua_Integer)i + 1);
         } else {
             any_error = true;
-            lua_pushstring(thread, call->errors[i]);
+            push_call_error(thread, call, i);
             lua_rawseti(thread, -2, (lua_Integer)i + 1);
         }
     }
@@ -559,8 +571,10 @@ static void on_request_done(void *context, struct http_response *response,
     size_t index = completion->index;
     call->running[index] = NULL;
     call->responses[index] = response;
-    if (response == NULL)
+    if (response == NULL) {
         call->errors[index] = xstrdup(error->message);
+        call->error_codes[index] = error->code;
+    }
     if (--call->remaining == 0)
         deliver(call);
 }
@@ -587,6 +601,7 @@ static struct pending_call *call_new(struct task *task, size_t count, bool batch
     call->running = xcalloc(count + 1, sizeof *call->running);
     call->responses = xcalloc(count + 1, sizeof *call->responses);
     call->errors = xcalloc(count + 1, sizeof *call->errors);
+    call->error_codes = xcalloc(count + 1, sizeof *call->error_codes);
     call->completions = xcalloc(count + 1, sizeof *call->completions);
     return call;
 }
@@ -611,6 +626,7 @@ static int start_and_wait(lua_State *L, struct task *task, struct pending_call *
                                               completion, &error);
         if (call->running[i] == NULL) {
             call->errors[i] = xstrdup(error.message);
+            call->error_codes[i] = error.code;
             call->remaining--;
         }
     }
@@ -619,13 +635,13 @@ static int start_and_wait(lua_State *L, struct task *task, struct pending_call *
         int pushed;
         if (!call->batch) {
             lua_pushnil(L);
-            lua_pushstring(L, call->errors[0]);
+            push_call_error(L, call, 0);
             pushed = 2;
         } else {
             lua_createtable(L, 0, 0);
             lua_createtable(L, (int)call->count, 0);
             for (size_t i = 0; i < call->count; i++) {
-                lua_pushstring(L, call->errors[i]);
+                push_call_error(L, call, i);
                 lua_rawseti(L, -2, (lua_Integer)i + 1);
             }
             pushed = 2;
@@ -644,10 +660,8 @@ static int request_with(lua_State *L, const char *method, int url_index, int opt
     struct pending_call *call = call_new(task, 1, false);
     struct wippy_error error;
     if (prepare(L, task, method, url_index, options, &call->requests[0], &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
         call_free(call);
-        return 2;
+        return error_value_fail(L, &error);
     }
     return start_and_wait(L, task, call);
 }
@@ -688,8 +702,10 @@ static int http_request_batch(lua_State *L)
         struct wippy_error error;
         if (method == NULL)
             call->errors[i] = xstrdup("method: expected a string");
-        else if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0)
+        else if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0) {
             call->errors[i] = xstrdup(error.message);
+            call->error_codes[i] = error.code;
+        }
         lua_settop(L, base);
     }
     return start_and_wait(L, task, call);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -128,6 +129,14 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
     }
     case LUA_TTABLE:
         return encode_table(L, index, depth, error);
+    case LUA_TUSERDATA:
+        if (error_value_is(L, index)) { /* an error is its message, as Go Wippy encodes it */
+            const char *message = luaL_tolstring(L, index, NULL);
+            json_t *string = json_string(message);
+            lua_pop(L, 1);
+            return string;
+        }
+        /* fall through */
     default:
         snprintf(error->message, sizeof error->message, "cannot encode a %s",
                  luaL_typename(L, index));
@@ -174,6 +183,7 @@ static int json_encode_lua(lua_State *L)
 {
     lua_settop(L, 1);
     if (!mod_json_encode(L, 1)) {
+        error_value_from_top(L, ERROR_KIND_INVALID);
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -233,11 +243,10 @@ static int json_decode_lua(lua_State *L)
     size_t length;
     const char *text = lua_tolstring(L, 1, &length);
     if (text == NULL) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "json.decode: expected a string, got %s", luaL_typename(L, 1));
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "json.decode: expected a string, got %s", luaL_typename(L, 1));
     }
     if (!mod_json_decode(L, text, length)) {
+        error_value_from_top(L, ERROR_KIND_INVALID);
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;

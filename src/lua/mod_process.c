@@ -10,6 +10,7 @@
 #include "util/suggest.h"
 
 #include "vm/channel.h"
+#include "lua/error_values.h"
 #include "lua/edge.h"
 #include "lua/guard.h"
 #include "lua/modules.h"
@@ -67,9 +68,7 @@ static int process_pid(lua_State *L)
 
 static int push_failure(lua_State *L, const char *message)
 {
-    lua_pushnil(L);
-    lua_pushstring(L, message);
-    return 2;
+    return error_value_fail_with(L, ERROR_KIND_INVALID, "%s", message);
 }
 
 /* The permissions a spawn needs, as Go Wippy checks them (before the
@@ -110,19 +109,15 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
         return refused_rc;
     const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "process \"%s\" not found", id);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "process \"%s\" not found", id);
     }
     const struct entry *host = registry_find(vm->registry, host_id);
     if (host == NULL || !entry_is_host(host)) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "host \"%s\" not found", host_id);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "host \"%s\" not found", host_id);
     }
     struct wippy_error refused;
     if (options != NULL && edge_check_network_exists(vm, options, &refused) < 0)
-        return push_failure(L, refused.message);
+        return error_value_fail(L, &refused);
     struct process *parent = task->process;
     if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && parent == NULL)
         return push_failure(L, "monitoring or linking needs a calling process");
@@ -147,7 +142,7 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     int rc = process_spawn(vm, entry, host, frame, L, argument_count, memory_limit, &child, &error);
     frame_release(frame);
     if (rc < 0)
-        return push_failure(L, error.message);
+        return error_value_fail(L, &error);
     if (mode & SPAWN_MONITORED)
         process_add_monitor(child, parent->number);
     if (mode & SPAWN_LINKED)
@@ -189,7 +184,7 @@ static int registry_register(lua_State *L)
         return guard_refuse(L, "not allowed to register name: %s", name);
     struct wippy_error error;
     if (process_register_name(task->vm, name, target, &error) < 0)
-        return push_failure(L, error.message);
+        return error_value_fail(L, &error);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -199,9 +194,7 @@ static int registry_lookup(lua_State *L)
     const char *name = luaL_checkstring(L, 1);
     struct process *process = process_find(task_current(L)->vm, name);
     if (process == NULL) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "name \"%s\" is not registered", name);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "name \"%s\" is not registered", name);
     }
     lua_pushstring(L, process->pid);
     return 1;
@@ -233,9 +226,7 @@ static int registry_unregister(lua_State *L)
     if (!guard_allows(L, ACTION_PROCESS_UNREGISTER, name))
         return guard_refuse(L, "not allowed to unregister name: %s", name);
     if (holder != NULL && !may_stop(task, holder, ACTION_PROCESS_UNREGISTER)) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "not allowed to unregister: %s", name);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_PERMISSION_DENIED, "not allowed to unregister: %s", name);
     }
     process_unregister_name(task->vm, name);
     lua_pushboolean(L, 1);
@@ -306,17 +297,15 @@ static int process_send(lua_State *L)
                      process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     heap_charge_end(task->vm, charged);
     if (rc < 0 && error.code != WIPPY_ENOMEM) /* a value that cannot cross */
-        return push_failure(L, error.message);
+        return error_value_fail(L, &error);
     if (rc < 0) { /* the receiver cannot pay for the copy */
-        lua_pushnil(L);
-        lua_pushfstring(L, "process %s: %s; the message was not delivered", target->pid, error.message);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE, "process %s: %s; the message was not delivered",
+                                     target->pid, error.message);
     }
     if (!delivered) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "process %s: its inbox (or the channel listening for %s) is full or closed; "
-                           "the message was not delivered", target->pid, topic);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE,
+                                     "process %s: its inbox (or the channel listening for %s) is full or closed; "
+                                     "the message was not delivered", target->pid, topic);
     }
     lua_pushboolean(L, 1);
     return 1;
@@ -444,9 +433,7 @@ static int process_unlink_lua(lua_State *L)
 
 static int refuse_stop(lua_State *L, const char *action)
 {
-    lua_pushnil(L);
-    lua_pushfstring(L, "not allowed to %s: %s", action, luaL_checkstring(L, 1));
-    return 2;
+    return error_value_fail_with(L, ERROR_KIND_PERMISSION_DENIED, "not allowed to %s: %s", action, luaL_checkstring(L, 1));
 }
 
 static int process_terminate(lua_State *L)
@@ -551,14 +538,12 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
     static const char *const known[] = {"network", "memory_limit", NULL};
     struct wippy_error error;
     if (edge_check_option_names(L, table_index, known, &error) < 0)
-        return push_failure(L, error.message);
+        return error_value_fail(L, &error);
     if (!guard_allows(L, ACTION_PROCESS_CONTEXT, "context"))
         return guard_refuse(L, "not allowed to spawn processes with custom options");
     lua_getfield(L, table_index, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 2;
+        return error_value_fail(L, &error);
     }
     lua_pop(L, 1);
     if (lua_getfield(L, table_index, "memory_limit") != LUA_TNIL && !read_memory_limit(L, -1, next))

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -268,9 +269,7 @@ static int security_policy(lua_State *L)
     struct vm *vm = vm_of(L);
     const struct entry *entry = registry_find(vm->registry, id);
     if (entry == NULL || entry->kind != ENTRY_SECURITY_POLICY) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "policy \"%s\" not found", id);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "policy \"%s\" not found", id);
     }
     push_policy(L, entry);
     return 1;
@@ -306,9 +305,7 @@ static int security_named_scope(lua_State *L)
     }
     if (count == 0) {
         free(policies);
-        lua_pushnil(L);
-        lua_pushfstring(L, "policy group \"%s\" not found", group);
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "policy group \"%s\" not found", group);
     }
     struct scope *scope = scope_new(policies, count);
     free(policies);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "vm/channel.h"
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -126,9 +127,7 @@ static int time_parse_duration(lua_State *L)
     int64_t nanoseconds;
     struct wippy_error error;
     if (time_value_to_duration(L, 1, &nanoseconds, &error) < 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, error.message);
-        return 2;
+        return error_value_fail(L, &error);
     }
     time_value_push_duration(L, nanoseconds);
     return 1;
@@ -196,9 +195,7 @@ static int push_timer_object(lua_State *L, bool repeating)
 {
     int64_t nanoseconds = time_value_check_duration(L, 1);
     if (nanoseconds <= 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, "duration must be positive");
-        return 2;
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "%s", "duration must be positive");
     }
     struct channel_timer **slot = lua_newuserdatauv(L, sizeof *slot, 1);
     luaL_setmetatable(L, TIMER_TYPE);

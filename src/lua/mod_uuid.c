@@ -12,13 +12,12 @@
 #include <time.h>
 #include <uuid.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 
 static int fail(lua_State *L, const char *message)
 {
-    lua_pushnil(L);
-    lua_pushstring(L, message);
-    return 2;
+    return error_value_fail_with(L, ERROR_KIND_INVALID, "%s", message);
 }
 
 static int push_uuid(lua_State *L, const uuid_t id)

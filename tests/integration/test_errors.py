@@ -23,6 +23,12 @@ local function main()
   local ok, err = pcall(function() error(errors.new({message = "thrown", kind = errors.INVALID})) end)
   io.print(ok, errors.is(err, errors.INVALID), tostring(err))
   io.print(errors.UNKNOWN == "", errors.RATE_LIMITED, errors.ALREADY_EXISTS)
+  -- a concatenation high in a call's arguments (Lua 5.4.4 breaks the frame
+  -- when a __concat metamethod calls a function there)
+  local function count(...) return select("#", ...) end
+  local n = 0
+  for _ = 1, 1000 do n = n + count(1, 2, 3, 4, 5, 6, 7, "[" .. e1 .. "]", 1 .. e1 .. 2.5) end
+  io.print(n, count(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, "[" .. e1 .. "]"))
   return 0
 end
 return { main = main }
@@ -45,4 +51,53 @@ def test_errors_as_go_wippys(make_app):
         "Invalid\ttrue\t1",
         "false\ttrue\tthrown",
         "true\tRateLimited\tAlreadyExists",
+        "9000\t13",
     ], result
+
+
+RUNTIME_ERRORS = r"""
+local io = require("io")
+local json = require("json")
+local funcs = require("funcs")
+local http_client = require("http_client")
+
+local function show(label, value, err)
+  io.print(label, tostring(value), err:kind(), tostring(err:retryable()), tostring(err), "[" .. err .. "]")
+end
+
+local function main(silent_port)
+  show("json", json.decode("{"))
+  show("call", funcs.call("app:nope"))
+  show("overlay", http_client.get("http://example.test/", {overlay_network = "app:nope"}))
+  show("timeout", http_client.get("http://127.0.0.1:" .. silent_port .. "/", {timeout = 0.3}))
+  local _, errs = http_client.request_batch({{"GET", "http://127.0.0.1:" .. silent_port .. "/",
+                                              {timeout = 0.3, overlay_network = "app:nope"}}})
+  io.print("batch", errs[1]:kind())
+  return 0
+end
+return { main = main }
+"""
+
+
+def test_the_runtimes_own_failures_are_error_objects_with_their_old_text(make_app):
+    """tostring(err) and concatenation give exactly the text errors had as
+    strings; the kind says what went wrong."""
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        app = make_app({"src/_index.yaml": one_command_index(["io", "json", "funcs", "http_client"]),
+                        "src/main.lua": RUNTIME_ERRORS})
+        result = run_wippy(app, "run", "main", str(silent.getsockname()[1]))
+    finally:
+        silent.close()
+    assert result.code == 0, result
+    rows = [line.split("\t") for line in result.lines]
+    assert rows[0][:4] == ["json", "nil", "Invalid", "false"], rows
+    assert rows[1][:4] == ["call", "nil", "NotFound", "false"] and rows[1][4] == 'function "app:nope" not found'
+    assert rows[2][:4] == ["overlay", "nil", "NotFound", "false"], rows
+    assert rows[2][4] == 'overlay network "app:nope": not found' and rows[2][5] == f"[{rows[2][4]}]"
+    assert rows[3][:4] == ["timeout", "nil", "Timeout", "true"], rows
+    assert rows[3][4].startswith("GET http://127.0.0.1:") and "timed out after 0.3s" in rows[3][4]
+    assert rows[4] == ["batch", "NotFound"], rows

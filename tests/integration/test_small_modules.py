@@ -57,9 +57,9 @@ def test_base64_and_hash_give_go_wippys_values_and_errors(make_app):
     texts = [b"", b"a", b"ab", b"abc", b"hello", b"a\0\xffb"]
     assert lines[:6] == [f"{base64.b64encode(t).decode()}\ttrue" for t in texts], result
     assert lines[6] == '"hello"', result  # line breaks are skipped, as Go's decoder does
-    assert lines[7:12] == ['nil "illegal base64 data at input byte 0"', 'nil "illegal base64 data at input byte 3"',
-                           'nil "illegal base64 data at input byte 4"', 'nil "illegal base64 data at input byte 1"',
-                           'nil "string expected"'], result
+    assert lines[7:12] == ['nil illegal base64 data at input byte 0', 'nil illegal base64 data at input byte 3',
+                           'nil illegal base64 data at input byte 4', 'nil illegal base64 data at input byte 1',
+                           'nil string expected'], result
     assert lines[12] == f"{hashlib.md5(b'hello').hexdigest()}\t{hashlib.sha1(b'hello').hexdigest()}\tnil", result
     assert lines[13] == f"{hashlib.sha256(b'hello').hexdigest()}\t{hashlib.sha512(b'').hexdigest()}\tnil"
     assert lines[14] == f"32\t{hexmac('sha256', b'data', b'key')}\tnil"
@@ -68,7 +68,7 @@ def test_base64_and_hash_give_go_wippys_values_and_errors(make_app):
     chained = hmac.new(hmac.new(b"key", b"data", "sha256").digest(), b"step", "sha256").hexdigest()
     # FNV-1 (not 1a), as Go's fnv.New32/New64 that Go Wippy calls; fnv64 is a float there too
     assert lines[16] == f"{chained}\t3069866343\t2166136261\t8883723591023973376", result
-    assert lines[17:] == ['nil "data must be a string"', 'nil "secret must be a string"'], result
+    assert lines[17:] == ['nil data must be a string', 'nil secret must be a string'], result
 
 
 UUID_MAIN = r"""

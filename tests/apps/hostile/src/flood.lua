@@ -14,7 +14,7 @@ local function main()
     if not ok then break end
     sent = sent + 1
   end
-  io.print(sent, err and err:gsub("%b{}", "PID"))
+  io.print(sent, err and tostring(err):gsub("%b{}", "PID"))
   process.terminate(pid)
 end
 return { main = main, deaf = deaf }

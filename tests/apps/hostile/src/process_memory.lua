@@ -92,7 +92,7 @@ local function main()
     if ok then sent = sent + 1 end
   end
   process.terminate(hoarder)
-  io.print("sent to a 2M hoarder (half of it for messages)", sent, (err:gsub("{[^}]*}", "PID")))
+  io.print("sent to a 2M hoarder (half of it for messages)", sent, (tostring(err):gsub("{[^}]*}", "PID")))
 
   local ok_keep, kept = pcall(function()
     process.spawn_monitored("app:keeper", "app:processes")
