@@ -2,20 +2,24 @@
  * with with_context (ctx.get(key), ctx.all()). */
 #include <lauxlib.h>
 
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
 #include "lua/value_bridge.h"
 
+/* ctx.get(key): the value, or nil and an error as Go Wippy's (an empty key
+ * is INVALID, a key nobody set NOT_FOUND). */
 static int ctx_get(lua_State *L)
 {
     const char *key = luaL_checkstring(L, 1);
+    if (key[0] == '\0')
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "ctx.get: the key is empty");
     const struct value *value = value_map_get(task_current(L)->frame->context, key);
     if (value == NULL)
-        lua_pushnil(L);
-    else
-        value_bridge_push(L, value);
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "ctx.get: no context value \"%s\"", key);
+    value_bridge_push(L, value);
     return 1;
 }
 

@@ -60,6 +60,7 @@ local io = require("io")
 local json = require("json")
 local funcs = require("funcs")
 local http_client = require("http_client")
+local ctx = require("ctx")
 
 local function show(label, value, err)
   io.print(label, tostring(value), err:kind(), tostring(err:retryable()), tostring(err), "[" .. err .. "]")
@@ -73,6 +74,7 @@ local function main(silent_port)
   local _, errs = http_client.request_batch({{"GET", "http://127.0.0.1:" .. silent_port .. "/",
                                               {timeout = 0.3, overlay_network = "app:nope"}}})
   io.print("batch", errs[1]:kind())
+  show("ctx", ctx.get("missing"))
   return 0
 end
 return { main = main }
@@ -87,7 +89,7 @@ def test_the_runtimes_own_failures_are_error_objects_with_their_old_text(make_ap
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     try:
-        app = make_app({"src/_index.yaml": one_command_index(["io", "json", "funcs", "http_client"]),
+        app = make_app({"src/_index.yaml": one_command_index(["io", "json", "funcs", "http_client", "ctx"]),
                         "src/main.lua": RUNTIME_ERRORS})
         result = run_wippy(app, "run", "main", str(silent.getsockname()[1]))
     finally:
@@ -101,3 +103,4 @@ def test_the_runtimes_own_failures_are_error_objects_with_their_old_text(make_ap
     assert rows[3][:4] == ["timeout", "nil", "Timeout", "true"], rows
     assert rows[3][4].startswith("GET http://127.0.0.1:") and "timed out after 0.3s" in rows[3][4]
     assert rows[4] == ["batch", "NotFound"], rows
+    assert rows[5][:5] == ["ctx", "nil", "NotFound", "false", 'ctx.get: no context value "missing"'], rows
