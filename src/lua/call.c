@@ -23,8 +23,16 @@ static void on_call_finish(struct task *call, int status, int result_count)
     struct heap_account *charged =
         heap_charge_begin(caller->vm, caller->account != NULL ? caller->account : caller->vm->runtime_account);
     if (status != LUA_OK) {
+        /* an error object the callee raised reaches the caller as it is
+         * (its kind kept); any other error becomes one of unknown kind */
         lua_pushnil(target);
-        lua_pushstring(target, lua_tostring(thread, -1));
+        int raised = call->raised_shared ? -2 : -1; /* below its text (vm/task.c) */
+        if (!error_value_is(thread, raised) || transfer_value(thread, raised, target, &error) < 0) {
+            size_t length = 0;
+            const char *text = luaL_tolstring(thread, -1, &length);
+            error_value_push_bytes(target, ERROR_KIND_UNKNOWN, -1, text, length);
+            lua_pop(thread, 1);
+        }
     } else {
         int base = lua_gettop(thread) - result_count;
         for (int i = 1; i <= 2; i++) {
@@ -35,6 +43,7 @@ static void on_call_finish(struct task *call, int status, int result_count)
                 lua_pushnil(target);
                 lua_pushfstring(target, "function %s returned a value that cannot be passed: %s",
                                 call->entry->id, error.message);
+                error_value_from_top(target, ERROR_KIND_INVALID);
                 break;
             }
         }

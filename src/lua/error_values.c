@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vm/state.h"
+#include "vm/transfer.h"
 
 #define ERROR_TYPE "wippy.error"
 
@@ -33,11 +34,11 @@ static void push_frames(lua_State *L)
     }
 }
 
-static void push_fields(lua_State *L, const char *kind, int retryable, const char *message)
+static void push_fields(lua_State *L, const char *kind, int retryable, const char *message, size_t length)
 {
     lua_createtable(L, 0, 6);
     int fields = lua_gettop(L);
-    lua_pushstring(L, message);
+    lua_pushlstring(L, message, length);
     lua_setfield(L, fields, "message");
     lua_pushstring(L, kind);
     lua_setfield(L, fields, "kind");
@@ -49,31 +50,6 @@ static void push_fields(lua_State *L, const char *kind, int retryable, const cha
     lua_setfield(L, fields, "stack");
     push_frames(L);
     lua_setfield(L, fields, "frames");
-}
-
-/* "a" .. err, err .. "b", err .. err: the messages. Debian's Lua 5.4.4
- * breaks the calling frame when a __concat metamethod calls any function
- * while its operands sit high in the caller's registers
- * (`f(1, 2, 3, 4, 5, 6, 7, "[" .. err .. "]")` then calls nil; tests in
- * test_errors.py), so this one calls nothing: each error's message is in a
- * weak table it reads, and numbers and strings concatenate as they are. */
-#define KEY_MESSAGES "wippy.error.messages"
-static const char concat_source[] =
-    "local messages = ...\n"
-    "return function(a, b) return (messages[a] or a) .. (messages[b] or b) end\n";
-
-static void push_messages(lua_State *L)
-{
-    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MESSAGES) == LUA_TTABLE)
-        return;
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_MESSAGES);
 }
 
 /* Wraps the fields table on top into a new error object. */
@@ -88,19 +64,17 @@ static void wrap_fields(lua_State *L)
         luaL_getmetatable(L, ERROR_TYPE);
     }
     lua_setmetatable(L, -2);
-    push_messages(L);
-    lua_pushvalue(L, -2);
-    lua_getiuservalue(L, -1, 1);
-    lua_getfield(L, -1, "message");
-    lua_remove(L, -2);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
 }
 
 void error_value_push(lua_State *L, const char *kind, int retryable, const char *message)
 {
+    error_value_push_bytes(L, kind, retryable, message, strlen(message));
+}
+
+void error_value_push_bytes(lua_State *L, const char *kind, int retryable, const char *message, size_t length)
+{
     luaL_checkstack(L, 8, "no room for an error");
-    push_fields(L, kind, retryable, message);
+    push_fields(L, kind, retryable, message, length);
     wrap_fields(L);
 }
 
@@ -217,23 +191,15 @@ static int error_retryable(lua_State *L)
     return field_or_builder(L, "retryable");
 }
 
-/* A deep copy, so no caller can change what others see. */
+/* A copy of details, made as values cross between processes (cycles and
+ * shared subtables kept, depth bounded, functions, coroutines and private
+ * userdata refused), so nobody can change what others see through them,
+ * and nothing that acts can travel in them. */
 static void push_copy(lua_State *L, int index)
 {
-    index = lua_absindex(L, index);
-    if (lua_type(L, index) != LUA_TTABLE) {
-        lua_pushvalue(L, index);
-        return;
-    }
-    luaL_checkstack(L, 6, "details nested too deeply");
-    lua_newtable(L);
-    lua_pushnil(L);
-    while (lua_next(L, index) != 0) {
-        push_copy(L, -2);
-        push_copy(L, -2);
-        lua_rawset(L, -5);
-        lua_pop(L, 1);
-    }
+    struct wippy_error error;
+    if (transfer_value(L, index, L, &error) < 0)
+        luaL_error(L, "details: %s", error.message);
 }
 
 static int error_details(lua_State *L)
@@ -272,6 +238,17 @@ static int error_tostring(lua_State *L)
     return error_message(L);
 }
 
+/* "a" .. err, err .. "b", err .. err: the messages. (Lua 5.4.4 as Debian
+ * ships it broke the caller's frame when a __concat grew the stack: the
+ * runtime builds Lua 5.4.8, and test_errors.py keeps the case.) */
+static int error_concat(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    luaL_tolstring(L, 2, NULL);
+    lua_concat(L, 2);
+    return 1;
+}
+
 void error_value_register(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -285,14 +262,21 @@ void error_value_register(lua_State *L)
     state_new_type(L, ERROR_TYPE, methods, STATE_SHARED, NULL);
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
-    if (luaL_loadbufferx(L, concat_source, sizeof concat_source - 1, "=errors", "t") != LUA_OK)
-        lua_error(L); /* our own constant text: cannot fail to compile */
-    push_messages(L);
-    lua_call(L, 1, 1);
+    lua_pushcfunction(L, error_concat);
     lua_setfield(L, -2, "__concat");
     lua_pushliteral(L, "error");
     lua_setfield(L, -2, "__name");
     lua_pop(L, 1);
+}
+
+void error_value_add_context(lua_State *L, int index, const char *context)
+{
+    index = lua_absindex(L, index);
+    push_fields_of(L, index);
+    lua_getfield(L, -1, "stack");
+    lua_pushfstring(L, "%s: %s", context, lua_tostring(L, -1));
+    lua_setfield(L, -3, "stack");
+    lua_pop(L, 2);
 }
 
 void error_value_push_call_stack(lua_State *L, int index)

@@ -30,6 +30,8 @@ void error_value_register(lua_State *L);
 
 /* Pushes a new error object: retryable is 1, 0 or -1 (not known). */
 void error_value_push(lua_State *L, const char *kind, int retryable, const char *message);
+/* Same with a message that may hold zero bytes. */
+void error_value_push_bytes(lua_State *L, const char *kind, int retryable, const char *message, size_t length);
 
 /* The kind of a runtime error code (WIPPY_E*) and whether it may be retried. */
 const char *error_value_kind_of(int code, int *retryable);
@@ -48,6 +50,9 @@ void error_value_from_top(lua_State *L, const char *kind);
 
 /* True when the value at index is an error object. */
 bool error_value_is(lua_State *L, int index);
+
+/* Puts context in front of the stack of the (new) error at index. */
+void error_value_add_context(lua_State *L, int index, const char *context);
 
 /* Pushes {frames = {{source, line, name}, ...}} of the error at index. */
 void error_value_push_call_stack(lua_State *L, int index);

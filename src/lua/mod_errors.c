@@ -19,17 +19,22 @@ static bool empty_table(lua_State *L, int index)
 static int errors_new(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING) {
-        error_value_push(L, ERROR_KIND_UNKNOWN, -1, lua_tostring(L, 1));
+        size_t length;
+        const char *message = lua_tolstring(L, 1, &length);
+        error_value_push_bytes(L, ERROR_KIND_UNKNOWN, -1, message, length);
         return 1;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_getfield(L, 1, "message");
-    const char *message = luaL_optstring(L, -1, "");
+    size_t message_length = 0;
+    const char *message = luaL_optlstring(L, -1, "", &message_length);
     lua_getfield(L, 1, "kind");
     const char *kind = luaL_optstring(L, -1, ERROR_KIND_UNKNOWN);
     lua_getfield(L, 1, "retryable");
+    if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+        return luaL_error(L, "errors.new: retryable must be a boolean");
     int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
-    error_value_push(L, kind, retryable, message);
+    error_value_push_bytes(L, kind, retryable, message, message_length);
     if (lua_getfield(L, 1, "details") == LUA_TTABLE && !empty_table(L, lua_gettop(L))) {
         /* through the builder, which keeps its own copy */
         lua_getfield(L, -2, "details");
@@ -62,8 +67,10 @@ static int errors_wrap(lua_State *L)
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);
     int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
-    lua_pushfstring(L, "%s: %s", context, lua_tostring(L, -3));
-    error_value_push(L, lua_tostring(L, -3), retryable, lua_tostring(L, -4));
+    size_t length;
+    const char *message = lua_tolstring(L, -3, &length);
+    error_value_push_bytes(L, lua_tostring(L, -2), retryable, message, length);
+    error_value_add_context(L, -1, context);
     lua_getfield(L, 1, "details");
     lua_pushvalue(L, 1);
     lua_call(L, 1, 1);

@@ -131,9 +131,12 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
         return encode_table(L, index, depth, error);
     case LUA_TUSERDATA:
         if (error_value_is(L, index)) { /* an error is its message, as Go Wippy encodes it */
-            const char *message = luaL_tolstring(L, index, NULL);
-            json_t *string = json_string(message);
+            size_t length;
+            const char *message = luaL_tolstring(L, index, &length);
+            json_t *string = json_stringn(message, length);
             lua_pop(L, 1);
+            if (string == NULL)
+                snprintf(error->message, sizeof error->message, "an error's message is not valid UTF-8");
             return string;
         }
         /* fall through */

@@ -204,6 +204,13 @@ static void error_to_text(struct task *task)
         return;
     lua_State *L = task->vm->lua;
     const char *type_name = lua_typename(thread, type);
+    /* a value of a shared type (an error object) stays below its text, for
+     * a caller that takes it as it is (funcs.call) */
+    state_share_fn share;
+    if (type == LUA_TUSERDATA && state_sharing_of(thread, -1, &share) == STATE_SHARED && lua_checkstack(thread, 2)) {
+        lua_pushvalue(thread, -1);
+        task->raised_shared = true;
+    }
     if (!lua_checkstack(L, 3)) {
         lua_pop(thread, 1);
         lua_pushfstring(thread, "(error object is a %s value)", type_name);

@@ -46,6 +46,7 @@ struct task {
     enum task_kind kind;
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
+    bool raised_shared;      /* ended by raising a shared value (an error object): it sits below its text */
     int call_depth;          /* funcs.call calls this task is nested in */
     char *kill_reason;
     struct vm *vm;

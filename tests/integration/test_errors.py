@@ -104,3 +104,70 @@ def test_the_runtimes_own_failures_are_error_objects_with_their_old_text(make_ap
     assert rows[3][4].startswith("GET http://127.0.0.1:") and "timed out after 0.3s" in rows[3][4]
     assert rows[4] == ["batch", "NotFound"], rows
     assert rows[5][:5] == ["ctx", "nil", "NotFound", "false", 'ctx.get: no context value "missing"'], rows
+
+
+REVIEW_CASES = r"""
+local io = require("io")
+local funcs = require("funcs")
+
+local function main(which)
+  if which == "callee" then error(errors.new({message = "typed", kind = errors.CONFLICT})) end
+  if which == "plain" then error("plain failure", 0) end
+  local t = {} t[t] = true t.self = t
+  local ok, err = pcall(errors.new, {message = "x", details = t})
+  local d = ok and err:details()
+  io.print("cycle", ok, d and d.self == d and d[d] == true)
+  io.print("function", pcall(errors.new, {message = "x", details = {f = print}}))
+  io.print("coroutine", pcall(errors.new, {message = "x", details = {co = coroutine.running()}}))
+  io.print("retryable", pcall(errors.new, {message = "x", retryable = "no"}))
+  local wrapped = errors.wrap(errors.new("inner"), "CONTEXT")
+  io.print("wrap", wrapped:message(), wrapped:stack():find("CONTEXT: inner", 1, true) ~= nil)
+  io.print("nul", #errors.new("a\0b"):message(), #errors.new({message = "a\0b"}):message())
+  local _, typed = funcs.call("app:callee", "callee")
+  io.print("callee", typed:kind(), tostring(typed))
+  local _, plain = funcs.call("app:callee", "plain")
+  io.print("plain", plain:kind() == errors.UNKNOWN, tostring(plain))
+  -- concatenations that grow a fresh coroutine's stack at every depth
+  local e = errors.new("E")
+  local bad = 0
+  for depth = 0, 60 do
+    local co = coroutine.wrap(function()
+      local function nest(n)
+        if n == 0 then
+          local function count(...) return select("#", ...), select(21, ...) end
+          local _, last = count(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, e .. "a" .. e .. 1 .. e)
+          return last
+        end
+        return nest(n - 1)
+      end
+      return nest(depth)
+    end)
+    if co() ~= "EaE1E" then bad = bad + 1 end
+  end
+  io.print("concat", bad)
+  return 0
+end
+return { main = main }
+"""
+
+
+def test_what_an_attackers_review_found(make_app):
+    index = one_command_index(["io", "funcs"]) + """  - name: callee
+    kind: function.lua
+    source: file://main.lua
+    method: main
+    modules: [io, funcs]
+"""
+    app = make_app({"src/_index.yaml": index, "src/main.lua": REVIEW_CASES})
+    result = run_wippy(app, "run", "main", "all")
+    assert result.code == 0, result
+    lines = result.lines
+    assert lines[0] == "cycle\ttrue\ttrue", result
+    assert lines[1].startswith("function\tfalse\t") and "cannot pass a function" in lines[1], result
+    assert lines[2].startswith("coroutine\tfalse\t") and "cannot pass a thread" in lines[2], result
+    assert lines[3].startswith("retryable\tfalse\t") and "retryable must be a boolean" in lines[3], result
+    assert lines[4] == "wrap\tinner\ttrue", result
+    assert lines[5] == "nul\t3\t3", result
+    assert lines[6] == "callee\tConflict\ttyped", result
+    assert lines[7].startswith("plain\ttrue\t") and "plain failure" in lines[7], result
+    assert lines[8] == "concat\t0", result
