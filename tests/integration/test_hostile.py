@@ -303,3 +303,41 @@ def test_a_misspelt_process_option_is_refused_not_ignored(make_app):
     })
     result = run_wippy(app, "run", "main")
     assert result.lines == ['nil\tset_options: unknown option "trap_link" (did you mean "trap_links"?)'], result
+
+
+CONCAT_STACK_GROWTH = r"""local io = require("io")
+local function main()
+  local mt = {}
+  mt.__concat = function(a, b)
+    local s = string.rep("y", 100)
+    local function deep(n) if n == 0 then return s end return deep(n - 1) end
+    return deep(50) .. tostring(type(a)) .. tostring(type(b))
+  end
+  local t = setmetatable({}, mt)
+  local bad, good = 0, 0
+  for round = 1, 300 do
+    local ok = pcall(function()
+      local co = coroutine.wrap(function(...)
+        local function f(...) return select("#", ...) end
+        local x = f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, "[" .. t .. "]" .. t, t .. t .. t)
+        coroutine.yield(x)
+        return f(table.unpack({1, 2, 3, 4, 5, 6, 7, 8, 9, 10}), t .. "x" .. t)
+      end)
+      co(); co()
+    end)
+    if ok then good = good + 1 else bad = bad + 1 end
+  end
+  io.print("good", good, "bad", bad)
+  return 0
+end
+return { main = main }
+"""
+
+
+def test_a_concat_metamethod_that_grows_the_stack_cannot_crash_the_runtime(make_app):
+    """Debian's Lua 5.4.4 left a frame pointing into the freed stack when a
+    __concat metamethod made it grow: this program, run by one process,
+    segfaulted the whole runtime. The runtime builds Lua 5.4.8."""
+    app = make_app({"src/_index.yaml": one_command_index(["io"]), "src/main.lua": CONCAT_STACK_GROWTH})
+    result = run_wippy(app, "run", "main", timeout=60)
+    assert (result.code, result.out) == (0, "good\t300\tbad\t0\n"), result
