@@ -16,6 +16,26 @@ static bool empty_table(lua_State *L, int index)
     return false;
 }
 
+/* Pushes err:method() for the error at index. */
+static void call_method(lua_State *L, int index, const char *method)
+{
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, method);
+    lua_pushvalue(L, index);
+    lua_call(L, 1, 1);
+}
+
+/* Replaces the error on top with err:details(<the table at details>),
+ * through the builder, which keeps its own copy. */
+static void with_details(lua_State *L, int details)
+{
+    details = lua_absindex(L, details);
+    lua_getfield(L, -1, "details");
+    lua_insert(L, -2);
+    lua_pushvalue(L, details);
+    lua_call(L, 2, 1);
+}
+
 static int errors_new(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING) {
@@ -36,14 +56,11 @@ static int errors_new(lua_State *L)
     int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
     error_value_push_bytes(L, kind, retryable, message, message_length);
     if (lua_getfield(L, 1, "details") == LUA_TTABLE && !empty_table(L, lua_gettop(L))) {
-        /* through the builder, which keeps its own copy */
-        lua_getfield(L, -2, "details");
-        lua_pushvalue(L, -3);
-        lua_pushvalue(L, -3);
-        lua_call(L, 2, 1);
-        return 1;
+        lua_insert(L, -2);
+        with_details(L, -2);
+    } else {
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
     return 1;
 }
 
@@ -57,31 +74,21 @@ static int errors_wrap(lua_State *L)
         error_value_push(L, ERROR_KIND_UNKNOWN, -1, message);
         return 1;
     }
-    lua_getfield(L, 1, "message");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
-    lua_getfield(L, 1, "kind");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
-    lua_getfield(L, 1, "retryable");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    call_method(L, 1, "message");
+    call_method(L, 1, "kind");
+    call_method(L, 1, "retryable");
     int retryable = lua_isnil(L, -1) ? -1 : lua_toboolean(L, -1);
     size_t length;
     const char *message = lua_tolstring(L, -3, &length);
     error_value_push_bytes(L, lua_tostring(L, -2), retryable, message, length);
     error_value_add_context(L, -1, context);
-    lua_getfield(L, 1, "details");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    call_method(L, 1, "details");
     if (lua_istable(L, -1)) {
-        lua_getfield(L, -2, "details");
-        lua_pushvalue(L, -3);
-        lua_pushvalue(L, -3);
-        lua_call(L, 2, 1);
-        return 1;
+        lua_insert(L, -2);
+        with_details(L, -2);
+    } else {
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
     return 1;
 }
 
@@ -92,9 +99,7 @@ static int errors_is(lua_State *L)
         lua_pushboolean(L, 0);
         return 1;
     }
-    lua_getfield(L, 1, "kind");
-    lua_pushvalue(L, 1);
-    lua_call(L, 1, 1);
+    call_method(L, 1, "kind");
     lua_pushboolean(L, lua_tostring(L, -1) != NULL && strcmp(lua_tostring(L, -1), kind) == 0);
     return 1;
 }
