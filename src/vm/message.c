@@ -1,7 +1,8 @@
 /* message.c - a Lua value as bytes: one tag per value, tables as
- * key/value pairs up to an end tag, a later visit of a table as a reference
- * to its number (tables are numbered in the order they open). A shared
- * value is its transport's address and what export gave. */
+ * key/value pairs up to an end tag, a later visit of a table or a shared
+ * value as a reference to its number (both are numbered in the order they
+ * are first met). A shared value is its transport's address and what
+ * export gave. */
 #include "vm/message.h"
 
 #include <lauxlib.h>
@@ -115,8 +116,19 @@ static size_t *seen_slot(struct seen *seen, const void *key, bool *found)
 static int take_value(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
                       struct wippy_error *error);
 
-static int take_shared(lua_State *L, int index, struct message *message, struct wippy_error *error)
+static int take_shared(lua_State *L, int index, struct message *message, struct seen *seen,
+                       struct wippy_error *error)
 {
+    /* a value met again is a reference, so it arrives as one object */
+    bool found;
+    size_t *number = seen_slot(seen, lua_topointer(L, index), &found);
+    if (found) {
+        size_t reference = *number;
+        if (put_tag(message, TAG_REFERENCE, error) < 0 || put_size(message, reference, error) < 0)
+            return error->code;
+        return WIPPY_OK;
+    }
+    *number = message->table_count++;
     const struct state_transport *transport = state_transport_of(L, index);
     if (transport == NULL)
         return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
@@ -199,7 +211,7 @@ static int take_value(lua_State *L, int index, struct message *message, struct s
     case LUA_TTABLE:
         return take_table(L, index, message, seen, depth, error);
     case LUA_TUSERDATA:
-        return take_shared(L, index, message, error);
+        return take_shared(L, index, message, seen, error);
     default:
         return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
     }
@@ -352,6 +364,8 @@ static void push_value(lua_State *L, struct reader *reader)
             call.transport->release(call.exported);
             luaL_error(L, "%s", call.error.message);
         }
+        lua_pushvalue(L, -1); /* numbered with the tables, for later references */
+        lua_rawseti(L, reader->tables, ++reader->next_table);
         return;
     }
     case TAG_TABLE: {

@@ -154,10 +154,12 @@ static void open_counted(lua_State *L)
     state_new_type(L, "test.counted", methods, STATE_SHARED, NULL);
     lua_pop(L, 1);
     state_set_transport(L, "test.counted", &counted_transport);
-    struct counted **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-    *slot = &the_object;
-    luaL_setmetatable(L, "test.counted");
-    lua_setglobal(L, "object");
+    for (int i = 0; i < 2; i++) { /* two values for one object */
+        struct counted **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+        *slot = &the_object;
+        luaL_setmetatable(L, "test.counted");
+        lua_setglobal(L, i == 0 ? "object" : "other");
+    }
 }
 
 TEST(test_message_carries_shared_values_through_their_transport)
@@ -167,21 +169,23 @@ TEST(test_message_carries_shared_values_through_their_transport)
     open_counted(from);
     open_counted(to);
     struct wippy_error error;
-    CHECK(evaluate(from, "return {a = object, b = object}"));
+    CHECK(evaluate(from, "return {a = object, b = object, [object] = 'key'}"));
     struct message *message = message_take(from, -1, 0, &error);
     CHECK(message != NULL);
-    CHECK_EQUAL(the_object.references, 3);
+    CHECK_EQUAL(the_object.references, 2); /* exported once, met three times */
     CHECK_EQUAL(message_push(to, message, &error), WIPPY_OK);
     lua_setglobal(to, "received");
     CHECK(evaluate(to, "return received.a:value() + received.b:value()"));
     CHECK_EQUAL(lua_tointeger(to, -1), 84);
+    CHECK(evaluate(to, "return received.a == received.b and received[received.a] == 'key'"));
+    CHECK(lua_toboolean(to, -1));
 
     /* a message never pushed gives its references back */
-    CHECK(evaluate(from, "return {object, object, object}"));
+    CHECK(evaluate(from, "return {object, object, {object}}"));
     message = message_take(from, -1, 0, &error);
-    CHECK_EQUAL(the_object.references, 6);
-    message_free(message);
     CHECK_EQUAL(the_object.references, 3);
+    message_free(message);
+    CHECK_EQUAL(the_object.references, 2);
     lua_close(from);
     lua_close(to);
 }
@@ -216,7 +220,7 @@ TEST(test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild)
     open_counted(to);
     struct wippy_error error;
     CHECK(evaluate(from, "local t = {object} for i = 1, 1000 do t[#t + 1] = string.rep('x', 100) .. i end "
-                         "t[#t + 1] = object return t"));
+                         "t[#t + 1] = other return t"));
     struct message *message = message_take(from, -1, 0, &error);
     CHECK_EQUAL(the_object.references, 3);
     budget.left = 20000; /* enough to start, not for a thousand strings */
