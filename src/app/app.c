@@ -12,6 +12,7 @@
 
 #include "app/http_services.h"
 #include "http/client.h"
+#include "lua/error_values.h"
 #include "lua/modules.h"
 #include "net/overlay.h"
 #include "terminal/terminal.h"
@@ -91,6 +92,7 @@ static void open_vm(struct app *app, const struct registry *registry, const stru
                     bool verbose)
 {
     app->vm = vm_new(app->loop, registry, config, verbose);
+    app->vm->push_failure = error_value_push_failure; /* failures reach Lua as error objects */
     on_close(app, close_vm);
 }
 

@@ -108,6 +108,13 @@ const char *error_value_kind_of(int code, int *retryable)
     }
 }
 
+void error_value_push_failure(lua_State *L, int code, const char *message, size_t length)
+{
+    int retryable = -1;
+    const char *kind = code != 0 ? error_value_kind_of(code, &retryable) : ERROR_KIND_UNKNOWN;
+    error_value_push_bytes(L, kind, retryable, message, length);
+}
+
 int error_value_fail(lua_State *L, const struct wippy_error *error)
 {
     int retryable;

@@ -36,6 +36,10 @@ void error_value_push_bytes(lua_State *L, const char *kind, int retryable, const
 /* The kind of a runtime error code (WIPPY_E*) and whether it may be retried. */
 const char *error_value_kind_of(int code, int *retryable);
 
+/* Pushes an error object for a failure the VM reports (vm_failure_pusher):
+ * code is a WIPPY_E* code, or 0 when a task's own code failed. */
+void error_value_push_failure(lua_State *L, int code, const char *message, size_t length);
+
 /* Pushes nil and an error object for error, its kind from its code; returns
  * 2, what a binding returns for a failure. */
 int error_value_fail(lua_State *L, const struct wippy_error *error);

@@ -35,6 +35,14 @@ void vm_log(const struct vm *vm, const char *format, ...)
     va_end(args);
 }
 
+void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message, size_t length)
+{
+    if (vm->push_failure != NULL)
+        vm->push_failure(L, code, message, length);
+    else
+        lua_pushlstring(L, message, length);
+}
+
 void vm_stop(struct vm *vm, int exit_code)
 {
     if (vm->stopping)

@@ -30,8 +30,14 @@ struct vm_module {
     bool global;
 };
 
+/* Pushes a failure as the Lua value a caller gets (the application makes
+ * it an error object, lua/error_values.h): code is a WIPPY_E* code, or 0
+ * when the task's own code failed. */
+typedef void (*vm_failure_pusher)(lua_State *L, int code, const char *message, size_t length);
+
 struct vm {
     uv_loop_t *loop;                 /* the application's; not owned */
+    vm_failure_pusher push_failure;  /* NULL: the message as a string */
     lua_State *lua;
     const struct registry *registry; /* not owned */
     const struct config *config;     /* not owned */
@@ -63,6 +69,9 @@ struct vm {
     int exit_code;
     bool stopping;
 };
+
+/* Pushes a failure for a caller, as the application has it made. */
+void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message, size_t length);
 
 /* The VM that owns L. */
 struct vm *vm_of(lua_State *L);

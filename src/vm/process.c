@@ -477,12 +477,23 @@ static void on_process_finish(struct task *task, int status, int result_count)
                 lua_pushnil(target);
             } else if (transfer_value(task->thread, -result_count, target, &error) < 0) {
                 lua_pushnil(target);
-                lua_pushfstring(target, "result could not be passed: %s", error.message);
+                char message[WIPPY_ERROR_MESSAGE_SIZE + 64];
+                int length = snprintf(message, sizeof message, "result could not be passed: %s", error.message);
+                vm_push_failure(vm, target, WIPPY_EINVAL, message, (size_t)length < sizeof message ? (size_t)length
+                                                                                                  : sizeof message - 1);
                 count = 2;
             }
         } else {
+            /* an error object it raised reaches the caller as it is
+             * (vm/task.c keeps it below its text); any other error is made
+             * one of unknown kind */
+            struct wippy_error error;
             lua_pushnil(target);
-            lua_pushstring(target, lua_tostring(task->thread, -1));
+            if (!task->raised_shared || transfer_value(task->thread, -2, target, &error) < 0) {
+                size_t length = 0;
+                const char *text = lua_tolstring(task->thread, -1, &length);
+                vm_push_failure(vm, target, 0, text != NULL ? text : "", text != NULL ? length : 0);
+            }
             count = 2;
         }
         heap_charge_end(vm, charged);

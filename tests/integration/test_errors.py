@@ -145,6 +145,10 @@ local function main(which)
     if co() ~= "EaE1E" then bad = bad + 1 end
   end
   io.print("concat", bad)
+  local _, execd = process.exec("app:worker", "app:processes", "callee")
+  io.print("exec", execd:kind(), tostring(execd))
+  local _, execd_plain = process.exec("app:worker", "app:processes", "plain")
+  io.print("exec plain", execd_plain:kind() == errors.UNKNOWN, tostring(execd_plain))
   return 0
 end
 return { main = main }
@@ -157,6 +161,13 @@ def test_what_an_attackers_review_found(make_app):
     source: file://main.lua
     method: main
     modules: [io, funcs]
+  - name: worker
+    kind: process.lua
+    source: file://main.lua
+    method: main
+    modules: [io, funcs]
+  - name: processes
+    kind: process.host
 """
     app = make_app({"src/_index.yaml": index, "src/main.lua": REVIEW_CASES})
     result = run_wippy(app, "run", "main", "all")
@@ -171,3 +182,5 @@ def test_what_an_attackers_review_found(make_app):
     assert lines[6] == "callee\tConflict\ttyped", result
     assert lines[7].startswith("plain\ttrue\t") and "plain failure" in lines[7], result
     assert lines[8] == "concat\t0", result
+    assert lines[9] == "exec\tConflict\ttyped", result  # process.exec keeps a raised error object too
+    assert lines[10].startswith("exec plain\ttrue\t") and "plain failure" in lines[10], result
