@@ -6,6 +6,7 @@
 
 #include "lua/error_values.h"
 #include "lua/modules.h"
+#include "util/suggest.h"
 
 static bool empty_table(lua_State *L, int index)
 {
@@ -45,6 +46,22 @@ static int errors_new(lua_State *L)
         return 1;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
+    /* a misspelt field would be lost without a word: refused */
+    static const char *const fields[] = {"message", "kind", "retryable", "details", NULL};
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+        lua_pop(L, 1);
+        const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        bool known = false;
+        for (const char *const *field = fields; name != NULL && *field != NULL; field++)
+            known = known || strcmp(name, *field) == 0;
+        if (!known) {
+            const char *near = name != NULL ? suggest_closest(name, fields) : NULL;
+            return luaL_error(L, "errors.new: unknown field %s%s%s%s", name != NULL ? "\"" : "a non-string key",
+                              name != NULL ? name : "", name != NULL ? "\"" : "",
+                              near != NULL ? lua_pushfstring(L, " (did you mean \"%s\"?)", near) : "");
+        }
+    }
     lua_getfield(L, 1, "message");
     size_t message_length = 0;
     const char *message = luaL_optlstring(L, -1, "", &message_length);

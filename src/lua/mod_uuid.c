@@ -1,6 +1,6 @@
-/* mod_uuid.c - the uuid module as Wippy's: v1, v3, v4 and v5 from libuuid,
- * v7 (Unix milliseconds and random bits, RFC 9562; newer than Debian's
- * libuuid) by hand; validate, version, variant, parse and format reading
+/* mod_uuid.c - the uuid module as Wippy's: v3, v4 and v5 from libuuid,
+ * v1 (time and a random node) and v7 (Unix milliseconds and random bits,
+ * RFC 9562; newer than Debian's libuuid) by hand; validate, version, variant, parse and format reading
  * the forms Go's uuid.Parse reads (hyphenated, {braced}, urn:uuid:, 32 hex
  * digits). Output is lowercase. Bad input is `nil, err`, never raised. */
 #include <ctype.h>
@@ -78,10 +78,33 @@ static bool string_argument(lua_State *L, int index, uuid_t out, int *pushed)
     return true;
 }
 
+/* Version 1 by hand, not libuuid's uuid_generate_time, which keeps its clock
+ * in a locked file (/var/lib/libuuid/clock.txt): a disk wait on the loop.
+ * The node is random with the multicast bit set and the clock sequence
+ * random, as RFC 4122 allows; times only go forward within the runtime. */
 static int v1_lua(lua_State *L)
 {
+    static uint64_t last_ticks;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    /* 100 ns intervals since 1582-10-15, the Gregorian reform */
+    uint64_t ticks = (uint64_t)now.tv_sec * 10000000 + (uint64_t)now.tv_nsec / 100 + UINT64_C(0x01B21DD213814000);
+    if (ticks <= last_ticks)
+        ticks = last_ticks + 1;
+    last_ticks = ticks;
     uuid_t id;
-    uuid_generate_time(id);
+    if (RAND_bytes(id + 8, 8) != 1)
+        return fail(L, "no random bytes for a UUID");
+    id[0] = (unsigned char)(ticks >> 24);
+    id[1] = (unsigned char)(ticks >> 16);
+    id[2] = (unsigned char)(ticks >> 8);
+    id[3] = (unsigned char)ticks;
+    id[4] = (unsigned char)(ticks >> 40);
+    id[5] = (unsigned char)(ticks >> 32);
+    id[6] = (unsigned char)(0x10 | ((ticks >> 56) & 0x0f));
+    id[7] = (unsigned char)(ticks >> 48);
+    id[8] = (unsigned char)(0x80 | (id[8] & 0x3f));
+    id[10] |= 0x01; /* a random node, never a network card's address */
     return push_uuid(L, id);
 }
 

@@ -116,19 +116,33 @@ static size_t *seen_slot(struct seen *seen, const void *key, bool *found)
 static int take_value(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
                       struct wippy_error *error);
 
+/* A table or shared value met the first time gets the next number (*first
+ * true); met again, a reference to its number is written (error->code is
+ * WIPPY_OK then, or the failure). */
+static int meet(lua_State *L, int index, struct message *message, struct seen *seen, bool *first,
+                struct wippy_error *error)
+{
+    bool found;
+    size_t *number = seen_slot(seen, lua_topointer(L, index), &found);
+    *first = !found;
+    error->code = WIPPY_OK;
+    if (!found) {
+        *number = message->table_count++;
+        return WIPPY_OK;
+    }
+    size_t reference = *number;
+    if (put_tag(message, TAG_REFERENCE, error) < 0 || put_size(message, reference, error) < 0)
+        return error->code;
+    return WIPPY_OK;
+}
+
 static int take_shared(lua_State *L, int index, struct message *message, struct seen *seen,
                        struct wippy_error *error)
 {
     /* a value met again is a reference, so it arrives as one object */
-    bool found;
-    size_t *number = seen_slot(seen, lua_topointer(L, index), &found);
-    if (found) {
-        size_t reference = *number;
-        if (put_tag(message, TAG_REFERENCE, error) < 0 || put_size(message, reference, error) < 0)
-            return error->code;
-        return WIPPY_OK;
-    }
-    *number = message->table_count++;
+    bool first;
+    if (meet(L, index, message, seen, &first, error) < 0 || !first)
+        return error->code;
     const struct state_transport *transport = state_transport_of(L, index);
     if (transport == NULL)
         return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
@@ -150,15 +164,9 @@ static int take_shared(lua_State *L, int index, struct message *message, struct 
 static int take_table(lua_State *L, int index, struct message *message, struct seen *seen, int depth,
                       struct wippy_error *error)
 {
-    bool found;
-    size_t *number = seen_slot(seen, lua_topointer(L, index), &found);
-    if (found) {
-        size_t reference = *number;
-        if (put_tag(message, TAG_REFERENCE, error) < 0 || put_size(message, reference, error) < 0)
-            return error->code;
-        return WIPPY_OK;
-    }
-    *number = message->table_count++;
+    bool first;
+    if (meet(L, index, message, seen, &first, error) < 0 || !first)
+        return error->code;
     if (depth > MESSAGE_MAX_DEPTH)
         return error_set(error, WIPPY_EINVAL, "cannot pass a table nested deeper than %d levels",
                          MESSAGE_MAX_DEPTH);

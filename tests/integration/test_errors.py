@@ -120,6 +120,7 @@ local function main(which)
   io.print("function", pcall(errors.new, {message = "x", details = {f = print}}))
   io.print("coroutine", pcall(errors.new, {message = "x", details = {co = coroutine.running()}}))
   io.print("retryable", pcall(errors.new, {message = "x", retryable = "no"}))
+  io.print("unknown", pcall(errors.new, {messsage = "x"}))
   local wrapped = errors.wrap(errors.new("inner"), "CONTEXT")
   io.print("wrap", wrapped:message(), wrapped:stack():find("CONTEXT: inner", 1, true) ~= nil)
   io.print("nul", #errors.new("a\0b"):message(), #errors.new({message = "a\0b"}):message())
@@ -177,6 +178,9 @@ def test_what_an_attackers_review_found(make_app):
     assert lines[1].startswith("function\tfalse\t") and "cannot pass a function" in lines[1], result
     assert lines[2].startswith("coroutine\tfalse\t") and "cannot pass a thread" in lines[2], result
     assert lines[3].startswith("retryable\tfalse\t") and "retryable must be a boolean" in lines[3], result
+    assert lines[4].startswith("unknown\tfalse\t") and \
+        'unknown field "messsage" (did you mean "message"?)' in lines[4], result
+    lines = lines[:4] + lines[5:]
     assert lines[4] == "wrap\tinner\ttrue", result
     assert lines[5] == "nul\t3\t3", result
     assert lines[6] == "callee\tConflict\ttyped", result

@@ -341,3 +341,50 @@ def test_a_concat_metamethod_that_grows_the_stack_cannot_crash_the_runtime(make_
     app = make_app({"src/_index.yaml": one_command_index(["io"]), "src/main.lua": CONCAT_STACK_GROWTH})
     result = run_wippy(app, "run", "main", timeout=60)
     assert (result.code, result.out) == (0, "good\t300\tbad\t0\n"), result
+
+
+ERROR_DETAILS_ATTACK = r"""
+local io = require("io")
+
+local function victim()
+  local inbox = process.inbox()
+  local message = inbox:receive()
+  local err = message:payload():data()
+  local details = err:details()
+  details.amount = 1000000  -- a receiver changing its copy
+  io.print("victim sees", err:details().amount, err:kind())
+  return 0
+end
+
+local function main(role)
+  if role == "victim" then return victim() end
+  -- an error carrying a coroutine or a function would let another process
+  -- run the sender's code (resume it, call it): refused where it is made
+  io.print("coroutine", (pcall(errors.new, {message = "x", details = {co = coroutine.running()}})))
+  io.print("function", (pcall(errors.new, {message = "x", details = {f = print}})))
+  local err = errors.new({message = "m", kind = errors.INVALID, details = {amount = 1}})
+  local pid = process.spawn("app:main", "app:processes", "victim")
+  process.send(pid, "err", err)
+  process.exec("app:idle", "app:processes")
+  io.print("sender sees", err:details().amount)
+  return 0
+end
+return { main = main }
+"""
+
+
+def test_an_error_object_carries_nothing_that_acts_and_nothing_shared_to_change(make_app):
+    index = one_command_index(["io"]) + """  - name: processes
+    kind: process.host
+  - name: idle
+    kind: process.lua
+    source: file://idle.lua
+    method: main
+    modules: [time]
+"""
+    app = make_app({"src/_index.yaml": index, "src/main.lua": ERROR_DETAILS_ATTACK,
+                    "src/idle.lua": 'local time = require("time")\nreturn { main = function() time.sleep(0.3) end }\n'})
+    result = run_wippy(app, "run", "main", "sender")
+    assert result.code == 0, result
+    assert result.lines == ["coroutine\tfalse", "function\tfalse", "victim sees\t1\tInvalid",
+                            "sender sees\t1"], result

@@ -117,6 +117,8 @@ def test_uuid_as_go_wippys(make_app):
         assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text), lines
         assert uuid.UUID(text).version == version and uuid.UUID(text).variant == uuid.RFC_4122
     assert abs(int(v7.replace("-", "")[:12], 16) / 1000 - time.time()) < 60  # milliseconds of now
+    assert abs((uuid.UUID(v1).time - 0x01B21DD213814000) / 1e7 - time.time()) < 60  # 100 ns of now
+    assert uuid.UUID(v1).node & (1 << 40)  # a random node (multicast bit), not a network card
     dns = uuid.NAMESPACE_DNS
     assert lines[1] == f"{uuid.uuid3(dns, 'test')}\t{uuid.uuid5(dns, 'test')}\ttrue", result
     assert lines[2] == "1\t4\t7\tRFC4122\tnil"
