@@ -62,7 +62,7 @@ static void dispatch(void *context, struct http_exchange *exchange)
     call->attachment_kind = &mod_http_exchange_kind;
     call->attachment = exchange;
     struct wippy_error error;
-    if (task_start(vm, call, TASK_CALL, function, vm->root_frame, vm->lua, 0, &error) < 0) {
+    if (task_start(vm->front, call, TASK_CALL, function, vm->root_frame, vm->lua, 0, &error) < 0) {
         free(call);
         fprintf(stderr, "wippy: http %s: cannot start handler %s: %s\n", endpoint->id, function->id,
                 error.message);

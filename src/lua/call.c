@@ -105,7 +105,7 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
     call->guest = task->guest || (options != NULL && (options->actor != NULL || options->scope != NULL));
     call->call_depth = task->call_depth + 1;
     struct wippy_error error;
-    int rc = task_start(vm, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    int rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
     frame_release(frame);
     if (rc < 0) {
         free(call);

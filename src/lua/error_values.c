@@ -1,12 +1,16 @@
 /* error_values.c - an error is a userdata whose private user value holds
  * its fields (message, kind, retryable, details, stack, frames); nothing
- * changes it once made, so it may cross to other processes as it is. */
+ * changes it once made, so it may cross to other processes as it is, and
+ * to other heaps as a message of its fields. */
 #include "lua/error_values.h"
 
 #include <lauxlib.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util/memory.h"
+#include "vm/message.h"
 #include "vm/state.h"
 #include "vm/transfer.h"
 
@@ -256,6 +260,96 @@ static int error_concat(lua_State *L)
     return 1;
 }
 
+/* ---- across heaps: the fields table as a message of its own ---- */
+
+/* import takes the message out before pushing it (message_push frees it
+ * whatever happens), so what release frees after a failed import is never
+ * freed twice. */
+struct exported_error {
+    struct message *fields;
+};
+
+/* The error being exported on this thread and the errors in its details,
+ * each one a message of its own: the bounds are for them all together, and
+ * the nesting is bounded because each level rebuilds recursively. */
+struct export_bounds {
+    size_t room;
+    int depth;
+};
+
+static _Thread_local struct export_bounds *exporting; /* NULL: none */
+
+static struct message *too_large(struct wippy_error *error)
+{
+    error_set(error, WIPPY_ENOMEM, "an error with its details is larger than %d bytes",
+              ERROR_VALUE_MAX_TRAVEL_BYTES);
+    return NULL;
+}
+
+static struct message *take_fields(lua_State *L, int index, struct wippy_error *error)
+{
+    if (exporting->depth > ERROR_VALUE_MAX_NESTING) {
+        error_set(error, WIPPY_EINVAL, "cannot pass more than %d errors nested in one another's details",
+                  ERROR_VALUE_MAX_NESTING);
+        return NULL;
+    }
+    if (exporting->room == 0) /* a message bound of 0 would mean none */
+        return too_large(error);
+    lua_getiuservalue(L, index, 1);
+    struct message *fields = message_take(L, -1, exporting->room, error);
+    lua_pop(L, 1);
+    if (fields == NULL)
+        return NULL;
+    if (message_bytes(fields) > exporting->room) { /* errors in its details took room meanwhile */
+        message_free(fields);
+        return too_large(error);
+    }
+    exporting->room -= message_bytes(fields);
+    return fields;
+}
+
+static int export_error(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    if (!lua_checkstack(L, 1))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space for an error");
+    struct export_bounds bounds = {.room = ERROR_VALUE_MAX_TRAVEL_BYTES};
+    bool outermost = exporting == NULL;
+    if (outermost)
+        exporting = &bounds;
+    exporting->depth++;
+    struct message *fields = take_fields(L, lua_absindex(L, index), error);
+    exporting->depth--;
+    if (outermost)
+        exporting = NULL;
+    if (fields == NULL)
+        return error->code;
+    struct exported_error *exported = xmalloc(sizeof *exported);
+    exported->fields = fields;
+    *out = exported;
+    return WIPPY_OK;
+}
+
+static int import_error(lua_State *L, void *exported, struct wippy_error *error)
+{
+    struct exported_error *holder = exported;
+    struct message *fields = holder->fields;
+    holder->fields = NULL;
+    if (message_push(L, fields, error) < 0)
+        return error->code;
+    wrap_fields(L);
+    free(holder);
+    return WIPPY_OK;
+}
+
+static void release_error(void *exported)
+{
+    struct exported_error *holder = exported;
+    message_free(holder->fields);
+    free(holder);
+}
+
+static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error};
+
 void error_value_register(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -274,6 +368,7 @@ void error_value_register(lua_State *L)
     lua_pushliteral(L, "error");
     lua_setfield(L, -2, "__name");
     lua_pop(L, 1);
+    state_set_transport(L, ERROR_TYPE, &error_transport);
 }
 
 void error_value_add_context(lua_State *L, int index, const char *context)

@@ -25,7 +25,15 @@
 #define ERROR_KIND_TIMEOUT "Timeout"
 #define ERROR_KIND_RATE_LIMITED "RateLimited"
 
-/* Registers the error type in L (once; every state that runs tasks). */
+/* The most an error takes as it leaves its heap: its fields and details,
+ * errors in its details included (message, stack and details all count). */
+#define ERROR_VALUE_MAX_TRAVEL_BYTES (1 << 20)
+/* How many errors, the outermost included, may hold one another in their
+ * details when they leave. */
+#define ERROR_VALUE_MAX_NESTING 8
+
+/* Registers the error type in L (once; every state that runs tasks), with
+ * its transport to other heaps. */
 void error_value_register(lua_State *L);
 
 /* Pushes a new error object: retryable is 1, 0 or -1 (not known). */

@@ -286,7 +286,7 @@ static int process_send(lua_State *L)
         return absent_target(L, ACTION_PROCESS_SEND, "send", destination);
     if (!guard_allows(L, ACTION_PROCESS_SEND, target->pid))
         return guard_refuse(L, "not allowed to send: %s", destination);
-    lua_State *main = task->vm->lua;
+    lua_State *main = target->task.heap->lua;
     struct wippy_error error;
     /* the copy is the receiver's: it pays for it, within its limit */
     struct heap_account *charged = heap_charge_begin(task->vm, target->account);
@@ -460,7 +460,7 @@ static int process_cancel(lua_State *L)
         return absent_target(L, ACTION_PROCESS_CANCEL, "cancel", luaL_checkstring(L, 1));
     if (!may_stop(task, target, ACTION_PROCESS_CANCEL))
         return refuse_stop(L, "cancel");
-    lua_State *main = task->vm->lua;
+    lua_State *main = target->task.heap->lua;
     vm_unlimited_begin(task->vm); /* on the main thread: core.h */
     lua_createtable(main, 0, 3);
     lua_pushliteral(main, PROCESS_EVENT_CANCEL);

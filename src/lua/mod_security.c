@@ -70,6 +70,71 @@ static int scope_collect(lua_State *L)
     return 0;
 }
 
+/* ---- across heaps: actors and scopes as counted references, policies as
+ * the registry's entries (which live as long as the runtime) ---- */
+
+static int export_actor(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    *out = actor_retain(*(struct actor **)lua_touserdata(L, index));
+    return WIPPY_OK;
+}
+
+/* The reference becomes the userdata's last: nothing after it raises. */
+static int import_actor(lua_State *L, void *exported, struct wippy_error *error)
+{
+    struct actor **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    luaL_setmetatable(L, ACTOR_TYPE);
+    *slot = exported;
+    return WIPPY_OK;
+}
+
+static void release_actor(void *exported)
+{
+    actor_release(exported);
+}
+
+static int export_scope(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    *out = scope_retain(*(struct scope **)lua_touserdata(L, index));
+    return WIPPY_OK;
+}
+
+static int import_scope(lua_State *L, void *exported, struct wippy_error *error)
+{
+    struct scope **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    luaL_setmetatable(L, SCOPE_TYPE);
+    *slot = exported;
+    return WIPPY_OK;
+}
+
+static void release_scope(void *exported)
+{
+    scope_release(exported);
+}
+
+static int export_policy(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    *out = (void *)*(const struct entry **)lua_touserdata(L, index);
+    return WIPPY_OK;
+}
+
+static int import_policy(lua_State *L, void *exported, struct wippy_error *error)
+{
+    push_policy(L, exported);
+    return WIPPY_OK;
+}
+
+static void release_policy(void *exported)
+{
+    /* nothing to give back: the registry owns its entries */
+}
+
+static const struct state_transport actor_transport = {ACTOR_TYPE, export_actor, import_actor, release_actor};
+static const struct state_transport scope_transport = {SCOPE_TYPE, export_scope, import_scope, release_scope};
+static const struct state_transport policy_transport = {POLICY_TYPE, export_policy, import_policy, release_policy};
+
 static int actor_id(lua_State *L)
 {
     lua_pushstring(L, security_value_check_actor(L, 1)->id);
@@ -325,6 +390,7 @@ int mod_security_open(lua_State *L, void *context)
     lua_pushcfunction(L, actor_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
+    state_set_transport(L, ACTOR_TYPE, &actor_transport);
     static const luaL_Reg scope_methods[] = {
         {"evaluate", scope_evaluate_lua},
         {"with", scope_with_lua},
@@ -337,6 +403,7 @@ int mod_security_open(lua_State *L, void *context)
     lua_pushcfunction(L, scope_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
+    state_set_transport(L, SCOPE_TYPE, &scope_transport);
     static const luaL_Reg policy_methods[] = {
         {"id", policy_id_lua},
         {"evaluate", policy_evaluate_lua},
@@ -344,6 +411,7 @@ int mod_security_open(lua_State *L, void *context)
     };
     state_new_type(L, POLICY_TYPE, policy_methods, STATE_SHARED, NULL);
     lua_pop(L, 1);
+    state_set_transport(L, POLICY_TYPE, &policy_transport);
 
     static const luaL_Reg functions[] = {
         {"actor", security_actor},

@@ -172,7 +172,7 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
 {
     struct task *task = task_current(L);
     struct channel_timer *timer = xcalloc(1, sizeof *timer);
-    timer->lua = task->vm->lua;
+    timer->lua = task->heap->lua;
     timer->repeating = repeating;
     timer->owned_by_userdata = owned;
     channel_push_new(L, 1);
@@ -253,6 +253,34 @@ static int timer_collect(lua_State *L)
     *slot = NULL;
     return 0;
 }
+
+/* ---- Duration and Time across heaps: a copy of the number ---- */
+
+static int export_nanoseconds(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    int64_t *copy = xmalloc(sizeof *copy);
+    *copy = *(int64_t *)lua_touserdata(L, index);
+    *out = copy;
+    return WIPPY_OK;
+}
+
+/* The copy is freed only once the value stands: nothing after it raises. */
+static int import_duration(lua_State *L, void *exported, struct wippy_error *error)
+{
+    time_value_push_duration(L, *(int64_t *)exported);
+    free(exported);
+    return WIPPY_OK;
+}
+
+static int import_time(lua_State *L, void *exported, struct wippy_error *error)
+{
+    time_value_push_time(L, *(int64_t *)exported);
+    free(exported);
+    return WIPPY_OK;
+}
+
+static const struct state_transport duration_transport = {DURATION_TYPE, export_nanoseconds, import_duration, free};
+static const struct state_transport time_transport = {TIME_TYPE, export_nanoseconds, import_time, free};
 
 /* ---- Duration and Time methods ---- */
 
@@ -372,6 +400,7 @@ int mod_time_open(lua_State *L, void *context)
     lua_pushcfunction(L, duration_tostring);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
+    state_set_transport(L, DURATION_TYPE, &duration_transport);
     static const luaL_Reg time_methods[] = {
         {"unix", time_value_unix},
         {"unix_nano", time_value_unix_nano},
@@ -388,6 +417,7 @@ int mod_time_open(lua_State *L, void *context)
     lua_pushcfunction(L, time_value_format_rfc3339);
     lua_setfield(L, -2, "__tostring");
     lua_pop(L, 1);
+    state_set_transport(L, TIME_TYPE, &time_transport);
     static const luaL_Reg timer_methods[] = {
         {"response", timer_response},
         {"channel", timer_response},

@@ -195,9 +195,9 @@ static int read_size(const struct value *root, const char *where, const char *pa
  * misspelt one is refused, never ignored. */
 static const struct {
     const char *section;
-    const char *const settings[3];
+    const char *const settings[4];
 } own_sections[] = {
-    {"scheduler", {"time_slice", "unyieldable_limit", NULL}},
+    {"scheduler", {"time_slice", "unyieldable_limit", "heap_size", NULL}},
     {"funcs", {"max_depth", NULL}},
     {"process", {"max_inbox", NULL}},
     {"vm", {"memory_limit", NULL}},
@@ -246,6 +246,9 @@ static int read_settings(struct config *config, const char *where, struct wippy_
     if (rc == WIPPY_OK)
         rc = read_duration(config->root, where, "scheduler.unyieldable_limit", INT64_C(5) * 1000000000,
                            0, &config->unyieldable_limit_ns, error);
+    if (rc == WIPPY_OK)
+        rc = read_count(config->root, where, "scheduler.heap_size", CONFIG_DEFAULT_HEAP_SIZE, 1,
+                        &config->heap_size, error);
     if (rc == WIPPY_OK)
         rc = read_count(config->root, where, "funcs.max_depth", 1000, 1, &config->max_call_depth, error);
     if (rc == WIPPY_OK)

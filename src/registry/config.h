@@ -12,6 +12,10 @@
 #include "util/error.h"
 #include "util/value.h"
 
+/* Processes per Lua heap: a collection cycle's atomic step walks every
+ * coroutine of its heap (about 1 µs each here), see docs/architecture.md. */
+#define CONFIG_DEFAULT_HEAP_SIZE 2000
+
 struct config {
     struct value *root;    /* the merged tree, for sections read later */
     char *base_dir;        /* directory of the first config file, or "." */
@@ -21,6 +25,7 @@ struct config {
     bool strict_mode;      /* security.strict_mode */
     int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
     int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */
+    int64_t heap_size;     /* scheduler.heap_size: processes per Lua heap (vm/heaps.h) */
     int64_t max_call_depth; /* funcs.max_depth: nested funcs.call calls */
     int64_t max_inbox;      /* process.max_inbox: messages waiting in one inbox */
     int64_t memory_limit;   /* vm.memory_limit (--memory-limit): bytes of Lua heap, 0 = none */

@@ -1,14 +1,23 @@
-/* actor_scope.c - lifetimes of actors and scopes. */
+/* actor_scope.c - lifetimes of actors and scopes. The counts are atomic:
+ * a value carried to a heap on another thread is released there. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "security/security.h"
 #include "util/memory.h"
 
+/* Drops one reference; true for the last one. acq_rel (not a fence, which
+ * ThreadSanitizer cannot follow): every other thread's use of the object
+ * happens before the one that frees it. */
+static bool last_reference(atomic_int *references)
+{
+    return atomic_fetch_sub_explicit(references, 1, memory_order_acq_rel) == 1;
+}
+
 struct actor *actor_new(const char *id, struct value *meta)
 {
     struct actor *actor = xcalloc(1, sizeof *actor);
-    actor->references = 1;
+    atomic_init(&actor->references, 1);
     actor->id = xstrdup(id);
     actor->meta = meta != NULL ? meta : value_new_map();
     return actor;
@@ -17,13 +26,13 @@ struct actor *actor_new(const char *id, struct value *meta)
 struct actor *actor_retain(struct actor *actor)
 {
     if (actor != NULL)
-        actor->references++;
+        atomic_fetch_add_explicit(&actor->references, 1, memory_order_relaxed);
     return actor;
 }
 
 void actor_release(struct actor *actor)
 {
-    if (actor == NULL || --actor->references > 0)
+    if (actor == NULL || !last_reference(&actor->references))
         return;
     free(actor->id);
     value_free(actor->meta);
@@ -33,7 +42,7 @@ void actor_release(struct actor *actor)
 struct scope *scope_new(const struct entry *const *policies, size_t count)
 {
     struct scope *scope = xcalloc(1, sizeof *scope);
-    scope->references = 1;
+    atomic_init(&scope->references, 1);
     scope->policies = xcalloc(count + 1, sizeof(struct entry *));
     for (size_t i = 0; i < count; i++)
         if (!scope_contains(scope, policies[i]->id))
@@ -72,13 +81,13 @@ bool scope_contains(const struct scope *scope, const char *policy_id)
 struct scope *scope_retain(struct scope *scope)
 {
     if (scope != NULL)
-        scope->references++;
+        atomic_fetch_add_explicit(&scope->references, 1, memory_order_relaxed);
     return scope;
 }
 
 void scope_release(struct scope *scope)
 {
-    if (scope == NULL || --scope->references > 0)
+    if (scope == NULL || !last_reference(&scope->references))
         return;
     free(scope->policies);
     free(scope);

@@ -1,9 +1,11 @@
 /* security.h - actors (who), scopes (which policies apply) and policy
  * evaluation as SPEC section 6 and Wippy define it. Pure data and logic:
- * no Lua, no I/O. Actors and scopes are immutable and reference-counted. */
+ * no Lua, no I/O. Actors and scopes are immutable and reference-counted;
+ * any thread may retain and release them. */
 #ifndef WIPPY_SECURITY_SECURITY_H
 #define WIPPY_SECURITY_SECURITY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,13 +19,13 @@ enum policy_result {
 };
 
 struct actor {
-    int references;
+    atomic_int references;
     char *id;
     struct value *meta; /* a map, owned */
 };
 
 struct scope {
-    int references;
+    atomic_int references;
     const struct entry **policies; /* security.policy entries, owned by the registry */
     size_t count;
 };

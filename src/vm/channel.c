@@ -1,6 +1,14 @@
 /* channel.c - Go-style channels between tasks: the channel type with its
  * methods (:send, :receive, :close, :case_send, :case_receive), select, and
- * the C side the VM feeds (inboxes, events, timers). */
+ * the C side the VM feeds (inboxes, events, timers).
+ *
+ * A channel is C memory that a userdata in each heap holding it points at.
+ * While private to one process (so to one heap) it buffers Lua values in
+ * its userdata's user value, and a blocked sender's value is a reference in
+ * that heap. Once shared, every value sent is a message (vm/message.h), so
+ * a task of any heap can take it; a buffered message stays its sender's to
+ * pay for (vm/heap.h). A blocked task is always completed on its own
+ * thread, whichever heap the task completing it runs in. */
 #include "vm/channel.h"
 
 #include <lauxlib.h>
@@ -9,12 +17,15 @@
 #include <stdlib.h>
 
 #include "util/memory.h"
+#include "vm/core.h"
+#include "vm/heap.h"
+#include "vm/message.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/transfer.h"
-#include "vm/core.h"
 
 #define CHANNEL_TYPE "wippy.channel"
+#define KEY_CHANNEL_HANDLES "wippy.channel.handles"
 
 struct channel_wait;
 
@@ -25,8 +36,9 @@ struct channel_waiter {
     struct channel *channel;
     struct channel_wait *wait;
     bool sending;
-    int value_reference;   /* the value a sender offers */
-    int channel_reference; /* select: the case's channel, for result.channel */
+    int value_reference;     /* the value a sender offers (in its own heap) */
+    struct message *message; /* the same value, as a shared channel carries it */
+    int channel_reference;   /* select: the case's channel, for result.channel */
     bool queued;
 };
 
@@ -43,12 +55,23 @@ struct waiter_queue {
     struct channel_waiter *tail;
 };
 
+/* A value waiting in a shared channel's buffer. */
+struct buffered {
+    struct buffered *next;
+    struct message *message;
+    struct heap_account *account; /* pays for it while it waits: its sender's */
+};
+
 struct channel {
+    int references;   /* the userdata pointing here, and exports in flight */
+    struct vm *vm;
     size_t capacity;
     size_t count;
-    lua_Integer head; /* buffer index of the oldest value */
+    lua_Integer head; /* private: buffer index of the oldest value */
+    struct buffered *first; /* shared: the oldest value */
+    struct buffered *last;
     bool closed;
-    bool shared; /* reachable from more than one process: copy what is sent */
+    bool shared; /* reachable from more than one process: values travel as messages */
     struct waiter_queue receivers;
     struct waiter_queue senders;
 };
@@ -83,32 +106,44 @@ static void queue_remove(struct waiter_queue *queue, struct channel_waiter *wait
     waiter->queued = false;
 }
 
-/* Takes every waiter of a wait out of its channel and frees the wait. */
-static void wait_dispose(lua_State *L, struct channel_wait *wait)
+/* A message a sender had been charged for, taken by a receiver (or dropped). */
+static struct message *hand_over(struct vm *vm, struct message *message, struct heap_account *account)
 {
+    heap_account_let_go(vm, account, message_bytes(message));
+    return message;
+}
+
+/* Takes every waiter of a wait out of its channel and frees the wait. Its
+ * references are in the waiting task's heap. */
+static void wait_dispose(struct channel_wait *wait)
+{
+    lua_State *L = wait->task->heap->lua;
     for (int i = 0; i < wait->waiter_count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i];
         struct channel *channel = waiter->channel;
-        queue_remove(waiter->sending ? &channel->senders : &channel->receivers, waiter);
+        if (channel != NULL)
+            queue_remove(waiter->sending ? &channel->senders : &channel->receivers, waiter);
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->value_reference);
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->channel_reference);
+        if (waiter->message != NULL) /* never taken: the sender pays no more */
+            message_free(hand_over(wait->task->vm, waiter->message, wait->task->account));
     }
     free(wait);
 }
 
 static void cancel_channel_wait(struct task *task)
 {
-    wait_dispose(task->vm->lua, task->wait_data);
+    wait_dispose(task->wait_data);
 }
 
-/* Builds {channel = <the case's channel>, value = <top of L>, ok = ok} on
- * the waiting task's thread (pops the value from L). It runs while another
- * task (the one completing the wait) is current, so it reads nothing of the
- * waiting task's own tables: no metamethod of theirs may run here. */
-static void push_select_result(lua_State *L, struct channel_waiter *waiter, bool ok)
+/* ---- completing a blocked task, on its own thread ---- */
+
+/* Replaces the value on top of the waiting task's thread with the select
+ * result {channel = <the case's channel>, value = <it>, ok = ok}. It reads
+ * nothing of the task's own tables: no metamethod of theirs may run here. */
+static void make_select_result(struct channel_waiter *waiter, bool ok)
 {
     lua_State *thread = waiter->wait->task->thread;
-    lua_xmove(L, thread, 1);
     lua_createtable(thread, 0, 3);
     lua_insert(thread, -2);
     lua_setfield(thread, -2, "value");
@@ -118,48 +153,83 @@ static void push_select_result(lua_State *L, struct channel_waiter *waiter, bool
     lua_setfield(thread, -2, "ok");
 }
 
-/* Completes a waiting receiver with the value on top of L (popped). It
- * allocates on the waiting task's thread: the memory limit does not apply. */
-static void complete_receiver(lua_State *L, struct channel_waiter *waiter, bool ok)
+/* Wakes a receiver whose value is on top of its thread. */
+static void wake_receiver(struct channel_waiter *waiter, bool ok)
 {
     struct channel_wait *wait = waiter->wait;
     struct task *task = wait->task;
-    struct vm *vm = task->vm;
-    vm_unlimited_begin(vm);
     if (wait->is_select) {
-        push_select_result(L, waiter, ok);
-        wait_dispose(L, wait);
+        make_select_result(waiter, ok);
+        wait_dispose(wait);
         task_wake(task, 1);
     } else {
-        lua_xmove(L, task->thread, 1);
         lua_pushboolean(task->thread, ok);
-        wait_dispose(L, wait);
+        wait_dispose(wait);
         task_wake(task, 2);
     }
-    vm_unlimited_end(vm);
+}
+
+/* The allocations below are the waiting task's, made while another task
+ * runs: its account pays, and no limit applies (core.h). */
+static struct heap_account *begin_for(struct task *task)
+{
+    vm_unlimited_begin(task->vm);
+    return heap_charge_begin(task->vm, task->account != NULL ? task->account : task->vm->runtime_account);
+}
+
+static void end_for(struct task *task, struct heap_account *previous)
+{
+    heap_charge_end(task->vm, previous);
+    vm_unlimited_end(task->vm);
+}
+
+/* Completes a waiting receiver with the value on top of L (popped), a
+ * thread of the receiver's own heap. */
+static void complete_receiver(lua_State *L, struct channel_waiter *waiter, bool ok)
+{
+    struct task *task = waiter->wait->task;
+    struct heap_account *charged = begin_for(task);
+    lua_xmove(L, task->thread, 1);
+    wake_receiver(waiter, ok);
+    end_for(task, charged);
+}
+
+/* Completes a waiting receiver with a message (NULL: nil), in any heap. */
+static void complete_receiver_with(struct channel_waiter *waiter, struct message *message, bool ok)
+{
+    struct task *task = waiter->wait->task;
+    struct heap_account *charged = begin_for(task);
+    struct wippy_error error;
+    if (message == NULL || !lua_checkstack(task->thread, 4) ||
+        message_push(task->thread, message, &error) < 0) {
+        if (message != NULL && lua_checkstack(task->thread, 4))
+            fprintf(stderr, "wippy: a value sent on a channel was lost: %s\n", error.message);
+        lua_pushnil(task->thread);
+    }
+    wake_receiver(waiter, ok);
+    end_for(task, charged);
 }
 
 /* Completes a waiting sender (its value was taken, or the channel closed). */
-static void complete_sender(lua_State *L, struct channel_waiter *waiter, bool ok)
+static void complete_sender(struct channel_waiter *waiter, bool ok)
 {
     struct channel_wait *wait = waiter->wait;
     struct task *task = wait->task;
-    struct vm *vm = task->vm;
-    vm_unlimited_begin(vm);
+    struct heap_account *charged = begin_for(task);
     if (wait->is_select) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, waiter->value_reference);
-        push_select_result(L, waiter, ok);
-        wait_dispose(L, wait);
+        lua_rawgeti(task->thread, LUA_REGISTRYINDEX, waiter->value_reference);
+        make_select_result(waiter, ok);
+        wait_dispose(wait);
         task_wake(task, 1);
     } else {
         lua_pushboolean(task->thread, ok);
-        wait_dispose(L, wait);
+        wait_dispose(wait);
         task_wake(task, 1);
     }
-    vm_unlimited_end(vm);
+    end_for(task, charged);
 }
 
-/* ---- buffer (the channel userdata's user value, created on first use) ---- */
+/* ---- private buffer (the channel userdata's user value, created on first use) ---- */
 
 static void push_buffer(lua_State *L, int channel_index)
 {
@@ -191,125 +261,250 @@ static void buffer_take(lua_State *L, int channel_index, struct channel *channel
     channel->head = channel->count == 0 ? 1 : channel->head + 1;
 }
 
+/* ---- shared buffer: messages ---- */
+
+static void shared_append(struct channel *channel, struct message *message, struct heap_account *account)
+{
+    struct buffered *item = xmalloc(sizeof *item);
+    *item = (struct buffered){NULL, message, account};
+    if (channel->last != NULL)
+        channel->last->next = item;
+    else
+        channel->first = item;
+    channel->last = item;
+    channel->count++;
+}
+
+/* Takes the oldest message; its sender no longer pays for it. */
+static struct message *shared_take(struct channel *channel)
+{
+    struct buffered *item = channel->first;
+    channel->first = item->next;
+    if (channel->first == NULL)
+        channel->last = NULL;
+    channel->count--;
+    struct message *message = item->message;
+    heap_account_let_go(channel->vm, item->account, message_bytes(message));
+    free(item);
+    return message;
+}
+
+/* The value at index of L as a message for a shared channel, charged to
+ * the running task (the sender). NULL with error when it cannot travel or
+ * the sender cannot pay for it. */
+static struct message *take_outgoing(lua_State *L, int index, struct channel *channel,
+                                     struct heap_account **account, struct wippy_error *error)
+{
+    struct message *message = message_take(L, index, 0, error);
+    if (message == NULL)
+        return NULL;
+    struct task *task = channel->vm->current;
+    *account = task != NULL ? task->account : NULL;
+    if (!heap_account_hold(channel->vm, *account, message_bytes(message))) {
+        message_free(message);
+        error_set(error, WIPPY_ENOMEM, "not enough memory");
+        return NULL;
+    }
+    return message;
+}
+
 /* ---- non-blocking attempts ---- */
 
-enum attempt { ATTEMPT_DONE, ATTEMPT_CLOSED, ATTEMPT_WOULD_BLOCK };
+enum attempt { ATTEMPT_DONE, ATTEMPT_CLOSED, ATTEMPT_WOULD_BLOCK, ATTEMPT_FAILED };
+
+/* A blocked sender's message moves on: its account was charged when it
+ * blocked (sender_account). */
+static struct heap_account *sender_account(const struct channel_waiter *sender)
+{
+    return sender->wait->task->account;
+}
 
 /* Receives into L's top: the value, when the result is ATTEMPT_DONE. */
 static enum attempt try_receive(lua_State *L, int channel_index, struct channel *channel)
 {
+    struct channel_waiter *sender = channel->senders.head;
+    struct wippy_error error;
+    if (channel->shared) {
+        struct message *message = NULL;
+        if (channel->count > 0) {
+            message = shared_take(channel);
+            if (sender != NULL) { /* its message moves into the freed buffer slot */
+                shared_append(channel, sender->message, sender_account(sender));
+                sender->message = NULL;
+                complete_sender(sender, true);
+            }
+        } else if (sender != NULL) {
+            message = hand_over(channel->vm, sender->message, sender_account(sender));
+            sender->message = NULL;
+            complete_sender(sender, true);
+        } else {
+            return channel->closed ? ATTEMPT_CLOSED : ATTEMPT_WOULD_BLOCK;
+        }
+        if (message_push(L, message, &error) < 0)
+            luaL_error(L, "%s", error.message);
+        return ATTEMPT_DONE;
+    }
     if (channel->count > 0) {
         buffer_take(L, channel_index, channel);
-        struct channel_waiter *sender = channel->senders.head;
         if (sender != NULL) { /* its value moves into the freed buffer slot */
             lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
             buffer_append(L, channel_index, channel);
-            complete_sender(L, sender, true);
+            complete_sender(sender, true);
         }
         return ATTEMPT_DONE;
     }
-    struct channel_waiter *sender = channel->senders.head;
     if (sender != NULL) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
-        complete_sender(L, sender, true);
+        complete_sender(sender, true);
         return ATTEMPT_DONE;
     }
     return channel->closed ? ATTEMPT_CLOSED : ATTEMPT_WOULD_BLOCK;
 }
 
-/* Sends the value on top of L (popped when ATTEMPT_DONE). */
-static enum attempt try_send(lua_State *L, int channel_index, struct channel *channel)
+/* Sends the value on top of L (popped when ATTEMPT_DONE). ATTEMPT_FAILED:
+ * a shared channel could not take it (error says why). */
+static enum attempt try_send(lua_State *L, int channel_index, struct channel *channel, struct wippy_error *error)
 {
     if (channel->closed)
         return ATTEMPT_CLOSED;
     struct channel_waiter *receiver = channel->receivers.head;
-    if (receiver != NULL) {
-        complete_receiver(L, receiver, true);
+    if (receiver == NULL && channel->count >= channel->capacity)
+        return ATTEMPT_WOULD_BLOCK;
+    if (!channel->shared) {
+        if (receiver != NULL)
+            complete_receiver(L, receiver, true);
+        else
+            buffer_append(L, channel_index, channel);
         return ATTEMPT_DONE;
     }
-    if (channel->count < channel->capacity) {
-        buffer_append(L, channel_index, channel);
-        return ATTEMPT_DONE;
-    }
-    return ATTEMPT_WOULD_BLOCK;
+    struct heap_account *account;
+    struct message *message = take_outgoing(L, -1, channel, &account, error);
+    if (message == NULL)
+        return ATTEMPT_FAILED;
+    lua_pop(L, 1);
+    if (receiver != NULL)
+        complete_receiver_with(receiver, hand_over(channel->vm, message, account), true);
+    else
+        shared_append(channel, message, account);
+    return ATTEMPT_DONE;
 }
 
-/* ---- public C interface ---- */
+/* ---- the userdata ---- */
+
+static void channel_release(struct channel *channel)
+{
+    if (--channel->references > 0)
+        return;
+    while (channel->first != NULL)
+        message_free(shared_take(channel));
+    free(channel);
+}
+
+static int channel_collect(lua_State *L)
+{
+    struct channel **slot = luaL_checkudata(L, 1, CHANNEL_TYPE);
+    if (*slot != NULL)
+        channel_release(*slot);
+    *slot = NULL;
+    return 0;
+}
 
 struct channel *channel_push_new(lua_State *L, size_t capacity)
 {
-    struct channel *channel = lua_newuserdatauv(L, sizeof *channel, 1);
-    *channel = (struct channel){.capacity = capacity, .head = 1};
+    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+    *slot = NULL;
     luaL_setmetatable(L, CHANNEL_TYPE);
+    struct channel *channel = xcalloc(1, sizeof *channel);
+    *channel = (struct channel){.references = 1, .vm = vm_of(L), .capacity = capacity, .head = 1};
+    *slot = channel;
     return channel;
 }
 
 struct channel *channel_check(lua_State *L, int index)
 {
-    return luaL_checkudata(L, index, CHANNEL_TYPE);
+    struct channel **slot = luaL_checkudata(L, index, CHANNEL_TYPE);
+    if (*slot == NULL)
+        luaL_error(L, "the channel is gone");
+    return *slot;
 }
 
 bool channel_offer(lua_State *L, int channel_index)
 {
     channel_index = lua_absindex(L, channel_index);
     struct channel *channel = channel_check(L, channel_index);
-    enum attempt result = try_send(L, channel_index, channel);
+    struct wippy_error error;
+    enum attempt result = try_send(L, channel_index, channel, &error);
     if (result != ATTEMPT_DONE)
         lua_pop(L, 1);
     return result == ATTEMPT_DONE;
 }
 
-/* Pushes the value at index, copied when the channel is shared. */
+/* Pushes the value at index, copied when the channel is shared but still
+ * within this heap (a message is taken when it is sent). */
 static void push_outgoing(lua_State *L, struct channel *channel, int index)
 {
-    if (channel->shared)
-        transfer_value_or_raise(L, index, L);
-    else
-        lua_pushvalue(L, index);
+    lua_pushvalue(L, index);
+    (void)channel;
 }
 
-/* Copies every value waiting in the channel (buffered, or offered by a
- * blocked sender) into a new table on top of L: buffered ones at 1..count,
- * senders' after them in queue order. Returns -1 with error when one cannot
- * leave its process; nothing is changed then. */
-/* Replaces the value on top of L with its copy, appended to the table at
- * copies; on failure pops it and leaves the table alone. */
-static int append_copy(lua_State *L, int copies, struct wippy_error *error)
-{
-    int rc = transfer_value(L, -1, L, error);
-    lua_remove(L, -2);
-    if (rc == WIPPY_OK)
-        lua_rawseti(L, copies, (lua_Integer)lua_rawlen(L, copies) + 1);
-    return rc;
-}
+/* ---- sharing ---- */
 
-static int copy_waiting_values(lua_State *L, int index, struct channel *channel,
-                               struct wippy_error *error)
+/* The handles of this heap, by channel: a channel that comes back to a heap
+ * is the userdata it already has there (so == holds). Weak values. */
+static void push_handles(lua_State *L)
 {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHANNEL_HANDLES) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
     lua_newtable(L);
-    int copies = lua_gettop(L);
-    int rc = WIPPY_OK;
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "v");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_CHANNEL_HANDLES);
+}
+
+/* Takes every value waiting in a private channel (buffered, or offered by
+ * a blocked sender) as a message, buffered ones first. On failure frees
+ * what it took and returns NULL; nothing is changed then. */
+static struct message **take_waiting_values(lua_State *L, int index, struct channel *channel,
+                                            struct wippy_error *error)
+{
+    size_t count = channel->count;
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
+        count++;
+    struct message **messages = xcalloc(count + 1, sizeof *messages);
+    size_t taken = 0;
+    bool failed = false;
     if (channel->count > 0) {
         push_buffer(L, index);
-        int buffer = lua_gettop(L);
-        for (size_t i = 0; i < channel->count && rc == WIPPY_OK; i++) {
-            lua_rawgeti(L, buffer, channel->head + (lua_Integer)i);
-            rc = append_copy(L, copies, error);
+        for (size_t i = 0; i < channel->count && !failed; i++) {
+            lua_rawgeti(L, -1, channel->head + (lua_Integer)i);
+            messages[taken] = message_take(L, -1, 0, error);
+            failed = messages[taken++] == NULL;
+            lua_pop(L, 1);
         }
-        lua_settop(L, copies);
+        lua_pop(L, 1);
     }
-    for (struct channel_waiter *sender = channel->senders.head; sender != NULL && rc == WIPPY_OK;
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL && !failed;
          sender = sender->next) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
-        rc = append_copy(L, copies, error);
+        messages[taken] = message_take(L, -1, 0, error);
+        failed = messages[taken++] == NULL;
+        lua_pop(L, 1);
     }
-    if (rc < 0)
-        lua_settop(L, copies - 1);
-    return rc;
+    if (failed) {
+        for (size_t i = 0; i < taken; i++)
+            message_free(messages[i]);
+        free(messages);
+        return NULL;
+    }
+    return messages;
 }
 
-/* The share hook of the channel type: from now on values sent are copied,
- * and the values already waiting are replaced by copies. */
+/* The share hook of the channel type: from now on values sent travel as
+ * messages, and the values already waiting become messages as it crosses. */
 static int channel_share(lua_State *L, int index, struct wippy_error *error)
 {
     struct channel *channel = channel_check(L, index);
@@ -317,28 +512,78 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
         return WIPPY_OK;
     index = lua_absindex(L, index);
     struct wippy_error reason;
-    if (copy_waiting_values(L, index, channel, &reason) < 0)
+    struct message **messages = take_waiting_values(L, index, channel, &reason);
+    if (messages == NULL)
         return error_set(error, reason.code,
                          "cannot pass a channel holding a value that cannot leave its process (%s)",
                          reason.message);
-    int copies = lua_gettop(L);
-    lua_Integer slot = 0;
-    if (channel->count > 0) {
-        push_buffer(L, index);
-        for (size_t i = 0; i < channel->count; i++) {
-            lua_rawgeti(L, copies, ++slot);
-            lua_rawseti(L, -2, channel->head + (lua_Integer)i);
-        }
-        lua_pop(L, 1);
+    size_t buffered = channel->count, next = 0;
+    channel->count = 0;
+    channel->head = 1;
+    lua_pushnil(L);
+    lua_setiuservalue(L, index, 1);
+    /* values buffered before it was shared were paid for by whoever made
+     * them: from now on the runtime holds them; a blocked sender holds its
+     * own, as it would had it blocked on a shared channel */
+    vm_unlimited_begin(channel->vm);
+    while (next < buffered) {
+        heap_account_hold(channel->vm, NULL, message_bytes(messages[next]));
+        shared_append(channel, messages[next++], NULL);
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
-        lua_rawgeti(L, copies, ++slot);
-        lua_rawseti(L, LUA_REGISTRYINDEX, sender->value_reference);
+        heap_account_hold(channel->vm, sender_account(sender), message_bytes(messages[next]));
+        sender->message = messages[next++];
     }
-    lua_pop(L, 1);
+    vm_unlimited_end(channel->vm);
+    free(messages);
     channel->shared = true;
     return WIPPY_OK;
 }
+
+static int channel_export(lua_State *L, int index, void **out, struct wippy_error *error)
+{
+    struct channel *channel = channel_check(L, index);
+    index = lua_absindex(L, index);
+    push_handles(L); /* so that it is this userdata again if it comes back */
+    lua_pushvalue(L, index);
+    lua_rawsetp(L, -2, channel);
+    lua_pop(L, 1);
+    channel->references++;
+    *out = channel;
+    (void)error;
+    return WIPPY_OK;
+}
+
+static int channel_import(lua_State *L, void *exported, struct wippy_error *error)
+{
+    struct channel *channel = exported;
+    push_handles(L);
+    if (lua_rawgetp(L, -1, channel) == LUA_TUSERDATA) {
+        lua_remove(L, -2);
+        channel_release(channel); /* the handle here holds one already */
+        return WIPPY_OK;
+    }
+    lua_pop(L, 1);
+    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 1);
+    *slot = NULL;
+    luaL_setmetatable(L, CHANNEL_TYPE);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, channel);
+    *slot = channel; /* from here on the userdata owns the exported reference */
+    lua_remove(L, -2);
+    (void)error;
+    return WIPPY_OK;
+}
+
+static void channel_export_release(void *exported)
+{
+    channel_release(exported);
+}
+
+static const struct state_transport channel_transport = {CHANNEL_TYPE, channel_export, channel_import,
+                                                          channel_export_release};
+
+/* ---- closing ---- */
 
 void channel_close(lua_State *L, int index)
 {
@@ -347,11 +592,20 @@ void channel_close(lua_State *L, int index)
         return;
     channel->closed = true;
     while (channel->receivers.head != NULL) {
-        lua_pushnil(L);
-        complete_receiver(L, channel->receivers.head, false);
+        if (channel->shared) {
+            complete_receiver_with(channel->receivers.head, NULL, false);
+        } else {
+            lua_pushnil(L);
+            complete_receiver(L, channel->receivers.head, false);
+        }
     }
-    while (channel->senders.head != NULL)
-        complete_sender(L, channel->senders.head, false);
+    while (channel->senders.head != NULL) {
+        struct channel_waiter *sender = channel->senders.head;
+        if (sender->message != NULL)
+            message_free(hand_over(channel->vm, sender->message, sender_account(sender)));
+        sender->message = NULL;
+        complete_sender(sender, false);
+    }
 }
 
 /* ---- Lua methods ---- */
@@ -386,13 +640,32 @@ static int send_continue(lua_State *L, int status, lua_KContext context)
     return 1;
 }
 
+/* A blocked sender on a shared channel: its value as a message, charged
+ * to it while it waits. Raises when it cannot travel. */
+static void offer_message(lua_State *L, struct channel_waiter *waiter, int value_index)
+{
+    if (!waiter->channel->shared)
+        return;
+    struct heap_account *account;
+    struct wippy_error error;
+    waiter->message = take_outgoing(L, value_index, waiter->channel, &account, &error);
+    if (waiter->message == NULL) {
+        waiter->channel = NULL; /* not queued yet */
+        wait_dispose(waiter->wait);
+        luaL_error(L, "%s", error.message);
+    }
+}
+
 static int channel_send_lua(lua_State *L)
 {
     struct channel *channel = channel_check(L, 1);
     luaL_checkany(L, 2);
     lua_settop(L, 2);
     push_outgoing(L, channel, 2);
-    enum attempt result = try_send(L, 1, channel);
+    struct wippy_error error;
+    enum attempt result = try_send(L, 1, channel, &error);
+    if (result == ATTEMPT_FAILED)
+        return luaL_error(L, "%s", error.message);
     if (result == ATTEMPT_CLOSED)
         return luaL_error(L, "send on a closed channel");
     if (result == ATTEMPT_DONE) {
@@ -405,6 +678,7 @@ static int channel_send_lua(lua_State *L)
     struct channel_waiter *waiter = &wait->waiters[0];
     waiter->channel = channel;
     waiter->sending = true;
+    offer_message(L, waiter, 3);
     waiter->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     queue_push(&channel->senders, waiter);
     return task_wait(L, task, cancel_channel_wait, wait, send_continue, 0);
@@ -472,9 +746,10 @@ static bool read_case(lua_State *L, int i, struct channel **channel)
     if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
         luaL_error(L, "channel.select: case %d is not a case (use ch:case_receive() or ch:case_send(v))", i);
     lua_getfield(L, -1, "channel");
-    *channel = luaL_testudata(L, -1, CHANNEL_TYPE);
-    if (*channel == NULL)
+    struct channel **slot = luaL_testudata(L, -1, CHANNEL_TYPE);
+    if (slot == NULL || *slot == NULL)
         luaL_error(L, "channel.select: case %d has no channel", i);
+    *channel = *slot;
     lua_getfield(L, -2, "send");
     bool sending = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -522,7 +797,10 @@ int channel_select_function(lua_State *L)
             lua_remove(L, -2);
             int value_index = lua_gettop(L);
             lua_pushvalue(L, value_index);
-            result = try_send(L, channel_index, channel);
+            struct wippy_error error;
+            result = try_send(L, channel_index, channel, &error);
+            if (result == ATTEMPT_FAILED)
+                return luaL_error(L, "%s", error.message);
             if (result == ATTEMPT_WOULD_BLOCK || result == ATTEMPT_CLOSED)
                 lua_pop(L, 1);
             if (result != ATTEMPT_WOULD_BLOCK) {
@@ -551,6 +829,8 @@ int channel_select_function(lua_State *L)
 
     struct task *task = task_current(L);
     task_check_can_block(L, task, "channel.select");
+    /* every case's value is ready (its message taken) before any is queued,
+     * so that a failure leaves no waiter behind */
     struct channel_wait *wait = wait_new(task, count, true);
     for (int i = 1; i <= count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i - 1];
@@ -560,12 +840,24 @@ int channel_select_function(lua_State *L)
             lua_rawgeti(L, 1, i);
             lua_getfield(L, -1, "value");
             push_outgoing(L, waiter->channel, -1);
+            if (waiter->channel->shared) {
+                struct heap_account *account;
+                struct wippy_error error;
+                waiter->message = take_outgoing(L, -1, waiter->channel, &account, &error);
+                if (waiter->message == NULL) {
+                    for (int k = 0; k < count; k++)
+                        wait->waiters[k].channel = NULL; /* none queued yet */
+                    wait_dispose(wait);
+                    return luaL_error(L, "%s", error.message);
+                }
+            }
             waiter->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
             lua_pop(L, 2);
-            queue_push(&waiter->channel->senders, waiter);
-        } else {
-            queue_push(&waiter->channel->receivers, waiter);
         }
+    }
+    for (int i = 0; i < count; i++) {
+        struct channel_waiter *waiter = &wait->waiters[i];
+        queue_push(waiter->sending ? &waiter->channel->senders : &waiter->channel->receivers, waiter);
     }
     return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
 }
@@ -581,5 +873,8 @@ void channel_register_type(lua_State *L)
         {NULL, NULL},
     };
     state_new_type(L, CHANNEL_TYPE, methods, STATE_SHARED, channel_share);
+    lua_pushcfunction(L, channel_collect);
+    lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
+    state_set_transport(L, CHANNEL_TYPE, &channel_transport);
 }

@@ -4,9 +4,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+struct vm_heap *vm_heap_of(lua_State *L)
+{
+    return *(struct vm_heap **)lua_getextraspace(L);
+}
+
 struct vm *vm_of(lua_State *L)
 {
-    return *(struct vm **)lua_getextraspace(L);
+    return vm_heap_of(L)->vm;
 }
 
 void *vm_module_context(lua_State *L)

@@ -1,5 +1,5 @@
-/* core.h - the state every part of the VM shares: the loop it runs on, the
- * Lua state, the scheduler's queues, the process table, the root frame and
+/* core.h - the state every part of the VM shares: the loop it runs on, its
+ * Lua heaps, the scheduler's queues, the process table, the root frame and
  * the modules the application handed in. vm/vm.h creates, runs and frees
  * it; the parts below it only read and schedule. */
 #ifndef WIPPY_VM_CORE_H
@@ -13,10 +13,12 @@
 #include "net/route.h"
 #include "registry/config.h"
 #include "registry/registry.h"
+#include "util/error.h"
 
 struct frame;
 struct heap_account;
 struct preemption;
+struct state_sources;
 struct process_table;
 struct task;
 
@@ -35,10 +37,34 @@ struct vm_module {
  * when the task's own code failed. */
 typedef void (*vm_failure_pusher)(lua_State *L, int code, const char *message, size_t length);
 
+/* A heap is one Lua state holding a bounded number of processes (vm/heaps.h),
+ * so that a collection cycle walks only its own coroutines. Every task
+ * lives in one heap for its life; values cross heaps as messages. */
+struct vm_heap {
+    struct vm *vm;
+    lua_State *lua;
+    size_t processes;         /* live processes placed here */
+    size_t tasks;             /* live tasks of any kind */
+    bool with_room;           /* on the VM's list of heaps a new process may go to */
+    struct vm_heap *previous; /* every heap of the VM */
+    struct vm_heap *next;
+    struct vm_heap *room_next;
+};
+
 struct vm {
     uv_loop_t *loop;                 /* the application's; not owned */
     vm_failure_pusher push_failure;  /* NULL: the message as a string */
-    lua_State *lua;
+    lua_State *lua;                  /* the front heap's: the runtime's own values (names, a
+                                        command's arguments) and the HTTP handlers' calls */
+    struct vm_heap *front;
+    struct vm_heap *heaps;           /* every heap, the front first */
+    struct vm_heap *heaps_with_room;
+    bool heaps_to_close;             /* a heap other than the front has emptied */
+    size_t heap_size;                /* processes per heap (scheduler.heap_size) */
+    struct state_sources *sources;   /* every Lua entry's text, compiled in a heap on first use */
+    /* vm/sandbox.c's, handed down by vm.c: the sandbox sits above the
+     * scheduler, which opens heaps as processes need them */
+    int (*install_sandbox)(struct vm_heap *heap, struct wippy_error *error);
     const struct registry *registry; /* not owned */
     const struct config *config;     /* not owned */
     bool verbose;
@@ -58,7 +84,7 @@ struct vm {
     size_t module_count;
     struct preemption *preemption;   /* time slices; NULL until vm_load */
     bool slice_over;                 /* the current task yielded because its slice ran out */
-    size_t heap_bytes;               /* what the Lua state holds */
+    size_t heap_bytes;               /* what the Lua heaps hold */
     struct heap_account *charged;    /* pays for new blocks (vm/heap.h) */
     bool copying_message;            /* charged is a receiver: half its limit is the bound */
     struct heap_account *runtime_account; /* pays outside any process */
@@ -73,8 +99,9 @@ struct vm {
 /* Pushes a failure for a caller, as the application has it made. */
 void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message, size_t length);
 
-/* The VM that owns L. */
+/* The VM that owns L, and the heap L belongs to. */
 struct vm *vm_of(lua_State *L);
+struct vm_heap *vm_heap_of(lua_State *L);
 
 /* The context a module was opened with, from inside one of its functions. */
 void *vm_module_context(lua_State *L);

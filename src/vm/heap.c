@@ -64,6 +64,30 @@ static bool within_limits(const struct vm *vm, size_t heap_growth, size_t charge
     return limit == 0 || account->bytes + charged_growth <= limit;
 }
 
+bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes)
+{
+    if (account == NULL)
+        account = vm->runtime_account;
+    struct heap_account *charged = heap_charge_begin(vm, account);
+    bool fits = within_limits(vm, bytes, bytes);
+    heap_charge_end(vm, charged);
+    if (!fits)
+        return false;
+    account->owners++;
+    account->bytes += bytes;
+    vm->heap_bytes += bytes;
+    return true;
+}
+
+void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t bytes)
+{
+    if (account == NULL)
+        account = vm->runtime_account;
+    account->bytes -= bytes;
+    vm->heap_bytes -= bytes;
+    heap_account_release(account);
+}
+
 void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size)
 {
     struct vm *vm = context;

@@ -12,6 +12,7 @@
 #ifndef WIPPY_VM_HEAP_H
 #define WIPPY_VM_HEAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vm;
@@ -32,6 +33,14 @@ void heap_account_release(struct heap_account *account);
 /* The lua_Alloc of the state; context is the vm. New blocks are charged to
  * vm->charged. */
 void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size);
+
+/* A value held as a message outside the Lua heaps (buffered in a channel
+ * that several heaps reach) stays its sender's to pay for: hold charges
+ * its bytes to account (NULL: the runtime's) and keeps the account alive,
+ * or returns false when that would pass a limit that holds now (nothing is
+ * charged then); let_go credits them back. */
+bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes);
+void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t bytes);
 
 /* Charges new blocks to account until the matching heap_charge_end (which
  * gets what heap_charge_begin returned). */

@@ -12,6 +12,7 @@
 #include "util/memory.h"
 #include "vm/channel.h"
 #include "vm/heap.h"
+#include "vm/heaps.h"
 #include "vm/transfer.h"
 
 #define MESSAGE_TYPE "wippy.message"
@@ -456,8 +457,8 @@ static void on_process_finish(struct task *task, int status, int result_count)
 {
     struct process *process = (struct process *)task;
     struct vm *vm = task->vm;
-    lua_State *L = vm->lua;
     table_remove(vm->processes, process);
+    heaps_process_ended(task->heap);
     end_coroutines(process);
     if (!vm->stopping)
         forget_names(vm, process);
@@ -513,8 +514,8 @@ static void on_process_finish(struct task *task, int status, int result_count)
         if (watcher == NULL)
             continue;
         watched = true;
-        push_exit_event(L, PROCESS_EVENT_EXIT, process, status, result_count);
-        process_deliver_event(L, watcher);
+        push_exit_event(watcher->task.heap->lua, PROCESS_EVENT_EXIT, process, status, result_count);
+        process_deliver_event(watcher->task.heap->lua, watcher);
     }
     const char *reason = failed ? lua_tostring(task->thread, -1) : NULL;
     for (size_t i = 0; i < process->link_count; i++) {
@@ -526,8 +527,8 @@ static void on_process_finish(struct task *task, int status, int result_count)
             continue;
         watched = true;
         if (linked->trap_links) {
-            push_exit_event(L, PROCESS_EVENT_LINK_DOWN, process, status, result_count);
-            process_deliver_event(L, linked);
+            push_exit_event(linked->task.heap->lua, PROCESS_EVENT_LINK_DOWN, process, status, result_count);
+            process_deliver_event(linked->task.heap->lua, linked);
         } else {
             char *why = xasprintf("linked process %s failed: %s", process->pid,
                                   reason != NULL ? reason : "error");
@@ -543,7 +544,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
 static void dispose_process(struct task *task)
 {
     struct process *process = (struct process *)task;
-    lua_State *L = task->vm->lua;
+    lua_State *L = task->heap->lua;
     luaL_unref(L, LUA_REGISTRYINDEX, process->inbox_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->events_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
@@ -582,11 +583,20 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->account = heap_account_new(
         smaller_limit(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit), inherited));
     process->task.account = process->account;
+    struct vm_heap *heap = heaps_place_process(vm, vm_heap_of(from), error);
+    if (heap == NULL) {
+        lua_pop(from, argument_count);
+        free(process->pid);
+        heap_account_release(process->account);
+        free(process);
+        return error->code;
+    }
     struct heap_account *charged = heap_charge_begin(vm, process->account); /* its thread is its own */
-    int rc = task_start(vm, &process->task, TASK_PROCESS, entry, frame, from,
+    int rc = task_start(heap, &process->task, TASK_PROCESS, entry, frame, from,
                         argument_count, error);
     heap_charge_end(vm, charged);
     if (rc < 0) {
+        heaps_process_ended(heap);
         free(process->pid);
         heap_account_release(process->account);
         free(process);

@@ -149,7 +149,11 @@ static int require_library(lua_State *L, struct task *task, const struct entry_i
     const struct entry *library = registry_find(task->vm->registry, import->entry_id);
     const struct entry *requiring = task->entry;
     task->entry = library;
-    state_push_entry(L, import->entry_id);
+    struct wippy_error error;
+    if (state_push_entry(L, import->entry_id, &error) < 0) {
+        task->entry = requiring;
+        return luaL_error(L, "%s", error.message);
+    }
     state_push_new_environment(L);
     int status = lua_pcall(L, 1, 1, 0);
     task->entry = requiring;
@@ -191,9 +195,8 @@ static void install_read_only_library(lua_State *L, int base, const char *name)
     lua_setfield(L, base, name);
 }
 
-static void install_base(struct vm *vm)
+static void install_base(struct vm *vm, lua_State *L)
 {
-    lua_State *L = vm->lua;
     coroutines_install(L);
     channel_register_type(L);
     /* string.dump would let bytecode in; the string metatable must not be
@@ -247,8 +250,8 @@ static void install_base(struct vm *vm)
     state_set_environment_base(L);
 }
 
-int sandbox_install(struct vm *vm, struct wippy_error *error)
+int sandbox_install(struct vm_heap *heap, struct wippy_error *error)
 {
-    install_base(vm);
+    install_base(heap->vm, heap->lua);
     return WIPPY_OK;
 }

@@ -6,9 +6,10 @@
 
 #include "util/error.h"
 
-struct vm;
+struct vm_heap;
 
-/* Builds the base table in vm->lua, opening every module of the VM. */
-int sandbox_install(struct vm *vm, struct wippy_error *error);
+/* Builds the base table in the heap's state, opening every module of the
+ * VM there. */
+int sandbox_install(struct vm_heap *heap, struct wippy_error *error);
 
 #endif

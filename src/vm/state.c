@@ -183,9 +183,22 @@ static int read_source(const char *path, char **text, size_t *length, struct wip
     return WIPPY_OK;
 }
 
-/* Compiles an entry's file as the body of function(_ENV, ...), written on
- * the file's first line so that line numbers in messages stay true. */
-static int compile_entry(lua_State *L, const struct entry *entry, struct wippy_error *error)
+/* The text of one Lua entry, ready to compile in any heap. */
+struct entry_source {
+    const struct entry *entry;
+    char *text;
+    size_t length;
+    char *chunk_name;
+};
+
+struct state_sources {
+    struct entry_source *items;
+    size_t count;
+};
+
+/* Reads an entry's file as the body of function(_ENV, ...), written on the
+ * file's first line so that line numbers in messages stay true. */
+static int read_entry(const struct entry *entry, struct entry_source *out, struct wippy_error *error)
 {
     char *source = NULL;
     size_t length = 0;
@@ -209,18 +222,23 @@ static int compile_entry(lua_State *L, const struct entry *entry, struct wippy_e
     memcpy(wrapped + sizeof prefix - 1, source, length);
     memcpy(wrapped + sizeof prefix - 1 + length, suffix, sizeof suffix - 1);
     free(source);
-    char *chunk_name = xasprintf("@%s", entry->as.lua.source_path);
-    int status = luaL_loadbufferx(L, wrapped, total, chunk_name, "t");
-    free(chunk_name);
-    free(wrapped);
+    *out = (struct entry_source){entry, wrapped, total, xasprintf("@%s", entry->as.lua.source_path)};
+    return WIPPY_OK;
+}
+
+/* Compiles one entry into the entries table on top of L. */
+static int compile_entry(lua_State *L, const struct entry_source *source, struct wippy_error *error)
+{
+    int status = luaL_loadbufferx(L, source->text, source->length, source->chunk_name, "t");
     if (status == LUA_OK)
         status = lua_pcall(L, 0, 1, 0);
     if (status != LUA_OK) {
-        rc = error_set(error, WIPPY_EINVAL, "%s (entry %s)", lua_tostring(L, -1), entry->id);
+        int rc = error_set(error, status == LUA_ERRMEM ? WIPPY_ENOMEM : WIPPY_EINVAL, "%s (entry %s)",
+                           lua_tostring(L, -1), source->entry->id);
         lua_pop(L, 1);
         return rc;
     }
-    lua_setfield(L, -2, entry->id);
+    lua_setfield(L, -2, source->entry->id);
     return WIPPY_OK;
 }
 
@@ -253,41 +271,70 @@ static int panic(lua_State *L)
     return 0; /* Lua aborts */
 }
 
-int state_open(struct vm *vm, struct wippy_error *error)
+int state_open(struct vm_heap *heap, struct wippy_error *error)
 {
-    vm->memory_limit = vm->config->memory_limit > 0 ? (size_t)vm->config->memory_limit : 0;
-    lua_State *L = lua_newstate(heap_allocate, vm);
+    lua_State *L = lua_newstate(heap_allocate, heap->vm);
     if (L == NULL)
-        return error_set(error, WIPPY_ENOMEM, "cannot create the Lua state");
+        return error_set(error, WIPPY_ENOMEM, "cannot create a Lua state");
     lua_atpanic(L, panic);
-    *(struct vm **)lua_getextraspace(L) = vm;
-    vm->lua = L;
+    *(struct vm_heap **)lua_getextraspace(L) = heap;
+    heap->lua = L;
     luaL_openlibs(L);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
     return install_trampoline(L, error);
 }
 
-int state_compile_entries(struct vm *vm, struct wippy_error *error)
+int state_read_sources(struct vm *vm, struct wippy_error *error)
 {
-    lua_State *L = vm->lua;
-    int rc = WIPPY_OK;
-    lua_newtable(L);
-    for (size_t i = 0; i < vm->registry->count && rc == WIPPY_OK; i++) {
+    struct state_sources *sources = xcalloc(1, sizeof *sources);
+    vm->sources = sources;
+    sources->items = xcalloc(vm->registry->count + 1, sizeof *sources->items);
+    for (size_t i = 0; i < vm->registry->count; i++) {
         const struct entry *entry = vm->registry->entries[i];
         if (!entry_is_lua(entry))
             continue;
-        rc = check_modules(vm, entry, error);
+        int rc = check_modules(vm, entry, error);
         if (rc == WIPPY_OK)
-            rc = compile_entry(L, entry, error);
+            rc = read_entry(entry, &sources->items[sources->count], error);
+        if (rc < 0)
+            return rc;
+        sources->count++;
     }
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
+    return WIPPY_OK;
+}
+
+void state_free_sources(struct vm *vm)
+{
+    struct state_sources *sources = vm->sources;
+    if (sources == NULL)
+        return;
+    for (size_t i = 0; i < sources->count; i++) {
+        free(sources->items[i].text);
+        free(sources->items[i].chunk_name);
+    }
+    free(sources->items);
+    free(sources);
+    vm->sources = NULL;
+}
+
+int state_compile_entries(struct vm_heap *heap, struct wippy_error *error)
+{
+    lua_State *L = heap->lua;
+    const struct state_sources *sources = heap->vm->sources;
+    int rc = WIPPY_OK;
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
+    for (size_t i = 0; i < sources->count && rc == WIPPY_OK; i++)
+        rc = compile_entry(L, &sources->items[i], error);
+    lua_pop(L, 1);
     return rc;
 }
 
-void state_close(struct vm *vm)
+void state_close(struct vm_heap *heap)
 {
-    if (vm->lua != NULL)
-        lua_close(vm->lua);
-    vm->lua = NULL;
+    if (heap->lua != NULL)
+        lua_close(heap->lua);
+    heap->lua = NULL;
 }
 
 void state_set_environment_base(lua_State *L)
@@ -314,9 +361,25 @@ void state_push_trampoline(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_TRAMPOLINE);
 }
 
-void state_push_entry(lua_State *L, const char *entry_id)
+int state_push_entry(lua_State *L, const char *entry_id, struct wippy_error *error)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENTRIES);
-    lua_getfield(L, -1, entry_id);
-    lua_remove(L, -2);
+    if (lua_getfield(L, -1, entry_id) != LUA_TNIL) {
+        lua_remove(L, -2);
+        return WIPPY_OK;
+    }
+    lua_pop(L, 1);
+    /* the first use in this heap: the text was read and checked at load */
+    const struct state_sources *sources = vm_of(L)->sources;
+    for (size_t i = 0; i < sources->count; i++) {
+        if (strcmp(sources->items[i].entry->id, entry_id) != 0)
+            continue;
+        int rc = compile_entry(L, &sources->items[i], error);
+        if (rc == WIPPY_OK)
+            lua_getfield(L, -1, entry_id);
+        lua_remove(L, rc == WIPPY_OK ? -2 : -1);
+        return rc;
+    }
+    lua_pop(L, 1);
+    return error_set(error, WIPPY_ENOENT, "entry %s is not a Lua entry", entry_id);
 }

@@ -1,6 +1,6 @@
-/* state.h - the one Lua state shared by every task: compiled entries, the
- * environment each task runs in, read-only views, and userdata types that
- * say how their values cross between processes. */
+/* state.h - one heap's Lua state: compiled entries, the environment each
+ * task runs in, read-only views, and userdata types that say how their
+ * values cross between processes and heaps. */
 #ifndef WIPPY_VM_STATE_H
 #define WIPPY_VM_STATE_H
 
@@ -12,14 +12,21 @@
 #include "util/error.h"
 
 struct vm;
+struct vm_heap;
 
-/* Opens vm->lua with the standard libraries and the task trampoline. */
-int state_open(struct vm *vm, struct wippy_error *error);
-/* Compiles every Lua entry of the registry; checks their modules lists
- * against the VM's modules. */
-int state_compile_entries(struct vm *vm, struct wippy_error *error);
+/* Reads the text of every Lua entry of the registry (with Wippy's types
+ * erased) and checks their modules lists against the VM's modules: the
+ * only disk reads; heaps compile from these texts. */
+int state_read_sources(struct vm *vm, struct wippy_error *error);
+void state_free_sources(struct vm *vm);
+
+/* Opens heap->lua with the standard libraries and the task trampoline. */
+int state_open(struct vm_heap *heap, struct wippy_error *error);
+/* Compiles every Lua entry in the heap (at load, in the front heap, so that
+ * a syntax error stops the start). */
+int state_compile_entries(struct vm_heap *heap, struct wippy_error *error);
 /* Closes the state (runs every __gc). */
-void state_close(struct vm *vm);
+void state_close(struct vm_heap *heap);
 
 /* Pops the base table (vm/sandbox.c fills it) that every task environment
  * falls through to on a miss. */
@@ -32,8 +39,9 @@ void state_push_new_environment(lua_State *L);
  * entry in env and calls its method with the remaining arguments. */
 void state_push_trampoline(lua_State *L);
 
-/* Pushes the compiled instance function of a Lua entry. */
-void state_push_entry(lua_State *L, const char *entry_id);
+/* Pushes the compiled instance function of a Lua entry, compiling it in
+ * L's heap on its first use there; pushes nothing on failure. */
+int state_push_entry(lua_State *L, const char *entry_id, struct wippy_error *error);
 
 /* Replaces the table on top of the stack with a read-only view of it. */
 void state_make_read_only(lua_State *L);

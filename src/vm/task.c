@@ -10,8 +10,10 @@
 #include "util/list.h"
 #include "util/memory.h"
 #include "vm/heap.h"
+#include "vm/heaps.h"
 #include "vm/preempt.h"
 #include "vm/state.h"
+#include "vm/transfer.h"
 #include "vm/core.h"
 
 /* Tasks resumed per loop iteration before libuv polls for I/O again. */
@@ -67,28 +69,31 @@ static void set_aside(struct task *task)
 static void link_task(struct vm *vm, struct task *task)
 {
     vm->live_tasks++;
+    heaps_task_started(task->heap);
     DLIST_PUSH(vm->all_tasks, task, all_previous, all_next);
 }
 
 /* Creates the task's coroutine and fills what every task has. */
-static lua_State *prepare_task(struct vm *vm, struct task *task, enum task_kind kind,
+static lua_State *prepare_task(struct vm_heap *heap, struct task *task, enum task_kind kind,
                                const struct entry *entry, struct frame *frame)
 {
-    lua_State *L = vm->lua;
+    lua_State *L = heap->lua;
     lua_State *thread = lua_newthread(L);
     task->thread_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     task->thread = thread;
     task->kind = kind;
-    task->vm = vm;
+    task->vm = heap->vm;
+    task->heap = heap;
     task->entry = entry;
     task->frame = frame_retain(frame);
+    task->environment_reference = LUA_NOREF;
     task->loaded_reference = LUA_NOREF;
     return thread;
 }
 
 static int start_function(struct task *parent, struct task *task, enum task_kind kind, lua_State *from,
                           int argument_count, struct wippy_error *error);
-static int start_entry(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
                        struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error);
 
 /* Starting a task allocates on the main thread (its coroutine, its
@@ -102,12 +107,12 @@ int task_start_function(struct task *parent, struct task *task, enum task_kind k
     return rc;
 }
 
-int task_start(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+int task_start(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
                struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
 {
-    vm_unlimited_begin(vm);
-    int rc = start_entry(vm, task, kind, entry, frame, from, argument_count, error);
-    vm_unlimited_end(vm);
+    vm_unlimited_begin(heap->vm);
+    int rc = start_entry(heap, task, kind, entry, frame, from, argument_count, error);
+    vm_unlimited_end(heap->vm);
     return rc;
 }
 
@@ -115,10 +120,10 @@ static int start_function(struct task *parent, struct task *task, enum task_kind
                           int argument_count, struct wippy_error *error)
 {
     struct vm *vm = parent->vm;
-    lua_State *L = vm->lua;
+    lua_State *L = parent->heap->lua;
     if (!lua_checkstack(L, 4))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = prepare_task(vm, task, kind, parent->entry, parent->frame);
+    lua_State *thread = prepare_task(parent->heap, task, kind, parent->entry, parent->frame);
     task->process = parent->process;
     task->account = parent->account;
     task->guest = parent->guest;
@@ -131,30 +136,65 @@ static int start_function(struct task *parent, struct task *task, enum task_kind
     return WIPPY_OK;
 }
 
-static int start_entry(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+/* Moves the arguments on top of from to thread: as they are within a heap,
+ * as messages from another one. */
+static int move_arguments(lua_State *from, lua_State *thread, int argument_count, struct wippy_error *error)
+{
+    if (argument_count == 0)
+        return WIPPY_OK;
+    if (vm_heap_of(from) == vm_heap_of(thread)) {
+        lua_xmove(from, thread, argument_count);
+        return WIPPY_OK;
+    }
+    int first = lua_gettop(from) - argument_count + 1;
+    int rc = WIPPY_OK;
+    for (int i = 0; i < argument_count && rc == WIPPY_OK; i++) {
+        rc = transfer_value(from, first + i, thread, error);
+        if (rc < 0)
+            lua_pop(thread, i);
+    }
+    lua_settop(from, first - 1);
+    return rc;
+}
+
+static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
                        struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
 {
-    if (!lua_checkstack(vm->lua, 8))
+    if (!lua_checkstack(heap->lua, 8) || !lua_checkstack(from, 2)) {
+        lua_pop(from, argument_count);
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    lua_State *thread = prepare_task(vm, task, kind, entry, frame);
-
-    state_push_trampoline(thread);
-    state_push_entry(thread, entry->id);
-    state_push_new_environment(thread);
-    lua_pushvalue(thread, -1);
-    task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
-    lua_pushstring(thread, entry->as.lua.method);
-    if (argument_count > 0)
-        lua_xmove(from, thread, argument_count);
+    }
+    lua_State *thread = prepare_task(heap, task, kind, entry, frame);
+    int rc = lua_checkstack(thread, argument_count + 8)
+                 ? state_push_entry(thread, entry->id, error)
+                 : error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    if (rc == WIPPY_OK) {
+        state_push_trampoline(thread);
+        lua_insert(thread, -2);
+        state_push_new_environment(thread);
+        lua_pushvalue(thread, -1);
+        task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
+        lua_pushstring(thread, entry->as.lua.method);
+        rc = move_arguments(from, thread, argument_count, error);
+    } else {
+        lua_pop(from, argument_count);
+    }
+    if (rc < 0) {
+        luaL_unref(heap->lua, LUA_REGISTRYINDEX, task->thread_reference);
+        luaL_unref(heap->lua, LUA_REGISTRYINDEX, task->environment_reference);
+        frame_release(task->frame);
+        task->frame = NULL;
+        return rc;
+    }
     task->resume_count = 3 + argument_count;
-    link_task(vm, task);
+    link_task(heap->vm, task);
     make_ready(task);
     return WIPPY_OK;
 }
 
 static void release_task_resources(struct task *task)
 {
-    lua_State *L = task->vm->lua;
+    lua_State *L = task->heap->lua;
     luaL_unref(L, LUA_REGISTRYINDEX, task->thread_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, task->environment_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, task->loaded_reference);
@@ -165,6 +205,7 @@ static void release_task_resources(struct task *task)
     task->kill_reason = NULL;
     struct vm *vm = task->vm;
     vm->live_tasks--;
+    heaps_task_ended(task->heap);
     DLIST_REMOVE(vm->all_tasks, task, all_previous, all_next);
 }
 
@@ -202,7 +243,7 @@ static void error_to_text(struct task *task)
     int type = lua_type(thread, -1);
     if (type == LUA_TSTRING || type == LUA_TNUMBER)
         return;
-    lua_State *L = task->vm->lua;
+    lua_State *L = task->heap->lua;
     const char *type_name = lua_typename(thread, type);
     /* a value of a shared type (an error object) stays below its text, for
      * a caller that takes it as it is (funcs.call) */
@@ -314,7 +355,9 @@ static void run_ready_tasks(uv_idle_t *idle)
         task->next_ready = NULL;
         /* A task whose slice ran out has had its turn for this tick: the
          * loop looks at I/O and timers before anything runs again. */
-        if (run_task(task))
+        bool preempted = run_task(task);
+        heaps_close_emptied(vm);
+        if (preempted)
             break;
     }
     /* While tasks are set aside, the loop must not sleep in its poll: the
@@ -392,7 +435,8 @@ void *task_attachment(const struct task *task, const void *kind)
 void task_finish_all(struct vm *vm, const char *reason)
 {
     vm->stopping = true;
-    vm_log(vm, "shutdown with %zu tasks still running", vm->live_tasks);
+    vm_log(vm, "shutdown with %zu tasks still running; heaps open at shutdown: %zu", vm->live_tasks,
+           heaps_count(vm));
     for (struct task *task = vm->all_tasks; task != NULL; task = task->all_next)
         task_kill(task, reason);
     while (vm->live_tasks > 0 && (vm->ready_head != NULL || vm->preempted_head != NULL))

@@ -15,6 +15,7 @@ struct heap_account;
 struct process;
 struct task;
 struct vm;
+struct vm_heap;
 
 enum task_kind {
     TASK_PROCESS,   /* a struct process; addressable by pid */
@@ -50,6 +51,7 @@ struct task {
     int call_depth;          /* funcs.call calls this task is nested in */
     char *kill_reason;
     struct vm *vm;
+    struct vm_heap *heap;    /* where its coroutine lives */
     lua_State *thread;
     int thread_reference;    /* keeps the coroutine alive (registry ref) */
     int environment_reference;
@@ -79,12 +81,13 @@ struct task {
     void *finish_data;
 };
 
-/* Creates a task for a Lua entry that will call the entry's method with the
- * arguments on top of `from` (moved away). task is a zeroed allocation of at
- * least sizeof(struct task) (a struct process embeds its task) with
- * on_finish and dispose set. Returns WIPPY_OK and schedules the task, or an
- * error. */
-int task_start(struct vm *vm, struct task *task, enum task_kind kind, const struct entry *entry,
+/* Creates a task in heap for a Lua entry that will call the entry's method
+ * with the arguments on top of `from` (moved away; copies that nobody else
+ * holds, which cross as messages when from is another heap). task is a
+ * zeroed allocation of at least sizeof(struct task) (a struct process
+ * embeds its task) with on_finish and dispose set. Returns WIPPY_OK and
+ * schedules the task, or an error (the arguments are popped all the same). */
+int task_start(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
                struct frame *frame, lua_State *from, int argument_count,
                struct wippy_error *error);
 

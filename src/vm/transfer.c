@@ -1,6 +1,9 @@
-/* transfer.c - deep copy of Lua values between tasks of one state. */
+/* transfer.c - deep copy of Lua values between tasks: within one heap
+ * table by table, between heaps as a message (vm/message.h). */
 #include "vm/transfer.h"
 
+#include "vm/core.h"
+#include "vm/message.h"
 #include "vm/state.h"
 
 #include <lauxlib.h>
@@ -77,8 +80,18 @@ static int copy_value(lua_State *L, int index, int seen, int depth, struct wippy
     return 0;
 }
 
+static int transfer_between_heaps(lua_State *from, int index, lua_State *to, struct wippy_error *error)
+{
+    struct message *message = message_take(from, index, 0, error);
+    if (message == NULL)
+        return error->code;
+    return message_push(to, message, error);
+}
+
 int transfer_value(lua_State *from, int index, lua_State *to, struct wippy_error *error)
 {
+    if (vm_heap_of(from) != vm_heap_of(to))
+        return transfer_between_heaps(from, index, to, error);
     index = lua_absindex(from, index);
     int type = lua_type(from, index);
     if (type != LUA_TTABLE && type != LUA_TUSERDATA && type != LUA_TFUNCTION && type != LUA_TTHREAD) {

@@ -11,7 +11,7 @@
 #include "util/error.h"
 
 /* Pushes onto `to` a copy of the value at index of `from` (the two may be the
- * same thread). On failure pushes nothing and returns the error's code
+ * same thread, or threads of two heaps). On failure pushes nothing and returns the error's code
  * ("cannot pass a function between processes"). */
 int transfer_value(lua_State *from, int index, lua_State *to, struct wippy_error *error);
 

@@ -9,6 +9,7 @@
 #include "util/memory.h"
 #include "vm/frame.h"
 #include "vm/heap.h"
+#include "vm/heaps.h"
 #include "vm/preempt.h"
 #include "vm/process.h"
 #include "vm/sandbox.h"
@@ -45,12 +46,13 @@ int vm_load(struct vm *vm, struct wippy_error *error)
 {
     int rc = preemption_start(vm, vm->config->time_slice_ns, vm->config->unyieldable_limit_ns,
                               &vm->preemption, error);
+    vm->memory_limit = vm->config->memory_limit > 0 ? (size_t)vm->config->memory_limit : 0;
+    vm->heap_size = (size_t)vm->config->heap_size;
+    vm->install_sandbox = sandbox_install;
     if (rc == WIPPY_OK)
-        rc = state_open(vm, error);
+        rc = state_read_sources(vm, error);
     if (rc == WIPPY_OK)
-        rc = sandbox_install(vm, error);
-    if (rc == WIPPY_OK)
-        rc = state_compile_entries(vm, error);
+        rc = heaps_open_front(vm, error);
     return rc;
 }
 
@@ -77,7 +79,8 @@ void vm_free(struct vm *vm)
 {
     if (vm == NULL)
         return;
-    state_close(vm); /* runs __gc of timers, which close their handles */
+    heaps_close_all(vm); /* runs __gc of timers, which close their handles */
+    state_free_sources(vm);
     heap_account_release(vm->runtime_account);
     preemption_stop(vm->preemption);
     handle_close((uv_handle_t *)vm->ready_idle);

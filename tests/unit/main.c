@@ -88,6 +88,16 @@ TEST(test_socks5_refusal_is_reported_without_waiting_for_the_address);
 TEST(test_socks5_malformed_replies_are_errors);
 TEST(test_socks5_wrong_password_is_an_authentication_error);
 TEST(test_socks5_truncated_reply_waits_for_more);
+TEST(test_transports_carry_durations_and_times_that_compare_and_format_the_same);
+TEST(test_transports_carry_an_actor_with_its_id_and_meta);
+TEST(test_transports_carry_a_scope_with_its_policies);
+TEST(test_transports_carry_an_error_that_behaves_the_same);
+TEST(test_transports_keep_the_imported_error_details_a_copy);
+TEST(test_transports_message_never_pushed_gives_back_actor_and_scope_references);
+TEST(test_transports_import_under_a_memory_limit_fails_without_leaking);
+TEST(test_transports_refuse_an_error_whose_details_are_too_large);
+TEST(test_actor_and_scope_references_count_right_from_several_threads);
+TEST(test_transports_refuse_errors_nested_too_deeply);
 TEST(test_typed_lua_erases_annotations_in_place);
 TEST(test_typed_lua_keeps_plain_lua_as_it_is);
 TEST(test_typed_lua_runs_typed_code);
@@ -186,6 +196,16 @@ static const struct {
     {"test_socks5_malformed_replies_are_errors", test_socks5_malformed_replies_are_errors},
     {"test_socks5_wrong_password_is_an_authentication_error", test_socks5_wrong_password_is_an_authentication_error},
     {"test_socks5_truncated_reply_waits_for_more", test_socks5_truncated_reply_waits_for_more},
+    {"test_transports_carry_durations_and_times_that_compare_and_format_the_same", test_transports_carry_durations_and_times_that_compare_and_format_the_same},
+    {"test_transports_carry_an_actor_with_its_id_and_meta", test_transports_carry_an_actor_with_its_id_and_meta},
+    {"test_transports_carry_a_scope_with_its_policies", test_transports_carry_a_scope_with_its_policies},
+    {"test_transports_carry_an_error_that_behaves_the_same", test_transports_carry_an_error_that_behaves_the_same},
+    {"test_transports_keep_the_imported_error_details_a_copy", test_transports_keep_the_imported_error_details_a_copy},
+    {"test_transports_message_never_pushed_gives_back_actor_and_scope_references", test_transports_message_never_pushed_gives_back_actor_and_scope_references},
+    {"test_transports_import_under_a_memory_limit_fails_without_leaking", test_transports_import_under_a_memory_limit_fails_without_leaking},
+    {"test_transports_refuse_an_error_whose_details_are_too_large", test_transports_refuse_an_error_whose_details_are_too_large},
+    {"test_actor_and_scope_references_count_right_from_several_threads", test_actor_and_scope_references_count_right_from_several_threads},
+    {"test_transports_refuse_errors_nested_too_deeply", test_transports_refuse_errors_nested_too_deeply},
     {"test_typed_lua_erases_annotations_in_place", test_typed_lua_erases_annotations_in_place},
     {"test_typed_lua_keeps_plain_lua_as_it_is", test_typed_lua_keeps_plain_lua_as_it_is},
     {"test_typed_lua_runs_typed_code", test_typed_lua_runs_typed_code},
