@@ -9,8 +9,29 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 APPS = ROOT / "tests" / "apps"
 
 
-def wippy_binary():
+def real_wippy_binary():
     return os.environ.get("WIPPY", str(ROOT / "build" / "wippy"))
+
+
+_WRAPPER = []
+
+
+def wippy_binary():
+    """The binary, or with WIPPY_SET=section.key=value (scripts/test runs the
+    suite again with scheduler.heap_size=1) a script that runs it with that
+    setting, so every test runs under it."""
+    setting = os.environ.get("WIPPY_SET")
+    if not setting:
+        return real_wippy_binary()
+    if not _WRAPPER:
+        import shlex
+        import tempfile
+        directory = tempfile.mkdtemp(prefix="wippy-set-")
+        path = pathlib.Path(directory) / "wippy"
+        path.write_text(f"#!/bin/sh\nexec {shlex.quote(real_wippy_binary())} --set {shlex.quote(setting)} \"$@\"\n")
+        path.chmod(0o755)
+        _WRAPPER.append(str(path))
+    return _WRAPPER[0]
 
 
 class Result:
@@ -79,6 +100,10 @@ entries:
 # none, so the pre-emption signal (and SIGINT/SIGTERM) never reaches it under
 # TSan. These tests run in the plain and ASan builds; under TSan they would
 # only hang.
+# a test of how --config and --set compose cannot run under WIPPY_SET's own --set
+own_settings = pytest.mark.skipif(
+    bool(os.environ.get("WIPPY_SET")), reason="checks how settings compose; WIPPY_SET adds one")
+
 needs_prompt_signals = pytest.mark.skipif(
     os.environ.get("SANITIZE") == "thread",
     reason="ThreadSanitizer delays signal handlers until an intercepted call; a Lua spin makes none")

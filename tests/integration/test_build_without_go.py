@@ -73,8 +73,8 @@ def test_the_tailnet_library_is_loaded_only_from_beside_the_binary_and_only_when
     """Code another user could write must never be loaded: not from
     ../lib/wippy-c, not from a directory others may write to, not a library
     built from other sources (a stale one would crash at its first call)."""
-    from conftest import wippy_binary
-    real = pathlib.Path(wippy_binary())
+    from conftest import real_wippy_binary
+    real = pathlib.Path(real_wippy_binary())
     library = real.parent / "wippy-tailnode.so"
     if not library.exists():
         pytest.skip("this build has no Tailscale library")

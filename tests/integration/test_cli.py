@@ -4,7 +4,7 @@ import signal
 import subprocess
 import time
 
-from conftest import APPS, run_wippy, wippy_binary
+from conftest import APPS, own_settings, run_wippy, wippy_binary
 
 
 def test_init_writes_the_lock_file_once(tmp_path):
@@ -79,6 +79,7 @@ STRICT_PROBE_APP = {
 }
 
 
+@own_settings
 def test_config_files_compose_and_set_wins(make_app):
     app = make_app({
         **STRICT_PROBE_APP,
@@ -100,6 +101,7 @@ def test_config_files_compose_and_set_wins(make_app):
     assert good.code == 0, good
 
 
+@own_settings
 def test_config_settings_never_fail_open(make_app):
     app = make_app({
         **STRICT_PROBE_APP,
