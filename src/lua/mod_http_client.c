@@ -20,6 +20,7 @@
 #include "vm/task.h"
 #include "vm/core.h"
 #include "lua/time_values.h"
+#include "util/duration.h"
 #include "util/memory.h"
 #include "util/suggest.h"
 
@@ -378,7 +379,10 @@ static int read_limits(lua_State *L, int options, struct prepared_request *prepa
     int rc = WIPPY_OK;
     if (lua_getfield(L, options, "timeout") != LUA_TNIL) {
         struct wippy_error reason;
-        if (time_value_to_duration(L, -1, &prepared->options.timeout_ns, &reason) < 0)
+        /* as Go Wippy's http_client: a number is seconds here */
+        if (lua_type(L, -1) == LUA_TNUMBER ? duration_from_seconds(lua_tonumber(L, -1), &prepared->options.timeout_ns,
+                                                                   &reason) < 0
+                                           : time_value_to_duration(L, -1, &prepared->options.timeout_ns, &reason) < 0)
             rc = error_set(error, reason.code, "option timeout: %s", reason.message);
         else if (prepared->options.timeout_ns <= 0)
             rc = error_set(error, WIPPY_EINVAL, "option timeout: must be positive");

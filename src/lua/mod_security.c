@@ -18,14 +18,22 @@
 #define SCOPE_TYPE "wippy.scope"
 #define POLICY_TYPE "wippy.policy"
 
+/* A handle whose finalizer ran (a weak table can give one back) is gone:
+ * it never stands for "no actor" or "no scope". */
 struct actor *security_value_check_actor(lua_State *L, int index)
 {
-    return *(struct actor **)luaL_checkudata(L, index, ACTOR_TYPE);
+    struct actor *actor = *(struct actor **)luaL_checkudata(L, index, ACTOR_TYPE);
+    if (actor == NULL)
+        luaL_argerror(L, index, "the actor is gone");
+    return actor;
 }
 
 struct scope *security_value_check_scope(lua_State *L, int index)
 {
-    return *(struct scope **)luaL_checkudata(L, index, SCOPE_TYPE);
+    struct scope *scope = *(struct scope **)luaL_checkudata(L, index, SCOPE_TYPE);
+    if (scope == NULL)
+        luaL_argerror(L, index, "the scope is gone");
+    return scope;
 }
 
 void security_value_push_actor(lua_State *L, struct actor *actor)
@@ -75,7 +83,10 @@ static int scope_collect(lua_State *L)
 
 static int export_actor(lua_State *L, int index, void **out, struct wippy_error *error)
 {
-    *out = actor_retain(*(struct actor **)lua_touserdata(L, index));
+    struct actor *actor = *(struct actor **)lua_touserdata(L, index);
+    if (actor == NULL)
+        return error_set(error, WIPPY_EINVAL, "the actor is gone");
+    *out = actor_retain(actor);
     return WIPPY_OK;
 }
 
@@ -96,7 +107,10 @@ static void release_actor(void *exported)
 
 static int export_scope(lua_State *L, int index, void **out, struct wippy_error *error)
 {
-    *out = scope_retain(*(struct scope **)lua_touserdata(L, index));
+    struct scope *scope = *(struct scope **)lua_touserdata(L, index);
+    if (scope == NULL)
+        return error_set(error, WIPPY_EINVAL, "the scope is gone");
+    *out = scope_retain(scope);
     return WIPPY_OK;
 }
 

@@ -1,11 +1,11 @@
-/* mod_time.c - the time module: sleep, now, after, timer, ticker,
- * parse_duration, Time and Duration values. Numbers are seconds (SPEC 3),
- * so the unit constants are in seconds too: 5 * time.SECOND == 5. */
+/* mod_time.c - the time module as Go Wippy's: sleep, now, after, timer,
+ * ticker, date, unix, parse, parse_duration, load_location, fixed_zone and
+ * the constants. Numbers are nanoseconds (time.SECOND == 1000000000); the
+ * values themselves are lua/time_values.c. */
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vm/channel.h"
 #include "lua/error_values.h"
@@ -13,59 +13,14 @@
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
+#include "vm/heaps.h"
 #include "lua/time_values.h"
+#include "util/go_time.h"
 #include "util/handle.h"
-#include "util/duration.h"
 #include "util/memory.h"
+#include "util/time_zone.h"
 
-#define DURATION_TYPE "wippy.duration"
-#define TIME_TYPE "wippy.time"
 #define TIMER_TYPE "wippy.timer"
-
-int64_t wall_clock_nanoseconds(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return (int64_t)now.tv_sec * DURATION_NANOSECONDS_PER_SECOND + now.tv_nsec;
-}
-
-void time_value_push_duration(lua_State *L, int64_t nanoseconds)
-{
-    int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
-    *value = nanoseconds;
-    luaL_setmetatable(L, DURATION_TYPE);
-}
-
-void time_value_push_time(lua_State *L, int64_t unix_nanoseconds)
-{
-    int64_t *value = lua_newuserdatauv(L, sizeof *value, 0);
-    *value = unix_nanoseconds;
-    luaL_setmetatable(L, TIME_TYPE);
-}
-
-int time_value_to_duration(lua_State *L, int index, int64_t *nanoseconds, struct wippy_error *error)
-{
-    int64_t *duration = luaL_testudata(L, index, DURATION_TYPE);
-    if (duration != NULL) {
-        *nanoseconds = *duration;
-        return WIPPY_OK;
-    }
-    if (lua_type(L, index) == LUA_TNUMBER)
-        return duration_from_seconds(lua_tonumber(L, index), nanoseconds, error);
-    if (lua_type(L, index) == LUA_TSTRING)
-        return duration_parse(lua_tostring(L, index), nanoseconds, error);
-    return error_set(error, WIPPY_EINVAL, "expected a duration (seconds, \"500ms\", \"1m30s\"), got %s",
-                     luaL_typename(L, index));
-}
-
-int64_t time_value_check_duration(lua_State *L, int index)
-{
-    int64_t nanoseconds = 0;
-    struct wippy_error error;
-    if (time_value_to_duration(L, index, &nanoseconds, &error) < 0)
-        luaL_argerror(L, index, error.message);
-    return nanoseconds;
-}
 
 static uint64_t milliseconds_for_timer(int64_t nanoseconds)
 {
@@ -110,16 +65,187 @@ static int time_sleep(lua_State *L)
 
 static int time_now(lua_State *L)
 {
-    time_value_push_time(L, wall_clock_nanoseconds());
+    time_value_push_now(L);
     return 1;
 }
 
+/* Go's time.Unix: nanoseconds outside [0, 1e9) carry into the seconds. */
 static int time_unix(lua_State *L)
 {
     lua_Integer seconds = luaL_checkinteger(L, 1);
     lua_Integer nanoseconds = luaL_optinteger(L, 2, 0);
-    time_value_push_time(L, seconds * DURATION_NANOSECONDS_PER_SECOND + nanoseconds);
+    seconds += go_time_floor_div(nanoseconds, 1000000000);
+    time_value_push_time(L, seconds, (int32_t)go_time_floor_mod(nanoseconds, 1000000000), NULL);
     return 1;
+}
+
+static struct time_zone *optional_location(lua_State *L, int index)
+{
+    return lua_isnoneornil(L, index) ? time_values_local_zone() : time_value_check_location(L, index);
+}
+
+static int time_date(lua_State *L)
+{
+    lua_Integer parts[7];
+    for (int i = 0; i < 7; i++)
+        parts[i] = luaL_checkinteger(L, i + 1);
+    struct time_zone *zone = optional_location(L, 8);
+    for (int i = 0; i < 7; i++) /* far past any year Go can hold: no overflow below */
+        luaL_argcheck(L, parts[i] > -(INT64_C(1) << 40) && parts[i] < (INT64_C(1) << 40), i + 1, "out of range");
+    int64_t seconds = parts[5] + go_time_floor_div(parts[6], 1000000000);
+    int64_t local = go_time_days_from_date(parts[0], parts[1], parts[2]) * GO_TIME_SECONDS_PER_DAY +
+                    parts[3] * 3600 + parts[4] * 60 + seconds;
+    time_value_push_time(L, time_zone_unix_from_local(zone, local), (int32_t)go_time_floor_mod(parts[6], 1000000000),
+                         zone);
+    return 1;
+}
+
+/* Go's ParseInLocation: a parsed offset or abbreviation that the location
+ * has at that time keeps the location, another makes a zone of its own;
+ * none reads the wall clock in the location. */
+static int time_parse(lua_State *L)
+{
+    size_t layout_length, value_length;
+    const char *layout = luaL_checklstring(L, 1, &layout_length);
+    const char *value = luaL_checklstring(L, 2, &value_length);
+    struct time_zone *zone = optional_location(L, 3);
+    if (layout_length > 4096 || value_length > 4096)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "time.parse: layout or value longer than 4096 bytes");
+    struct go_time_parsed p;
+    struct wippy_error error;
+    if (go_time_parse(layout, layout_length, value, value_length, &p, &error) < 0)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "time.parse: %s", error.message);
+    int64_t local = go_time_days_from_date(p.year, p.month, p.day) * GO_TIME_SECONDS_PER_DAY + p.hour * 3600 +
+                    p.minute * 60 + p.second;
+    if (p.has_offset || p.has_abbreviation) {
+        int offset = p.offset;
+        if (!p.has_offset) { /* an abbreviation: the location's offset when it has it then */
+            int at;
+            const char *name;
+            time_zone_lookup(zone, local, &at, &name);
+            time_zone_lookup(zone, local - at, &at, &name);
+            offset = strcmp(name, p.abbreviation) == 0 ? at : 0;
+            if (strcmp(name, p.abbreviation) != 0 && strncmp(p.abbreviation, "GMT", 3) == 0)
+                offset = atoi(p.abbreviation + 3) * 3600;
+        }
+        int64_t seconds = local - offset;
+        int at;
+        const char *name;
+        time_zone_lookup(zone, seconds, &at, &name);
+        if (at == offset && (!p.has_abbreviation || strcmp(name, p.abbreviation) == 0)) {
+            time_value_push_time(L, seconds, p.nanosecond, zone);
+        } else {
+            struct time_zone *own = p.has_offset && !p.has_abbreviation && offset == 0 && p.abbreviation[0] == '\0'
+                                        ? time_zone_retain(time_zone_utc())
+                                        : time_zone_fixed(p.has_abbreviation ? p.abbreviation : "", offset);
+            time_value_push_time(L, seconds, p.nanosecond, own);
+            time_zone_release(own);
+        }
+        return 1;
+    }
+    time_value_push_time(L, time_zone_unix_from_local(zone, local), p.nanosecond, zone);
+    return 1;
+}
+
+static int time_fixed_zone(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_Integer offset = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, offset > -(INT64_C(1) << 31) && offset < (INT64_C(1) << 31), 2, "out of range");
+    struct time_zone *zone = time_zone_fixed(name, (int)offset);
+    time_value_push_location(L, zone);
+    time_zone_release(zone);
+    return 1;
+}
+
+/* ---- load_location: the zone file is read on libuv's thread pool ---- */
+
+struct zone_load {
+    uv_work_t work;
+    struct task *task;     /* NULL once the task stopped waiting */
+    char *name;
+    char path[4096];
+    struct time_zone *zone;
+    bool found;
+    struct wippy_error error;
+};
+
+static void load_zone_file(uv_work_t *work)
+{
+    struct zone_load *load = (struct zone_load *)work;
+    FILE *file = fopen(load->path, "rb");
+    if (file == NULL)
+        return;
+    load->found = true;
+    size_t capacity = 256 * 1024, length = 0;
+    unsigned char *data = xmalloc(capacity);
+    length = fread(data, 1, capacity, file);
+    fclose(file);
+    if (time_zone_from_tzif(load->name, data, length, &load->zone, &load->error) < 0)
+        load->zone = NULL;
+    free(data);
+}
+
+static void zone_loaded(uv_work_t *work, int status)
+{
+    struct zone_load *load = (struct zone_load *)work;
+    struct task *task = load->task;
+    if (task != NULL) {
+        lua_State *thread = task->thread;
+        vm_unlimited_begin(task->vm);
+        if (load->zone != NULL) {
+            time_value_push_location(thread, load->zone);
+            task_wake(task, 1);
+        } else {
+            char message[WIPPY_ERROR_MESSAGE_SIZE + 64];
+            if (load->found)
+                snprintf(message, sizeof message, "time.load_location: %s", load->error.message);
+            else
+                snprintf(message, sizeof message, "time.load_location: unknown time zone %s", load->name);
+            lua_pushnil(thread);
+            error_value_push(thread, load->found ? ERROR_KIND_INVALID : ERROR_KIND_NOT_FOUND, 0, message);
+            task_wake(task, 2);
+        }
+        vm_unlimited_end(task->vm);
+    }
+    if (load->zone != NULL)
+        time_zone_release(load->zone);
+    free(load->name);
+    free(load);
+    (void)status;
+}
+
+static void cancel_zone_load(struct task *task)
+{
+    ((struct zone_load *)task->wait_data)->task = NULL;
+}
+
+static int time_load_location(lua_State *L)
+{
+    size_t name_length;
+    const char *name = luaL_checklstring(L, 1, &name_length);
+    if (name[0] == '\0')
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "empty location name");
+    if (strcmp(name, "UTC") == 0) {
+        time_value_push_location(L, time_zone_utc());
+        return 1;
+    }
+    if (strcmp(name, "Local") == 0) {
+        time_value_push_location(L, time_values_local_zone());
+        return 1;
+    }
+    struct task *task = task_current(L);
+    task_check_can_block(L, task, "time.load_location");
+    struct zone_load *load = xcalloc(1, sizeof *load);
+    struct wippy_error error;
+    if (time_zone_path(name, name_length, load->path, sizeof load->path, &error) < 0) {
+        free(load);
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "time.load_location: unknown time zone %s", name);
+    }
+    load->task = task;
+    load->name = xstrdup(name);
+    uv_queue_work(task->vm->loop, &load->work, load_zone_file, zone_loaded);
+    return task_wait(L, task, cancel_zone_load, load, NULL, 0);
 }
 
 static int time_parse_duration(lua_State *L)
@@ -138,6 +264,7 @@ static int time_parse_duration(lua_State *L)
 struct channel_timer {
     uv_timer_t handle; /* first: the close callback frees the struct */
     lua_State *lua;
+    struct vm_heap *heap; /* held until the timer is closed: its channel lives there */
     int channel_reference;
     bool repeating;
     bool owned_by_userdata; /* a Timer/Ticker object controls it */
@@ -152,6 +279,7 @@ static void channel_timer_close(struct channel_timer *timer)
     uv_timer_stop(&timer->handle);
     luaL_unref(timer->lua, LUA_REGISTRYINDEX, timer->channel_reference);
     timer->channel_reference = LUA_NOREF;
+    heaps_release(timer->heap);
     handle_close((uv_handle_t *)&timer->handle);
 }
 
@@ -160,7 +288,7 @@ static void channel_timer_fired(uv_timer_t *handle)
     struct channel_timer *timer = (struct channel_timer *)handle;
     lua_State *L = timer->lua;
     lua_rawgeti(L, LUA_REGISTRYINDEX, timer->channel_reference);
-    time_value_push_time(L, wall_clock_nanoseconds());
+    time_value_push_now(L);
     channel_offer(L, -2); /* a full ticker channel drops the tick, as Go's does */
     lua_pop(L, 1);
     if (!timer->repeating && !timer->owned_by_userdata)
@@ -173,6 +301,8 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
     struct task *task = task_current(L);
     struct channel_timer *timer = xcalloc(1, sizeof *timer);
     timer->lua = task->heap->lua;
+    timer->heap = task->heap;
+    heaps_hold(task->heap);
     timer->repeating = repeating;
     timer->owned_by_userdata = owned;
     channel_push_new(L, 1);
@@ -187,7 +317,10 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
 
 static int time_after(lua_State *L)
 {
-    channel_timer_start(L, time_value_check_duration(L, 1), false, false);
+    int64_t nanoseconds = time_value_check_duration(L, 1);
+    if (nanoseconds <= 0)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "%s", "duration must be positive");
+    channel_timer_start(L, nanoseconds, false, false);
     return 1;
 }
 
@@ -209,7 +342,10 @@ static int time_ticker(lua_State *L) { return push_timer_object(L, true); }
 
 static struct channel_timer *check_timer(lua_State *L)
 {
-    return *(struct channel_timer **)luaL_checkudata(L, 1, TIMER_TYPE);
+    struct channel_timer *timer = *(struct channel_timer **)luaL_checkudata(L, 1, TIMER_TYPE);
+    if (timer == NULL) /* its finalizer ran: a value a weak table gave back */
+        luaL_error(L, "the timer is gone");
+    return timer;
 }
 
 static int timer_response(lua_State *L)
@@ -254,170 +390,9 @@ static int timer_collect(lua_State *L)
     return 0;
 }
 
-/* ---- Duration and Time across heaps: a copy of the number ---- */
-
-static int export_nanoseconds(lua_State *L, int index, void **out, struct wippy_error *error)
-{
-    int64_t *copy = xmalloc(sizeof *copy);
-    *copy = *(int64_t *)lua_touserdata(L, index);
-    *out = copy;
-    return WIPPY_OK;
-}
-
-/* The copy is freed only once the value stands: nothing after it raises. */
-static int import_duration(lua_State *L, void *exported, struct wippy_error *error)
-{
-    time_value_push_duration(L, *(int64_t *)exported);
-    free(exported);
-    return WIPPY_OK;
-}
-
-static int import_time(lua_State *L, void *exported, struct wippy_error *error)
-{
-    time_value_push_time(L, *(int64_t *)exported);
-    free(exported);
-    return WIPPY_OK;
-}
-
-static const struct state_transport duration_transport = {DURATION_TYPE, export_nanoseconds, import_duration, free};
-static const struct state_transport time_transport = {TIME_TYPE, export_nanoseconds, import_time, free};
-
-/* ---- Duration and Time methods ---- */
-
-static int64_t check_duration_value(lua_State *L, int index)
-{
-    return *(int64_t *)luaL_checkudata(L, index, DURATION_TYPE);
-}
-
-static int duration_in(lua_State *L, double unit)
-{
-    lua_pushnumber(L, (double)check_duration_value(L, 1) / unit);
-    return 1;
-}
-
-static int duration_hours(lua_State *L) { return duration_in(L, 3600e9); }
-static int duration_minutes(lua_State *L) { return duration_in(L, 60e9); }
-static int duration_seconds(lua_State *L) { return duration_in(L, 1e9); }
-static int duration_milliseconds(lua_State *L) { return duration_in(L, 1e6); }
-static int duration_microseconds(lua_State *L) { return duration_in(L, 1e3); }
-
-static int duration_nanoseconds(lua_State *L)
-{
-    lua_pushinteger(L, check_duration_value(L, 1));
-    return 1;
-}
-
-static int duration_tostring(lua_State *L)
-{
-    int64_t nanoseconds = check_duration_value(L, 1);
-    char text[64];
-    if (nanoseconds % DURATION_NANOSECONDS_PER_SECOND == 0)
-        snprintf(text, sizeof text, "%llds", (long long)(nanoseconds / DURATION_NANOSECONDS_PER_SECOND));
-    else
-        snprintf(text, sizeof text, "%gs", (double)nanoseconds / 1e9);
-    lua_pushstring(L, text);
-    return 1;
-}
-
-static int64_t check_time_value(lua_State *L, int index)
-{
-    return *(int64_t *)luaL_checkudata(L, index, TIME_TYPE);
-}
-
-static int time_value_unix(lua_State *L)
-{
-    int64_t nanoseconds = check_time_value(L, 1);
-    lua_pushinteger(L, nanoseconds / DURATION_NANOSECONDS_PER_SECOND);
-    return 1;
-}
-
-static int time_value_unix_nano(lua_State *L)
-{
-    lua_pushinteger(L, check_time_value(L, 1));
-    return 1;
-}
-
-static int time_value_unix_milli(lua_State *L)
-{
-    lua_pushinteger(L, check_time_value(L, 1) / 1000000);
-    return 1;
-}
-
-static int time_value_sub(lua_State *L)
-{
-    time_value_push_duration(L, check_time_value(L, 1) - check_time_value(L, 2));
-    return 1;
-}
-
-static int time_value_add(lua_State *L)
-{
-    time_value_push_time(L, check_time_value(L, 1) + time_value_check_duration(L, 2));
-    return 1;
-}
-
-static int time_value_before(lua_State *L)
-{
-    lua_pushboolean(L, check_time_value(L, 1) < check_time_value(L, 2));
-    return 1;
-}
-
-static int time_value_after(lua_State *L)
-{
-    lua_pushboolean(L, check_time_value(L, 1) > check_time_value(L, 2));
-    return 1;
-}
-
-static int time_value_equal(lua_State *L)
-{
-    lua_pushboolean(L, check_time_value(L, 1) == check_time_value(L, 2));
-    return 1;
-}
-
-static int time_value_format_rfc3339(lua_State *L)
-{
-    int64_t nanoseconds = check_time_value(L, 1);
-    time_t seconds = (time_t)(nanoseconds / DURATION_NANOSECONDS_PER_SECOND);
-    struct tm utc;
-    gmtime_r(&seconds, &utc);
-    char text[64];
-    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    lua_pushstring(L, text);
-    return 1;
-}
-
 int mod_time_open(lua_State *L, void *context)
 {
-    static const luaL_Reg duration_methods[] = {
-        {"hours", duration_hours},
-        {"minutes", duration_minutes},
-        {"seconds", duration_seconds},
-        {"milliseconds", duration_milliseconds},
-        {"microseconds", duration_microseconds},
-        {"nanoseconds", duration_nanoseconds},
-        {NULL, NULL},
-    };
-    state_new_type(L, DURATION_TYPE, duration_methods, STATE_SHARED, NULL);
-    lua_pushcfunction(L, duration_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
-    state_set_transport(L, DURATION_TYPE, &duration_transport);
-    static const luaL_Reg time_methods[] = {
-        {"unix", time_value_unix},
-        {"unix_nano", time_value_unix_nano},
-        {"unix_milli", time_value_unix_milli},
-        {"sub", time_value_sub},
-        {"add", time_value_add},
-        {"before", time_value_before},
-        {"after", time_value_after},
-        {"equal", time_value_equal},
-        {"format_rfc3339", time_value_format_rfc3339},
-        {NULL, NULL},
-    };
-    state_new_type(L, TIME_TYPE, time_methods, STATE_SHARED, NULL);
-    lua_pushcfunction(L, time_value_format_rfc3339);
-    lua_setfield(L, -2, "__tostring");
-    lua_pop(L, 1);
-    state_set_transport(L, TIME_TYPE, &time_transport);
+    time_values_register(L);
     static const luaL_Reg timer_methods[] = {
         {"response", timer_response},
         {"channel", timer_response},
@@ -434,28 +409,60 @@ int mod_time_open(lua_State *L, void *context)
         {"sleep", time_sleep},
         {"now", time_now},
         {"unix", time_unix},
+        {"date", time_date},
+        {"parse", time_parse},
         {"after", time_after},
         {"timer", time_timer},
         {"ticker", time_ticker},
         {"parse_duration", time_parse_duration},
+        {"load_location", time_load_location},
+        {"fixed_zone", time_fixed_zone},
         {NULL, NULL},
     };
     luaL_newlib(L, functions);
     static const struct {
         const char *name;
-        double seconds;
-    } units[] = {
-        {"NANOSECOND", 1e-9}, {"MICROSECOND", 1e-6}, {"MILLISECOND", 1e-3},
-        {"SECOND", 1},        {"MINUTE", 60},        {"HOUR", 3600},
+        lua_Integer value;
+    } numbers[] = {
+        {"NANOSECOND", 1}, {"MICROSECOND", 1000}, {"MILLISECOND", 1000000}, {"SECOND", 1000000000},
+        {"MINUTE", INT64_C(60000000000)}, {"HOUR", INT64_C(3600000000000)},
+        {"JANUARY", 1}, {"FEBRUARY", 2}, {"MARCH", 3}, {"APRIL", 4}, {"MAY", 5}, {"JUNE", 6}, {"JULY", 7},
+        {"AUGUST", 8}, {"SEPTEMBER", 9}, {"OCTOBER", 10}, {"NOVEMBER", 11}, {"DECEMBER", 12},
+        {"SUNDAY", 0}, {"MONDAY", 1}, {"TUESDAY", 2}, {"WEDNESDAY", 3}, {"THURSDAY", 4}, {"FRIDAY", 5},
+        {"SATURDAY", 6},
     };
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-        if (units[i].seconds >= 1)
-            lua_pushinteger(L, (lua_Integer)units[i].seconds);
-        else
-            lua_pushnumber(L, units[i].seconds);
-        lua_setfield(L, -2, units[i].name);
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        lua_pushinteger(L, numbers[i].value);
+        lua_setfield(L, -2, numbers[i].name);
     }
-    lua_pushliteral(L, "2006-01-02T15:04:05Z07:00");
-    lua_setfield(L, -2, "RFC3339");
+    static const struct {
+        const char *name;
+        const char *layout;
+    } layouts[] = {
+        {"RFC3339", "2006-01-02T15:04:05Z07:00"},
+        {"RFC3339NANO", "2006-01-02T15:04:05.999999999Z07:00"},
+        {"RFC822", "02 Jan 06 15:04 MST"},
+        {"RFC822Z", "02 Jan 06 15:04 -0700"},
+        {"RFC850", "Monday, 02-Jan-06 15:04:05 MST"},
+        {"RFC1123", "Mon, 02 Jan 2006 15:04:05 MST"},
+        {"RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700"},
+        {"KITCHEN", "3:04PM"},
+        {"STAMP", "Jan _2 15:04:05"},
+        {"STAMP_MILLI", "Jan _2 15:04:05.000"},
+        {"STAMP_MICRO", "Jan _2 15:04:05.000000"},
+        {"STAMP_NANO", "Jan _2 15:04:05.000000000"},
+        {"DATE_TIME", "2006-01-02 15:04:05"},
+        {"DATE_ONLY", "2006-01-02"},
+        {"TIME_ONLY", "15:04:05"},
+    };
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        lua_pushstring(L, layouts[i].layout);
+        lua_setfield(L, -2, layouts[i].name);
+    }
+    time_value_push_location(L, time_zone_utc());
+    lua_setfield(L, -2, "utc");
+    time_value_push_location(L, time_values_local_zone());
+    lua_setfield(L, -2, "localtz");
+    (void)context;
     return 1;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/list.h"
 #include "util/memory.h"
 #include "vm/core.h"
 #include "vm/heap.h"
@@ -26,6 +27,7 @@
 
 #define CHANNEL_TYPE "wippy.channel"
 #define KEY_CHANNEL_HANDLES "wippy.channel.handles"
+#define CHANNEL_SELECT_MAX_CASES 10000
 
 struct channel_wait;
 
@@ -38,6 +40,7 @@ struct channel_waiter {
     bool sending;
     int value_reference;     /* the value a sender offers (in its own heap) */
     struct message *message; /* the same value, as a shared channel carries it */
+    struct heap_account *account; /* pays for message while it waits */
     int channel_reference;   /* select: the case's channel, for result.channel */
     bool queued;
 };
@@ -64,6 +67,14 @@ struct buffered {
 
 struct channel {
     int references;   /* the userdata pointing here, and exports in flight */
+    bool sharing;     /* its share hook is running (a channel holding itself) */
+    struct channel *release_next; /* channel_release's list */
+    int handles;      /* userdata pointing here, in any heap */
+    struct channel *shared_previous; /* the VM's shared channels */
+    struct channel *shared_next;
+    int internal;     /* channel_collect_cycles: references from messages of candidates */
+    bool live;        /* channel_collect_cycles: reachable from outside the candidates */
+    bool dead;        /* channel_collect_cycles: held only by a cycle, being emptied */
     struct vm *vm;
     size_t capacity;
     size_t count;
@@ -106,10 +117,17 @@ static void queue_remove(struct waiter_queue *queue, struct channel_waiter *wait
     waiter->queued = false;
 }
 
+/* What holding a message costs: its bytes and about what its bookkeeping
+ * takes (the message, a buffer slot, the allocator's headers). */
+static size_t cost_of(const struct message *message)
+{
+    return message_bytes(message) + 160;
+}
+
 /* A message a sender had been charged for, taken by a receiver (or dropped). */
 static struct message *hand_over(struct vm *vm, struct message *message, struct heap_account *account)
 {
-    heap_account_let_go(vm, account, message_bytes(message));
+    heap_account_let_go(vm, account, cost_of(message));
     return message;
 }
 
@@ -126,7 +144,7 @@ static void wait_dispose(struct channel_wait *wait)
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->value_reference);
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->channel_reference);
         if (waiter->message != NULL) /* never taken: the sender pays no more */
-            message_free(hand_over(wait->task->vm, waiter->message, wait->task->account));
+            message_free(hand_over(wait->task->vm, waiter->message, waiter->account));
     }
     free(wait);
 }
@@ -284,23 +302,22 @@ static struct message *shared_take(struct channel *channel)
         channel->last = NULL;
     channel->count--;
     struct message *message = item->message;
-    heap_account_let_go(channel->vm, item->account, message_bytes(message));
+    heap_account_let_go(channel->vm, item->account, cost_of(message));
     free(item);
     return message;
 }
 
 /* The value at index of L as a message for a shared channel, charged to
- * the running task (the sender). NULL with error when it cannot travel or
- * the sender cannot pay for it. */
+ * whoever pays now (the sending task, or the receiver of a delivery) within
+ * its limit. NULL with error when it cannot travel or be paid for. */
 static struct message *take_outgoing(lua_State *L, int index, struct channel *channel,
                                      struct heap_account **account, struct wippy_error *error)
 {
     struct message *message = message_take(L, index, 0, error);
     if (message == NULL)
         return NULL;
-    struct task *task = channel->vm->current;
-    *account = task != NULL ? task->account : NULL;
-    if (!heap_account_hold(channel->vm, *account, message_bytes(message))) {
+    *account = channel->vm->charged;
+    if (!heap_account_hold(channel->vm, *account, cost_of(message))) {
         message_free(message);
         error_set(error, WIPPY_ENOMEM, "not enough memory");
         return NULL;
@@ -312,12 +329,6 @@ static struct message *take_outgoing(lua_State *L, int index, struct channel *ch
 
 enum attempt { ATTEMPT_DONE, ATTEMPT_CLOSED, ATTEMPT_WOULD_BLOCK, ATTEMPT_FAILED };
 
-/* A blocked sender's message moves on: its account was charged when it
- * blocked (sender_account). */
-static struct heap_account *sender_account(const struct channel_waiter *sender)
-{
-    return sender->wait->task->account;
-}
 
 /* Receives into L's top: the value, when the result is ATTEMPT_DONE. */
 static enum attempt try_receive(lua_State *L, int channel_index, struct channel *channel)
@@ -329,18 +340,23 @@ static enum attempt try_receive(lua_State *L, int channel_index, struct channel 
         if (channel->count > 0) {
             message = shared_take(channel);
             if (sender != NULL) { /* its message moves into the freed buffer slot */
-                shared_append(channel, sender->message, sender_account(sender));
+                shared_append(channel, sender->message, sender->account);
                 sender->message = NULL;
                 complete_sender(sender, true);
             }
         } else if (sender != NULL) {
-            message = hand_over(channel->vm, sender->message, sender_account(sender));
+            message = hand_over(channel->vm, sender->message, sender->account);
             sender->message = NULL;
             complete_sender(sender, true);
         } else {
             return channel->closed ? ATTEMPT_CLOSED : ATTEMPT_WOULD_BLOCK;
         }
-        if (message_push(L, message, &error) < 0)
+        /* as a blocked receiver gets it: the sender paid for it so far */
+        struct vm *vm = channel->vm;
+        vm_unlimited_begin(vm);
+        int rc = message_push(L, message, &error);
+        vm_unlimited_end(vm);
+        if (rc < 0)
             luaL_error(L, "%s", error.message);
         return ATTEMPT_DONE;
     }
@@ -391,21 +407,50 @@ static enum attempt try_send(lua_State *L, int channel_index, struct channel *ch
 
 /* ---- the userdata ---- */
 
+/* Freeing a channel frees the messages buffered in it, which may let go of
+ * other channels, and so on: a list, not a recursion, however long the
+ * chain. */
+static _Thread_local struct channel *releasing;
+static _Thread_local bool draining;
+
 static void channel_release(struct channel *channel)
 {
     if (--channel->references > 0)
         return;
-    while (channel->first != NULL)
-        message_free(shared_take(channel));
-    free(channel);
+    channel->release_next = releasing;
+    releasing = channel;
+    if (draining)
+        return;
+    draining = true;
+    while (releasing != NULL) {
+        struct channel *next = releasing;
+        releasing = next->release_next;
+        while (next->first != NULL)
+            message_free(shared_take(next));
+        if (next->shared) {
+            DLIST_REMOVE(next->vm->shared_channels, next, shared_previous, shared_next);
+            next->vm->shared_channel_count--;
+        }
+        free(next);
+    }
+    draining = false;
 }
 
+/* A shared channel whose last userdata goes while messages still hold it
+ * may be held only by a cycle of messages (A buffers B, B buffers A): it
+ * is a suspect for channel_collect_cycles. */
 static int channel_collect(lua_State *L)
 {
     struct channel **slot = luaL_checkudata(L, 1, CHANNEL_TYPE);
-    if (*slot != NULL)
-        channel_release(*slot);
+    struct channel *channel = *slot;
     *slot = NULL;
+    if (channel == NULL)
+        return 0;
+    struct vm *vm = channel->vm;
+    if (--channel->handles == 0 && channel->references > 1 && channel->shared)
+        vm->channel_suspects++;
+    channel_release(channel);
+    channel_maybe_collect_cycles(vm); /* C memory only: safe inside a collection */
     return 0;
 }
 
@@ -415,7 +460,7 @@ struct channel *channel_push_new(lua_State *L, size_t capacity)
     *slot = NULL;
     luaL_setmetatable(L, CHANNEL_TYPE);
     struct channel *channel = xcalloc(1, sizeof *channel);
-    *channel = (struct channel){.references = 1, .vm = vm_of(L), .capacity = capacity, .head = 1};
+    *channel = (struct channel){.references = 1, .handles = 1, .vm = vm_of(L), .capacity = capacity, .head = 1};
     *slot = channel;
     return channel;
 }
@@ -503,46 +548,86 @@ static struct message **take_waiting_values(lua_State *L, int index, struct chan
     return messages;
 }
 
+/* The channel of the userdata at index, or NULL (with error) when it is
+ * gone (its finalizer ran: a value a weak table gave back). Never raises:
+ * the share hook and export run where nothing catches. */
+static struct channel *channel_at(lua_State *L, int index, struct wippy_error *error)
+{
+    struct channel **slot = luaL_testudata(L, index, CHANNEL_TYPE);
+    if (slot == NULL || *slot == NULL)
+        error_set(error, WIPPY_EINVAL, "the channel is gone");
+    return slot != NULL ? *slot : NULL;
+}
+
+static int refuse_share(struct channel *channel, struct message **messages, size_t count,
+                        struct wippy_error *error, const char *reason)
+{
+    for (size_t i = 0; i < count; i++)
+        message_free(messages[i]);
+    free(messages);
+    channel->sharing = false;
+    return error_set(error, WIPPY_EINVAL, "cannot pass a channel holding %s", reason);
+}
+
 /* The share hook of the channel type: from now on values sent travel as
- * messages, and the values already waiting become messages as it crosses. */
+ * messages, and the values already waiting become messages as it crosses,
+ * paid for by whoever shares it, within its limit. */
 static int channel_share(lua_State *L, int index, struct wippy_error *error)
 {
-    struct channel *channel = channel_check(L, index);
+    struct channel *channel = channel_at(L, index, error);
+    if (channel == NULL)
+        return error->code;
     if (channel->shared)
         return WIPPY_OK;
+    if (channel->sharing) /* met again inside its own values: exported as it is */
+        return WIPPY_OK;
+    channel->sharing = true;
     index = lua_absindex(L, index);
     struct wippy_error reason;
     struct message **messages = take_waiting_values(L, index, channel, &reason);
-    if (messages == NULL)
+    if (messages == NULL) {
+        channel->sharing = false;
         return error_set(error, reason.code,
                          "cannot pass a channel holding a value that cannot leave its process (%s)",
                          reason.message);
-    size_t buffered = channel->count, next = 0;
+    }
+    size_t count = channel->count, next = 0;
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
+        count++;
+    size_t cost = 0;
+    for (size_t i = 0; i < count; i++)
+        cost += cost_of(messages[i]);
+    struct heap_account *account = channel->vm->charged;
+    if (!heap_account_hold(channel->vm, account, cost))
+        return refuse_share(channel, messages, count, error, "more than its sharer can pay for (not enough memory)");
+    heap_account_let_go(channel->vm, account, cost); /* held again message by message below */
+    size_t buffered = channel->count;
     channel->count = 0;
     channel->head = 1;
     lua_pushnil(L);
     lua_setiuservalue(L, index, 1);
-    /* values buffered before it was shared were paid for by whoever made
-     * them: from now on the runtime holds them; a blocked sender holds its
-     * own, as it would had it blocked on a shared channel */
-    vm_unlimited_begin(channel->vm);
     while (next < buffered) {
-        heap_account_hold(channel->vm, NULL, message_bytes(messages[next]));
-        shared_append(channel, messages[next++], NULL);
+        heap_account_hold(channel->vm, account, cost_of(messages[next]));
+        shared_append(channel, messages[next++], account);
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
-        heap_account_hold(channel->vm, sender_account(sender), message_bytes(messages[next]));
+        heap_account_hold(channel->vm, account, cost_of(messages[next]));
+        sender->account = account;
         sender->message = messages[next++];
     }
-    vm_unlimited_end(channel->vm);
     free(messages);
+    channel->sharing = false;
     channel->shared = true;
+    DLIST_PUSH(channel->vm->shared_channels, channel, shared_previous, shared_next);
+    channel->vm->shared_channel_count++;
     return WIPPY_OK;
 }
 
 static int channel_export(lua_State *L, int index, void **out, struct wippy_error *error)
 {
-    struct channel *channel = channel_check(L, index);
+    struct channel *channel = channel_at(L, index, error);
+    if (channel == NULL)
+        return error->code;
     index = lua_absindex(L, index);
     push_handles(L); /* so that it is this userdata again if it comes back */
     lua_pushvalue(L, index);
@@ -550,7 +635,6 @@ static int channel_export(lua_State *L, int index, void **out, struct wippy_erro
     lua_pop(L, 1);
     channel->references++;
     *out = channel;
-    (void)error;
     return WIPPY_OK;
 }
 
@@ -570,6 +654,7 @@ static int channel_import(lua_State *L, void *exported, struct wippy_error *erro
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, channel);
     *slot = channel; /* from here on the userdata owns the exported reference */
+    channel->handles++;
     lua_remove(L, -2);
     (void)error;
     return WIPPY_OK;
@@ -602,7 +687,7 @@ void channel_close(lua_State *L, int index)
     while (channel->senders.head != NULL) {
         struct channel_waiter *sender = channel->senders.head;
         if (sender->message != NULL)
-            message_free(hand_over(channel->vm, sender->message, sender_account(sender)));
+            message_free(hand_over(channel->vm, sender->message, sender->account));
         sender->message = NULL;
         complete_sender(sender, false);
     }
@@ -649,6 +734,7 @@ static void offer_message(lua_State *L, struct channel_waiter *waiter, int value
     struct heap_account *account;
     struct wippy_error error;
     waiter->message = take_outgoing(L, value_index, waiter->channel, &account, &error);
+    waiter->account = account;
     if (waiter->message == NULL) {
         waiter->channel = NULL; /* not queued yet */
         wait_dispose(waiter->wait);
@@ -740,28 +826,42 @@ static int channel_case_receive_lua(lua_State *L)
 }
 
 /* Reads case i of the cases table at index 1: pushes its channel and
- * returns whether it sends. Raises on a malformed case. */
+ * returns whether it sends. Raises on a malformed case. Reads are raw: no
+ * code of the task's runs while a select sets up (its waiters could
+ * otherwise see a channel change under them). */
 static bool read_case(lua_State *L, int i, struct channel **channel)
 {
     if (lua_rawgeti(L, 1, i) != LUA_TTABLE)
         luaL_error(L, "channel.select: case %d is not a case (use ch:case_receive() or ch:case_send(v))", i);
-    lua_getfield(L, -1, "channel");
+    lua_pushliteral(L, "channel");
+    lua_rawget(L, -2);
     struct channel **slot = luaL_testudata(L, -1, CHANNEL_TYPE);
     if (slot == NULL || *slot == NULL)
         luaL_error(L, "channel.select: case %d has no channel", i);
     *channel = *slot;
-    lua_getfield(L, -2, "send");
+    lua_pushliteral(L, "send");
+    lua_rawget(L, -3);
     bool sending = lua_toboolean(L, -1);
     lua_pop(L, 1);
     lua_remove(L, -2);
     return sending;
 }
 
+/* Pushes the value of send case i. */
+static void push_case_value(lua_State *L, int i)
+{
+    lua_rawgeti(L, 1, i);
+    lua_pushliteral(L, "value");
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+}
+
 static void push_result(lua_State *L, int case_index, int value_index, bool ok)
 {
     lua_createtable(L, 0, 3);
     lua_rawgeti(L, 1, case_index);
-    lua_getfield(L, -1, "channel");
+    lua_pushliteral(L, "channel");
+    lua_rawget(L, -2);
     lua_setfield(L, -3, "channel");
     lua_pop(L, 1);
     lua_pushvalue(L, value_index);
@@ -774,8 +874,12 @@ int channel_select_function(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    int count = (int)lua_rawlen(L, 1);
-    lua_getfield(L, 1, "default");
+    lua_Unsigned length = lua_rawlen(L, 1);
+    if (length > CHANNEL_SELECT_MAX_CASES)
+        return luaL_error(L, "channel.select: more than %d cases", CHANNEL_SELECT_MAX_CASES);
+    int count = (int)length;
+    lua_pushliteral(L, "default");
+    lua_rawget(L, 1);
     bool has_default = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (count == 0 && !has_default)
@@ -790,9 +894,7 @@ int channel_select_function(lua_State *L)
         int channel_index = lua_gettop(L);
         enum attempt result;
         if (sending) {
-            lua_rawgeti(L, 1, i);
-            lua_getfield(L, -1, "value");
-            lua_remove(L, -2);
+            push_case_value(L, i);
             push_outgoing(L, channel, -1);
             lua_remove(L, -2);
             int value_index = lua_gettop(L);
@@ -829,30 +931,36 @@ int channel_select_function(lua_State *L)
 
     struct task *task = task_current(L);
     task_check_can_block(L, task, "channel.select");
-    /* every case's value is ready (its message taken) before any is queued,
-     * so that a failure leaves no waiter behind */
     struct channel_wait *wait = wait_new(task, count, true);
     for (int i = 1; i <= count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i - 1];
         waiter->sending = read_case(L, i, &waiter->channel);
         waiter->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
         if (waiter->sending) {
-            lua_rawgeti(L, 1, i);
-            lua_getfield(L, -1, "value");
-            push_outgoing(L, waiter->channel, -1);
-            if (waiter->channel->shared) {
-                struct heap_account *account;
-                struct wippy_error error;
-                waiter->message = take_outgoing(L, -1, waiter->channel, &account, &error);
-                if (waiter->message == NULL) {
-                    for (int k = 0; k < count; k++)
-                        wait->waiters[k].channel = NULL; /* none queued yet */
-                    wait_dispose(wait);
-                    return luaL_error(L, "%s", error.message);
-                }
-            }
+            push_case_value(L, i);
             waiter->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
-            lua_pop(L, 2);
+        }
+    }
+    /* every send on a shared channel has its message before any waiter is
+     * queued, so that a failure leaves none behind; taking one can share
+     * another case's channel, hence the rounds */
+    for (bool took = true; took;) {
+        took = false;
+        for (int i = 0; i < count; i++) {
+            struct channel_waiter *waiter = &wait->waiters[i];
+            if (!waiter->sending || !waiter->channel->shared || waiter->message != NULL)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, waiter->value_reference);
+            struct wippy_error error;
+            waiter->message = take_outgoing(L, -1, waiter->channel, &waiter->account, &error);
+            lua_pop(L, 1);
+            if (waiter->message == NULL) {
+                for (int k = 0; k < count; k++)
+                    wait->waiters[k].channel = NULL; /* none queued yet */
+                wait_dispose(wait);
+                return luaL_error(L, "%s", error.message);
+            }
+            took = true;
         }
     }
     for (int i = 0; i < count; i++) {
@@ -860,6 +968,108 @@ int channel_select_function(lua_State *L)
         queue_push(waiter->sending ? &waiter->channel->senders : &waiter->channel->receivers, waiter);
     }
     return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
+}
+
+/* ---- cycles of messages ---- */
+
+static void visit_children(struct channel *channel, void (*visit)(void *exported, void *context), void *context)
+{
+    for (struct buffered *item = channel->first; item != NULL; item = item->next)
+        message_each_export(item->message, &channel_transport, visit, context);
+    for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
+        if (sender->message != NULL)
+            message_each_export(sender->message, &channel_transport, visit, context);
+}
+
+static void count_internal(void *exported, void *context)
+{
+    struct channel *child = exported;
+    (void)context;
+    if (child->handles == 0)
+        child->internal++;
+}
+
+struct live_work {
+    struct channel **stack;
+    size_t count;
+};
+
+static void mark_live(void *exported, void *context)
+{
+    struct channel *child = exported;
+    struct live_work *work = context;
+    if (child->handles > 0 || child->live)
+        return;
+    child->live = true;
+    work->stack[work->count++] = child;
+}
+
+/* Trial deletion over the shared channels no userdata points at: one whose
+ * references are not all explained by messages buffered in such channels
+ * is held from outside (a live channel's buffer, a message in transit or
+ * inside another value), and so is everything its messages hold; what is
+ * left is held only by itself and frees once its buffers are emptied. */
+void channel_collect_cycles(struct vm *vm)
+{
+    vm->channel_suspects = 0;
+    struct channel *c;
+    for (c = vm->shared_channels; c != NULL; c = c->shared_next) {
+        c->internal = 0;
+        c->live = false;
+    }
+    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+        if (c->handles == 0)
+            visit_children(c, count_internal, NULL);
+    struct live_work work = {xcalloc(vm->shared_channel_count + 1, sizeof *work.stack), 0};
+    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+        if (c->handles == 0 && c->references > c->internal)
+            mark_live(c, &work);
+    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+        if (c->handles > 0)
+            visit_children(c, mark_live, &work);
+    while (work.count > 0)
+        visit_children(work.stack[--work.count], mark_live, &work);
+    free(work.stack);
+    /* the messages are taken out of every dead channel first, then freed:
+     * freeing lets go of channels, which may free them */
+    struct buffered *dead = NULL;
+    for (c = vm->shared_channels; c != NULL; c = c->shared_next) {
+        if (c->handles > 0 || c->live || c->first == NULL)
+            continue;
+        c->last->next = dead;
+        dead = c->first;
+        c->first = c->last = NULL;
+        c->count = 0;
+        c->references++; /* kept until its messages are gone */
+        c->dead = true;
+    }
+    while (dead != NULL) {
+        struct buffered *item = dead;
+        dead = item->next;
+        heap_account_let_go(vm, item->account, cost_of(item->message));
+        message_free(item->message);
+        free(item);
+    }
+    struct channel *next;
+    for (c = vm->shared_channels; c != NULL; c = next) {
+        next = c->shared_next;
+        if (c->dead) {
+            c->dead = false;
+            channel_release(c);
+        }
+    }
+}
+
+void channel_maybe_collect_cycles(struct vm *vm)
+{
+    static _Thread_local bool collecting;
+    if (collecting)
+        return;
+    if (vm->channel_suspects >= 64 + vm->shared_channel_count / 2) {
+        collecting = true;
+        channel_collect_cycles(vm);
+        collecting = false;
+    }
 }
 
 void channel_register_type(lua_State *L)

@@ -12,6 +12,7 @@
 #define CHANNEL_UNBOUNDED ((size_t)-1)
 
 struct channel;
+struct vm;
 
 /* Pushes a new channel userdata with the given capacity (0 = unbuffered). */
 struct channel *channel_push_new(lua_State *L, size_t capacity);
@@ -35,6 +36,13 @@ void channel_register_type(lua_State *L);
 /* channel.new([size]) and channel.select(cases), for the channel module. */
 int channel_new_function(lua_State *L);
 int channel_select_function(lua_State *L);
+
+/* Frees the shared channels that only messages buffered in each other hold
+ * (A carries B, B carries A, and no userdata points at either). maybe runs
+ * it once enough channels were left without userdata to make the look
+ * worth it; the scheduler calls it between tasks, vm_free at the end. */
+void channel_collect_cycles(struct vm *vm);
+void channel_maybe_collect_cycles(struct vm *vm);
 
 /* Closes the channel at index (receivers get nil, false). */
 void channel_close(lua_State *L, int index);

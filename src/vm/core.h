@@ -16,6 +16,7 @@
 #include "util/error.h"
 
 struct frame;
+struct channel;
 struct heap_account;
 struct preemption;
 struct state_sources;
@@ -45,6 +46,8 @@ struct vm_heap {
     lua_State *lua;
     size_t processes;         /* live processes placed here */
     size_t tasks;             /* live tasks of any kind */
+    size_t holds;             /* other things that use its state (pending timers) */
+    bool collected;           /* emptied of tasks, collected once to let go of what holds it */
     bool with_room;           /* on the VM's list of heaps a new process may go to */
     struct vm_heap *previous; /* every heap of the VM */
     struct vm_heap *next;
@@ -60,6 +63,10 @@ struct vm {
     struct vm_heap *heaps;           /* every heap, the front first */
     struct vm_heap *heaps_with_room;
     bool heaps_to_close;             /* a heap other than the front has emptied */
+    struct channel *shared_channels; /* every channel reachable from several processes */
+    size_t shared_channel_count;
+    size_t channel_suspects;         /* shared channels left with no userdata since the last
+                                        look for cycles (vm/channel.h) */
     size_t heap_size;                /* processes per heap (scheduler.heap_size) */
     struct state_sources *sources;   /* every Lua entry's text, compiled in a heap on first use */
     /* vm/sandbox.c's, handed down by vm.c: the sandbox sits above the

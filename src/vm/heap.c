@@ -68,10 +68,9 @@ bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes
 {
     if (account == NULL)
         account = vm->runtime_account;
-    struct heap_account *charged = heap_charge_begin(vm, account);
-    bool fits = within_limits(vm, bytes, bytes);
-    heap_charge_end(vm, charged);
-    if (!fits)
+    if (vm->memory_limit > 0 && vm->heap_bytes + bytes > vm->memory_limit)
+        return false;
+    if (account->limit > 0 && account->bytes + bytes > account->limit)
         return false;
     account->owners++;
     account->bytes += bytes;

@@ -37,8 +37,9 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
 /* A value held as a message outside the Lua heaps (buffered in a channel
  * that several heaps reach) stays its sender's to pay for: hold charges
  * its bytes to account (NULL: the runtime's) and keeps the account alive,
- * or returns false when that would pass a limit that holds now (nothing is
- * charged then); let_go credits them back. */
+ * or returns false when that would pass the account's limit or
+ * vm.memory_limit (nothing is charged then), whatever runs at the moment;
+ * let_go credits them back. */
 bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes);
 void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t bytes);
 

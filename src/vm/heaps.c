@@ -29,6 +29,11 @@ static void room_remove(struct vm *vm, struct vm_heap *heap)
     heap->room_next = NULL;
 }
 
+static bool emptied(const struct vm_heap *heap)
+{
+    return heap->tasks == 0 && heap->processes == 0 && heap != heap->vm->front;
+}
+
 static bool has_room(const struct vm_heap *heap)
 {
     return heap->vm->heap_size == 0 || heap->processes < heap->vm->heap_size;
@@ -93,19 +98,32 @@ void heaps_process_ended(struct vm_heap *heap)
 {
     heap->processes--;
     room_add(heap->vm, heap);
-    if (heap->tasks == 0 && heap->processes == 0 && heap != heap->vm->front)
+    if (emptied(heap))
         heap->vm->heaps_to_close = true;
 }
 
 void heaps_task_started(struct vm_heap *heap)
 {
     heap->tasks++;
+    heap->collected = false;
 }
 
 void heaps_task_ended(struct vm_heap *heap)
 {
     heap->tasks--;
-    if (heap->tasks == 0 && heap->processes == 0 && heap != heap->vm->front)
+    if (emptied(heap))
+        heap->vm->heaps_to_close = true;
+}
+
+void heaps_hold(struct vm_heap *heap)
+{
+    heap->holds++;
+}
+
+void heaps_release(struct vm_heap *heap)
+{
+    heap->holds--;
+    if (emptied(heap))
         heap->vm->heaps_to_close = true;
 }
 
@@ -127,7 +145,13 @@ void heaps_close_emptied(struct vm *vm)
     struct vm_heap *heap = vm->heaps;
     while (heap != NULL) {
         struct vm_heap *next = heap->next;
-        if (heap != vm->front && heap->tasks == 0 && heap->processes == 0)
+        if (emptied(heap) && heap->holds > 0 && !heap->collected) {
+            heap->collected = true;
+            vm_unlimited_begin(vm);
+            lua_gc(heap->lua, LUA_GCCOLLECT); /* a timer nobody can reach stops and releases it */
+            vm_unlimited_end(vm);
+        }
+        if (emptied(heap) && heap->holds == 0)
             close_heap(vm, heap);
         heap = next;
     }

@@ -23,6 +23,13 @@ void heaps_process_ended(struct vm_heap *heap);
 void heaps_task_started(struct vm_heap *heap);
 void heaps_task_ended(struct vm_heap *heap);
 
+/* Something other than a task uses the heap's state for a while (a timer
+ * that will feed a channel of it): the heap stays open until released. An
+ * emptied heap that something still holds is collected once, so that what
+ * nobody can reach any more (a forgotten timer) lets go of it. */
+void heaps_hold(struct vm_heap *heap);
+void heaps_release(struct vm_heap *heap);
+
 /* Closes the heaps whose last task has ended since the last call: called
  * by the scheduler where no Lua of theirs can be running. */
 void heaps_close_emptied(struct vm *vm);

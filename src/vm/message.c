@@ -27,7 +27,12 @@ enum tag {
     TAG_END,
     TAG_REFERENCE,
     TAG_SHARED,
+    TAG_LONG_STRING, /* numbered like a table: met again, it is a reference */
 };
+
+/* A string at least this long travels once however often it is met, and
+ * arrives as one string, as a copy within one heap shares it. */
+#define MESSAGE_SHARED_STRING 32
 
 struct message {
     uint8_t *bytes;
@@ -57,7 +62,10 @@ static int grow(struct message *message, size_t more, struct wippy_error *error)
         size_t capacity = message->capacity > 0 ? message->capacity : 64;
         while (capacity < needed)
             capacity *= 2;
-        message->bytes = xrealloc(message->bytes, capacity);
+        uint8_t *bytes = realloc(message->bytes, capacity);
+        if (bytes == NULL)
+            return error_set(error, WIPPY_ENOMEM, "not enough memory for a message of %zu bytes", needed);
+        message->bytes = bytes;
         message->capacity = capacity;
     }
     return WIPPY_OK;
@@ -212,7 +220,11 @@ static int take_value(lua_State *L, int index, struct message *message, struct s
     case LUA_TSTRING: {
         size_t length;
         const char *text = lua_tolstring(L, index, &length);
-        if (put_tag(message, TAG_STRING, error) < 0 || put_size(message, length, error) < 0)
+        bool first = true;
+        if (length >= MESSAGE_SHARED_STRING && (meet(L, index, message, seen, &first, error) < 0 || !first))
+            return error->code;
+        enum tag tag = length >= MESSAGE_SHARED_STRING ? TAG_LONG_STRING : TAG_STRING;
+        if (put_tag(message, tag, error) < 0 || put_size(message, length, error) < 0)
             return error->code;
         return put(message, text, length, error);
     }
@@ -347,10 +359,15 @@ static void push_value(lua_State *L, struct reader *reader)
         lua_pushnumber(L, number);
         return;
     }
-    case TAG_STRING: {
+    case TAG_STRING:
+    case TAG_LONG_STRING: {
         size_t length = get_size(reader);
         lua_pushlstring(L, (const char *)reader->message->bytes + reader->at, length);
         reader->at += length;
+        if (tag == TAG_LONG_STRING) { /* numbered with the tables, for later references */
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, reader->tables, ++reader->next_table);
+        }
         return;
     }
     case TAG_REFERENCE:
@@ -378,9 +395,10 @@ static void push_value(lua_State *L, struct reader *reader)
     }
     case TAG_TABLE: {
         /* the sender's length is a hint: no more than the entries written
-         * (each takes at least two bytes) are made room for */
+         * (an integer key and a value take at least ten bytes) are made
+         * room for */
         size_t array = get_size(reader);
-        size_t most = (reader->message->length - reader->at) / 2;
+        size_t most = (reader->message->length - reader->at) / 10;
         lua_createtable(L, (int)(array < most ? array : most), 0);
         lua_pushvalue(L, -1);
         lua_rawseti(L, reader->tables, ++reader->next_table);
@@ -397,9 +415,11 @@ static void push_value(lua_State *L, struct reader *reader)
     }
 }
 
-/* Gives back the shared values from `from` on. A message cut short (its
- * bound reached in the middle of a value) ends where its bytes do. */
-static void release_shared(const struct message *message, size_t from)
+/* Calls visit with each shared value's transport and export from `from`
+ * on. A message cut short (its bound reached in the middle of a value)
+ * ends where its bytes do. */
+static void each_shared(const struct message *message, size_t from,
+                        bool (*visit)(const struct state_transport *, void *, void *), void *context)
 {
     size_t at = from;
     while (at < message->length) {
@@ -412,7 +432,8 @@ static void release_shared(const struct message *message, size_t from)
         case TAG_REFERENCE:
             at += 8;
             break;
-        case TAG_STRING: {
+        case TAG_STRING:
+        case TAG_LONG_STRING: {
             uint64_t length;
             if (room < sizeof length)
                 return;
@@ -430,13 +451,48 @@ static void release_shared(const struct message *message, size_t from)
             memcpy(&transport, message->bytes + at, sizeof transport);
             memcpy(&exported, message->bytes + at + sizeof transport, sizeof exported);
             at += sizeof transport + sizeof exported;
-            transport->release(exported);
+            if (!visit(transport, exported, context))
+                return;
             break;
         }
         default:
             break;
         }
     }
+}
+
+static bool release_one(const struct state_transport *transport, void *exported, void *context)
+{
+    (void)context;
+    transport->release(exported);
+    return true;
+}
+
+static void release_shared(const struct message *message, size_t from)
+{
+    each_shared(message, from, release_one, NULL);
+}
+
+struct each_export {
+    const struct state_transport *transport;
+    void (*visit)(void *exported, void *context);
+    void *context;
+};
+
+static bool visit_one(const struct state_transport *transport, void *exported, void *context)
+{
+    struct each_export *each = context;
+    if (transport == each->transport)
+        each->visit(exported, each->context);
+    return true;
+}
+
+void message_each_export(const struct message *message, const struct state_transport *transport,
+                         void (*visit)(void *exported, void *context), void *context)
+{
+    struct each_export each = {transport, visit, context};
+    if (message->shared_count > 0)
+        each_shared(message, 0, visit_one, &each);
 }
 
 static void free_bytes(struct message *message)

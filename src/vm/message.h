@@ -9,9 +9,12 @@
 #define WIPPY_VM_MESSAGE_H
 
 #include <lua.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
+
+struct state_transport;
 
 struct message;
 
@@ -27,6 +30,12 @@ int message_push(lua_State *L, struct message *message, struct wippy_error *erro
 
 /* The bytes the message holds (what rebuilding it costs, roughly). */
 size_t message_bytes(const struct message *message);
+
+/* Calls visit with the export of each shared value of the message whose
+ * transport is `transport` (values nested in another's export are not
+ * seen). */
+void message_each_export(const struct message *message, const struct state_transport *transport,
+                         void (*visit)(void *exported, void *context), void *context);
 
 /* Frees a message that is never pushed (its shared values released). */
 void message_free(struct message *message);

@@ -7,6 +7,7 @@
 
 #include "util/handle.h"
 #include "util/memory.h"
+#include "vm/channel.h"
 #include "vm/frame.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
@@ -80,6 +81,7 @@ void vm_free(struct vm *vm)
     if (vm == NULL)
         return;
     heaps_close_all(vm); /* runs __gc of timers, which close their handles */
+    channel_collect_cycles(vm); /* what only cycles of messages held */
     state_free_sources(vm);
     heap_account_release(vm->runtime_account);
     preemption_stop(vm->preemption);

@@ -23,6 +23,10 @@ TEST(test_child_override_leaves_parent_and_siblings_alone);
 TEST(test_default_never_overrides_an_inherited_choice);
 TEST(test_explicit_call_selection_wins_over_everything);
 TEST(test_context_and_security_are_inherited_and_copied);
+TEST(test_go_time_dates_count_days_from_1970_in_any_year);
+TEST(test_go_time_formats_the_reference_layouts_as_go);
+TEST(test_go_time_parses_with_layouts_as_go);
+TEST(test_go_time_parse_failures_read_as_go);
 TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
 TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
 TEST(test_message_drops_metatables_and_copies_deeply);
@@ -88,6 +92,32 @@ TEST(test_socks5_refusal_is_reported_without_waiting_for_the_address);
 TEST(test_socks5_malformed_replies_are_errors);
 TEST(test_socks5_wrong_password_is_an_authentication_error);
 TEST(test_socks5_truncated_reply_waits_for_more);
+TEST(test_time_zone_utc_is_static_with_offset_zero_everywhere);
+TEST(test_time_zone_fixed_zone_is_its_name_and_offset_at_every_instant);
+TEST(test_time_zone_reference_counts_keep_a_zone_until_the_last_release);
+TEST(test_time_zone_reference_counts_are_atomic_across_threads);
+TEST(test_time_zone_new_york_follows_its_history_and_its_footer);
+TEST(test_time_zone_london_follows_its_history_and_its_footer);
+TEST(test_time_zone_kolkata_has_odd_offsets_and_no_dst_today);
+TEST(test_time_zone_lord_howe_moves_its_clocks_by_thirty_minutes);
+TEST(test_time_zone_utc_file_is_utc_at_every_instant);
+TEST(test_time_zone_lookup_and_local_times_survive_the_ends_of_int64);
+TEST(test_time_zone_unix_from_local_resolves_gaps_and_overlaps_as_go_does);
+TEST(test_time_zone_posix_month_week_day_rule_matches_new_york);
+TEST(test_time_zone_posix_without_dates_uses_the_us_dates);
+TEST(test_time_zone_posix_julian_and_zero_based_days_differ_in_leap_years);
+TEST(test_time_zone_posix_transition_times_may_pass_24_hours_or_be_negative);
+TEST(test_time_zone_posix_quoted_names_and_signed_offsets);
+TEST(test_time_zone_posix_southern_rule_matches_the_lord_howe_file);
+TEST(test_time_zone_posix_refuses_malformed_rules_with_the_reason);
+TEST(test_time_zone_path_maps_names_under_the_zone_directory);
+TEST(test_time_zone_path_refuses_names_that_could_escape_the_directory);
+TEST(test_time_zone_tzif_reads_versions_1_2_and_3);
+TEST(test_time_zone_tzif_picks_go_type_before_the_first_transition);
+TEST(test_time_zone_tzif_refuses_corrupt_data_with_the_reason);
+TEST(test_time_zone_tzif_refuses_bad_headers_and_sizes);
+TEST(test_time_zone_tzif_refuses_every_truncation_of_a_real_file);
+TEST(test_time_zone_tzif_survives_every_single_bit_flip);
 TEST(test_transports_carry_durations_and_times_that_compare_and_format_the_same);
 TEST(test_transports_carry_an_actor_with_its_id_and_meta);
 TEST(test_transports_carry_a_scope_with_its_policies);
@@ -131,6 +161,10 @@ static const struct {
     {"test_default_never_overrides_an_inherited_choice", test_default_never_overrides_an_inherited_choice},
     {"test_explicit_call_selection_wins_over_everything", test_explicit_call_selection_wins_over_everything},
     {"test_context_and_security_are_inherited_and_copied", test_context_and_security_are_inherited_and_copied},
+    {"test_go_time_dates_count_days_from_1970_in_any_year", test_go_time_dates_count_days_from_1970_in_any_year},
+    {"test_go_time_formats_the_reference_layouts_as_go", test_go_time_formats_the_reference_layouts_as_go},
+    {"test_go_time_parses_with_layouts_as_go", test_go_time_parses_with_layouts_as_go},
+    {"test_go_time_parse_failures_read_as_go", test_go_time_parse_failures_read_as_go},
     {"test_message_carries_scalars_and_strings_with_zero_bytes", test_message_carries_scalars_and_strings_with_zero_bytes},
     {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
     {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
@@ -196,6 +230,32 @@ static const struct {
     {"test_socks5_malformed_replies_are_errors", test_socks5_malformed_replies_are_errors},
     {"test_socks5_wrong_password_is_an_authentication_error", test_socks5_wrong_password_is_an_authentication_error},
     {"test_socks5_truncated_reply_waits_for_more", test_socks5_truncated_reply_waits_for_more},
+    {"test_time_zone_utc_is_static_with_offset_zero_everywhere", test_time_zone_utc_is_static_with_offset_zero_everywhere},
+    {"test_time_zone_fixed_zone_is_its_name_and_offset_at_every_instant", test_time_zone_fixed_zone_is_its_name_and_offset_at_every_instant},
+    {"test_time_zone_reference_counts_keep_a_zone_until_the_last_release", test_time_zone_reference_counts_keep_a_zone_until_the_last_release},
+    {"test_time_zone_reference_counts_are_atomic_across_threads", test_time_zone_reference_counts_are_atomic_across_threads},
+    {"test_time_zone_new_york_follows_its_history_and_its_footer", test_time_zone_new_york_follows_its_history_and_its_footer},
+    {"test_time_zone_london_follows_its_history_and_its_footer", test_time_zone_london_follows_its_history_and_its_footer},
+    {"test_time_zone_kolkata_has_odd_offsets_and_no_dst_today", test_time_zone_kolkata_has_odd_offsets_and_no_dst_today},
+    {"test_time_zone_lord_howe_moves_its_clocks_by_thirty_minutes", test_time_zone_lord_howe_moves_its_clocks_by_thirty_minutes},
+    {"test_time_zone_utc_file_is_utc_at_every_instant", test_time_zone_utc_file_is_utc_at_every_instant},
+    {"test_time_zone_lookup_and_local_times_survive_the_ends_of_int64", test_time_zone_lookup_and_local_times_survive_the_ends_of_int64},
+    {"test_time_zone_unix_from_local_resolves_gaps_and_overlaps_as_go_does", test_time_zone_unix_from_local_resolves_gaps_and_overlaps_as_go_does},
+    {"test_time_zone_posix_month_week_day_rule_matches_new_york", test_time_zone_posix_month_week_day_rule_matches_new_york},
+    {"test_time_zone_posix_without_dates_uses_the_us_dates", test_time_zone_posix_without_dates_uses_the_us_dates},
+    {"test_time_zone_posix_julian_and_zero_based_days_differ_in_leap_years", test_time_zone_posix_julian_and_zero_based_days_differ_in_leap_years},
+    {"test_time_zone_posix_transition_times_may_pass_24_hours_or_be_negative", test_time_zone_posix_transition_times_may_pass_24_hours_or_be_negative},
+    {"test_time_zone_posix_quoted_names_and_signed_offsets", test_time_zone_posix_quoted_names_and_signed_offsets},
+    {"test_time_zone_posix_southern_rule_matches_the_lord_howe_file", test_time_zone_posix_southern_rule_matches_the_lord_howe_file},
+    {"test_time_zone_posix_refuses_malformed_rules_with_the_reason", test_time_zone_posix_refuses_malformed_rules_with_the_reason},
+    {"test_time_zone_path_maps_names_under_the_zone_directory", test_time_zone_path_maps_names_under_the_zone_directory},
+    {"test_time_zone_path_refuses_names_that_could_escape_the_directory", test_time_zone_path_refuses_names_that_could_escape_the_directory},
+    {"test_time_zone_tzif_reads_versions_1_2_and_3", test_time_zone_tzif_reads_versions_1_2_and_3},
+    {"test_time_zone_tzif_picks_go_type_before_the_first_transition", test_time_zone_tzif_picks_go_type_before_the_first_transition},
+    {"test_time_zone_tzif_refuses_corrupt_data_with_the_reason", test_time_zone_tzif_refuses_corrupt_data_with_the_reason},
+    {"test_time_zone_tzif_refuses_bad_headers_and_sizes", test_time_zone_tzif_refuses_bad_headers_and_sizes},
+    {"test_time_zone_tzif_refuses_every_truncation_of_a_real_file", test_time_zone_tzif_refuses_every_truncation_of_a_real_file},
+    {"test_time_zone_tzif_survives_every_single_bit_flip", test_time_zone_tzif_survives_every_single_bit_flip},
     {"test_transports_carry_durations_and_times_that_compare_and_format_the_same", test_transports_carry_durations_and_times_that_compare_and_format_the_same},
     {"test_transports_carry_an_actor_with_its_id_and_meta", test_transports_carry_an_actor_with_its_id_and_meta},
     {"test_transports_carry_a_scope_with_its_policies", test_transports_carry_a_scope_with_its_policies},

@@ -7,6 +7,6 @@ local function main(count)
   end
   time.sleep("100ms") -- let every process reach its receive
   io.print("ready")
-  time.sleep(3600)
+  time.sleep("1h")
 end
 return { main = main }

@@ -7,6 +7,6 @@ local function main()
   end
   time.sleep("200ms")
   io.print("ready")
-  time.sleep(3600)
+  time.sleep("1h")
 end
 return { main = main }

@@ -3,7 +3,7 @@ local time = require("time")
 -- A sleeper (30 s) and a receiver that waits forever must not hold up the
 -- rest: we sleep 50 ms ourselves and count ticks from a busy worker.
 local function main()
-  process.spawn("core:sleeper", "core:processes", 30)
+  process.spawn("core:sleeper", "core:processes", "30s")
   process.spawn("core:receiver", "core:processes")
   local start = time.now()
   local ticks = time.ticker("10ms")

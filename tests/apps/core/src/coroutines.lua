@@ -25,7 +25,7 @@ local function main()
   -- a blocking call inside a coroutine of our own blocks the task, not the loop
   local gen = coroutine.wrap(function()
     for i = 1, 3 do
-      time.sleep(0.001)
+      time.sleep("1ms")
       coroutine.yield(i * 10)
     end
   end)

@@ -10,7 +10,7 @@ local function main()
   process.send("echoer", "ping", { n = 1 })
   io.print("via name", process.inbox():receive():payload():data().n)
   process.terminate("echoer")
-  time.sleep(0.01)
+  time.sleep("10ms")
   io.print("gone", process.registry.lookup("echoer"))
   return 0
 end

@@ -1,2 +1,2 @@
 local time = require("time")
-return { main = function(seconds) time.sleep(seconds) end }
+return { main = function(duration) time.sleep(duration) end }

@@ -16,7 +16,7 @@ local function main()
     error(setmetatable({}, {__tostring = function() error("x") end}))
   end)
   local time = require("time")
-  time.sleep(0.05)
+  time.sleep("50ms")
   io.print("not reached: the failed coroutine ends its process")
 end
 return { main = main }

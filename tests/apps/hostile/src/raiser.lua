@@ -7,7 +7,7 @@ local function run(how)
   elseif how == "returns a table" then
     meta.__tostring = function() return {} end
   elseif how == "sleeps" then
-    meta.__tostring = function() time.sleep(0.01) return "slept" end
+    meta.__tostring = function() time.sleep("10ms") return "slept" end
   end
   error(setmetatable({}, meta))
 end

@@ -73,7 +73,7 @@ function scenarios.fetch_until(url, overlay, seconds)
     seen = probe.ip(url, { overlay_network = overlay, timeout = 30 })
     if not seen:match("^error") then break end
     io.eprint("attempt: " .. seen)
-    time.sleep(2)
+    time.sleep("2s")
   until time.now():unix() >= deadline
   io.print(seen)
 end
@@ -157,7 +157,7 @@ function scenarios.sequential(url, overlay, count, pause)
   for _ = 1, tonumber(count) do
     local response, err = http_client.get(url, { overlay_network = overlay })
     if response and response.status_code == 200 then ok = ok + 1 else io.eprint(err) end
-    if pause then time.sleep(tonumber(pause)) end
+    if pause then time.sleep(pause .. "s") end  -- seconds on the command line
   end
   io.print("ok", ok)
 end
