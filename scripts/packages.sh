@@ -7,7 +7,7 @@ WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev 
 # Real peers the tests start on loopback (nginx as the yardstick of the HTTP
 # server's answers; tor only ever inside a network
 # namespace holding nothing but lo), and the tools for that namespace.
-WIPPY_TEST_PACKAGES="microsocks tor nginx iproute2 util-linux curl openssl python3"
+WIPPY_TEST_PACKAGES="microsocks tor nginx iproute2 util-linux curl openssl python3 tzdata"
 
 ensure_packages() {
     local missing=()

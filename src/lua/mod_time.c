@@ -4,6 +4,7 @@
  * values themselves are lua/time_values.c. */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,20 @@ static int time_fixed_zone(lua_State *L)
 
 /* ---- load_location: the zone file is read on libuv's thread pool ---- */
 
+/* A name as an error line shows it: bytes that are not printable as \xNN. */
+static void printable(const char *name, size_t length, char *out, size_t size)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < length && used + 5 < size; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (c < 0x20 || c == 0x7f)
+            used += (size_t)snprintf(out + used, size - used, "\\x%02x", c);
+        else
+            out[used++] = (char)c;
+    }
+    out[used] = '\0';
+}
+
 struct zone_load {
     uv_work_t work;
     struct task *task;     /* NULL once the task stopped waiting */
@@ -174,12 +189,16 @@ static void load_zone_file(uv_work_t *work)
 {
     struct zone_load *load = (struct zone_load *)work;
     FILE *file = fopen(load->path, "rb");
+    struct stat status;
+    if (file != NULL && (fstat(fileno(file), &status) != 0 || !S_ISREG(status.st_mode))) {
+        fclose(file); /* a directory such as "America" is no zone */
+        file = NULL;
+    }
     if (file == NULL)
         return;
     load->found = true;
-    size_t capacity = 256 * 1024, length = 0;
-    unsigned char *data = xmalloc(capacity);
-    length = fread(data, 1, capacity, file);
+    unsigned char *data = xmalloc(TIME_ZONE_TZIF_MAX_BYTES + 1);
+    size_t length = fread(data, 1, TIME_ZONE_TZIF_MAX_BYTES + 1, file);
     fclose(file);
     if (time_zone_from_tzif(load->name, data, length, &load->zone, &load->error) < 0)
         load->zone = NULL;
@@ -238,12 +257,14 @@ static int time_load_location(lua_State *L)
     task_check_can_block(L, task, "time.load_location");
     struct zone_load *load = xcalloc(1, sizeof *load);
     struct wippy_error error;
+    char shown[TIME_ZONE_NAME_MAX * 4 + 8];
+    printable(name, name_length < TIME_ZONE_NAME_MAX ? name_length : TIME_ZONE_NAME_MAX, shown, sizeof shown);
     if (time_zone_path(name, name_length, load->path, sizeof load->path, &error) < 0) {
         free(load);
-        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "time.load_location: unknown time zone %s", name);
+        return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "time.load_location: unknown time zone %s", shown);
     }
     load->task = task;
-    load->name = xstrdup(name);
+    load->name = xstrdup(shown);
     uv_queue_work(task->vm->loop, &load->work, load_zone_file, zone_loaded);
     return task_wait(L, task, cancel_zone_load, load, NULL, 0);
 }

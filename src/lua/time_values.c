@@ -49,34 +49,35 @@ static struct time_zone *zone_from_file(const char *name, const char *path)
     FILE *file = fopen(path, "rb");
     if (file == NULL)
         return NULL;
-    unsigned char buffer[256 * 1024];
-    size_t length = fread(buffer, 1, sizeof buffer, file);
+    unsigned char *buffer = xmalloc(TIME_ZONE_TZIF_MAX_BYTES + 1);
+    size_t length = fread(buffer, 1, TIME_ZONE_TZIF_MAX_BYTES + 1, file);
     fclose(file);
     struct time_zone *zone = NULL;
     struct wippy_error error;
     if (time_zone_from_tzif(name, buffer, length, &zone, &error) < 0)
-        return NULL;
+        zone = NULL;
+    free(buffer);
     return zone;
 }
 
-/* As Go: TZ unset means /etc/localtime, TZ="" UTC, TZ=":name" or a name a
- * zone file; what cannot be read is UTC. */
+/* As Go names and finds it: TZ unset means /etc/localtime ("Local"), TZ=""
+ * or "UTC" UTC, an absolute path (after an optional ':') that file, any
+ * other name the database's zone of that name; what cannot be read is UTC. */
 static void find_local_zone(void)
 {
     const char *tz = getenv("TZ");
     struct time_zone *zone = NULL;
     if (tz == NULL) {
         zone = zone_from_file("Local", "/etc/localtime");
-    } else if (tz[0] != '\0') {
+    } else {
         const char *name = tz[0] == ':' ? tz + 1 : tz;
         char path[4096];
         struct wippy_error error;
         if (name[0] == '/')
-            zone = zone_from_file("Local", name);
-        else if (time_zone_path(name, strlen(name), path, sizeof path, &error) == WIPPY_OK)
-            zone = zone_from_file("Local", path);
-        if (zone == NULL && time_zone_from_posix("Local", name, &zone, &error) < 0)
-            zone = NULL;
+            zone = zone_from_file(strcmp(name, "/etc/localtime") == 0 ? "Local" : name, name);
+        else if (name[0] != '\0' && strcmp(name, "UTC") != 0 &&
+                 time_zone_path(name, strlen(name), path, sizeof path, &error) == WIPPY_OK)
+            zone = zone_from_file(name, path);
     }
     local_zone = zone != NULL ? zone : time_zone_fixed("UTC", 0);
 }
