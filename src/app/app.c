@@ -158,6 +158,7 @@ static void add_modules(struct app *app)
         {"base64", mod_base64_open, NULL, false},
         {"hash", mod_hash_open, NULL, false},
         {"uuid", mod_uuid_open, NULL, false},
+        {"yaml", mod_yaml_open, NULL, false},
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         vm_add_module(app->vm, &modules[i]);
