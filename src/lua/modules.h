@@ -33,6 +33,7 @@ int mod_base64_open(lua_State *L, void *context);
 int mod_hash_open(lua_State *L, void *context);
 int mod_uuid_open(lua_State *L, void *context);
 int mod_yaml_open(lua_State *L, void *context);
+int mod_logger_open(lua_State *L, void *context);
 int mod_errors_open(lua_State *L, void *context);
 
 /* The attachment kind (task_attachment) of a task answering an HTTP

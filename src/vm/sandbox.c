@@ -238,7 +238,8 @@ static void install_base(struct vm *vm, lua_State *L)
     for (size_t i = 0; i < vm->module_count; i++) {
         const struct vm_module *module = &vm->modules[i];
         module->open(L, module->context);
-        state_make_read_only(L);
+        if (lua_istable(L, -1)) /* a module may be a userdata of a protected type (logger) */
+            state_make_read_only(L);
         if (module->global) {
             lua_pushvalue(L, -1);
             lua_setfield(L, base, module->name);
