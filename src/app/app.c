@@ -160,6 +160,7 @@ static void add_modules(struct app *app)
         {"uuid", mod_uuid_open, NULL, false},
         {"yaml", mod_yaml_open, NULL, false},
         {"logger", mod_logger_open, NULL, false},
+        {"payload", mod_payload_open, NULL, false},
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         vm_add_module(app->vm, &modules[i]);

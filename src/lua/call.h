@@ -13,4 +13,13 @@
 int call_function(lua_State *L, const char *function_id, int first_argument,
                       const struct edge_options *options);
 
+/* funcs.async: starts the call without waiting and returns a Future to
+ * Lua (its channel gets the result as a payload, or the error); the call
+ * ends with the calling process. */
+int call_function_async(lua_State *L, const char *function_id, int first_argument,
+                        const struct edge_options *options);
+
+/* Registers the Future type in L. */
+void call_register_future(lua_State *L);
+
 #endif

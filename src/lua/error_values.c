@@ -348,7 +348,7 @@ static void release_error(void *exported)
     free(holder);
 }
 
-static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error};
+static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false};
 
 void error_value_register(lua_State *L)
 {

@@ -39,6 +39,19 @@ static int executor_call(lua_State *L)
     return call_function(L, id, 3, options);
 }
 
+static int funcs_async(lua_State *L)
+{
+    const char *id = luaL_checkstring(L, 1);
+    return call_function_async(L, id, 2, NULL);
+}
+
+static int executor_async(lua_State *L)
+{
+    struct edge_options *options = check_executor(L, 1);
+    const char *id = luaL_checkstring(L, 2);
+    return call_function_async(L, id, 3, options);
+}
+
 static int executor_with_options(lua_State *L)
 {
     struct edge_options *current = check_executor(L, 1);
@@ -90,6 +103,7 @@ int mod_funcs_open(lua_State *L, void *context)
 {
     static const luaL_Reg executor_methods[] = {
         {"call", executor_call},
+        {"async", executor_async},
         {"with_options", executor_with_options},
         {"with_actor", executor_with_actor},
         {"with_scope", executor_with_scope},
@@ -100,8 +114,11 @@ int mod_funcs_open(lua_State *L, void *context)
     lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
+    call_register_future(L);
+    payload_register(L);
     static const luaL_Reg functions[] = {
         {"call", funcs_call},
+        {"async", funcs_async},
         {"new", funcs_new},
         {NULL, NULL},
     };

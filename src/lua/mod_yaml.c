@@ -34,6 +34,22 @@ static int fail_parse(lua_State *L, const char *message)
     return error_value_fail_with(L, ERROR_KIND_INTERNAL, "%s", message);
 }
 
+bool mod_yaml_decode(lua_State *L, const char *text, size_t length)
+{
+    struct value *value = NULL;
+    struct wippy_error error;
+    if (yaml_load_text("yaml", text, length, &value, &error) < 0) {
+        lua_pushstring(L, error.message);
+        return false;
+    }
+    if (value == NULL)
+        lua_pushnil(L);
+    else
+        value_bridge_push(L, value);
+    value_free(value);
+    return true;
+}
+
 static int yaml_decode(lua_State *L)
 {
     if (lua_type(L, 1) != LUA_TSTRING)
@@ -396,38 +412,81 @@ static int encode_protected(lua_State *L)
     return 0;
 }
 
+static int encode_with(lua_State *L, int index, int options, struct wippy_error *error, char **text_out,
+                       size_t *length_out);
+
+bool mod_yaml_encode(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE) {
+        lua_pushliteral(L, "yaml.encode: table expected");
+        return false;
+    }
+    char *text;
+    size_t length;
+    struct wippy_error error;
+    if (encode_with(L, index, 0, &error, &text, &length) < 0) {
+        lua_pushstring(L, error.message);
+        return false;
+    }
+    lua_pushlstring(L, text, length);
+    free(text);
+    return true;
+}
+
+/* Writes the table at index (with the options table at `options`, or 0)
+ * into a malloc'd text. */
+static int encode_with(lua_State *L, int index, int options, struct wippy_error *error, char **text_out,
+                       size_t *length_out)
+{
+    struct emitter e = {.indent = 4};
+    int field_order = 0;
+    if (options != 0 && lua_type(L, options) == LUA_TTABLE) {
+        if (lua_getfield(L, options, "field_order") == LUA_TTABLE) {
+            field_order = lua_gettop(L);
+            e.indent = 2;
+        } else {
+            lua_pop(L, 1);
+        }
+        lua_getfield(L, options, "sort_unordered"); /* the other keys are sorted either way */
+        if (lua_toboolean(L, -1))
+            e.indent = 2;
+        lua_pop(L, 1);
+    }
+    struct text text = {NULL, 0, 0};
+    e.out = &text;
+    lua_pushcfunction(L, encode_protected);
+    lua_pushlightuserdata(L, &e);
+    lua_pushvalue(L, index);
+    if (field_order != 0)
+        lua_pushvalue(L, field_order); /* at a known index in the protected call */
+    int status = lua_pcall(L, field_order != 0 ? 3 : 2, 0, 0);
+    if (field_order != 0)
+        lua_remove(L, field_order);
+    if (status != LUA_OK) {
+        free(text.bytes);
+        const char *message = lua_tostring(L, -1);
+        error_set(error, WIPPY_EINVAL, "%s", message != NULL ? message : "yaml.encode failed");
+        lua_pop(L, 1);
+        return error->code;
+    }
+    *text_out = text.bytes;
+    *length_out = text.length;
+    return WIPPY_OK;
+}
+
 static int yaml_encode(lua_State *L)
 {
     if (lua_type(L, 1) != LUA_TTABLE)
         return error_value_fail_with(L, ERROR_KIND_INVALID, "table expected");
     lua_settop(L, 2);
-    struct emitter e = {.indent = 4};
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        if (lua_getfield(L, 2, "field_order") == LUA_TTABLE) {
-            e.field_order = lua_gettop(L);
-            e.indent = 2;
-        } else {
-            lua_pop(L, 1);
-        }
-        lua_getfield(L, 2, "sort_unordered"); /* the other keys are sorted either way */
-        if (lua_toboolean(L, -1))
-            e.indent = 2;
-        lua_pop(L, 1);
-    }
-    lua_pushcfunction(L, encode_protected);
-    lua_pushlightuserdata(L, &e);
-    lua_pushvalue(L, 1);
-    if (e.field_order != 0)
-        lua_pushvalue(L, e.field_order); /* keeps it at a known index in the protected call */
-    struct text text = {NULL, 0, 0};
-    e.out = &text;
-    if (lua_pcall(L, e.field_order != 0 ? 3 : 2, 0, 0) != LUA_OK) {
-        free(text.bytes);
-        const char *message = lua_tostring(L, -1);
-        return error_value_fail_with(L, ERROR_KIND_INTERNAL, "%s", message != NULL ? message : "yaml.encode failed");
-    }
-    lua_pushlstring(L, text.bytes, text.length);
-    free(text.bytes);
+    char *text;
+    size_t length;
+    struct wippy_error error;
+    if (encode_with(L, 1, 2, &error, &text, &length) < 0)
+        return error_value_fail_with(L, ERROR_KIND_INTERNAL, "%s", error.message);
+    lua_pushlstring(L, text, length);
+    free(text);
     lua_pushnil(L);
     return 2;
 }

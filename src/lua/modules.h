@@ -34,6 +34,7 @@ int mod_hash_open(lua_State *L, void *context);
 int mod_uuid_open(lua_State *L, void *context);
 int mod_yaml_open(lua_State *L, void *context);
 int mod_logger_open(lua_State *L, void *context);
+int mod_payload_open(lua_State *L, void *context);
 int mod_errors_open(lua_State *L, void *context);
 
 /* The attachment kind (task_attachment) of a task answering an HTTP
@@ -45,5 +46,15 @@ extern const char mod_http_exchange_kind;
  * and returns true, or pushes an error message and returns false. */
 bool mod_json_encode(lua_State *L, int index);
 bool mod_json_decode(lua_State *L, const char *text, size_t length);
+
+/* YAML as the yaml module does it, the same way. */
+bool mod_yaml_encode(lua_State *L, int index);
+bool mod_yaml_decode(lua_State *L, const char *text, size_t length);
+
+/* Registers the Payload type in L (payload module, funcs.async) and pushes
+ * a payload holding the value at index (an error object's format is
+ * golang/error, any other value's lua/any). */
+void payload_register(lua_State *L);
+void payload_push(lua_State *L, int index);
 
 #endif

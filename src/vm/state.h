@@ -84,6 +84,10 @@ struct state_transport {
     int (*export)(lua_State *L, int index, void **out, struct wippy_error *error);
     int (*import)(lua_State *L, void *exported, struct wippy_error *error);
     void (*release)(void *exported);
+    /* true for a type whose value holds mutable Lua values (a payload):
+     * crossing to another process within one heap makes a copy through
+     * export and import too, rather than sharing the object */
+    bool copies;
 };
 
 /* Gives a shared type (made by state_new_type in L) its transport. */

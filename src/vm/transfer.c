@@ -23,6 +23,17 @@ static int share_userdata(lua_State *L, int index, struct wippy_error *error)
     }
     if (share != NULL && share(L, index, error) < 0)
         return error->code;
+    const struct state_transport *transport = state_transport_of(L, index);
+    if (transport != NULL && transport->copies) {
+        void *exported = NULL;
+        if (transport->export(L, index, &exported, error) < 0)
+            return error->code;
+        if (transport->import(L, exported, error) < 0) {
+            transport->release(exported);
+            return error->code;
+        }
+        return 0;
+    }
     lua_pushvalue(L, index);
     return 0;
 }
