@@ -165,10 +165,25 @@ static int process_spawn_linked_monitored(lua_State *L)
 
 static int process_exec(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_EXEC); }
 
+/* process.id(): the registry id of the entry running, as Go Wippy's frame id. */
+static int process_id(lua_State *L)
+{
+    lua_pushstring(L, task_current(L)->entry->id);
+    return 1;
+}
+
+/* Go Wippy's registry scopes. One runtime is a cluster of one: every scope
+ * names the same local table here. */
+enum { REGISTRY_LOCAL = 0, REGISTRY_CONSISTENT = 1, REGISTRY_EVENTUAL = 2, REGISTRY_STRONG = 3 };
+
 static int registry_register(lua_State *L)
 {
     struct task *task = task_current(L);
     const char *name = luaL_checkstring(L, 1);
+    if (!lua_isnoneornil(L, 3) && (!lua_isinteger(L, 3) || lua_tointeger(L, 3) < REGISTRY_LOCAL ||
+                                   lua_tointeger(L, 3) > REGISTRY_STRONG))
+        return error_value_fail_with(L, ERROR_KIND_INVALID,
+                                     "scope must be a number (process.registry.LOCAL|EVENTUAL|CONSISTENT|STRONG)");
     struct process *target = lua_isnoneornil(L, 2) ? task->process
                                                    : process_find(task->vm, luaL_checkstring(L, 2));
     if (target == NULL)
@@ -622,7 +637,7 @@ int mod_process_open(lua_State *L, void *context)
 
     static const luaL_Reg functions[] = {
         {"pid", process_pid},
-        {"id", process_pid},
+        {"id", process_id},
         {"send", process_send},
         {"spawn", process_spawn_lua},
         {"spawn_monitored", process_spawn_monitored},
@@ -653,8 +668,15 @@ int mod_process_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     luaL_newlib(L, registry_functions);
-    lua_pushinteger(L, 0);
-    lua_setfield(L, -2, "LOCAL");
+    static const struct {
+        const char *name;
+        int scope;
+    } scopes[] = {{"LOCAL", REGISTRY_LOCAL}, {"CONSISTENT", REGISTRY_CONSISTENT}, {"EVENTUAL", REGISTRY_EVENTUAL},
+                  {"STRONG", REGISTRY_STRONG}};
+    for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++) {
+        lua_pushinteger(L, scopes[i].scope);
+        lua_setfield(L, -2, scopes[i].name);
+    }
     state_make_read_only(L);
     lua_setfield(L, -2, "registry");
     lua_createtable(L, 0, 3);
