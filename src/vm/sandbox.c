@@ -15,7 +15,6 @@
 #include "vm/task.h"
 #include "vm/core.h"
 
-#define KEY_MODULES "wippy.modules"
 
 static int sandbox_rawset(lua_State *L)
 {
@@ -154,7 +153,7 @@ static int require_library(lua_State *L, struct task *task, const struct entry_i
         task->entry = requiring;
         return luaL_error(L, "%s", error.message);
     }
-    state_push_new_environment(L);
+    state_push_new_environment(L, library);
     int status = lua_pcall(L, 1, 1, 0);
     task->entry = requiring;
     if (status != LUA_OK)
@@ -177,8 +176,7 @@ static int sandbox_require(lua_State *L)
         return require_library(L, task, import);
     if (!module_is_listed(task->entry, name))
         return luaL_error(L, "module '%s' is not enabled for entry %s", name, task->entry->id);
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_MODULES);
-    lua_getfield(L, -1, name);
+    state_push_module(L, name);
     return 1;
 }
 
@@ -246,7 +244,7 @@ static void install_base(struct vm *vm, lua_State *L)
         }
         lua_setfield(L, module_table, module->name);
     }
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_MODULES);
+    state_set_modules(L);
 
     state_set_environment_base(L);
 }

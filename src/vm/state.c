@@ -25,6 +25,8 @@
 #define KEY_TRAMPOLINE "wippy.trampoline"
 #define KEY_SHARE_HOOK "__wippy_share"
 #define KEY_ENVIRONMENT_METATABLE "wippy.environment"
+#define KEY_ENTRY_METATABLES "wippy.environments"
+#define KEY_MODULES "wippy.modules"
 
 static int read_only_write(lua_State *L)
 {
@@ -347,12 +349,63 @@ void state_set_environment_base(lua_State *L)
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENVIRONMENT_METATABLE);
 }
 
-void state_push_new_environment(lua_State *L)
+void state_set_modules(lua_State *L)
+{
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_MODULES);
+}
+
+void state_push_module(lua_State *L, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_MODULES);
+    lua_getfield(L, -1, name);
+    lua_remove(L, -2);
+}
+
+/* The metatable of an entry's environments: a miss reads the modules the
+ * entry lists (as Go Wippy pre-installs them as globals), then the base.
+ * Made once per entry and heap; the table behind it is reachable only
+ * through lookups that return read-only views. */
+static void push_environment_metatable(lua_State *L, const struct entry *entry)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENVIRONMENT_METATABLE);
+    if (entry == NULL || !entry_is_lua(entry) || entry->as.lua.module_count == 0)
+        return;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENTRY_METATABLES) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENTRY_METATABLES);
+    }
+    if (lua_getfield(L, -1, entry->id) == LUA_TTABLE) {
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    /* stack: base metatable, metatables by entry */
+    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, (int)entry->as.lua.module_count);
+    for (size_t i = 0; i < entry->as.lua.module_count; i++) {
+        state_push_module(L, entry->as.lua.modules[i]);
+        lua_setfield(L, -2, entry->as.lua.modules[i]);
+    }
+    lua_pushvalue(L, -4); /* the globals fall back to the base */
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, entry->id);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+void state_push_new_environment(lua_State *L, const struct entry *entry)
 {
     lua_createtable(L, 0, 1);
     lua_pushvalue(L, -1);
     lua_setfield(L, -2, "_G");
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENVIRONMENT_METATABLE);
+    push_environment_metatable(L, entry);
     lua_setmetatable(L, -2);
 }
 

@@ -11,6 +11,7 @@
 
 #include "util/error.h"
 
+struct entry;
 struct vm;
 struct vm_heap;
 
@@ -32,8 +33,15 @@ void state_close(struct vm_heap *heap);
  * falls through to on a miss. */
 void state_set_environment_base(lua_State *L);
 
-/* Pushes a fresh environment table for a task. */
-void state_push_new_environment(lua_State *L);
+/* Pops the table of the modules (name -> value) that require hands out,
+ * and pushes one of them (nil when there is none). */
+void state_set_modules(lua_State *L);
+void state_push_module(lua_State *L, const char *name);
+
+/* Pushes a fresh environment table for a task of entry (NULL: none): its
+ * globals are its own, a miss reads the modules the entry lists, then the
+ * base. */
+void state_push_new_environment(lua_State *L, const struct entry *entry);
 
 /* Pushes the task trampoline: f(instance, env, method, ...) instantiates an
  * entry in env and calls its method with the remaining arguments. */

@@ -171,7 +171,7 @@ static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind k
     if (rc == WIPPY_OK) {
         state_push_trampoline(thread);
         lua_insert(thread, -2);
-        state_push_new_environment(thread);
+        state_push_new_environment(thread, entry);
         lua_pushvalue(thread, -1);
         task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
         lua_pushstring(thread, entry->as.lua.method);
