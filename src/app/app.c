@@ -162,6 +162,7 @@ static void add_modules(struct app *app)
         {"logger", mod_logger_open, NULL, false},
         {"payload", mod_payload_open, NULL, false},
         {"os", mod_os_open, NULL, false},
+        {"crypto", mod_crypto_open, NULL, false},
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         vm_add_module(app->vm, &modules[i]);

@@ -258,6 +258,7 @@ int mod_payload_open(lua_State *L, void *context)
         lua_pushstring(L, constants[i].format);
         lua_setfield(L, -2, constants[i].name);
     }
+    state_make_read_only(L); /* every task of a heap reads the same table */
     lua_setfield(L, -2, "format");
     (void)context;
     return 1;

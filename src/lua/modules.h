@@ -36,6 +36,7 @@ int mod_yaml_open(lua_State *L, void *context);
 int mod_logger_open(lua_State *L, void *context);
 int mod_payload_open(lua_State *L, void *context);
 int mod_os_open(lua_State *L, void *context);
+int mod_crypto_open(lua_State *L, void *context);
 int mod_errors_open(lua_State *L, void *context);
 
 /* The attachment kind (task_attachment) of a task answering an HTTP
