@@ -21,6 +21,10 @@
 #include "vm/task.h"
 
 #define LOGGER_TYPE "wippy.logger"
+/* A line's message and fields, and a logger's own fields, are bounded: a
+ * log line is no place for megabytes, and a logger's fields are C memory
+ * no limit counts. */
+#define LOGGER_MAX_TEXT (64 * 1024)
 
 /* Immutable once made; shared by every heap that holds it. */
 struct logger {
@@ -100,18 +104,18 @@ static json_t *field_value(lua_State *L, int index)
         return json_boolean(lua_toboolean(L, index));
     case LUA_TNUMBER:
         return lua_isinteger(L, index) ? json_integer(lua_tointeger(L, index)) : json_real(lua_tonumber(L, index));
-    case LUA_TTABLE:
+    case LUA_TTABLE: /* as JSON structure; a table's own __tostring never runs here */
         if (mod_json_encode(L, index)) {
             size_t length;
             const char *text = lua_tolstring(L, -1, &length);
-            json_t *value = json_loadb(text, length, JSON_DECODE_ANY, NULL);
+            json_t *value = length <= LOGGER_MAX_TEXT ? json_loadb(text, length, JSON_DECODE_ANY, NULL) : NULL;
             lua_pop(L, 1);
             if (value != NULL)
                 return value;
         } else {
             lua_pop(L, 1);
         }
-        return text_value(L, index);
+        return json_string("(a table that cannot be written as JSON)");
     default:
         return text_value(L, index);
     }
@@ -134,6 +138,21 @@ static void add_fields(lua_State *L, int index, json_t *object)
 }
 
 /* ---- writing ---- */
+
+/* Control bytes as \xNN: a message or a name cannot forge another line. */
+static void add_escaped(luaL_Buffer *out, const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < 0x20 || c == 0x7f) {
+            char escaped[8];
+            snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            luaL_addstring(out, escaped);
+        } else {
+            luaL_addchar(out, (char)c);
+        }
+    }
+}
 
 static void write_line(lua_State *L, const struct logger *logger, const char *level, int message_index,
                        int fields_index)
@@ -164,6 +183,12 @@ static void write_line(lua_State *L, const struct logger *logger, const char *le
 
     size_t length;
     const char *message = lua_tolstring(L, message_index, &length);
+    if (length > LOGGER_MAX_TEXT)
+        length = LOGGER_MAX_TEXT;
+    if (json != NULL && strlen(json) > LOGGER_MAX_TEXT) {
+        free(json);
+        json = strdup("{\"fields\":\"(larger than 64 KB, left out)\"}");
+    }
     luaL_Buffer line;
     luaL_buffinit(L, &line);
     luaL_addstring(&line, stamp);
@@ -171,11 +196,10 @@ static void write_line(lua_State *L, const struct logger *logger, const char *le
     luaL_addstring(&line, level);
     if (logger->name[0] != '\0') {
         luaL_addchar(&line, '\t');
-        luaL_addstring(&line, logger->name);
+        add_escaped(&line, logger->name, strlen(logger->name));
     }
     luaL_addchar(&line, '\t');
-    for (size_t i = 0; i < length; i++) /* one line per call, whatever the message holds */
-        luaL_addchar(&line, message[i] == '\n' || message[i] == '\r' ? ' ' : message[i]);
+    add_escaped(&line, message, length); /* one line per call, whatever the message holds */
     if (json != NULL && strcmp(json, "{}") != 0) {
         luaL_addchar(&line, '\t');
         luaL_addstring(&line, json);
@@ -214,7 +238,14 @@ static int logger_with(lua_State *L)
     luaL_checktype(L, 2, LUA_TTABLE);
     struct logger **slot = push_slot(L);
     json_t *fields = json_deep_copy(logger->fields);
-    add_fields(L, 2, fields); /* may raise (a field's __tostring): fields is then lost, a small leak at worst */
+    add_fields(L, 2, fields); /* runs no Lua: raises only when memory runs out */
+    char *text = json_dumps(fields, JSON_COMPACT);
+    size_t size = text != NULL ? strlen(text) : 0;
+    free(text);
+    if (size > LOGGER_MAX_TEXT) {
+        json_decref(fields);
+        return luaL_error(L, "logger:with: fields larger than 64 KB");
+    }
     *slot = logger_new(logger->name, fields);
     return 1;
 }

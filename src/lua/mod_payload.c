@@ -180,11 +180,21 @@ struct exported_payload {
     struct message *value;
 };
 
+/* Payloads inside payloads: each level exports a message of its own, and
+ * importing takes about twice the C stack exporting did, so the depth is
+ * bounded where the export starts. */
+#define PAYLOAD_MAX_NESTING 16
+static _Thread_local int export_depth;
+
 static int export_payload(lua_State *L, int index, void **out, struct wippy_error *error)
 {
+    if (export_depth >= PAYLOAD_MAX_NESTING)
+        return error_set(error, WIPPY_EINVAL, "cannot pass payloads nested more than %d deep", PAYLOAD_MAX_NESTING);
     const struct payload *payload = lua_touserdata(L, index);
     lua_getiuservalue(L, index, 1);
+    export_depth++;
     struct message *value = message_take(L, -1, 0, error);
+    export_depth--;
     lua_pop(L, 1);
     if (value == NULL)
         return error->code;
@@ -197,24 +207,22 @@ static int export_payload(lua_State *L, int index, void **out, struct wippy_erro
 static void release_payload(void *exported)
 {
     struct exported_payload *payload = exported;
-    message_free(payload->value);
+    message_free(payload->value); /* NULL once an import rebuilt it */
     free(payload);
 }
 
-/* The value is rebuilt first (message_push frees its message either way),
- * so nothing raises once it is taken over. */
+/* The holder stays the message's to release until the payload stands: the
+ * value is rebuilt first (message_push frees it either way), then the
+ * userdata is made (which may raise), then the holder is freed. */
 static int import_payload(lua_State *L, void *exported, struct wippy_error *error)
 {
     struct exported_payload *payload = exported;
     struct message *value = payload->value;
-    const char *format = payload->format;
     payload->value = NULL;
-    if (message_push(L, value, error) < 0) {
-        free(payload);
+    if (message_push(L, value, error) < 0)
         return error->code;
-    }
+    push_payload_of(L, payload->format);
     free(payload);
-    push_payload_of(L, format);
     return WIPPY_OK;
 }
 

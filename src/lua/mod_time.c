@@ -27,7 +27,7 @@ static uint64_t milliseconds_for_timer(int64_t nanoseconds)
 {
     if (nanoseconds <= 0)
         return 0;
-    return (uint64_t)((nanoseconds + 999999) / 1000000);
+    return (uint64_t)(nanoseconds / 1000000 + (nanoseconds % 1000000 != 0));
 }
 
 /* ---- sleep ---- */
@@ -75,7 +75,8 @@ static int time_unix(lua_State *L)
 {
     lua_Integer seconds = luaL_checkinteger(L, 1);
     lua_Integer nanoseconds = luaL_optinteger(L, 2, 0);
-    seconds += go_time_floor_div(nanoseconds, 1000000000);
+    if (__builtin_add_overflow(seconds, go_time_floor_div(nanoseconds, 1000000000), &seconds))
+        return luaL_error(L, "time out of range (more than 285 million years from 1970)");
     time_value_push_time(L, seconds, (int32_t)go_time_floor_mod(nanoseconds, 1000000000), NULL);
     return 1;
 }
@@ -91,8 +92,8 @@ static int time_date(lua_State *L)
     for (int i = 0; i < 7; i++)
         parts[i] = luaL_checkinteger(L, i + 1);
     struct time_zone *zone = optional_location(L, 8);
-    for (int i = 0; i < 7; i++) /* far past any year Go can hold: no overflow below */
-        luaL_argcheck(L, parts[i] > -(INT64_C(1) << 40) && parts[i] < (INT64_C(1) << 40), i + 1, "out of range");
+    for (int i = 0; i < 7; i++) /* with these, nothing below passes int64 */
+        luaL_argcheck(L, parts[i] > -TIME_VALUE_MAX_FIELD && parts[i] < TIME_VALUE_MAX_FIELD, i + 1, "out of range");
     int64_t seconds = parts[5] + go_time_floor_div(parts[6], 1000000000);
     int64_t local = go_time_days_from_date(parts[0], parts[1], parts[2]) * GO_TIME_SECONDS_PER_DAY +
                     parts[3] * 3600 + parts[4] * 60 + seconds;
@@ -150,7 +151,9 @@ static int time_parse(lua_State *L)
 
 static int time_fixed_zone(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    size_t name_length;
+    const char *name = luaL_checklstring(L, 1, &name_length);
+    luaL_argcheck(L, name_length <= TIME_ZONE_NAME_MAX, 1, "name longer than 255 bytes");
     lua_Integer offset = luaL_checkinteger(L, 2);
     luaL_argcheck(L, offset > -(INT64_C(1) << 31) && offset < (INT64_C(1) << 31), 2, "out of range");
     struct time_zone *zone = time_zone_fixed(name, (int)offset);

@@ -17,6 +17,10 @@
 #include "util/yaml_load.h"
 
 #define YAML_MAX_DEPTH 100
+/* What one encode may write: a table reached many times is written each
+ * time (as yaml.v3 does), so these bound the blow-up. */
+#define YAML_MAX_NODES 1000000
+#define YAML_MAX_BYTES (64 * 1024 * 1024)
 
 /* ---- decode ---- */
 
@@ -81,17 +85,21 @@ struct text {
     char *bytes;
     size_t length;
     size_t capacity;
+    lua_State *L; /* where a bound raises */
 };
 
 struct emitter {
     struct text *out;
     int indent;            /* spaces per level */
-    int field_order;       /* index of the field_order list, or 0 */
+    int field_ranks;       /* index of a table name -> place in field_order, or 0 */
+    size_t nodes;          /* values written so far */
     lua_State *L;
 };
 
 static void add_bytes(struct text *text, const char *bytes, size_t length)
 {
+    if (text->length + length > YAML_MAX_BYTES)
+        luaL_error(text->L, "yaml.encode: the text would pass %d MB", YAML_MAX_BYTES / (1024 * 1024));
     if (text->length + length + 1 > text->capacity) {
         text->capacity = (text->length + length + 1) * 2;
         text->bytes = xrealloc(text->bytes, text->capacity);
@@ -265,86 +273,76 @@ static void emit_after_indicator(struct emitter *e, int index, int column, int d
     emit_value(e, index, column, depth);
 }
 
-/* The keys of the map at index in the order they are written: the
- * field_order names it has first, then the rest sorted. Pushes a sequence
- * of keys. */
-static void push_key_order(struct emitter *e, int index)
+struct key {
+    const char *text;  /* the key as text, kept alive in the keys table */
+    size_t length;
+    lua_Integer rank;  /* its place in field_order, or LUA_MAXINTEGER */
+    int slot;          /* where the key itself is in the keys table */
+};
+
+static int compare_keys(const void *a, const void *b)
 {
-    lua_State *L = e->L;
-    lua_newtable(L);
-    int keys = lua_gettop(L);
-    lua_Integer count = 0;
-    if (e->field_order != 0) {
-        lua_Integer listed = (lua_Integer)lua_rawlen(L, e->field_order);
-        for (lua_Integer i = 1; i <= listed; i++) {
-            if (lua_rawgeti(L, e->field_order, i) == LUA_TSTRING) {
-                lua_pushvalue(L, -1);
-                if (lua_rawget(L, index) != LUA_TNIL) {
-                    lua_pop(L, 1);
-                    lua_rawseti(L, keys, ++count);
-                    continue;
-                }
-                lua_pop(L, 1);
-            }
-            lua_pop(L, 1);
-        }
-    }
-    lua_Integer first_unordered = count + 1;
-    lua_pushnil(L);
-    while (lua_next(L, index) != 0) {
-        lua_pop(L, 1);
-        bool listed = false;
-        for (lua_Integer i = 1; i < first_unordered && !listed; i++) {
-            lua_rawgeti(L, keys, i);
-            listed = lua_rawequal(L, -1, -2);
-            lua_pop(L, 1);
-        }
-        if (!listed) {
-            lua_pushvalue(L, -1);
-            lua_rawseti(L, keys, ++count);
-        }
-    }
-    /* sort the unordered part by the keys' text (insertion sort: maps are small) */
-    for (lua_Integer i = first_unordered + 1; i <= count; i++) {
-        for (lua_Integer j = i; j > first_unordered; j--) {
-            lua_rawgeti(L, keys, j - 1);
-            lua_rawgeti(L, keys, j);
-            const char *a = luaL_tolstring(L, -2, NULL);
-            const char *b = luaL_tolstring(L, -2, NULL);
-            bool swap = strcmp(a, b) > 0;
-            lua_pop(L, 2);
-            if (!swap) {
-                lua_pop(L, 2);
-                break;
-            }
-            lua_rawseti(L, keys, j - 1);
-            lua_rawseti(L, keys, j);
-        }
-    }
+    const struct key *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    size_t shorter = x->length < y->length ? x->length : y->length;
+    int order = memcmp(x->text, y->text, shorter);
+    return order != 0 ? order : (x->length > y->length) - (x->length < y->length);
 }
 
+/* Writes the map at index: the field_order names it has first, in that
+ * order, then the rest sorted by their text (one sort, in C: no Lua runs
+ * while keys are compared). */
 static void emit_map(struct emitter *e, int index, int column, int depth)
 {
     lua_State *L = e->L;
-    push_key_order(e, index);
+    lua_newtable(L); /* slot -> key, then slot + count -> its text */
     int keys = lua_gettop(L);
-    lua_Integer count = (lua_Integer)lua_rawlen(L, keys);
-    for (lua_Integer i = 1; i <= count; i++) {
-        if (i > 1) {
+    int count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        if (count >= YAML_MAX_NODES)
+            luaL_error(L, "yaml.encode: more than %d entries", YAML_MAX_NODES);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, ++count);
+    }
+    struct key *order = lua_newuserdatauv(L, (size_t)count * sizeof *order + 1, 0);
+    for (int i = 1; i <= count; i++) {
+        lua_rawgeti(L, keys, i);
+        size_t length;
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            lua_tolstring(L, -1, &length);
+        } else {
+            luaL_tolstring(L, -1, &length);
+            lua_remove(L, -2);
+        }
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keys, count + i); /* keeps the text alive */
+        lua_Integer rank = LUA_MAXINTEGER;
+        if (e->field_ranks != 0) {
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, e->field_ranks) == LUA_TNUMBER)
+                rank = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        order[i - 1] = (struct key){lua_tolstring(L, -1, NULL), length, rank, i};
+        lua_pop(L, 1);
+    }
+    qsort(order, (size_t)count, sizeof *order, compare_keys);
+    for (int i = 0; i < count; i++) {
+        if (i > 0) {
             add_char(e->out, '\n');
             put_spaces(e, column);
         }
-        lua_rawgeti(L, keys, i);
-        size_t length;
-        const char *key = luaL_tolstring(L, -1, &length);
-        put_string(e, key, length, column, true);
-        lua_pop(L, 1);
+        put_string(e, order[i].text, order[i].length, column, true);
         add_char(e->out, ':');
+        lua_rawgeti(L, keys, order[i].slot);
         lua_rawget(L, index);
         emit_after_indicator(e, lua_gettop(L), column + e->indent, depth + 1, false);
         lua_pop(L, 1);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
 }
 
 static void emit_sequence(struct emitter *e, int index, int column, int depth)
@@ -368,6 +366,8 @@ static void emit_value(struct emitter *e, int index, int column, int depth)
     lua_State *L = e->L;
     if (depth > YAML_MAX_DEPTH)
         luaL_error(L, "yaml.encode: nested deeper than %d levels (or a cycle)", YAML_MAX_DEPTH);
+    if (++e->nodes > YAML_MAX_NODES)
+        luaL_error(L, "yaml.encode: more than %d values", YAML_MAX_NODES);
     luaL_checkstack(L, 8, "yaml.encode: nested too deeply");
     size_t length;
     switch (lua_type(L, index)) {
@@ -406,7 +406,21 @@ static int encode_protected(lua_State *L)
 {
     struct emitter *e = lua_touserdata(L, 1);
     e->L = L;
-    e->field_order = lua_gettop(L) >= 3 ? 3 : 0;
+    e->out->L = L;
+    e->field_ranks = 0;
+    if (lua_gettop(L) >= 3) { /* field_order, as name -> place */
+        lua_newtable(L);
+        e->field_ranks = lua_gettop(L);
+        lua_Integer listed = (lua_Integer)lua_rawlen(L, 3);
+        for (lua_Integer i = listed; i >= 1; i--) { /* the first mention wins */
+            if (lua_rawgeti(L, 3, i) == LUA_TSTRING) {
+                lua_pushinteger(L, i);
+                lua_rawset(L, e->field_ranks);
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+    }
     emit_value(e, 2, 0, 0);
     add_char(e->out, '\n');
     return 0;
@@ -453,7 +467,7 @@ static int encode_with(lua_State *L, int index, int options, struct wippy_error 
             e.indent = 2;
         lua_pop(L, 1);
     }
-    struct text text = {NULL, 0, 0};
+    struct text text = {NULL, 0, 0, L};
     e.out = &text;
     lua_pushcfunction(L, encode_protected);
     lua_pushlightuserdata(L, &e);

@@ -252,6 +252,8 @@ static int location_collect(lua_State *L)
 
 void time_value_push_time(lua_State *L, int64_t seconds, int32_t nanosecond, struct time_zone *zone)
 {
+    if (seconds > TIME_VALUE_MAX_SECONDS || seconds < -TIME_VALUE_MAX_SECONDS)
+        luaL_error(L, "time out of range (more than 285 million years from 1970)");
     struct time_value *value = lua_newuserdatauv(L, sizeof *value, 0);
     *value = (struct time_value){seconds, nanosecond, NULL};
     luaL_setmetatable(L, TIME_TYPE);
@@ -342,6 +344,9 @@ static int time_add_date(lua_State *L)
 {
     struct time_value *t = check_time(L, 1);
     lua_Integer years = luaL_checkinteger(L, 2), months = luaL_checkinteger(L, 3), days = luaL_checkinteger(L, 4);
+    luaL_argcheck(L, years > -TIME_VALUE_MAX_FIELD && years < TIME_VALUE_MAX_FIELD, 2, "out of range");
+    luaL_argcheck(L, months > -TIME_VALUE_MAX_FIELD && months < TIME_VALUE_MAX_FIELD, 3, "out of range");
+    luaL_argcheck(L, days > -TIME_VALUE_MAX_FIELD && days < TIME_VALUE_MAX_FIELD, 4, "out of range");
     struct go_time_fields f;
     fields_of(t, &f);
     push_date(L, f.year + years, f.month + months, f.day + days, f.hour, f.minute, f.second, f.nanosecond, t->zone);

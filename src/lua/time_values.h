@@ -14,6 +14,13 @@
 
 struct time_zone;
 
+/* A Time is at most this many seconds from 1970 either way (about 285
+ * million years: Go's own range is wider, but every sum of a Time and a
+ * day or an offset stays inside int64 from here), and a date's fields are
+ * each smaller than TIME_VALUE_MAX_FIELD in magnitude. */
+#define TIME_VALUE_MAX_SECONDS (INT64_C(1) << 53)
+#define TIME_VALUE_MAX_FIELD (INT64_C(1) << 31)
+
 /* Registers the Duration, Time and Location types in L. */
 void time_values_register(lua_State *L);
 

@@ -18,7 +18,8 @@ int64_t go_time_floor_div(int64_t value, int64_t divisor)
 
 int64_t go_time_floor_mod(int64_t value, int64_t divisor)
 {
-    return value - go_time_floor_div(value, divisor) * divisor;
+    int64_t remainder = value % divisor;
+    return remainder != 0 && ((remainder < 0) != (divisor < 0)) ? remainder + divisor : remainder;
 }
 
 /* Days from 1970-01-01 of a valid date (month 1-12), counting eras of 400
@@ -74,7 +75,7 @@ void go_time_fields_from_local(int64_t local_seconds, int nanosecond, int offset
                                struct go_time_fields *fields)
 {
     int64_t days = go_time_floor_div(local_seconds, GO_TIME_SECONDS_PER_DAY);
-    int64_t seconds = local_seconds - days * GO_TIME_SECONDS_PER_DAY;
+    int64_t seconds = go_time_floor_mod(local_seconds, GO_TIME_SECONDS_PER_DAY);
     go_time_date_from_days(days, &fields->year, &fields->month, &fields->day);
     fields->hour = (int)(seconds / 3600);
     fields->minute = (int)(seconds / 60 % 60);

@@ -12,6 +12,49 @@
 
 #define TRANSFER_MAX_DEPTH 128
 
+struct copy_call {
+    const struct state_transport *transport;
+    void *exported;
+    struct wippy_error error;
+    int rc;
+};
+
+static int import_protected(lua_State *L)
+{
+    struct copy_call *call = lua_touserdata(L, 1);
+    call->rc = call->transport->import(L, call->exported, &call->error);
+    if (call->rc < 0)
+        lua_pushnil(L);
+    return 1;
+}
+
+/* A type that copies (a payload) crosses even within a heap as a new value
+ * made by its transport: exported, then imported under protection (an
+ * import that fails or raises leaves the export to release). */
+static int copy_through_transport(lua_State *L, int index, const struct state_transport *transport,
+                                  struct wippy_error *error)
+{
+    struct copy_call call = {transport, NULL, {0}, WIPPY_OK};
+    if (transport->export(L, index, &call.exported, error) < 0)
+        return error->code;
+    if (!lua_checkstack(L, 3)) {
+        transport->release(call.exported);
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    }
+    lua_pushcfunction(L, import_protected);
+    lua_pushlightuserdata(L, &call);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || call.rc < 0) {
+        transport->release(call.exported);
+        if (call.rc < 0)
+            *error = call.error;
+        else
+            error_set(error, WIPPY_ENOMEM, "%s", lua_tostring(L, -1) != NULL ? lua_tostring(L, -1) : "not enough memory");
+        lua_pop(L, 1);
+        return error->code;
+    }
+    return 0;
+}
+
 /* A userdata crosses as it is when its type is shared, after its type's
  * share hook (if any) agreed. */
 static int share_userdata(lua_State *L, int index, struct wippy_error *error)
@@ -24,16 +67,8 @@ static int share_userdata(lua_State *L, int index, struct wippy_error *error)
     if (share != NULL && share(L, index, error) < 0)
         return error->code;
     const struct state_transport *transport = state_transport_of(L, index);
-    if (transport != NULL && transport->copies) {
-        void *exported = NULL;
-        if (transport->export(L, index, &exported, error) < 0)
-            return error->code;
-        if (transport->import(L, exported, error) < 0) {
-            transport->release(exported);
-            return error->code;
-        }
-        return 0;
-    }
+    if (transport != NULL && transport->copies)
+        return copy_through_transport(L, index, transport, error);
     lua_pushvalue(L, index);
     return 0;
 }

@@ -60,7 +60,7 @@ def test_logger_lines_levels_and_children(make_app):
                                  "pid": pid, "location": "app:main:4"}),
             ("WARN", ["myservice.handler", "careful"], {"component": "auth", "request_id": "r1", "pid": pid,
                                                         "location": "app:main:7"}),
-            ("ERROR", ["myservice", "failed badly"], {"component": "auth", "error": "boom", "pid": pid,
+            ("ERROR", ["myservice", "failed\\x0abadly"], {"component": "auth", "error": "boom", "pid": pid,
                                                       "location": "app:main:8"}),
             ("INFO", ["the root keeps no fields"], {"pid": pid, "location": "app:main:9"}),
             ("INFO", ["myservice", "sent across"], {"component": "auth", "pid": pid, "location": "app:main:16"}),
