@@ -18,8 +18,13 @@
 
 #define JSON_MAX_DEPTH 128
 
+/* A table reached many times is written each time: this bounds the
+ * blow-up of one shared a few times over (2^30 values from 30 tables). */
+#define JSON_MAX_VALUES 1000000
+
 struct encode_error {
     char message[256];
+    size_t values;
 };
 
 static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error);
@@ -104,6 +109,10 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encode_er
 
 static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error)
 {
+    if (++error->values > JSON_MAX_VALUES) {
+        snprintf(error->message, sizeof error->message, "more than %d values", JSON_MAX_VALUES);
+        return NULL;
+    }
     switch (lua_type(L, index)) {
     case LUA_TNIL:
         return json_null();
@@ -150,7 +159,7 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
 bool mod_json_encode(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    struct encode_error error = {{0}};
+    struct encode_error error = {{0}, 0};
     json_t *root = encode_value(L, index, 0, &error);
     if (root == NULL) {
         lua_pushfstring(L, "json.encode: %s", error.message);

@@ -42,10 +42,12 @@ def test_yaml_encode_is_bounded_and_quick(make_app):
   for i = 1, 30 do t = {t, t} end
   local out, err = yaml.encode(t)
   io.print(out, tostring(err):match("more than %d+ values") ~= nil)
+  local json_out, json_err = json.encode(t)
+  io.print(json_out, tostring(json_err):match("more than %d+ values") ~= nil)
 end}
 """, timeout=60)
     assert result.code == 0, result
-    assert result.lines == ["true\ttrue", "nil\ttrue"], result
+    assert result.lines == ["true\ttrue", "nil\ttrue", "nil\ttrue"], result
 
 
 def test_time_arithmetic_at_the_edges_is_an_error_not_undefined(make_app):
