@@ -23,6 +23,7 @@
 #include "util/duration.h"
 #include "util/memory.h"
 #include "util/suggest.h"
+#include "util/url_query.h"
 
 #define DEFAULT_TIMEOUT_NS (INT64_C(30) * 1000000000)
 #define DEFAULT_MAX_RESPONSE_BODY ((size_t)64 << 20)
@@ -191,26 +192,56 @@ static void append_encoded_pairs(lua_State *L, int table, char **text,
     }
 }
 
+/* The string keys of the table at index with string or number values, as
+ * texts kept alive by a table this pushes (pop it once done with them). */
+static struct url_query_pair *table_pairs(lua_State *L, int table, size_t *count)
+{
+    size_t capacity = 8;
+    struct url_query_pair *pairs = xcalloc(capacity, sizeof *pairs);
+    *count = 0;
+    lua_newtable(L);
+    int anchor = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, table) != 0) {
+        if (lua_type(L, -2) == LUA_TSTRING && (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)) {
+            if (*count == capacity)
+                pairs = xrealloc(pairs, (capacity *= 2) * sizeof *pairs);
+            struct url_query_pair *pair = &pairs[(*count)++];
+            pair->key = lua_tolstring(L, -2, &pair->key_length);
+            lua_pushvalue(L, -1);
+            pair->value = lua_tolstring(L, -1, &pair->value_length); /* a number as its text */
+            lua_rawseti(L, anchor, (lua_Integer)*count);
+        }
+        lua_pop(L, 1);
+    }
+    return pairs;
+}
+
 static int read_query_and_form(lua_State *L, int options, struct prepared_request *prepared,
                                struct wippy_error *error)
 {
     int rc = WIPPY_OK;
     if (lua_getfield(L, options, "query") == LUA_TTABLE) {
-        char *query = xstrdup("");
-        append_encoded_pairs(L, lua_gettop(L), &query, "&");
-        if (*query) {
-            char *url = xasprintf("%s%c%s", prepared->url, strchr(prepared->url, '?') ? '&' : '?', query);
+        /* as Go Wippy: set into the url's own query, which is written again sorted */
+        size_t count;
+        struct url_query_pair *pairs = table_pairs(L, lua_gettop(L), &count);
+        if (count > 0) {
+            char *url = url_query_set(prepared->url, pairs, count);
             free(prepared->url);
             prepared->url = url;
         }
-        free(query);
+        free(pairs);
+        lua_pop(L, 1); /* the texts */
     } else if (!lua_isnil(L, -1)) {
         rc = error_set(error, WIPPY_EINVAL, "option query: expected a table");
     }
     lua_pop(L, 1);
     if (rc == WIPPY_OK && lua_getfield(L, options, "form") == LUA_TTABLE) {
-        char *form = xstrdup("");
-        append_encoded_pairs(L, lua_gettop(L), &form, "&");
+        size_t count;
+        struct url_query_pair *pairs = table_pairs(L, lua_gettop(L), &count);
+        char *form = url_query_encode(pairs, count);
+        free(pairs);
+        lua_pop(L, 1); /* the texts */
         free(prepared->body);
         prepared->body = form;
         prepared->options.body_length = strlen(form);
@@ -689,14 +720,25 @@ static int http_request_batch(lua_State *L)
     struct task *task = task_current(L);
     task_check_can_block(L, task, "http_client.request_batch");
     size_t count = lua_rawlen(L, 1);
+    /* the whole batch's form is checked first, with Go Wippy's words */
+    if (count == 0)
+        return error_value_fail_with(L, ERROR_KIND_INVALID, "requests table cannot be empty");
+    for (size_t i = 0; i < count; i++) {
+        const char *refusal = NULL;
+        if (lua_rawgeti(L, 1, (lua_Integer)i + 1) != LUA_TTABLE)
+            refusal = "each request must be a table";
+        else if (lua_rawgeti(L, -1, 1) != LUA_TSTRING)
+            refusal = "method must be a string";
+        else if (lua_rawgeti(L, -2, 2) != LUA_TSTRING)
+            refusal = "URL must be a string";
+        lua_settop(L, 1);
+        if (refusal != NULL)
+            return error_value_fail_with(L, ERROR_KIND_INVALID, "%s", refusal);
+    }
     struct pending_call *call = call_new(task, count, true);
     for (size_t i = 0; i < count; i++) {
         int base = lua_gettop(L);
-        if (lua_rawgeti(L, 1, (lua_Integer)i + 1) != LUA_TTABLE) {
-            call->errors[i] = xstrdup("expected {method, url, options?}");
-            lua_settop(L, base);
-            continue;
-        }
+        lua_rawgeti(L, 1, (lua_Integer)i + 1);
         int item = lua_gettop(L);
         lua_rawgeti(L, item, 1);
         lua_rawgeti(L, item, 2);
@@ -715,29 +757,27 @@ static int http_request_batch(lua_State *L)
     return start_and_wait(L, task, call);
 }
 
+/* Go's url.QueryEscape and QueryUnescape. */
 static int http_encode_uri(lua_State *L)
 {
     size_t length;
     const char *text = luaL_checklstring(L, 1, &length);
-    char *escaped = curl_easy_escape(NULL, text, (int)length);
+    char *escaped = url_query_escape(text, length);
     lua_pushstring(L, escaped);
-    curl_free(escaped);
+    free(escaped);
     return 1;
 }
 
 static int http_decode_uri(lua_State *L)
 {
-    size_t length;
+    size_t length, out_length;
     const char *text = luaL_checklstring(L, 1, &length);
-    char *plus = xstrndup(text, length);
-    for (char *c = plus; *c; c++)
-        if (*c == '+')
-            *c = ' ';
-    int out_length = 0;
-    char *decoded = curl_easy_unescape(NULL, plus, (int)length, &out_length);
-    lua_pushlstring(L, decoded, (size_t)out_length);
-    curl_free(decoded);
-    free(plus);
+    struct wippy_error error;
+    char *decoded = url_query_unescape(text, length, &out_length, &error);
+    if (decoded == NULL)
+        return error_value_fail(L, &error);
+    lua_pushlstring(L, decoded, out_length);
+    free(decoded);
     return 1;
 }
 
