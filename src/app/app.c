@@ -36,6 +36,7 @@ struct app {
     struct http_client *http;
     struct terminal *terminal;
     struct mod_http_client_context http_client_context;
+    struct mod_env_context env_context;
     struct http_services *services;
     struct close_hook *close_hooks; /* last registered first */
     char **arguments;
@@ -141,8 +142,15 @@ static void open_http_services(struct app *app)
     on_close(app, close_http_services);
 }
 
+static void close_env(struct app *app)
+{
+    value_free(app->env_context.memory);
+}
+
 static void add_modules(struct app *app)
 {
+    app->env_context = (struct mod_env_context){app->vm->registry, value_new_map()};
+    on_close(app, close_env);
     const struct vm_module modules[] = {
         {"errors", mod_errors_open, NULL, true},
         {"io", mod_io_open, app->terminal, false},
@@ -163,6 +171,7 @@ static void add_modules(struct app *app)
         {"payload", mod_payload_open, NULL, false},
         {"os", mod_os_open, NULL, false},
         {"crypto", mod_crypto_open, NULL, false},
+        {"env", mod_env_open, &app->env_context, false},
     };
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++)
         vm_add_module(app->vm, &modules[i]);

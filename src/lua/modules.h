@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "registry/registry.h"
+#include "util/value.h"
+
 struct http_client;
 struct overlay_set;
 
@@ -37,6 +40,15 @@ int mod_logger_open(lua_State *L, void *context);
 int mod_payload_open(lua_State *L, void *context);
 int mod_os_open(lua_State *L, void *context);
 int mod_crypto_open(lua_State *L, void *context);
+
+/* The env module's context: the registry it reads variables and storages
+ * from, and the values set in memory storages (storage id -> name ->
+ * value), which the application owns. */
+struct mod_env_context {
+    const struct registry *registry;
+    struct value *memory;
+};
+int mod_env_open(lua_State *L, void *context);
 int mod_errors_open(lua_State *L, void *context);
 
 /* The attachment kind (task_attachment) of a task answering an HTTP

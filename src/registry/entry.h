@@ -23,6 +23,29 @@ enum entry_kind {
     ENTRY_HTTP_ROUTER,
     ENTRY_HTTP_ENDPOINT,
     ENTRY_SECURITY_POLICY,
+    ENTRY_ENV_STORAGE,
+    ENTRY_ENV_VARIABLE,
+};
+
+enum env_storage_type {
+    ENV_STORAGE_MEMORY, /* values set at run time */
+    ENV_STORAGE_OS,     /* the process environment, read-only */
+    ENV_STORAGE_STATIC, /* values given in the entry, read-only */
+    ENV_STORAGE_ROUTER, /* the first of its storages that has the value */
+};
+
+struct entry_env_storage {
+    enum env_storage_type type;
+    const struct value *values; /* static: a map of strings, owned by the document */
+    char **storages;            /* router: full ids, in order */
+    size_t storage_count;
+};
+
+struct entry_env_variable {
+    char *variable;      /* the name it is read by */
+    char *storage_id;
+    char *default_value; /* NULL: none */
+    bool readonly;
 };
 
 struct entry_lifecycle {
@@ -131,6 +154,8 @@ struct entry {
         struct entry_http_router http_router;
         struct entry_http_endpoint http_endpoint;
         struct entry_policy policy;
+        struct entry_env_storage env_storage;
+        struct entry_env_variable env_variable;
     } as;
 };
 

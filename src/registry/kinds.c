@@ -437,6 +437,122 @@ static void release_policy(struct entry *entry)
     field_free_list(policy->groups, policy->group_count);
 }
 
+/* ---- env.storage.*, env.variable ---- */
+
+static int read_env_storage(struct entry *entry, enum env_storage_type type)
+{
+    entry->as.env_storage.type = type;
+    return WIPPY_OK;
+}
+
+static int read_env_memory(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir, (void)error;
+    return read_env_storage(entry, ENV_STORAGE_MEMORY);
+}
+
+static int read_env_os(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir, (void)error;
+    return read_env_storage(entry, ENV_STORAGE_OS);
+}
+
+static int read_env_static(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir;
+    read_env_storage(entry, ENV_STORAGE_STATIC);
+    const struct value *values = NULL;
+    RETURN_IF_FAILED(field_map(entry, "values", &values, error));
+    for (size_t i = 0; values != NULL && i < values->as.map.count; i++)
+        if (values->as.map.values[i]->type != VALUE_STRING)
+            return field_error(entry, values->as.map.values[i], "values", error, "%s: expected a string",
+                               values->as.map.keys[i]);
+    entry->as.env_storage.values = values;
+    return WIPPY_OK;
+}
+
+static int read_env_router(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir;
+    struct entry_env_storage *storage = &entry->as.env_storage;
+    read_env_storage(entry, ENV_STORAGE_ROUTER);
+    char **storages = NULL;
+    size_t count = 0;
+    RETURN_IF_FAILED(field_string_list(entry, "storages", true, &storages, &count, error));
+    storage->storages = xcalloc(count + 1, sizeof(char *));
+    for (size_t i = 0; i < count; i++)
+        storage->storages[i] = entry_qualify_reference(entry->namespace_name, storages[i]);
+    storage->storage_count = count;
+    field_free_list(storages, count);
+    return WIPPY_OK;
+}
+
+/* Go Wippy's file storage writes a file on every set: not built here, and
+ * said so rather than taken for another storage. */
+static int read_env_file(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir;
+    return field_error(entry, value_map_get(entry->node, "kind"), "kind", error,
+                       "env.storage.file is not supported by this runtime (use env.storage.memory, os, static "
+                       "or router)");
+}
+
+static bool is_env_storage(const struct entry *entry) { return entry->kind == ENTRY_ENV_STORAGE; }
+
+static int check_env_router(const struct entry_list *known, const struct entry *entry, struct wippy_error *error)
+{
+    const struct entry_env_storage *storage = &entry->as.env_storage;
+    for (size_t i = 0; storage->type == ENV_STORAGE_ROUTER && i < storage->storage_count; i++)
+        RETURN_IF_FAILED(check_reference_kind(known, entry, "storages", storage->storages[i], is_env_storage,
+                                              "an env.storage.* entry", error));
+    return WIPPY_OK;
+}
+
+static void release_env_storage(struct entry *entry)
+{
+    field_free_list(entry->as.env_storage.storages, entry->as.env_storage.storage_count);
+}
+
+static bool valid_variable_name(const char *name)
+{
+    if (name[0] == '\0')
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+static int read_env_variable(struct entry *entry, const char *index_dir, struct wippy_error *error)
+{
+    (void)index_dir;
+    struct entry_env_variable *variable = &entry->as.env_variable;
+    RETURN_IF_FAILED(field_string(entry, "variable", false, NULL, &variable->variable, error));
+    if (variable->variable == NULL || variable->variable[0] == '\0') {
+        free(variable->variable);
+        variable->variable = xstrdup(entry->name);
+    }
+    if (!valid_variable_name(variable->variable))
+        return field_error(entry, value_map_get(entry->node, "variable"), "variable", error,
+                           "\"%s\": only letters, digits and _", variable->variable);
+    RETURN_IF_FAILED(field_reference(entry, "storage", true, &variable->storage_id, error));
+    RETURN_IF_FAILED(field_string(entry, "default", false, NULL, &variable->default_value, error));
+    return field_boolean(entry, "readonly", false, &variable->readonly, error);
+}
+
+static int check_env_variable(const struct entry_list *known, const struct entry *entry, struct wippy_error *error)
+{
+    return check_reference_kind(known, entry, "storage", entry->as.env_variable.storage_id, is_env_storage,
+                                "an env.storage.* entry", error);
+}
+
+static void release_env_variable(struct entry *entry)
+{
+    free(entry->as.env_variable.variable);
+    free(entry->as.env_variable.storage_id);
+    free(entry->as.env_variable.default_value);
+}
+
 static const char *const http_service_unsupported[] = {"tls", "host", NULL};
 static const char *const http_router_unsupported[] = {"middleware", "options", "post_middleware",
                                                       "post_options", NULL};
@@ -455,6 +571,12 @@ static const struct entry_kind_definition entry_kinds[] = {
     {"http.router", ENTRY_HTTP_ROUTER, read_http_router, check_http_router, release_http_router, http_router_unsupported},
     {"http.endpoint", ENTRY_HTTP_ENDPOINT, read_http_endpoint, check_http_endpoint, release_http_endpoint, NULL},
     {"security.policy", ENTRY_SECURITY_POLICY, read_policy, NULL, release_policy, NULL},
+    {"env.storage.memory", ENTRY_ENV_STORAGE, read_env_memory, NULL, release_env_storage, NULL},
+    {"env.storage.os", ENTRY_ENV_STORAGE, read_env_os, NULL, release_env_storage, NULL},
+    {"env.storage.static", ENTRY_ENV_STORAGE, read_env_static, NULL, release_env_storage, NULL},
+    {"env.storage.router", ENTRY_ENV_STORAGE, read_env_router, check_env_router, release_env_storage, NULL},
+    {"env.storage.file", ENTRY_ENV_STORAGE, read_env_file, NULL, release_env_storage, NULL},
+    {"env.variable", ENTRY_ENV_VARIABLE, read_env_variable, check_env_variable, release_env_variable, NULL},
 };
 
 const struct entry_kind_definition *entry_kind_find(const char *name)

@@ -46,4 +46,8 @@
 #define ACTION_SECURITY_SCOPE_CREATE "security.scope.create"
 #define ACTION_SECURITY_ACTOR_CREATE "security.actor.create"
 
+/* env (resource: the key as given) */
+#define ACTION_ENV_GET "env.get"
+#define ACTION_ENV_SET "env.set"
+
 #endif

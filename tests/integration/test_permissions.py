@@ -47,10 +47,12 @@ CASES = {
     "security.policy_group.get": ([], "permission denied: access policy group", None),
     "security.scope.create": ([], "not allowed to create custom scopes", None),
     "security.actor.create": ([], "not allowed to create actor with ID: someone", None),
+    "env.get": ([], "not allowed to access environment variable: PROBE_VAR", None),
+    "env.set": ([], "not allowed to access environment variable: PROBE_VAR", None),
 }
 
 ACTIONS_LUA = r"""
-local http_client, funcs, security = require("http_client"), require("funcs"), require("security")
+local http_client, funcs, security, env = require("http_client"), require("funcs"), require("security"), require("env")
 local io = require("io")
 local act = {}
 act["http_client.request"] = function(a) return http_client.get(a.url) end
@@ -85,6 +87,8 @@ act["security.policy.get"] = function(a) return security.policy("app:a_policy") 
 act["security.policy_group.get"] = function(a) return security.named_scope("some_group") end
 act["security.scope.create"] = function(a) return security.new_scope({}) end
 act["security.actor.create"] = function(a) return security.new_actor("someone") end
+act["env.get"] = function(a) return env.get("PROBE_VAR") end
+act["env.set"] = function(a) return env.set("PROBE_VAR", "y") end
 
 local function run(action, a)
   local ok, value, err = pcall(act[action], a)
@@ -142,7 +146,9 @@ def index_yaml():
     lines = ["version: '1.0'", "namespace: app", "entries:",
              "  - {name: processes, kind: process.host}",
              "  - {name: actions, kind: library.lua, source: 'file://actions.lua', "
-             "modules: [io, http_client, funcs, security, process]}"]
+             "modules: [io, http_client, funcs, security, process, env]}",
+             "  - {name: memory, kind: env.storage.memory}",
+             "  - {name: probe_var, kind: env.variable, variable: PROBE_VAR, storage: app:memory, default: x}"]
     for name, method in (("main", "main"), ("sleeper", "sleeper"), ("child", "child"), ("actor", "actor")):
         lines.append(f"  - name: {name}\n    kind: process.lua\n    source: file://main.lua\n    method: {method}\n"
                      "    modules: [io, funcs, security, time, process]\n    imports: {actions: app:actions}"
