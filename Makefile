@@ -121,10 +121,18 @@ $(BUILD)/obj/lua54/%.o: $(LUA_HEADER)
 
 $(LIB_OBJECTS) $(MAIN_OBJECT) $(UNIT_OBJECTS): | $(LLHTTP_HEADER) $(LUA_HEADER)
 
-$(BUILD)/obj/main.o: src/main.c
+# The version `wippy --version` prints: the git tag or commit it is built
+# from; the stamp changes (and main.c is built again) only when that does.
+WIPPY_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(WIPPY_VERSION)' | cmp -s - $@ || echo '$(WIPPY_VERSION)' > $@
+FORCE:
+
+$(BUILD)/obj/main.o: src/main.c $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(CC) $(CFLAGS) -DWIPPY_VERSION='"$(WIPPY_VERSION)"' -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

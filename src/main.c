@@ -1,5 +1,6 @@
 /* main.c - the `wippy` command line: global options, then the command. */
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,10 @@
 
 #include "cli/cli.h"
 #include "util/memory.h"
+
+#ifndef WIPPY_VERSION
+#define WIPPY_VERSION "unknown"
+#endif
 
 static void print_usage(FILE *stream)
 {
@@ -17,8 +22,52 @@ static void print_usage(FILE *stream)
           "  run                       boot auto_start entries and serve until SIGINT/SIGTERM\n"
           "  run list                  list command processes\n"
           "  run NAME [ARGS...]        run a command process on the terminal host\n"
-          "  run --exec NS:ENTRY [ARGS...]   run any process.lua entry\n",
+          "  run --exec NS:ENTRY [ARGS...]   run any process.lua entry\n"
+          "  version                   print the version\n"
+          "  help [COMMAND]            this text, or a command's\n"
+          "\n"
+          "options:\n"
+          "  -c, --config FILE         a configuration file (repeatable; default .wippy.yaml)\n"
+          "  --set section.path=value  a setting over the files (repeatable)\n"
+          "  -m, --memory-limit SIZE   the same as --set vm.memory_limit=SIZE\n"
+          "  -v, --verbose             say what the runtime does; debug log lines\n"
+          "  -h, --help                this text\n"
+          "  --version                 print the version\n",
           stream);
+}
+
+static const struct {
+    const char *command;
+    const char *usage;
+} command_usage[] = {
+    {"run", "usage: wippy [OPTIONS] run                       boot the auto_start entries and serve\n"
+            "       wippy [OPTIONS] run list                  list the command processes\n"
+            "       wippy [OPTIONS] run NAME [ARGS...]        run a command process; its return value is the exit code\n"
+            "       wippy [OPTIONS] run --exec NS:ENTRY [ARGS...]   run any process.lua entry\n"
+            "\n"
+            "Reads ./src (or wippy.lock's directories.src) and .wippy.yaml. SIGINT ends a command with 130,\n"
+            "SIGTERM with 143; a server lets requests in flight finish and ends with 0.\n"},
+    {"init", "usage: wippy init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]\n"
+             "\n"
+             "Writes wippy.lock naming the source and modules directories.\n"},
+    {"version", "usage: wippy version\n"},
+    {"help", "usage: wippy help [COMMAND]\n"},
+};
+
+static bool print_command_usage(const char *command, FILE *stream)
+{
+    for (size_t i = 0; i < sizeof command_usage / sizeof command_usage[0]; i++) {
+        if (strcmp(command_usage[i].command, command) == 0) {
+            fputs(command_usage[i].usage, stream);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool is_help_flag(const char *argument)
+{
+    return strcmp(argument, "-h") == 0 || strcmp(argument, "--help") == 0;
 }
 
 /* Takes a global option at argv[*index] if there is one. Returns 1 when
@@ -110,12 +159,29 @@ int main(int argc, char **argv)
         if (taken > 0)
             continue;
         if (command == NULL) {
-            if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            if (is_help_flag(argv[i])) {
                 print_usage(stdout);
+                goto done;
+            }
+            if (strcmp(argv[i], "--version") == 0) {
+                printf("wippy %s\n", WIPPY_VERSION);
+                goto done;
+            }
+            if (argv[i][0] == '-') {
+                fprintf(stderr, "wippy: unknown option \"%s\" (try wippy --help)\n", argv[i]);
+                status = 2;
                 goto done;
             }
             command = argv[i];
             continue;
+        }
+        /* `wippy COMMAND --help` answers without touching the project */
+        if (rest_count == 0 && is_help_flag(argv[i])) {
+            if (!print_command_usage(command, stdout)) {
+                fprintf(stderr, "wippy: unknown command \"%s\" (try wippy --help)\n", command);
+                status = 2;
+            }
+            goto done;
         }
         rest[rest_count++] = argv[i];
         bool is_exec_flag = strcmp(argv[i], "--exec") == 0 || strcmp(argv[i], "-x") == 0;
@@ -127,6 +193,15 @@ int main(int argc, char **argv)
     if (command == NULL) {
         print_usage(stderr);
         status = 2;
+    } else if (strcmp(command, "version") == 0) {
+        printf("wippy %s\n", WIPPY_VERSION);
+    } else if (strcmp(command, "help") == 0) {
+        if (rest_count == 0) {
+            print_usage(stdout);
+        } else if (!print_command_usage(rest[0], stdout)) {
+            fprintf(stderr, "wippy: unknown command \"%s\" (try wippy --help)\n", rest[0]);
+            status = 2;
+        }
     } else if (strcmp(command, "init") == 0) {
         status = cli_command_init(&options);
     } else if (strcmp(command, "run") == 0) {

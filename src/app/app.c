@@ -305,8 +305,10 @@ static void on_signal(uv_async_t *handle)
     vm_log(vm, "signal %d: shutting down", (int)signal_caught);
     if (vm->stopping)
         return;
-    /* HTTP requests in flight finish first; a second signal is not needed. */
-    http_services_shutdown(watch->app->services, watch->exit_code, SHUTDOWN_GRACE_NS);
+    /* HTTP requests in flight finish first; a second signal is not needed.
+     * A negative exit code asks for the shell's: 128 + the signal. */
+    int exit_code = watch->exit_code >= 0 ? watch->exit_code : 128 + (int)signal_caught;
+    http_services_shutdown(watch->app->services, exit_code, SHUTDOWN_GRACE_NS);
 }
 
 static void set_stop_signal_handler(void (*handler)(int))

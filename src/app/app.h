@@ -27,7 +27,8 @@ int app_start_services(struct app *app, struct wippy_error *error);
 int app_start_command(struct app *app, const struct entry *entry, struct wippy_error *error);
 
 /* Runs until stopped: by a command's end, by SIGINT/SIGTERM (requests in
- * flight finish first, then exit code signal_exit_code), or a deadlock.
+ * flight finish first, then exit code signal_exit_code; a negative one
+ * means 128 + the signal, 130 or 143, as shells report it), or a deadlock.
  * keep_alive: whether the signal watchers alone keep the runtime running
  * (serving) or not (a command whose processes all block ends with a
  * deadlock report). Returns the exit code. */

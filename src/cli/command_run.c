@@ -133,7 +133,7 @@ int cli_command_run(const struct cli_options *options)
     if (started && entry != NULL)
         started = app_start_command(app, entry, &error) == WIPPY_OK;
     if (started)
-        exit_code = app_run(app, mode == RUN_SERVE, mode == RUN_SERVE ? 0 : 130);
+        exit_code = app_run(app, mode == RUN_SERVE, mode == RUN_SERVE ? 0 : -1);
     else
         fprintf(stderr, "wippy: %s\n", error.message);
     app_free(app);

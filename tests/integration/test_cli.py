@@ -157,3 +157,33 @@ def test_sigint_interrupts_a_running_command():
     finally:
         process.kill()
         process.wait()
+
+
+def test_sigterm_ends_a_command_with_143():
+    process = subprocess.Popen([wippy_binary(), "run", "nap"], cwd=APPS / "core",
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == "napping\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 143  # 128 + SIGTERM, as shells report it
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_version_and_help_answer_without_a_project(tmp_path):
+    version = run_wippy(tmp_path, "--version")
+    assert version.code == 0 and version.out.startswith("wippy ") and len(version.out.split()) == 2, version
+    assert run_wippy(tmp_path, "version").out == version.out
+    usage = run_wippy(tmp_path, "help")
+    assert usage.code == 0 and "commands:" in usage.out and "--version" in usage.out, usage
+    for command in ("run", "init"):
+        for form in ((command, "--help"), (command, "-h"), ("help", command)):
+            result = run_wippy(tmp_path, *form)
+            assert result.code == 0 and result.out.startswith(f"usage: wippy"), (form, result)
+            assert f" {command}" in result.out.splitlines()[0], (form, result)
+    assert not (tmp_path / "wippy.lock").exists()  # init --help wrote nothing
+    unknown = run_wippy(tmp_path, "--bogus", "run")
+    assert (unknown.code, unknown.err) == (2, 'wippy: unknown option "--bogus" (try wippy --help)\n'), unknown
+    nothing = run_wippy(tmp_path, "help", "nope")
+    assert (nothing.code, nothing.err) == (2, 'wippy: unknown command "nope" (try wippy --help)\n'), nothing
