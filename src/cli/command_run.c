@@ -1,5 +1,6 @@
 /* command_run.c - `wippy run`: load the project, boot the runtime, then
  * serve, list commands, or run one command process to completion. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,17 @@ static void list_commands(const struct registry *registry)
         if (entry->kind == ENTRY_PROCESS_LUA && entry->as.lua.command_name != NULL)
             printf("%-20s %s\n", entry->as.lua.command_name, entry->as.lua.command_short);
     }
+}
+
+static bool has_services(const struct registry *registry)
+{
+    for (size_t i = 0; i < registry->count; i++) {
+        const struct entry *entry = registry->entries[i];
+        if ((entry->kind == ENTRY_PROCESS_SERVICE && entry->as.process_service.lifecycle.auto_start) ||
+            (entry->kind == ENTRY_HTTP_SERVICE && entry->as.http_service.lifecycle.auto_start))
+            return true;
+    }
+    return false;
 }
 
 static const struct entry *find_command(const struct registry *registry, const char *name)
@@ -97,6 +109,12 @@ int cli_command_run(const struct cli_options *options)
                          explicit_config ? options->config_file_count : 1, explicit_config,
                          options->settings, options->setting_count, &config, &error);
     struct registry *registry = NULL;
+    if (rc == 0 && access(source_dir, F_OK) != 0) {
+        char here[4096];
+        rc = error_set(&error, WIPPY_ENOENT,
+                       "no project here: %s/%s does not exist (run wippy where src/ or wippy.lock is, or wippy "
+                       "init)", getcwd(here, sizeof here) != NULL ? here : ".", source_dir);
+    }
     if (rc == 0)
         rc = registry_load(source_dir, &registry, &error);
     if (rc == 0)
@@ -108,6 +126,10 @@ int cli_command_run(const struct cli_options *options)
         entry = find_command(registry, target);
         if (entry == NULL)
             rc = error_set(&error, WIPPY_ENOENT, "no command named \"%s\" (see wippy run list)", target);
+    } else if (rc == 0 && mode == RUN_SERVE && !has_services(registry)) {
+        rc = error_set(&error, WIPPY_ENOENT,
+                       "nothing to start: no process.service or http.service with lifecycle.auto_start "
+                       "(wippy run list shows the commands)");
     } else if (rc == 0 && mode == RUN_EXEC) {
         entry = registry_find(registry, target);
         if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA)

@@ -187,3 +187,17 @@ def test_version_and_help_answer_without_a_project(tmp_path):
     assert (unknown.code, unknown.err) == (2, 'wippy: unknown option "--bogus" (try wippy --help)\n'), unknown
     nothing = run_wippy(tmp_path, "help", "nope")
     assert (nothing.code, nothing.err) == (2, 'wippy: unknown command "nope" (try wippy --help)\n'), nothing
+
+
+def test_run_says_when_there_is_nothing_to_start_or_no_project(make_app, tmp_path):
+    app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:\n"
+                                       "  - {name: p, kind: process.lua, source: 'file://p.lua', method: main}\n",
+                    "src/p.lua": "return {main = function() end}\n"})
+    idle = run_wippy(app, "run", timeout=10)
+    assert (idle.code, idle.err) == (1, "wippy: nothing to start: no process.service or http.service with "
+                                        "lifecycle.auto_start (wippy run list shows the commands)\n"), idle
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nowhere = run_wippy(empty, "run", "x")
+    assert nowhere.code == 1 and nowhere.err == (f"wippy: no project here: {empty}/src does not exist (run wippy "
+                                                 "where src/ or wippy.lock is, or wippy init)\n"), nowhere
