@@ -108,7 +108,8 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
             return error->code < 0 ? error->code : WIPPY_EIO;
         set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
         set->services[set->count++] = service;
-        vm_log(vm, "http %s listening on %s", entry->id, http_service_address(service));
+        if (network == NULL) /* an overlay's listener says so itself, once it really listens */
+            fprintf(stderr, "wippy: %s listening on %s\n", entry->id, http_service_address(service));
     }
     return WIPPY_OK;
 }

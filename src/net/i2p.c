@@ -237,13 +237,6 @@ static void session_ready(struct conversation *conversation)
         unpark(waiting);
         resume_with_session(waiting);
     }
-    for (struct overlay_listener *listener = overlay->listeners; listener != NULL; listener = listener->next) {
-        if (!listener->announced) {
-            fprintf(stderr, "wippy: %s listening on %s via %s\n", listener->label, overlay->b32,
-                    overlay->base.id);
-            listener->announced = true;
-        }
-    }
     peer_stream_read(&conversation->peer); /* the control connection stays open */
 }
 
@@ -313,6 +306,19 @@ static void stream_open(struct conversation *conversation, const char *early, si
 
 /* ---- driving the SAM conversation ---- */
 
+/* A listener says it listens once the bridge has taken its first STREAM
+ * ACCEPT (it waits for a caller's destination now), not before. */
+static void announce_when_accepting(struct conversation *conversation)
+{
+    struct overlay_listener *listener = conversation->listener;
+    if (listener == NULL || listener->announced || conversation->sam.kind != SAM_CLIENT_ACCEPT ||
+        conversation->sam.state != SAM_READ_PEER_DESTINATION)
+        return;
+    listener->announced = true;
+    fprintf(stderr, "wippy: %s listening on %s via %s\n", listener->label, conversation->overlay->b32,
+            conversation->overlay->base.id);
+}
+
 /* Does what the SAM machine asks, until it waits for bytes or a write. */
 static void advance(struct conversation *conversation)
 {
@@ -328,6 +334,7 @@ static void advance(struct conversation *conversation)
         return;
     }
     case SAM_STEP_RECEIVE:
+        announce_when_accepting(conversation);
         peer_stream_read(&conversation->peer);
         return;
     case SAM_STEP_NEED_SESSION:
@@ -377,6 +384,8 @@ static void on_peer_received(struct peer_stream *peer, const char *data, size_t 
         }
         if (step != SAM_STEP_RECEIVE)
             advance(conversation);
+        else
+            announce_when_accepting(conversation);
     }
 }
 

@@ -270,3 +270,13 @@ def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(tmp_path):
     assert (response.status, data) == (200, b"slow done")
     assert response.getheader("Connection") == "close"
     assert server.process.wait(timeout=10) == 0
+
+
+def test_a_service_says_once_where_it_listens(tmp_path):
+    server = Server(tmp_path)
+    try:
+        server.request("GET", "/hello")
+    finally:
+        server.stop()
+    lines = [line for line in server.process.stderr.read().splitlines() if "listening on" in line]
+    assert lines == [f"wippy: web:server listening on 127.0.0.1:{server.port}"], lines
