@@ -4,6 +4,9 @@
 #include "app/app.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include "net/overlay.h"
 #include "terminal/terminal.h"
 #include "util/handle.h"
+#include "util/directories.h"
 #include "util/memory.h"
 #include "vm/process.h"
 #include "vm/task.h"
@@ -37,6 +41,7 @@ struct app {
     struct terminal *terminal;
     struct mod_http_client_context http_client_context;
     struct mod_env_context env_context;
+    int state_lock; /* descriptor holding state_dir/.lock, or -1 */
     struct http_services *services;
     struct close_hook *close_hooks; /* last registered first */
     char **arguments;
@@ -106,6 +111,45 @@ static void open_overlays(struct app *app, const struct config *config)
 {
     app->overlays = (struct overlay_set){.loop = app->loop, .state_dir = config->state_dir};
     on_close(app, close_overlays);
+}
+
+static void unlock_state(struct app *app)
+{
+    if (app->state_lock >= 0)
+        close(app->state_lock); /* the lock goes with the descriptor */
+}
+
+/* Two runtimes with the same I2P keys or tailnet node state would fight
+ * over one identity: the first to start holds state_dir/.lock (flock,
+ * released by the kernel when the process ends), the second stops with a
+ * line saying so. Taken before the loop runs: a disk call then is fine. */
+static int lock_state(struct app *app, const struct registry *registry, const struct config *config,
+                      struct wippy_error *error)
+{
+    app->state_lock = -1;
+    on_close(app, unlock_state);
+    bool keeps_state = false;
+    for (size_t i = 0; i < registry->count && !keeps_state; i++)
+        keeps_state = registry->entries[i]->kind == ENTRY_NETWORK_I2P ||
+                      registry->entries[i]->kind == ENTRY_NETWORK_TAILSCALE;
+    if (!keeps_state)
+        return WIPPY_OK;
+    if (make_directories(config->state_dir) < 0)
+        return error_set(error, WIPPY_EIO, "network_service.state_dir %s: %s", config->state_dir, strerror(errno));
+    char *path = xasprintf("%s/.lock", config->state_dir);
+    app->state_lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int rc = WIPPY_OK;
+    if (app->state_lock < 0) {
+        rc = error_set(error, WIPPY_EIO, "%s: %s", path, strerror(errno));
+    } else if (flock(app->state_lock, LOCK_EX | LOCK_NB) < 0) {
+        rc = error_set(error, WIPPY_ESTATE,
+                       "network_service.state_dir %s is in use by another wippy: give each instance its own "
+                       "(--set network_service.state_dir=...)", config->state_dir);
+        close(app->state_lock);
+        app->state_lock = -1;
+    }
+    free(path);
+    return rc;
 }
 
 static void close_http_client(struct app *app)
@@ -192,6 +236,10 @@ struct app *app_new(const struct registry *registry, const struct config *config
     app->argument_count = argument_count;
     open_loop(app);
     open_vm(app, registry, config, verbose);
+    if (lock_state(app, registry, config, error) < 0) {
+        app_free(app);
+        return NULL;
+    }
     open_overlays(app, config);
     open_http_client(app);
     open_terminal(app);

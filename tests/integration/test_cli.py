@@ -201,3 +201,33 @@ def test_run_says_when_there_is_nothing_to_start_or_no_project(make_app, tmp_pat
     nowhere = run_wippy(empty, "run", "x")
     assert nowhere.code == 1 and nowhere.err == (f"wippy: no project here: {empty}/src does not exist (run wippy "
                                                  "where src/ or wippy.lock is, or wippy init)\n"), nowhere
+
+
+def test_a_second_runtime_cannot_share_the_overlay_state(make_app):
+    """Two runtimes with one state_dir would share I2P keys and tailnet
+    state: the second stops at once and says why."""
+    from peers import free_port
+    port = free_port()
+    app = make_app({"src/_index.yaml": f"""version: '1.0'
+namespace: app
+entries:
+  - {{name: i2p, kind: network.i2p, port: 1}}
+  - {{name: router, kind: http.router, meta: {{server: app:web}}}}
+  - name: web
+    kind: http.service
+    addr: 127.0.0.1:{port}
+    lifecycle: {{auto_start: true}}
+""", "src/p.lua": "return {main = function() return 0 end}\n"})
+    first = subprocess.Popen([wippy_binary(), "run"], cwd=app, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        assert "listening on" in first.stderr.readline()
+        second = run_wippy(app, "run", timeout=10)
+        assert second.code == 1 and second.err == (
+            "wippy: network_service.state_dir ./.wippy/net is in use by another wippy: give each instance "
+            "its own (--set network_service.state_dir=...)\n"), second
+        elsewhere = run_wippy(app, "--set", f"network_service.state_dir={app}/other", "run", "x", timeout=10)
+        assert "in use by another wippy" not in elsewhere.err, elsewhere
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=10)
