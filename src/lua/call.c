@@ -119,6 +119,21 @@ static struct task *prepare_call(lua_State *L, const char *function_id, int firs
     return call;
 }
 
+/* Starts a prepared call in the caller's heap: 0, or (the call freed) the
+ * count of the failure pushed for Lua. */
+static int start_prepared(lua_State *L, struct task *task, struct task *call, const struct entry *entry,
+                          struct frame *frame, int argument_count)
+{
+    struct wippy_error error;
+    int rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    frame_release(frame);
+    if (rc < 0) {
+        free(call);
+        return error_value_fail(L, &error);
+    }
+    return 0;
+}
+
 int call_function(lua_State *L, const char *function_id, int first_argument,
                       const struct edge_options *options)
 {
@@ -133,13 +148,9 @@ int call_function(lua_State *L, const char *function_id, int first_argument,
         return pushed;
     call->on_finish = on_call_finish;
     call->finish_data = task;
-    struct wippy_error error;
-    int rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
-    frame_release(frame);
-    if (rc < 0) {
-        free(call);
-        return error_value_fail(L, &error);
-    }
+    int failed = start_prepared(L, task, call, entry, frame, argument_count);
+    if (failed)
+        return failed;
     return task_wait(L, task, cancel_call, call, NULL, 0);
 }
 
@@ -242,13 +253,9 @@ int call_function_async(lua_State *L, const char *function_id, int first_argumen
     lua_insert(L, -(argument_count + 1)); /* below the arguments the call takes */
     call->on_finish = on_async_finish;
     call->finish_data = future;
-    struct wippy_error error;
-    int rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
-    frame_release(frame);
-    if (rc < 0) {
-        free(call);
-        return error_value_fail(L, &error);
-    }
+    int failed = start_prepared(L, task, call, entry, frame, argument_count);
+    if (failed)
+        return failed;
     future->call = call;
     lua_pushvalue(L, -1);
     future->self_reference = luaL_ref(L, LUA_REGISTRYINDEX);
