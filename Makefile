@@ -151,10 +151,28 @@ unit: $(BUILD)/unit-tests
 integration: $(BUILD)/wippy
 	WIPPY=$(abspath $(BUILD)/wippy) python3 -m pytest -q tests/integration
 
+# Installing: the binary and the tailnet library live together in
+# $(PREFIX)/libexec/wippy-c (the library is loaded only from beside the
+# binary), with $(PREFIX)/bin/wippy a link to it. DESTDIR stages a package.
+# `make release` is the same build, stripped (no debug information).
+PREFIX ?= /usr/local
+.PHONY: install release
+install: $(BUILD)/wippy
+	install -d $(DESTDIR)$(PREFIX)/libexec/wippy-c $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/wippy $(DESTDIR)$(PREFIX)/libexec/wippy-c/wippy
+	if [ -f $(TAILNODE) ]; then install -m 0644 $(TAILNODE) $(DESTDIR)$(PREFIX)/libexec/wippy-c/; fi
+	ln -sf ../libexec/wippy-c/wippy $(DESTDIR)$(PREFIX)/bin/wippy
+
+release:
+	$(MAKE) BUILD=build-release OPTFLAGS=-O2 build-release/wippy
+	strip build-release/wippy
+	@if [ -f build-release/wippy-tailnode.so ]; then strip build-release/wippy-tailnode.so; fi
+	@ls -l build-release/wippy
+
 test: unit integration
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-release build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
