@@ -641,8 +641,8 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
                                            DEFAULT_MAX_BODY_BYTES};
     http_routes_build(registry, entry, &service->routes);
-    struct overlay_listen_handlers listen_handlers = {on_overlay_connection, on_overlay_listen_failed,
-                                                      service};
+    struct overlay_listen_handlers listen_handlers = {on_overlay_connection, on_overlay_listen_failed, service,
+                                                      entry->as.http_service.reuse_port};
     struct wippy_error reason;
     service->listener = overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
                                        &reason);

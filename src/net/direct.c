@@ -4,9 +4,12 @@
  * client and service never special-case it. Its OVERLAY_PLAIN_TCP
  * capability lets the HTTP client connect by itself (curl's own lookup and
  * pool) instead of dialing through here. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "net/overlay.h"
 #include "net/peer_stream.h"
@@ -220,6 +223,26 @@ static void direct_stop_listening(struct overlay_listener *listener)
     free(listener);
 }
 
+/* A socket with SO_REUSEPORT for the listener (libuv 1.44 has no flag for
+ * it): libuv binds and listens on it as on its own. */
+static int open_reusable(uv_tcp_t *tcp, int family)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return uv_translate_sys_error(errno);
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0) {
+        int rc = uv_translate_sys_error(errno);
+        close(fd);
+        return rc;
+    }
+    int rc = uv_tcp_open(tcp, fd);
+    if (rc < 0)
+        close(fd);
+    return rc;
+}
+
 static struct overlay_listener *direct_listen(struct overlay *base, const char *label, const char *address,
                                               const struct overlay_listen_handlers *handlers,
                                               struct wippy_error *error)
@@ -235,7 +258,9 @@ static struct overlay_listener *direct_listen(struct overlay *base, const char *
     uv_tcp_init(base->loop, listener->tcp);
     listener->tcp->data = listener;
     DLIST_PUSH(overlay->listeners, listener, previous, next);
-    int rc = uv_tcp_bind(listener->tcp, (struct sockaddr *)&bind_address, 0);
+    int rc = handlers->reuse_port ? open_reusable(listener->tcp, bind_address.ss_family) : 0;
+    if (rc == 0)
+        rc = uv_tcp_bind(listener->tcp, (struct sockaddr *)&bind_address, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener->tcp, 1024, on_new_connection);
     if (rc < 0) {

@@ -65,6 +65,10 @@ struct overlay_listen_handlers {
     overlay_accept_fn accept;
     overlay_listen_failed_fn failed;
     void *context;
+    /* direct network only: bind with SO_REUSEPORT, so that several
+     * runtimes (or threads) may listen on one port and the kernel spreads
+     * the connections */
+    bool reuse_port;
 };
 
 /* Called exactly once per dial that was not cancelled: a connection, or

@@ -107,6 +107,7 @@ struct entry_http_service {
     int64_t idle_timeout_ns;
     int64_t max_connections;    /* limits.max_connections: open at once */
     int64_t keepalive_requests; /* limits.keepalive_requests: served on one connection */
+    bool reuse_port;            /* SO_REUSEPORT: several runtimes on one port (direct network) */
     struct entry_lifecycle lifecycle;
 };
 

@@ -280,6 +280,7 @@ static int read_http_service(struct entry *entry, const char *index_dir, struct 
     /* nginx's keepalive_requests is 1000; its worker_connections 512 per worker */
     RETURN_IF_FAILED(field_count(entry, "limits.max_connections", 1024, &service->max_connections, error));
     RETURN_IF_FAILED(field_count(entry, "limits.keepalive_requests", 1000, &service->keepalive_requests, error));
+    RETURN_IF_FAILED(field_boolean(entry, "reuse_port", false, &service->reuse_port, error));
     return read_lifecycle(entry, &service->lifecycle, error);
 }
 
@@ -289,6 +290,9 @@ static int check_http_service(const struct entry_list *known, const struct entry
     const char *network_id = entry->as.http_service.network_id;
     if (network_id == NULL)
         return WIPPY_OK;
+    if (entry->as.http_service.reuse_port)
+        return field_error(entry, value_map_get(entry->node, "reuse_port"), "reuse_port", error,
+                           "applies to the direct network only (an overlay listener is its own)");
     RETURN_IF_FAILED(check_reference_kind(known, entry, "network", network_id,
                                           entry_is_network, "a network.* entry", error));
     const struct entry *network = entry_list_find(known, network_id);

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import APPS, wippy_binary
+from conftest import APPS, run_wippy, wippy_binary
 from peers import free_port, wait_for_port
 
 
@@ -280,3 +280,48 @@ def test_a_service_says_once_where_it_listens(tmp_path):
         server.stop()
     lines = [line for line in server.process.stderr.read().splitlines() if "listening on" in line]
     assert lines == [f"wippy: web:server listening on 127.0.0.1:{server.port}"], lines
+
+
+def test_reuse_port_lets_two_runtimes_share_a_port(tmp_path):
+    """http.service `reuse_port: true` binds with SO_REUSEPORT: a second
+    runtime listens on the same port (the kernel spreads connections);
+    without it the second one cannot listen."""
+    port = free_port()
+    index = f"""version: '1.0'
+namespace: app
+entries:
+  - {{name: router, kind: http.router, meta: {{server: app:web}}}}
+  - name: web
+    kind: http.service
+    addr: 127.0.0.1:{port}
+    reuse_port: @REUSE@
+    lifecycle: {{auto_start: true}}
+  - {{name: hello, kind: function.lua, source: 'file://hello.lua', method: handler, modules: [http]}}
+  - {{name: hello_endpoint, kind: http.endpoint, meta: {{router: app:router}}, method: GET, path: /, func: app:hello}}
+"""
+    for name, reuse in (("one", "true"), ("two", "true"), ("three", "false")):
+        (tmp_path / name / "src").mkdir(parents=True)
+        (tmp_path / name / "src" / "_index.yaml").write_text(index.replace("@REUSE@", reuse))
+        (tmp_path / name / "src" / "hello.lua").write_text(
+            "local http = require('http')\n"
+            f"return {{handler = function() http.response():write('{name}') end}}\n")
+    runtimes = [subprocess.Popen([wippy_binary(), "run"], cwd=tmp_path / name, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for name in ("one", "two")]
+    try:
+        for runtime in runtimes:
+            assert "listening on" in runtime.stderr.readline()
+        seen = set()
+        for _ in range(200):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/")
+            seen.add(connection.getresponse().read().decode())
+            connection.close()
+            if seen == {"one", "two"}:
+                break
+        assert seen == {"one", "two"}, seen
+        third = run_wippy(tmp_path / "three", "run", timeout=10)
+        assert third.code == 1 and "cannot listen on 127.0.0.1" in third.err, third
+    finally:
+        for runtime in runtimes:
+            runtime.send_signal(signal.SIGTERM)
+            runtime.wait(timeout=10)
