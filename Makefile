@@ -153,7 +153,8 @@ integration: $(BUILD)/wippy
 
 # Installing: the binary and the tailnet library live together in
 # $(PREFIX)/libexec/wippy-c (the library is loaded only from beside the
-# binary), with $(PREFIX)/bin/wippy a link to it. DESTDIR stages a package.
+# binary), with $(PREFIX)/bin/wippy a link to it; the man page and the bash
+# and zsh completions where those look. DESTDIR stages a package.
 # `make release` is the same build, stripped (no debug information).
 PREFIX ?= /usr/local
 .PHONY: install release
@@ -162,6 +163,11 @@ install: $(BUILD)/wippy
 	install -m 0755 $(BUILD)/wippy $(DESTDIR)$(PREFIX)/libexec/wippy-c/wippy
 	if [ -f $(TAILNODE) ]; then install -m 0644 $(TAILNODE) $(DESTDIR)$(PREFIX)/libexec/wippy-c/; fi
 	ln -sf ../libexec/wippy-c/wippy $(DESTDIR)$(PREFIX)/bin/wippy
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 0644 share/wippy.1 $(DESTDIR)$(PREFIX)/share/man/man1/wippy.1
+	install -m 0644 share/wippy.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wippy
+	install -m 0644 share/_wippy $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_wippy
 
 release:
 	$(MAKE) BUILD=build-release OPTFLAGS=-O2 build-release/wippy

@@ -21,6 +21,16 @@ def test_make_install_stages_a_runnable_runtime(tmp_path, make_app):
     assert (stage / "usr" / "libexec" / "wippy-c" / "wippy").read_bytes() == binary.read_bytes()
     if (binary.parent / "wippy-tailnode.so").exists():
         assert (stage / "usr" / "libexec" / "wippy-c" / "wippy-tailnode.so").exists()
+    share = stage / "usr" / "share"
+    assert (share / "man" / "man1" / "wippy.1").read_text().startswith(".TH WIPPY 1")
+    completion = share / "bash-completion" / "completions" / "wippy"
+    completes = subprocess.run(["bash", "-c", f"source {completion} && complete -p wippy"], capture_output=True,
+                               text=True)
+    assert completes.stdout.strip() == "complete -F _wippy wippy", completes
+    offered = subprocess.run(["bash", "-c", f"source {completion}; COMP_WORDS=(wippy -v ru); COMP_CWORD=2; _wippy; "
+                              "echo ${{COMPREPLY[@]}}"], capture_output=True, text=True)
+    assert offered.stdout.strip() == "run", offered
+    assert (share / "zsh" / "vendor-completions" / "_wippy").read_text().startswith("#compdef wippy")
     version = subprocess.run([str(installed), "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("wippy "), version
     app = make_app({"src/_index.yaml": one_command_index(["io"]),

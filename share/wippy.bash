@@ -1,0 +1,26 @@
+# bash completion for wippy: commands, options, and the command processes
+# of the project in the current directory (wippy run list).
+_wippy() {
+    local current=${COMP_WORDS[COMP_CWORD]} previous=${COMP_WORDS[COMP_CWORD-1]}
+    local command="" word
+    for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+        case $word in
+            run|init|version|help) command=$word; break ;;
+        esac
+    done
+    case $previous in
+        -c|--config) COMPREPLY=($(compgen -f -- "$current")); return ;;
+        --set|-m|--memory-limit) return ;;
+    esac
+    case $command in
+        "")
+            COMPREPLY=($(compgen -W "run init version help --config --set --memory-limit --verbose --help --version" -- "$current")) ;;
+        run)
+            COMPREPLY=($(compgen -W "list --exec --help $(wippy run list 2>/dev/null | awk '{print $1}')" -- "$current")) ;;
+        help)
+            COMPREPLY=($(compgen -W "run init version help" -- "$current")) ;;
+        init)
+            COMPREPLY=($(compgen -W "-d --modules-dir -l --help" -- "$current")) ;;
+    esac
+}
+complete -F _wippy wippy
