@@ -28,7 +28,7 @@ def test_make_install_stages_a_runnable_runtime(tmp_path, make_app):
                                text=True)
     assert completes.stdout.strip() == "complete -F _wippy wippy", completes
     offered = subprocess.run(["bash", "-c", f"source {completion}; COMP_WORDS=(wippy -v ru); COMP_CWORD=2; _wippy; "
-                              "echo ${{COMPREPLY[@]}}"], capture_output=True, text=True)
+                              "echo ${COMPREPLY[@]}"], capture_output=True, text=True)
     assert offered.stdout.strip() == "run", offered
     assert (share / "zsh" / "vendor-completions" / "_wippy").read_text().startswith("#compdef wippy")
     version = subprocess.run([str(installed), "--version"], capture_output=True, text=True)
