@@ -29,6 +29,8 @@ struct http_client {
     uv_loop_t *loop;
     struct http_pool *pools;
     struct http_request *requests; /* running, for shutdown */
+    char *ca_file;      /* SSL_CERT_FILE, as curl's own tool reads it, or NULL */
+    char *ca_directory; /* SSL_CERT_DIR, or NULL */
 };
 
 struct socket_watch {
@@ -175,6 +177,10 @@ struct http_client *http_client_new(uv_loop_t *loop)
 {
     struct http_client *client = xcalloc(1, sizeof *client);
     client->loop = loop;
+    /* libcurl leaves these to its tool; users of curl expect them honoured */
+    const char *file = getenv("SSL_CERT_FILE"), *directory = getenv("SSL_CERT_DIR");
+    client->ca_file = file != NULL && file[0] != '\0' ? xstrdup(file) : NULL;
+    client->ca_directory = directory != NULL && directory[0] != '\0' ? xstrdup(directory) : NULL;
     return client;
 }
 
@@ -712,6 +718,11 @@ struct http_request *http_request_start(struct http_client *client,
     if (options->ca_pem != NULL) {
         struct curl_blob blob = {(void *)options->ca_pem, strlen(options->ca_pem), CURL_BLOB_COPY};
         curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+    } else {
+        if (client->ca_file != NULL)
+            curl_easy_setopt(easy, CURLOPT_CAINFO, client->ca_file);
+        if (client->ca_directory != NULL)
+            curl_easy_setopt(easy, CURLOPT_CAPATH, client->ca_directory);
     }
     if (overlay_is_socks5_proxy(options->overlay)) {
         /* curl speaks SOCKS5 to the proxy itself, sending the host as a
@@ -781,6 +792,8 @@ void http_client_free(struct http_client *client)
 {
     if (client == NULL)
         return;
+    free(client->ca_file);
+    free(client->ca_directory);
     while (client->requests != NULL)
         http_request_cancel(client->requests);
     bridge_close_all();

@@ -1,5 +1,6 @@
 """Outbound HTTP through SOCKS5 overlays (SPEC sections 4 to 6) against
 real microsocks and our recording peer, through the real binary."""
+import os
 import re
 import shutil
 
@@ -353,6 +354,10 @@ def test_https_direct_and_through_the_overlay(network, certificate):
             assert "certificate" in untrusted.out
             insecure = network.scenario("tls", tls_target.url, overlay, "", "insecure")
             assert insecure.out == seen + "\n", insecure
+            # SSL_CERT_FILE is honoured, as curl's users expect
+            by_environment = network.scenario("tls", tls_target.url, overlay, "",
+                                              env={**os.environ, "SSL_CERT_FILE": certificate.certificate})
+            assert by_environment.out == seen + "\n", by_environment
     finally:
         tls_target.close()
 
