@@ -5,7 +5,7 @@ _wippy() {
     local command="" word
     for word in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
         case $word in
-            run|init|version|help) command=$word; break ;;
+            run|init|registry|version|help) command=$word; break ;;
         esac
     done
     case $previous in
@@ -14,11 +14,17 @@ _wippy() {
     esac
     case $command in
         "")
-            COMPREPLY=($(compgen -W "run init version help --config --set --memory-limit --verbose --help --version" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "run init registry version help --config --set --memory-limit --verbose --help --version" -- "$current")) ;;
         run)
             COMPREPLY=($(compgen -W "list --exec --help $(wippy run list 2>/dev/null | awk '{print $1}')" -- "$current")) ;;
+        registry)
+            if [[ $previous == show ]]; then
+                COMPREPLY=($(compgen -W "$(wippy registry list 2>/dev/null | awk '{print $1}')" -- "$current"))
+            else
+                COMPREPLY=($(compgen -W "list show --json" -- "$current"))
+            fi ;;
         help)
-            COMPREPLY=($(compgen -W "run init version help" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "run init registry version help" -- "$current")) ;;
         init)
             COMPREPLY=($(compgen -W "-d --modules-dir -l --help" -- "$current")) ;;
     esac

@@ -23,6 +23,8 @@ static void print_usage(FILE *stream)
           "  run list                  list command processes\n"
           "  run NAME [ARGS...]        run a command process on the terminal host\n"
           "  run --exec NS:ENTRY [ARGS...]   run any process.lua entry\n"
+          "  registry list [--json]    the entries the project declares\n"
+          "  registry show ID [--json] one entry, as the runtime read it\n"
           "  version                   print the version\n"
           "  help [COMMAND]            this text, or a command's\n"
           "\n"
@@ -50,6 +52,10 @@ static const struct {
     {"init", "usage: wippy init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]\n"
              "\n"
              "Writes wippy.lock naming the source and modules directories.\n"},
+    {"registry", "usage: wippy registry list [--json]\n"
+                 "       wippy registry show ID [--json]\n"
+                 "\n"
+                 "The entries of ./src (or wippy.lock's directories.src) as the runtime read them; nothing starts.\n"},
     {"version", "usage: wippy version\n"},
     {"help", "usage: wippy help [COMMAND]\n"},
 };
@@ -206,6 +212,8 @@ int main(int argc, char **argv)
         status = cli_command_init(&options);
     } else if (strcmp(command, "run") == 0) {
         status = cli_command_run(&options);
+    } else if (strcmp(command, "registry") == 0) {
+        status = cli_command_registry(&options);
     } else {
         fprintf(stderr, "wippy: unknown command \"%s\" (try wippy --help)\n", command);
         status = 2;

@@ -20,5 +20,12 @@ struct cli_options {
 
 int cli_command_init(const struct cli_options *options);
 int cli_command_run(const struct cli_options *options);
+int cli_command_registry(const struct cli_options *options);
+
+struct registry;
+
+/* Loads the project's registry (src, or wippy.lock's directories.src),
+ * saying why on stderr when it cannot; 0 or -1. */
+int cli_load_registry(struct registry **out);
 
 #endif

@@ -49,6 +49,27 @@ static void list_commands(const struct registry *registry)
     }
 }
 
+int cli_load_registry(struct registry **out)
+{
+    char *source_dir = source_directory();
+    if (source_dir == NULL)
+        return -1;
+    struct wippy_error error;
+    int rc = WIPPY_OK;
+    if (access(source_dir, F_OK) != 0) {
+        char here[4096];
+        rc = error_set(&error, WIPPY_ENOENT,
+                       "no project here: %s/%s does not exist (run wippy where src/ or wippy.lock is, or wippy "
+                       "init)", getcwd(here, sizeof here) != NULL ? here : ".", source_dir);
+    }
+    if (rc == WIPPY_OK)
+        rc = registry_load(source_dir, out, &error);
+    free(source_dir);
+    if (rc < 0)
+        fprintf(stderr, "wippy: %s\n", error.message);
+    return rc < 0 ? -1 : 0;
+}
+
 static bool has_services(const struct registry *registry)
 {
     for (size_t i = 0; i < registry->count; i++) {

@@ -231,3 +231,26 @@ entries:
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=10)
+
+
+def test_registry_list_and_show_read_the_project_without_starting_it(make_app):
+    app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:\n"
+                                       "  - {name: p, kind: process.lua, source: 'file://p.lua', method: main,\n"
+                                       "     modules: [io], meta: {command: {name: p}}}\n"
+                                       "  - {name: a, kind: env.storage.static, meta: {title: first}, values: {n: '3'}}\n",
+                    "src/p.lua": "error('never started')\n"})
+    listed = run_wippy(app, "registry", "list")
+    assert (listed.code, listed.out) == (0, "app:a\tenv.storage.static\napp:p\tprocess.lua\n"), listed
+    import json
+    as_json = json.loads(run_wippy(app, "registry", "list", "--json").out)
+    assert [(e["id"], e["kind"], e["line"]) for e in as_json] == [("app:a", "env.storage.static", 6),
+                                                                  ("app:p", "process.lua", 4)], as_json
+    shown = run_wippy(app, "registry", "show", "app:p")
+    assert shown.code == 0 and shown.out.splitlines()[:2] == ["id: app:p", "kind: process.lua"], shown
+    assert 'modules: ["io"]' in shown.out and "method: \"main\"" in shown.out, shown
+    fields = json.loads(run_wippy(app, "registry", "show", "app:a", "--json").out)["fields"]
+    assert fields["values"] == {"n": "3"} and fields["meta"] == {"title": "first"}, fields
+    missing = run_wippy(app, "registry", "show", "app:zz")
+    assert (missing.code, missing.err) == (1, "wippy registry show: no entry app:zz (see wippy registry list)\n")
+    for wrong in (("registry",), ("registry", "show"), ("registry", "list", "--yaml")):
+        assert run_wippy(app, *wrong).code == 2, wrong
