@@ -328,7 +328,7 @@ static int process_send(lua_State *L)
 
 static int process_inbox(lua_State *L)
 {
-    process_push_inbox(L, require_process(L, "process.inbox"));
+    process_take_inbox(L, require_process(L, "process.inbox"));
     return 1;
 }
 
@@ -363,6 +363,7 @@ static int process_listen(lua_State *L)
     lua_pushboolean(L, as_message);
     lua_setfield(L, -2, "message");
     lua_setfield(L, -3, topic);
+    process_hand_waiting(L, process, topic, as_message);
     return 1;
 }
 

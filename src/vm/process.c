@@ -225,6 +225,79 @@ void process_push_inbox(lua_State *L, struct process *process)
     push_channel(L, &process->inbox_reference, (size_t)process->task.vm->config->max_inbox);
 }
 
+void process_take_inbox(lua_State *L, struct process *process)
+{
+    process_push_inbox(L, process);
+    if (process->inbox_taken)
+        return;
+    process->inbox_taken = true;
+    if (process->waiting_reference == LUA_NOREF)
+        return;
+    vm_unlimited_begin(process->task.vm);
+    int inbox = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, process->waiting_reference);
+    for (size_t i = 1; i <= process->waiting_count; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i);
+        channel_offer(L, inbox); /* fits: the inbox holds as many as may wait */
+    }
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->waiting_reference);
+    process->waiting_reference = LUA_NOREF;
+    process->waiting_count = 0;
+    vm_unlimited_end(process->task.vm);
+}
+
+void process_hand_waiting(lua_State *L, struct process *process, const char *topic, bool as_message)
+{
+    if (process->inbox_taken || process->waiting_reference == LUA_NOREF)
+        return;
+    vm_unlimited_begin(process->task.vm);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, process->waiting_reference);
+    int waiting = lua_gettop(L), listener = waiting - 1;
+    size_t kept = 0;
+    for (size_t i = 1; i <= process->waiting_count; i++) {
+        lua_rawgeti(L, waiting, (lua_Integer)i);
+        lua_rawgeti(L, -1, 1);
+        bool same_topic = strcmp(lua_tostring(L, -1), topic) == 0;
+        lua_pop(L, 1);
+        if (!same_topic) {
+            lua_rawseti(L, waiting, (lua_Integer)++kept);
+            continue;
+        }
+        if (!as_message) {
+            lua_rawgeti(L, -1, 3);
+            lua_replace(L, -2);
+        }
+        channel_offer(L, listener); /* a listener's channel is unbounded */
+    }
+    for (size_t i = kept + 1; i <= process->waiting_count; i++) {
+        lua_pushnil(L);
+        lua_rawseti(L, waiting, (lua_Integer)i);
+    }
+    process->waiting_count = kept;
+    lua_pop(L, 1);
+    vm_unlimited_end(process->task.vm);
+}
+
+/* A message for no listener while the inbox is not taken: it waits, as many
+ * as the inbox would hold. */
+static bool keep_waiting(lua_State *L, struct process *target)
+{
+    if (target->waiting_count >= (size_t)target->task.vm->config->max_inbox) {
+        lua_pop(L, 1);
+        return false;
+    }
+    if (target->waiting_reference == LUA_NOREF) {
+        lua_newtable(L);
+        target->waiting_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, target->waiting_reference);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)++target->waiting_count);
+    lua_pop(L, 1);
+    return true;
+}
+
 void process_push_events(lua_State *L, struct process *process)
 {
     /* one event per monitored or linked process that ends: bounded by them */
@@ -320,6 +393,8 @@ static bool deliver(lua_State *L, struct process *target, const char *topic, con
         lua_pop(L, 2);
     }
     push_message(L, topic, from_pid);
+    if (!target->inbox_taken)
+        return keep_waiting(L, target);
     process_push_inbox(L, target);
     lua_insert(L, -2);
     bool delivered = channel_offer(L, -2);
@@ -548,6 +623,7 @@ static void dispose_process(struct task *task)
     luaL_unref(L, LUA_REGISTRYINDEX, process->inbox_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->events_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->waiting_reference);
     free(process->monitors);
     free(process->links);
     free(process->pid);
@@ -575,6 +651,7 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->inbox_reference = LUA_NOREF;
     process->events_reference = LUA_NOREF;
     process->listeners_reference = LUA_NOREF;
+    process->waiting_reference = LUA_NOREF;
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;

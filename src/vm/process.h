@@ -22,6 +22,9 @@ struct process {
     int inbox_reference;     /* channel, created on first use */
     int events_reference;    /* channel, created on first use */
     int listeners_reference; /* table: topic -> {channel, message} */
+    int waiting_reference;   /* messages for no listener before the inbox is taken */
+    size_t waiting_count;
+    bool inbox_taken;        /* its code has asked for its inbox */
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
     struct task *exec_waiter; /* a task in process.exec waiting for my result */
@@ -55,8 +58,15 @@ void process_unregister_name(struct vm *vm, const char *name);
 /* The process whose code (or whose function call) is running, or NULL. */
 struct process *process_current(struct vm *vm);
 
-/* Pushes the process's inbox or events channel, creating it when needed. */
+/* Pushes the process's inbox or events channel, creating it when needed.
+ * Until its code takes its inbox, a message on a topic nobody listens to
+ * waits (as in Wippy): a listen for its topic gets it, and so does the
+ * inbox once taken, in the order they came. */
 void process_push_inbox(lua_State *L, struct process *process);
+void process_take_inbox(lua_State *L, struct process *process);
+/* Hands the waiting messages on topic to the listener channel on top of L
+ * (left there): messages, or their payloads alone unless as_message. */
+void process_hand_waiting(lua_State *L, struct process *process, const char *topic, bool as_message);
 void process_push_events(lua_State *L, struct process *process);
 
 /* Delivers a message whose payload is on top of L (popped; already a copy

@@ -129,3 +129,51 @@ def test_process_exec_and_registered_names(core):
     assert result.lines[2:4] == ["register\ttrue", "lookup\ttrue"]
     assert result.lines[4].startswith('taken\tnil\tname "echoer" is already registered to {core:processes|0x')
     assert result.lines[5:] == ["via name\t2", 'gone\tnil\tname "echoer" is not registered']
+
+
+LISTEN_INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: late, kind: process.lua, source: 'file://main.lua', method: late, modules: [io, time, channel]}
+  - {name: main, kind: process.lua, source: 'file://main.lua', method: main, modules: [io, time],
+     meta: {command: {name: main}}}
+"""
+
+LISTEN_SCRIPT = """
+local io, time = require("io"), require("time")
+local function payloads(channel, count)
+  local got = {}
+  for i = 1, count do
+    local value = channel:receive()
+    got[i] = type(value) == "table" and value:topic() .. "=" .. value:payload():data() or tostring(value)
+  end
+  return table.concat(got, ",")
+end
+local function late(parent)
+  time.sleep("50ms")  -- everything below was sent before any listen
+  local a = process.listen("a")
+  local b = process.listen("b", {message = true})
+  local first = payloads(a, 2) .. " " .. payloads(b, 1)
+  local rest = payloads(process.inbox(), 1)
+  local after = process.listen("c")   -- the inbox is taken: c went there already
+  local nothing = channel.select {after:case_receive(), default = true}
+  process.send(parent, "done", first .. " | " .. rest .. " | " .. tostring(nothing.default))
+end
+local function main()
+  local child = process.spawn("app:late", "app:processes", process.pid())
+  for _, message in ipairs({{"a", "1"}, {"c", "2"}, {"b", "3"}, {"a", "4"}}) do
+    assert(process.send(child, message[1], message[2]))
+  end
+  io.print(process.inbox():receive():payload():data())
+  return 0
+end
+return {main = main, late = late}
+"""
+
+
+def test_a_message_sent_before_its_topic_is_listened_to_is_kept_for_the_listener(make_app):
+    app = make_app({"src/_index.yaml": LISTEN_INDEX, "src/main.lua": LISTEN_SCRIPT})
+    from conftest import run_wippy
+    result = run_wippy(app, "run", "main", timeout=20)
+    assert (result.code, result.lines) == (0, ["1,4 b=3 | c=2 | true"]), result
