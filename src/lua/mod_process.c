@@ -367,6 +367,34 @@ static int process_listen(lua_State *L)
     return 1;
 }
 
+/* upgrade([id], ...): the process's code ends and id's (its own when
+ * none) starts in its place with the arguments; it does not return. Any
+ * entry but its own needs the right to spawn it. */
+static int process_upgrade_lua(lua_State *L)
+{
+    struct process *process = require_process(L, "process.upgrade");
+    struct task *task = task_current(L);
+    if (task != &process->task)
+        return push_failure(L, "process.upgrade: only the process's own code may upgrade it (not a "
+                               "coroutine or a function it started)");
+    const struct entry *entry = task->entry;
+    const char *id = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
+    if (id[0] != '\0') {
+        if (!guard_allows(L, ACTION_PROCESS_SPAWN, id))
+            return guard_refuse(L, "not allowed to upgrade to process: %s", id);
+        entry = registry_find(task->vm->registry, id);
+        if (entry == NULL || entry->kind != ENTRY_PROCESS_LUA)
+            return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "process \"%s\" not found", id);
+    }
+    task_check_can_block(L, task, "process.upgrade");
+    int argument_count = lua_gettop(L) > 1 ? lua_gettop(L) - 1 : 0;
+    luaL_checkstack(L, argument_count + 4, "too many arguments");
+    for (int i = 0; i < argument_count; i++)
+        transfer_value_or_raise(L, 2 + i, L);
+    process_upgrade(L, process, entry, argument_count);
+    return task_wait(L, task, NULL, NULL, NULL, 0);
+}
+
 static int process_unlisten(lua_State *L)
 {
     struct process *process = require_process(L, "process.unlisten");
@@ -647,6 +675,7 @@ int mod_process_open(lua_State *L, void *context)
         {"inbox", process_inbox},
         {"events", process_events},
         {"listen", process_listen},
+        {"upgrade", process_upgrade_lua},
         {"unlisten", process_unlisten},
         {"monitor", process_monitor},
         {"unmonitor", process_unmonitor},

@@ -616,6 +616,62 @@ static void on_process_finish(struct task *task, int status, int result_count)
                 lua_tostring(task->thread, -1));
 }
 
+static size_t smaller_limit(size_t one, size_t other)
+{
+    if (one == 0 || other == 0)
+        return one != 0 ? one : other;
+    return one < other ? one : other;
+}
+
+static bool restart_upgraded(struct task *task)
+{
+    struct process *process = (struct process *)task;
+    lua_State *L = task->heap->lua;
+    const struct entry *entry = process->upgrade_entry;
+    int argument_count = process->upgrade_argument_count;
+    process->upgrade_entry = NULL;
+    if (!lua_checkstack(L, argument_count + 2))
+        return false;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, process->upgrade_arguments_reference);
+    for (int i = 1; i <= argument_count; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -argument_count - 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->upgrade_arguments_reference);
+    process->upgrade_arguments_reference = LUA_NOREF;
+    struct wippy_error error;
+    struct heap_account *charged = heap_charge_begin(task->vm, process->account);
+    int rc = task_restart(task, entry, L, argument_count, &error);
+    heap_charge_end(task->vm, charged);
+    if (rc < 0) {
+        lua_pop(task->thread, 1);
+        lua_pushfstring(task->thread, "process.upgrade to %s: %s", entry->id, error.message);
+        return false;
+    }
+    end_coroutines(process);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    process->listeners_reference = LUA_NOREF;
+    process->inbox_taken = false;
+    process->account->limit = smaller_limit(process->account->limit, (size_t)entry->as.lua.memory_limit);
+    return true;
+}
+
+void process_upgrade(lua_State *L, struct process *process, const struct entry *entry, int argument_count)
+{
+    if (process->task.killed) { /* already ending: it ends */
+        lua_pop(L, argument_count);
+        return;
+    }
+    lua_createtable(L, argument_count, 0);
+    lua_insert(L, -argument_count - 1);
+    for (int i = argument_count; i >= 1; i--)
+        lua_rawseti(L, -i - 1, i);
+    process->upgrade_arguments_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    process->upgrade_argument_count = argument_count;
+    process->upgrade_entry = entry;
+    process->task.restart = restart_upgraded;
+    task_kill(&process->task, "the process was upgraded");
+}
+
 static void dispose_process(struct task *task)
 {
     struct process *process = (struct process *)task;
@@ -624,18 +680,12 @@ static void dispose_process(struct task *task)
     luaL_unref(L, LUA_REGISTRYINDEX, process->events_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->waiting_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, process->upgrade_arguments_reference);
     free(process->monitors);
     free(process->links);
     free(process->pid);
     heap_account_release(process->account);
     free(process);
-}
-
-static size_t smaller_limit(size_t one, size_t other)
-{
-    if (one == 0 || other == 0)
-        return one != 0 ? one : other;
-    return one < other ? one : other;
 }
 
 int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
@@ -652,6 +702,7 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->events_reference = LUA_NOREF;
     process->listeners_reference = LUA_NOREF;
     process->waiting_reference = LUA_NOREF;
+    process->upgrade_arguments_reference = LUA_NOREF;
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;

@@ -25,6 +25,9 @@ struct process {
     int waiting_reference;   /* messages for no listener before the inbox is taken */
     size_t waiting_count;
     bool inbox_taken;        /* its code has asked for its inbox */
+    const struct entry *upgrade_entry; /* process.upgrade asked for: its code ends, this starts */
+    int upgrade_arguments_reference;   /* table of the new code's arguments */
+    int upgrade_argument_count;
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
     struct task *exec_waiter; /* a task in process.exec waiting for my result */
@@ -68,6 +71,15 @@ void process_take_inbox(lua_State *L, struct process *process);
  * (left there): messages, or their payloads alone unless as_message. */
 void process_hand_waiting(lua_State *L, struct process *process, const char *topic, bool as_message);
 void process_push_events(lua_State *L, struct process *process);
+
+/* process.upgrade: the running code of process (its own task, running
+ * now) ends as if killed (its __close handlers run, its coroutines end)
+ * and entry's method starts in its place with the argument_count values on
+ * top of L (copies; popped). The process keeps its pid, names, links,
+ * monitors, inbox and events, frame and memory account (its limit
+ * tightened to the entry's when that is smaller); listeners go with the old
+ * code. The caller yields to the scheduler right after. */
+void process_upgrade(lua_State *L, struct process *process, const struct entry *entry, int argument_count);
 
 /* Delivers a message whose payload is on top of L (popped; already a copy
  * owned by nobody else) to target, on topic: into the channel listening

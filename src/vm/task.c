@@ -157,8 +157,10 @@ static int move_arguments(lua_State *from, lua_State *thread, int argument_count
     return rc;
 }
 
-static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
-                       struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
+/* Gives the task a new coroutine that will call entry's method with the
+ * arguments on top of from (popped in any case). */
+static int load_entry(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
+                      struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
 {
     if (!lua_checkstack(heap->lua, 8) || !lua_checkstack(from, 2)) {
         lua_pop(from, argument_count);
@@ -187,7 +189,40 @@ static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind k
         return rc;
     }
     task->resume_count = 3 + argument_count;
+    return WIPPY_OK;
+}
+
+static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
+                       struct frame *frame, lua_State *from, int argument_count, struct wippy_error *error)
+{
+    int rc = load_entry(heap, task, kind, entry, frame, from, argument_count, error);
+    if (rc < 0)
+        return rc;
     link_task(heap->vm, task);
+    make_ready(task);
+    return WIPPY_OK;
+}
+
+int task_restart(struct task *task, const struct entry *entry, lua_State *from, int argument_count,
+                 struct wippy_error *error)
+{
+    struct task old = *task;
+    vm_unlimited_begin(task->vm);
+    int rc = load_entry(task->heap, task, task->kind, entry, old.frame, from, argument_count, error);
+    vm_unlimited_end(task->vm);
+    if (rc < 0) {
+        *task = old;
+        return rc;
+    }
+    lua_State *L = task->heap->lua;
+    luaL_unref(L, LUA_REGISTRYINDEX, old.thread_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, old.environment_reference);
+    luaL_unref(L, LUA_REGISTRYINDEX, old.loaded_reference);
+    frame_release(old.frame);
+    free(old.kill_reason);
+    task->kill_reason = NULL;
+    task->killed = false;
+    task->raised_shared = false;
     make_ready(task);
     return WIPPY_OK;
 }
@@ -277,6 +312,10 @@ static void error_to_text(struct task *task)
  * failed task's error is text by then. */
 static void finish_task(struct task *task, int status, int result_count)
 {
+    task_restart_fn restart = task->restart;
+    task->restart = NULL;
+    if (restart != NULL && !task->vm->stopping && restart(task))
+        return;
     task->state = TASK_DONE;
     if (status != LUA_OK)
         error_to_text(task);

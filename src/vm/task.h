@@ -40,6 +40,10 @@ typedef void (*task_finish_fn)(struct task *task, int status, int result_count);
  * references. */
 typedef void (*task_dispose_fn)(struct task *task);
 
+/* Runs instead of the task's end when set: true when it started the task
+ * anew (task_restart), false to let it end as it would have. */
+typedef bool (*task_restart_fn)(struct task *task);
+
 /* Cancels what a waiting task waits for (stops a timer, leaves a queue...). */
 typedef void (*task_cancel_wait_fn)(struct task *task);
 
@@ -78,6 +82,7 @@ struct task {
     void *attachment;
     task_finish_fn on_finish;
     task_dispose_fn dispose;
+    task_restart_fn restart;
     void *finish_data;
 };
 
@@ -90,6 +95,13 @@ struct task {
 int task_start(struct vm_heap *heap, struct task *task, enum task_kind kind, const struct entry *entry,
                struct frame *frame, lua_State *from, int argument_count,
                struct wippy_error *error);
+
+/* From a restart hook: runs the ended task again from the start, as
+ * entry's method with the arguments on top of from (moved; copies nobody
+ * else holds, in the task's heap). The struct, its frame and its account
+ * stay. On failure the task is as it was (ended) and the error is set. */
+int task_restart(struct task *task, const struct entry *entry, lua_State *from, int argument_count,
+                 struct wippy_error *error);
 
 /* Starts a task that calls the function below argument_count arguments on
  * top of from (all moved), in parent's process, environment and frame. */
