@@ -10,11 +10,11 @@ _wippy() {
     done
     case $previous in
         -c|--config) COMPREPLY=($(compgen -f -- "$current")); return ;;
-        --set|-m|--memory-limit) return ;;
+        --set|-m|--memory-limit|-o|--override) return ;;
     esac
     case $command in
         "")
-            COMPREPLY=($(compgen -W "run init registry version help --config --set --memory-limit --verbose --help --version" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "run init registry version help --config --set --override --memory-limit --verbose --help --version" -- "$current")) ;;
         run)
             COMPREPLY=($(compgen -W "list --exec --help $(wippy run list 2>/dev/null | awk '{print $1}')" -- "$current")) ;;
         registry)

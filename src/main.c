@@ -15,7 +15,7 @@
 
 static void print_usage(FILE *stream)
 {
-    fputs("usage: wippy [--config FILE]... [--set section.path=value]... [--memory-limit SIZE] [-v] COMMAND\n"
+    fputs("usage: wippy [--config FILE]... [--set section.path=value]... [-o ns:entry:field=value]... [-v] COMMAND\n"
           "\n"
           "commands:\n"
           "  init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]   write wippy.lock\n"
@@ -31,6 +31,7 @@ static void print_usage(FILE *stream)
           "options:\n"
           "  -c, --config FILE         a configuration file (repeatable; default .wippy.yaml)\n"
           "  --set section.path=value  a setting over the files (repeatable)\n"
+          "  -o, --override NS:ENTRY:FIELD=VALUE   set an entry's field (FIELD may be a.b.c; repeatable)\n"
           "  -m, --memory-limit SIZE   the same as --set vm.memory_limit=SIZE\n"
           "  -v, --verbose             say what the runtime does; debug log lines\n"
           "  -h, --help                this text\n"
@@ -105,6 +106,17 @@ static int take_global_option(int argc, char **argv, int *index, struct cli_opti
         options->owned[options->owned_count++] = setting;
         options->settings = xrealloc(options->settings, (options->setting_count + 1) * sizeof(char *));
         options->settings[options->setting_count++] = setting;
+        return 1;
+    }
+    bool is_override = strcmp(argument, "-o") == 0 || strcmp(argument, "--override") == 0;
+    if (is_override || strncmp(argument, "--override=", 11) == 0) {
+        const char *override = is_override ? (*index + 1 < argc ? argv[++*index] : NULL) : argument + 11;
+        if (override == NULL) {
+            fprintf(stderr, "wippy: %s needs namespace:entry:field=value\n", argument);
+            return -1;
+        }
+        options->overrides = xrealloc(options->overrides, (options->override_count + 1) * sizeof(char *));
+        options->overrides[options->override_count++] = override;
         return 1;
     }
     bool is_config = strcmp(argument, "--config") == 0 || strcmp(argument, "-c") == 0;
@@ -221,6 +233,7 @@ int main(int argc, char **argv)
 done:
     free(options.config_files);
     free(options.settings);
+    free(options.overrides);
     for (size_t i = 0; i < options.owned_count; i++)
         free(options.owned[i]);
     free(options.owned);

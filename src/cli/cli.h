@@ -12,6 +12,8 @@ struct cli_options {
     size_t setting_count;
     char **owned;          /* settings made from other options (--memory-limit) */
     size_t owned_count;
+    const char **overrides; /* -o namespace:entry:field=value */
+    size_t override_count;
     bool verbose;
     /* what follows the command name, global options removed */
     char **arguments;
@@ -26,6 +28,6 @@ struct registry;
 
 /* Loads the project's registry (src, or wippy.lock's directories.src),
  * saying why on stderr when it cannot; 0 or -1. */
-int cli_load_registry(struct registry **out);
+int cli_load_registry(const struct cli_options *options, struct registry **out);
 
 #endif

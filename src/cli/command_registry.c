@@ -122,7 +122,7 @@ int cli_command_registry(const struct cli_options *options)
         return 2;
     }
     struct registry *registry = NULL;
-    if (cli_load_registry(&registry) < 0)
+    if (cli_load_registry(options, &registry) < 0)
         return 1;
     int status = listing ? list(registry, as_json) : show(registry, id, as_json);
     registry_free(registry);

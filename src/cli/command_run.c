@@ -21,16 +21,13 @@ enum run_mode {
 };
 
 /* Reads directories.src from wippy.lock when present. */
-static char *source_directory(void)
+static char *source_directory(struct wippy_error *error)
 {
     struct value *lock = NULL;
-    struct wippy_error error;
     if (access("wippy.lock", F_OK) != 0)
         return xstrdup("src");
-    if (yaml_load_file("wippy.lock", &lock, &error) < 0) {
-        fprintf(stderr, "wippy: %s\n", error.message);
+    if (yaml_load_file("wippy.lock", &lock, error) < 0)
         return NULL;
-    }
     const struct value *source = value_map_get_path(lock, "directories.src");
     const char *text = source != NULL && source->type == VALUE_STRING ? source->as.string.bytes : "src";
     while (strncmp(text, "./", 2) == 0 && text[2] != '\0')
@@ -38,6 +35,34 @@ static char *source_directory(void)
     char *directory = xstrdup(text);
     value_free(lock);
     return directory;
+}
+
+/* The project's registry, with the command line's overrides (-o). */
+static int load_project(const struct cli_options *options, struct registry **out, struct wippy_error *error)
+{
+    *out = NULL;
+    char *source_dir = source_directory(error);
+    if (source_dir == NULL)
+        return error->code;
+    int rc = WIPPY_OK;
+    if (access(source_dir, F_OK) != 0) {
+        char here[4096];
+        rc = error_set(error, WIPPY_ENOENT,
+                       "no project here: %s/%s does not exist (run wippy where src/ or wippy.lock is, or wippy "
+                       "init)", getcwd(here, sizeof here) != NULL ? here : ".", source_dir);
+    }
+    size_t count = options->override_count;
+    struct registry_override *overrides = xcalloc(count + 1, sizeof *overrides);
+    size_t parsed = 0;
+    for (; rc == WIPPY_OK && parsed < count; parsed++)
+        rc = override_parse(options->overrides[parsed], &overrides[parsed], error);
+    if (rc == WIPPY_OK)
+        rc = registry_load_overridden(source_dir, overrides, count, out, error);
+    for (size_t i = 0; i < parsed; i++)
+        override_release(&overrides[i]);
+    free(overrides);
+    free(source_dir);
+    return rc;
 }
 
 static void list_commands(const struct registry *registry)
@@ -49,25 +74,14 @@ static void list_commands(const struct registry *registry)
     }
 }
 
-int cli_load_registry(struct registry **out)
+int cli_load_registry(const struct cli_options *options, struct registry **out)
 {
-    char *source_dir = source_directory();
-    if (source_dir == NULL)
-        return -1;
     struct wippy_error error;
-    int rc = WIPPY_OK;
-    if (access(source_dir, F_OK) != 0) {
-        char here[4096];
-        rc = error_set(&error, WIPPY_ENOENT,
-                       "no project here: %s/%s does not exist (run wippy where src/ or wippy.lock is, or wippy "
-                       "init)", getcwd(here, sizeof here) != NULL ? here : ".", source_dir);
-    }
-    if (rc == WIPPY_OK)
-        rc = registry_load(source_dir, out, &error);
-    free(source_dir);
-    if (rc < 0)
+    if (load_project(options, out, &error) < 0) {
         fprintf(stderr, "wippy: %s\n", error.message);
-    return rc < 0 ? -1 : 0;
+        return -1;
+    }
+    return 0;
 }
 
 static bool has_services(const struct registry *registry)
@@ -119,9 +133,6 @@ int cli_command_run(const struct cli_options *options)
         }
     }
 
-    char *source_dir = source_directory();
-    if (source_dir == NULL)
-        return 1;
     struct wippy_error error;
     struct config *config = NULL;
     static const char *const default_config[] = {".wippy.yaml"};
@@ -130,17 +141,10 @@ int cli_command_run(const struct cli_options *options)
                          explicit_config ? options->config_file_count : 1, explicit_config,
                          options->settings, options->setting_count, &config, &error);
     struct registry *registry = NULL;
-    if (rc == 0 && access(source_dir, F_OK) != 0) {
-        char here[4096];
-        rc = error_set(&error, WIPPY_ENOENT,
-                       "no project here: %s/%s does not exist (run wippy where src/ or wippy.lock is, or wippy "
-                       "init)", getcwd(here, sizeof here) != NULL ? here : ".", source_dir);
-    }
     if (rc == 0)
-        rc = registry_load(source_dir, &registry, &error);
+        rc = load_project(options, &registry, &error);
     if (rc == 0)
         rc = config_check_against(config, registry, &error);
-    free(source_dir);
 
     const struct entry *entry = NULL;
     if (rc == 0 && mode == RUN_COMMAND) {

@@ -161,9 +161,17 @@ int registry_add_document(struct registry *registry, const char *file, struct va
     char *index_dir = xstrdup(dirname(directory_buffer));
     free(directory_buffer);
     int rc = WIPPY_OK;
-    for (size_t i = 0; i < entries->as.sequence.count && rc == WIPPY_OK; i++)
-        rc = read_entry(registry, owned_file, index_dir, namespace_node->as.string.bytes,
-                        entries->as.sequence.items[i], error);
+    for (size_t i = 0; i < entries->as.sequence.count && rc == WIPPY_OK; i++) {
+        struct value *node = entries->as.sequence.items[i];
+        const struct value *name = value_map_get(node, "name");
+        if (registry->override_count > 0 && name != NULL && name->type == VALUE_STRING) {
+            char *id = xasprintf("%s:%s", namespace_node->as.string.bytes, name->as.string.bytes);
+            rc = override_apply(registry->overrides, registry->override_count, id, node, error);
+            free(id);
+        }
+        if (rc == WIPPY_OK)
+            rc = read_entry(registry, owned_file, index_dir, namespace_node->as.string.bytes, node, error);
+    }
     free(index_dir);
     return rc;
 }
@@ -253,11 +261,19 @@ static int collect_index_files(const char *directory, char ***files, size_t *cou
 
 int registry_load(const char *source_dir, struct registry **out, struct wippy_error *error)
 {
+    return registry_load_overridden(source_dir, NULL, 0, out, error);
+}
+
+int registry_load_overridden(const char *source_dir, struct registry_override *overrides, size_t override_count,
+                             struct registry **out, struct wippy_error *error)
+{
     *out = NULL;
     char **files = NULL;
     size_t file_count = 0;
     int rc = collect_index_files(source_dir, &files, &file_count, error);
     struct registry *registry = registry_new();
+    registry->overrides = overrides;
+    registry->override_count = override_count;
     for (size_t i = 0; i < file_count; i++) {
         if (rc == WIPPY_OK) {
             struct value *document = NULL;
@@ -268,6 +284,10 @@ int registry_load(const char *source_dir, struct registry **out, struct wippy_er
         free(files[i]);
     }
     free(files);
+    if (rc == WIPPY_OK)
+        rc = override_check_all_applied(overrides, override_count, error);
+    registry->overrides = NULL;
+    registry->override_count = 0;
     if (rc == WIPPY_OK)
         rc = registry_finish(registry, error);
     if (rc < 0) {

@@ -4,6 +4,7 @@
 #define WIPPY_REGISTRY_REGISTRY_H
 
 #include "registry/entry.h"
+#include "registry/override.h"
 #include "util/error.h"
 
 struct registry {
@@ -12,12 +13,19 @@ struct registry {
     struct value **documents; /* parsed _index.yaml trees, owned */
     char **files;             /* their paths, owned */
     size_t document_count;
+    struct registry_override *overrides; /* while loading: set on the entries they name */
+    size_t override_count;
 };
 
 /* Loads every _index.yaml under source_dir. On any problem returns a negative
  * code and one line "file:line: entry id: field name: message" in error;
  * nothing is kept then. */
 int registry_load(const char *source_dir, struct registry **out, struct wippy_error *error);
+
+/* Same, with command-line overrides of entry fields (override.h): each is
+ * set before its entry is read, and one no entry took is an error. */
+int registry_load_overridden(const char *source_dir, struct registry_override *overrides, size_t override_count,
+                             struct registry **out, struct wippy_error *error);
 
 /* Loads one document already parsed (used by tests and by registry_load). */
 int registry_add_document(struct registry *registry, const char *file, struct value *document,

@@ -254,3 +254,33 @@ def test_registry_list_and_show_read_the_project_without_starting_it(make_app):
     assert (missing.code, missing.err) == (1, "wippy registry show: no entry app:zz (see wippy registry list)\n")
     for wrong in (("registry",), ("registry", "show"), ("registry", "list", "--yaml")):
         assert run_wippy(app, *wrong).code == 2, wrong
+
+
+def test_overrides_set_entry_fields_from_the_command_line(make_app):
+    app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentries:\n"
+                                       "  - {name: p, kind: process.lua, source: 'file://p.lua', method: main,\n"
+                                       "     modules: [io], meta: {command: {name: p}}}\n",
+                    "src/p.lua": "return {main = function() require('io').print('main') return 0 end,\n"
+                                 "        other = function() require('io').print('other') return 3 end}\n"})
+    assert run_wippy(app, "-o", "app:p:method=other", "run", "p").lines == ["other"]
+    renamed = run_wippy(app, "--override", "app:p:meta.command.name=q", "run", "q")
+    assert (renamed.code, renamed.lines) == (0, ["main"]), renamed
+    shown = run_wippy(app, "-o", "app:p:meta.priority=7", "-o", "app:p:meta.flag=TRUE", "-o", "app:p:meta.ratio=1.5",
+                      "-o", "app:p:meta.text=007", "registry", "show", "app:p", "--json")
+    import json
+    meta = json.loads(shown.out)["fields"]["meta"]
+    assert (meta["priority"], meta["flag"], meta["ratio"], meta["text"]) == (7, True, 1.5, "007"), shown
+    for wrong, message in (
+            (["-o", "app:nope:method=x"], "wippy: -o app:nope:method=x: no entry app:nope\n"),
+            (["-o", "app:p"], "wippy: -o app:p: expected namespace:entry:field=value\n"),
+            (["-o", "app::method=x"], "wippy: -o app::method=x: the entry name is empty "
+                                      "(namespace:entry:field=value)\n"),
+            (["-o", "app:p:method.x=1"], "wippy: -o app:p:method.x=1: method of entry app:p is a string, not a map\n"),
+            (["-o", "app:p:bogus=1"], None)):
+        result = run_wippy(app, *wrong, "run", "p")
+        assert result.code == 1, (wrong, result)
+        if message is not None:
+            assert result.err == message, (wrong, result)
+        else:  # the overridden entry is checked as if written so: an unknown field fails
+            assert 'field "bogus"' in result.err, result
+    assert run_wippy(app, "-o").code == 2
