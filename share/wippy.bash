@@ -11,10 +11,11 @@ _wippy() {
     case $previous in
         -c|--config) COMPREPLY=($(compgen -f -- "$current")); return ;;
         --set|-m|--memory-limit|-o|--override) return ;;
+        --log-format) COMPREPLY=($(compgen -W "text json" -- "$current")); return ;;
     esac
     case $command in
         "")
-            COMPREPLY=($(compgen -W "run init registry version help --config --set --override --memory-limit --verbose --help --version" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "run init registry version help --config --set --override --memory-limit -q --quiet -vv --log-format --verbose --help --version" -- "$current")) ;;
         run)
             COMPREPLY=($(compgen -W "list --exec --help $(wippy run list 2>/dev/null | awk '{print $1}')" -- "$current")) ;;
         registry)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/log.h"
 #include "util/memory.h"
 
 #ifndef WIPPY_VERSION
@@ -33,7 +34,10 @@ static void print_usage(FILE *stream)
           "  --set section.path=value  a setting over the files (repeatable)\n"
           "  -o, --override NS:ENTRY:FIELD=VALUE   set an entry's field (FIELD may be a.b.c; repeatable)\n"
           "  -m, --memory-limit SIZE   the same as --set vm.memory_limit=SIZE\n"
-          "  -v, --verbose             say what the runtime does; debug log lines\n"
+          "  -q, --quiet               only warnings and errors (no listening lines, no info)\n"
+          "  -v, --verbose             say what the runtime does, with tracebacks of Lua errors\n"
+          "  -vv                       also every HTTP request served\n"
+          "  --log-format text|json    the runtime's lines and the logger module's as JSON, one per line\n"
           "  -h, --help                this text\n"
           "  --version                 print the version\n",
           stream);
@@ -82,8 +86,21 @@ static bool is_help_flag(const char *argument)
 static int take_global_option(int argc, char **argv, int *index, struct cli_options *options)
 {
     const char *argument = argv[*index];
-    if (strcmp(argument, "-v") == 0 || strcmp(argument, "--verbose") == 0) {
-        options->verbose = true;
+    if (strcmp(argument, "-v") == 0 || strcmp(argument, "--verbose") == 0 || strcmp(argument, "-vv") == 0) {
+        options->verbosity += argument[2] == 'v' ? 2 : 1;
+        return 1;
+    }
+    if (strcmp(argument, "-q") == 0 || strcmp(argument, "--quiet") == 0) {
+        options->quiet = true;
+        return 1;
+    }
+    if (strcmp(argument, "--log-format") == 0 || strncmp(argument, "--log-format=", 13) == 0) {
+        const char *format = argument[12] == '=' ? argument + 13 : *index + 1 < argc ? argv[++*index] : "";
+        if (strcmp(format, "json") != 0 && strcmp(format, "text") != 0) {
+            fprintf(stderr, "wippy: --log-format is text or json, not \"%s\"\n", format);
+            return -1;
+        }
+        options->json_logs = strcmp(format, "json") == 0;
         return 1;
     }
     if (strcmp(argument, "--memory-limit") == 0 || strcmp(argument, "-m") == 0 ||
@@ -208,6 +225,15 @@ int main(int argc, char **argv)
     }
     options.arguments = rest;
     options.argument_count = rest_count;
+    if (options.quiet && options.verbosity > 0) {
+        fprintf(stderr, "wippy: -q and -v say opposite things: give one\n");
+        status = 2;
+        goto done;
+    }
+    options.verbose = options.verbosity > 0;
+    log_configure(options.quiet ? LOG_WARN : options.verbosity >= 2 ? LOG_TRACE : options.verbosity == 1 ? LOG_DEBUG
+                                                                                                        : LOG_INFO,
+                  options.json_logs ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
     if (command == NULL) {
         print_usage(stderr);
         status = 2;

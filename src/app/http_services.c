@@ -11,6 +11,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/task.h"
+#include "util/log.h"
 
 struct http_services {
     struct vm *vm;
@@ -31,7 +32,7 @@ static void on_handler_finish(struct task *task, int status, int result_count)
         return;
     }
     const char *reason = lua_tostring(task->thread, -1);
-    fprintf(stderr, "wippy: http %s: %s %s: handler %s failed: %s\n",
+    log_message(LOG_ERROR, "http %s: %s %s: handler %s failed: %s",
             http_exchange_service(exchange)->id, http_exchange_method(exchange),
             http_exchange_path(exchange), task->entry->id, reason);
     http_exchange_fail(exchange, 500, "internal server error");
@@ -47,7 +48,7 @@ static void dispose_handler(struct task *task)
 static void on_service_failed(void *context, const struct wippy_error *error)
 {
     struct vm *vm = context;
-    fprintf(stderr, "wippy: %s\n", error->message);
+    log_message(LOG_ERROR, "%s", error->message);
     vm_stop(vm, 1);
 }
 
@@ -64,7 +65,7 @@ static void dispatch(void *context, struct http_exchange *exchange)
     struct wippy_error error;
     if (task_start(vm->front, call, TASK_CALL, function, vm->root_frame, vm->lua, 0, &error) < 0) {
         free(call);
-        fprintf(stderr, "wippy: http %s: cannot start handler %s: %s\n", endpoint->id, function->id,
+        log_message(LOG_ERROR, "http %s: cannot start handler %s: %s", endpoint->id, function->id,
                 error.message);
         http_exchange_fail(exchange, 500, "internal server error");
     }
@@ -109,7 +110,7 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
         set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
         set->services[set->count++] = service;
         if (network == NULL) /* an overlay's listener says so itself, once it really listens */
-            fprintf(stderr, "wippy: %s listening on %s\n", entry->id, http_service_address(service));
+            log_message(LOG_INFO, "%s listening on %s", entry->id, http_service_address(service));
     }
     return WIPPY_OK;
 }

@@ -14,7 +14,10 @@ struct cli_options {
     size_t owned_count;
     const char **overrides; /* -o namespace:entry:field=value */
     size_t override_count;
-    bool verbose;
+    bool verbose;       /* -v or -vv */
+    int verbosity;      /* how many v's */
+    bool quiet;         /* -q */
+    bool json_logs;     /* --log-format json */
     /* what follows the command name, global options removed */
     char **arguments;
     int argument_count;

@@ -12,6 +12,7 @@
 #include "registry/registry.h"
 #include "util/memory.h"
 #include "util/yaml_load.h"
+#include "util/log.h"
 
 enum run_mode {
     RUN_SERVE,
@@ -78,7 +79,7 @@ int cli_load_registry(const struct cli_options *options, struct registry **out)
 {
     struct wippy_error error;
     if (load_project(options, out, &error) < 0) {
-        fprintf(stderr, "wippy: %s\n", error.message);
+        log_message(LOG_ERROR, "%s", error.message);
         return -1;
     }
     return 0;
@@ -161,7 +162,7 @@ int cli_command_run(const struct cli_options *options)
             rc = error_set(&error, WIPPY_ENOENT, "no process.lua entry with id %s", target);
     }
     if (rc < 0) {
-        fprintf(stderr, "wippy: %s\n", error.message);
+        log_message(LOG_ERROR, "%s", error.message);
         registry_free(registry);
         config_free(config);
         return 1;
@@ -182,7 +183,7 @@ int cli_command_run(const struct cli_options *options)
     if (started)
         exit_code = app_run(app, mode == RUN_SERVE, mode == RUN_SERVE ? 0 : -1);
     else
-        fprintf(stderr, "wippy: %s\n", error.message);
+        log_message(LOG_ERROR, "%s", error.message);
     app_free(app);
     registry_free(registry);
     config_free(config);

@@ -15,6 +15,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "util/read_buffer.h"
+#include "util/log.h"
 
 #define DEFAULT_MAX_URL_BYTES (8u << 10)
 #define DEFAULT_MAX_HEADER_BYTES (64u << 10)
@@ -35,6 +36,7 @@ struct http_exchange {
     struct http_param params[HTTP_MAX_PARAMS];
     size_t param_count;
     int status;
+    uint64_t started_ns; /* when the request was read, for -vv */
     char **response_names;
     char **response_values;
     size_t response_count;
@@ -366,6 +368,7 @@ static void dispatch(struct http_connection *connection, struct http_request *re
     exchange->service_entry = service->entry;
     exchange->request = request;
     exchange->status = 200;
+    exchange->started_ns = uv_hrtime();
     exchange->remote_address = xstrdup(connection->remote_address);
     connection->requests++;
     connection->keep_alive = request->keep_alive && !service->shutting_down &&
@@ -572,8 +575,8 @@ static bool refuse_over_cap(struct http_service *service, uv_stream_t *stream)
         return false;
     if (!service->at_connection_cap) {
         service->at_connection_cap = true;
-        fprintf(stderr, "wippy: http %s: %zu connections open (limits.max_connections); new ones get 503 "
-                        "until some close\n", service->entry->id, service->connection_count);
+        log_message(LOG_WARN, "http %s: %zu connections open (limits.max_connections); new ones get 503 "
+                        "until some close", service->entry->id, service->connection_count);
     }
     static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                "Content-Length: 25\r\nConnection: close\r\n\r\ntoo many connections open\n";
@@ -822,6 +825,10 @@ void http_exchange_finish(struct http_exchange *exchange)
     text_printf(&text, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
     if (!exchange->request->head && !bodyless && exchange->response_length > 0)
         text_append(&text, exchange->response_body, exchange->response_length);
+    if (log_enabled(LOG_TRACE))
+        log_message(LOG_TRACE, "http %s: %s %s %s %d %zu bytes %.3f ms", exchange->service_entry->id,
+                    exchange->remote_address, exchange->request->method, exchange->request->path, exchange->status,
+                    exchange->response_length, (double)(uv_hrtime() - exchange->started_ns) / 1e6);
     exchange_free(exchange);
     connection->keep_alive = keep_alive;
     send_bytes(connection, text.data, text.length, !keep_alive);

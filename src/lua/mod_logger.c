@@ -19,6 +19,7 @@
 #include "vm/process.h"
 #include "vm/state.h"
 #include "vm/task.h"
+#include "util/log.h"
 
 #define LOGGER_TYPE "wippy.logger"
 /* A line's message and fields, and a logger's own fields, are bounded: a
@@ -154,8 +155,8 @@ static void add_escaped(luaL_Buffer *out, const char *text, size_t length)
     }
 }
 
-static void write_line(lua_State *L, const struct logger *logger, const char *level, int message_index,
-                       int fields_index)
+static void write_line(lua_State *L, const struct logger *logger, enum log_level log_level, const char *level,
+                       int message_index, int fields_index)
 {
     json_t *fields = json_deep_copy(logger->fields);
     if (fields_index != 0)
@@ -189,6 +190,11 @@ static void write_line(lua_State *L, const struct logger *logger, const char *le
         free(json);
         json = strdup("{\"fields\":\"(larger than 64 KB, left out)\"}");
     }
+    if (log_is_json()) {
+        log_json_record(log_level, logger->name[0] != '\0' ? logger->name : "lua", message, length, json);
+        free(json);
+        return;
+    }
     luaL_Buffer line;
     luaL_buffinit(L, &line);
     luaL_addstring(&line, stamp);
@@ -212,7 +218,7 @@ static void write_line(lua_State *L, const struct logger *logger, const char *le
     lua_pop(L, 1);
 }
 
-static int log_at(lua_State *L, const char *level, bool debug)
+static int log_at(lua_State *L, enum log_level log_level, const char *level)
 {
     struct logger *logger = check_logger(L);
     luaL_checkstring(L, 2);
@@ -221,16 +227,16 @@ static int log_at(lua_State *L, const char *level, bool debug)
         luaL_checktype(L, 3, LUA_TTABLE);
         fields = 3;
     }
-    if (debug && !vm_of(L)->verbose)
+    if (!log_enabled(log_level))
         return 0;
-    write_line(L, logger, level, 2, fields);
+    write_line(L, logger, log_level, level, 2, fields);
     return 0;
 }
 
-static int logger_debug(lua_State *L) { return log_at(L, "DEBUG", true); }
-static int logger_info(lua_State *L) { return log_at(L, "INFO", false); }
-static int logger_warn(lua_State *L) { return log_at(L, "WARN", false); }
-static int logger_error(lua_State *L) { return log_at(L, "ERROR", false); }
+static int logger_debug(lua_State *L) { return log_at(L, LOG_DEBUG, "DEBUG"); }
+static int logger_info(lua_State *L) { return log_at(L, LOG_INFO, "INFO"); }
+static int logger_warn(lua_State *L) { return log_at(L, LOG_WARN, "WARN"); }
+static int logger_error(lua_State *L) { return log_at(L, LOG_ERROR, "ERROR"); }
 
 static int logger_with(lua_State *L)
 {

@@ -21,6 +21,7 @@
 #include "util/handle.h"
 #include "util/list.h"
 #include "util/memory.h"
+#include "util/log.h"
 
 /* How long a failed accept waits before asking the bridge again. */
 #define ACCEPT_RETRY_MS 1000
@@ -161,7 +162,7 @@ static void conversation_fail(struct conversation *conversation, const char *for
     case SAM_CLIENT_ACCEPT:
         if (listener != NULL && listener->current == conversation) {
             listener->current = NULL;
-            fprintf(stderr, "wippy: %s (accepting for %s; retrying)\n", error.message, listener->label);
+            log_message(LOG_WARN, "%s (accepting for %s; retrying)", error.message, listener->label);
             uv_timer_start(listener->retry, on_retry, ACCEPT_RETRY_MS, 0);
         }
         break;
@@ -201,8 +202,8 @@ static void session_created(struct conversation *conversation)
 {
     struct i2p_overlay *overlay = conversation->overlay;
     if (reused_destination(overlay) && ++overlay->session_attempts <= SESSION_RETRIES) {
-        fprintf(stderr, "wippy: overlay %s: the SAM bridge still held this destination from an earlier "
-                        "session; creating the session again in %d s\n",
+        log_message(LOG_WARN, "overlay %s: the SAM bridge still held this destination from an earlier "
+                        "session; creating the session again in %d s",
                 overlay->base.id, SESSION_RELEASE_MS / 1000);
         retry_session_later(conversation, SESSION_RELEASE_MS);
         return;
@@ -228,7 +229,7 @@ static void session_ready(struct conversation *conversation)
     struct i2p_overlay *overlay = conversation->overlay;
     snprintf(overlay->b32, sizeof overlay->b32, "%s", conversation->sam.b32);
     overlay->session_state = SESSION_READY;
-    fprintf(stderr, "wippy: overlay %s: SAM session %s ready, destination %s\n", overlay->base.id,
+    log_message(LOG_INFO, "overlay %s: SAM session %s ready, destination %s", overlay->base.id,
             overlay->session_id, overlay->b32);
     peer_stream_stop_timer(&conversation->peer);
     /* Everything that waited for the session may go on. */
@@ -315,7 +316,7 @@ static void announce_when_accepting(struct conversation *conversation)
         conversation->sam.state != SAM_READ_PEER_DESTINATION)
         return;
     listener->announced = true;
-    fprintf(stderr, "wippy: %s listening on %s via %s\n", listener->label, conversation->overlay->b32,
+    log_message(LOG_INFO, "%s listening on %s via %s", listener->label, conversation->overlay->b32,
             conversation->overlay->base.id);
 }
 
@@ -463,7 +464,7 @@ static void session_lost(struct i2p_overlay *overlay, const char *why)
     overlay->session_state = SESSION_NONE;
     overlay->control = NULL;
     if (was_ready)
-        fprintf(stderr, "wippy: %s (the session will be created again when next needed)\n", why);
+        log_message(LOG_WARN, "%s (the session will be created again when next needed)", why);
     /* What waited for this session fails with its reason. */
     while (overlay->waiting != NULL) {
         struct conversation *waiting = overlay->waiting;
@@ -588,7 +589,7 @@ static void listener_next(struct overlay_listener *listener)
     struct wippy_error error;
     if (!conversation_start(listener->overlay, accepting, 0, &error)) {
         listener->current = NULL;
-        fprintf(stderr, "wippy: %s (accepting for %s; retrying)\n", error.message, listener->label);
+        log_message(LOG_WARN, "%s (accepting for %s; retrying)", error.message, listener->label);
         uv_timer_start(listener->retry, on_retry, ACCEPT_RETRY_MS, 0);
     }
 }

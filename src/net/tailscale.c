@@ -21,6 +21,7 @@
 #include "util/directories.h"
 #include "util/memory.h"
 #include "util/read_buffer.h"
+#include "util/log.h"
 
 /* How long a node may take to log in before its entry fails: well inside
  * http_client's default 30 s timeout, so a request waiting for the node
@@ -154,7 +155,7 @@ static void listener_start(struct overlay_listener *listener)
     }
     char first[64];
     snprintf(first, sizeof first, "%.*s", (int)strcspn(overlay->addresses, ","), overlay->addresses);
-    fprintf(stderr, "wippy: %s listening on %s:%d via %s\n", listener->label, first, listener->port,
+    log_message(LOG_INFO, "%s listening on %s:%d via %s", listener->label, first, listener->port,
             overlay->base.id);
 }
 
@@ -162,7 +163,7 @@ static void node_up(struct tailscale_overlay *overlay, const char *addresses)
 {
     overlay->state = NODE_UP;
     snprintf(overlay->addresses, sizeof overlay->addresses, "%s", addresses);
-    fprintf(stderr, "wippy: overlay %s: tailnet node %s up, addresses %s\n", overlay->base.id,
+    log_message(LOG_INFO, "overlay %s: tailnet node %s up, addresses %s", overlay->base.id,
             overlay->base.config.tailscale.hostname, addresses);
     for (struct overlay_dial *dial = overlay->dials; dial != NULL; dial = dial->next)
         if (dial->request == 0)
@@ -189,7 +190,7 @@ static void node_down(struct tailscale_overlay *overlay, const char *reason)
             listener->handlers.failed(listener->handlers.context, &error);
         }
     if (!reported)
-        fprintf(stderr, "wippy: overlay %s: %s\n", overlay->base.id, overlay->failure);
+        log_message(LOG_ERROR, "overlay %s: %s", overlay->base.id, overlay->failure);
 }
 
 /* One line from Go: "<kind> <number> <rest>". */

@@ -24,6 +24,7 @@
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/transfer.h"
+#include "util/log.h"
 
 #define CHANNEL_TYPE "wippy.channel"
 #define KEY_CHANNEL_HANDLES "wippy.channel.handles"
@@ -221,7 +222,7 @@ static void complete_receiver_with(struct channel_waiter *waiter, struct message
     if (message == NULL || !lua_checkstack(task->thread, 4) ||
         message_push(task->thread, message, &error) < 0) {
         if (message != NULL && lua_checkstack(task->thread, 4))
-            fprintf(stderr, "wippy: a value sent on a channel was lost: %s\n", error.message);
+            log_message(LOG_WARN, "a value sent on a channel was lost: %s", error.message);
         lua_pushnil(task->thread);
     }
     wake_receiver(waiter, ok);

@@ -3,6 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "util/log.h"
 
 struct vm_heap *vm_heap_of(lua_State *L)
 {
@@ -30,14 +33,17 @@ struct route_policy vm_route_policy(const struct vm *vm)
 
 void vm_log(const struct vm *vm, const char *format, ...)
 {
-    if (!vm->verbose)
+    (void)vm;
+    if (!log_enabled(LOG_DEBUG))
         return;
     va_list args;
     va_start(args, format);
-    fputs("wippy: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
+    char *text = NULL;
+    int length = vasprintf(&text, format, args);
     va_end(args);
+    if (length >= 0)
+        log_bytes(LOG_DEBUG, text, (size_t)length, false);
+    free(text);
 }
 
 void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message, size_t length)

@@ -14,6 +14,7 @@
 #include "vm/heap.h"
 #include "vm/heaps.h"
 #include "vm/transfer.h"
+#include "util/log.h"
 
 #define MESSAGE_TYPE "wippy.message"
 
@@ -518,7 +519,9 @@ static void report_command_result(struct process *process, int status, int resul
     if (vm->stopping)
         return; /* killed by the shutdown itself: the exit code is decided */
     if (status != LUA_OK) {
-        fprintf(stderr, "%s\n", lua_tostring(thread, -1));
+        size_t length = 0;
+        const char *text = lua_tolstring(thread, -1, &length);
+        log_bytes(LOG_ERROR, text, length, true); /* a command's own error, as it wrote it */
         exit_code = 1;
     } else if (result_count > 0 && lua_isinteger(thread, -result_count)) {
         exit_code = (int)lua_tointeger(thread, -result_count);
@@ -612,7 +615,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
         }
     }
     if (failed && !watched && !process->is_command)
-        fprintf(stderr, "wippy: process %s (%s) failed: %s\n", process->pid, task->entry->id,
+        log_message(LOG_ERROR, "process %s (%s) failed: %s", process->pid, task->entry->id,
                 lua_tostring(task->thread, -1));
 }
 

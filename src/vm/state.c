@@ -20,6 +20,7 @@
 #include "util/memory.h"
 #include "vm/core.h"
 #include "vm/heap.h"
+#include "util/log.h"
 
 #define KEY_ENTRIES "wippy.entries"
 #define KEY_TRAMPOLINE "wippy.trampoline"
@@ -269,7 +270,7 @@ static int check_modules(const struct vm *vm, const struct entry *entry, struct 
 static int panic(lua_State *L)
 {
     const char *message = lua_tostring(L, -1);
-    fprintf(stderr, "wippy: internal error outside any task: %s\n", message != NULL ? message : "(no message)");
+    log_message(LOG_ERROR, "internal error outside any task: %s", message != NULL ? message : "(no message)");
     return 0; /* Lua aborts */
 }
 

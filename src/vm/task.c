@@ -8,6 +8,7 @@
 
 #include "security/security.h"
 #include "util/list.h"
+#include "util/log.h"
 #include "util/memory.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
@@ -307,6 +308,29 @@ static void error_to_text(struct task *task)
     lua_pushfstring(thread, "(error object is a %s value)", type_name);
 }
 
+static int traceback_of(lua_State *L)
+{
+    luaL_traceback(L, lua_touserdata(L, 1), NULL, 0);
+    return 1;
+}
+
+/* At -v: where a task's code failed, from its coroutine's stack, which an
+ * error leaves in place. */
+static void log_traceback(struct task *task)
+{
+    lua_State *L = task->heap->lua;
+    if (!log_enabled(LOG_DEBUG) || task->killed || !lua_checkstack(L, 3))
+        return;
+    vm_unlimited_begin(task->vm);
+    lua_pushcfunction(L, traceback_of);
+    lua_pushlightuserdata(L, task->thread);
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK)
+        log_message(LOG_DEBUG, "%s failed: %s\n%s", task->entry->id, lua_tostring(task->thread, -1),
+                    lua_tostring(L, -1));
+    lua_pop(L, 1);
+    vm_unlimited_end(task->vm);
+}
+
 /* Reports the finished task to its owner (which reads the results from the
  * thread), releases its Lua references, then lets the owner free it. A
  * failed task's error is text by then. */
@@ -317,8 +341,10 @@ static void finish_task(struct task *task, int status, int result_count)
     if (restart != NULL && !task->vm->stopping && restart(task))
         return;
     task->state = TASK_DONE;
-    if (status != LUA_OK)
+    if (status != LUA_OK) {
         error_to_text(task);
+        log_traceback(task);
+    }
     task->on_finish(task, status, result_count);
     release_task_resources(task);
     task->dispose(task);

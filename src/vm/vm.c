@@ -15,6 +15,7 @@
 #include "vm/process.h"
 #include "vm/sandbox.h"
 #include "vm/state.h"
+#include "util/log.h"
 
 struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct config *config,
                   bool verbose)
@@ -63,7 +64,7 @@ int vm_run(struct vm *vm)
     if (!vm->stopping) {
         /* The loop ran dry: every task is blocked with nothing left to wake it. */
         if (vm->live_tasks > 0) {
-            fprintf(stderr, "wippy: every process is blocked and nothing can wake them (deadlock)\n");
+            log_message(LOG_ERROR, "every process is blocked and nothing can wake them (deadlock)");
             vm->exit_code = 1;
         }
         vm->stopping = true;

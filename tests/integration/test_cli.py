@@ -284,3 +284,85 @@ def test_overrides_set_entry_fields_from_the_command_line(make_app):
         else:  # the overridden entry is checked as if written so: an unknown field fails
             assert 'field "bogus"' in result.err, result
     assert run_wippy(app, "-o").code == 2
+
+
+LOG_APP_INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: router, kind: http.router, meta: {server: app:web}}
+  - {name: web, kind: http.service, addr: '127.0.0.1:PORT', lifecycle: {auto_start: true}}
+  - {name: hello, kind: function.lua, source: 'file://p.lua', method: hello, modules: [http]}
+  - {name: hello_route, kind: http.endpoint, meta: {router: app:router}, method: GET, path: /hello,
+     func: app:hello}
+  - {name: crash, kind: process.lua, source: 'file://p.lua', method: crash, modules: [logger],
+     meta: {command: {name: crash}}}
+"""
+
+LOG_APP_SCRIPT = """
+local function hello() require('http').response():write('hi') end
+local function deeper(t) return t.x end
+local function crash()
+  local logger = require('logger')
+  logger:info('about to fail', {step = 3})
+  logger:debug('only at -v')
+  return deeper(nil)
+end
+return {hello = hello, crash = crash}
+"""
+
+
+def test_log_levels_and_json_lines(make_app):
+    import json
+    from peers import free_port
+    port = free_port()
+    app = make_app({"src/_index.yaml": LOG_APP_INDEX.replace("PORT", str(port)), "src/p.lua": LOG_APP_SCRIPT})
+
+    plain = run_wippy(app, "run", "crash")
+    assert plain.code == 1 and "about to fail" in plain.err and "traceback" not in plain.err, plain
+    assert "only at -v" not in plain.err, plain
+    verbose = run_wippy(app, "-v", "run", "crash")
+    assert "only at -v" in verbose.err and "stack traceback:\n\tsrc/p.lua:3:" in verbose.err, verbose
+    quiet = run_wippy(app, "-q", "run", "crash")
+    assert quiet.code == 1 and "about to fail" not in quiet.err and "attempt to index a nil value" in quiet.err, quiet
+
+    as_json = run_wippy(app, "--log-format", "json", "run", "crash")
+    records = [json.loads(line) for line in as_json.err.splitlines()]
+    assert records[0]["msg"] == f"app:web listening on 127.0.0.1:{port}", records
+    records = records[1:]
+    assert [r["level"] for r in records] == ["info", "error"], as_json
+    assert records[0]["msg"] == "about to fail" and records[0]["fields"]["step"] == 3, records
+    assert "attempt to index a nil value" in records[1]["msg"] and records[1]["logger"] == "wippy", records
+    assert all(r["ts"].endswith("Z") for r in records), records
+
+    import urllib.request
+
+    def serve(*flags):
+        process = subprocess.Popen([wippy_binary(), *flags, "run"], cwd=app, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            if "-q" not in flags:
+                first = process.stderr.readline()
+            else:
+                for _ in range(100):
+                    try:
+                        urllib.request.urlopen(f"http://127.0.0.1:{port}/nothing", timeout=1)
+                    except urllib.error.HTTPError:
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+                first = ""
+            assert urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=5).read() == b"hi"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=10)
+        return first + err
+
+    assert serve() == f"wippy: app:web listening on 127.0.0.1:{port}\n"
+    assert serve("-q") == ""
+    traced = serve("-vv")
+    assert f"http app:web: 127.0.0.1" in traced and "GET /hello 200 2 bytes" in traced, traced
+    listening = json.loads(serve("--log-format=json").splitlines()[0])
+    assert (listening["level"], listening["msg"]) == ("info", f"app:web listening on 127.0.0.1:{port}"), listening
+
+    for wrong in (("-q", "-v"), ("--log-format", "xml")):
+        assert run_wippy(app, *wrong, "run", "crash").code == 2, wrong
