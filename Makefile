@@ -65,6 +65,10 @@ LUA_OBJECTS := $(addprefix $(BUILD)/obj/lua54/,$(addsuffix .o,$(LUA_MODULES)))
 CFLAGS := -I$(LUA_DIR) $(CFLAGS)
 LIB_OBJECTS += $(LUA_OBJECTS)
 LDLIBS += -ldl
+# The starter project of `wippy init --starter`: the netdemo's files, built in.
+STARTER_FILES := $(sort $(shell find examples/netdemo/src -type f))
+STARTER_OBJECT := $(BUILD)/obj/gen/starter.o
+LIB_OBJECTS += $(STARTER_OBJECT)
 MAIN_OBJECT := $(BUILD)/obj/main.o
 UNIT_SOURCES := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
@@ -133,6 +137,15 @@ $(BUILD)/obj/main.o: src/main.c $(BUILD)/version.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -DWIPPY_VERSION='"$(WIPPY_VERSION)"' -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/starter.c: $(STARTER_FILES) scripts/embed-files
+	@mkdir -p $(dir $@)
+	@scripts/embed-files $@ examples/netdemo/src $(STARTER_FILES)
+
+$(STARTER_OBJECT): $(BUILD)/gen/starter.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)

@@ -27,7 +27,7 @@ _wippy() {
         help)
             COMPREPLY=($(compgen -W "run init registry version help" -- "$current")) ;;
         init)
-            COMPREPLY=($(compgen -W "-d --modules-dir -l --help" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "--starter -d --modules-dir -l --help" -- "$current")) ;;
     esac
 }
 complete -F _wippy wippy

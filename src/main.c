@@ -19,7 +19,7 @@ static void print_usage(FILE *stream)
     fputs("usage: wippy [--config FILE]... [--set section.path=value]... [-o ns:entry:field=value]... [-v] COMMAND\n"
           "\n"
           "commands:\n"
-          "  init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]   write wippy.lock\n"
+          "  init [--starter] [-d ./src] [--modules-dir .wippy] [-l wippy.lock]   write wippy.lock (and the netdemo)\n"
           "  run                       boot auto_start entries and serve until SIGINT/SIGTERM\n"
           "  run list                  list command processes\n"
           "  run NAME [ARGS...]        run a command process on the terminal host\n"
@@ -54,9 +54,11 @@ static const struct {
             "\n"
             "Reads ./src (or wippy.lock's directories.src) and .wippy.yaml. SIGINT ends a command with 130,\n"
             "SIGTERM with 143; a server lets requests in flight finish and ends with 0.\n"},
-    {"init", "usage: wippy init [-d ./src] [--modules-dir .wippy] [-l wippy.lock]\n"
+    {"init", "usage: wippy init [--starter] [-d ./src] [--modules-dir .wippy] [-l wippy.lock]\n"
              "\n"
-             "Writes wippy.lock naming the source and modules directories.\n"},
+             "Writes wippy.lock naming the source and modules directories; --starter also writes the\n"
+             "netdemo (a probe that fetches a local what-is-my-IP service directly and through a SOCKS5\n"
+             "proxy such as Tor on 127.0.0.1:9050) below the source directory, never over a file.\n"},
     {"registry", "usage: wippy registry list [--json]\n"
                  "       wippy registry show ID [--json]\n"
                  "\n"

@@ -366,3 +366,22 @@ def test_log_levels_and_json_lines(make_app):
 
     for wrong in (("-q", "-v"), ("--log-format", "xml")):
         assert run_wippy(app, *wrong, "run", "crash").code == 2, wrong
+
+
+def test_init_starter_writes_the_netdemo_which_runs_through_a_real_socks5_proxy(tmp_path):
+    from peers import Microsocks
+    written = run_wippy(tmp_path, "init", "--starter")
+    assert written.code == 0 and "wrote the netdemo to ./src" in written.out, written
+    for name in ("_index.yaml", "probe.lua", "whatismyip/_index.yaml", "whatismyip/handler.lua"):
+        shipped = (APPS.parent.parent / "examples" / "netdemo" / "src" / name).read_bytes()
+        assert (tmp_path / "src" / name).read_bytes() == shipped, name
+    proxy = Microsocks()
+    try:
+        probe = run_wippy(tmp_path, "-o", f"app:tor:port={proxy.port}", "run", "probe", timeout=30)
+    finally:
+        proxy.close()
+    assert (probe.code, probe.lines) == (0, ["direct IP: 127.0.0.1", "tor IP:    127.0.0.2"]), probe
+    (tmp_path / "src" / "probe.lua").write_text("-- mine\n")
+    again = run_wippy(tmp_path, "init", "--starter")
+    assert again.code == 1 and "src/_index.yaml is there already" in again.err, again
+    assert (tmp_path / "src" / "probe.lua").read_text() == "-- mine\n"
