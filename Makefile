@@ -37,6 +37,13 @@ GO ?= go
 GO_VERSION := $(shell $(GO) env GOVERSION 2>/dev/null)
 TAILSCALE ?= $(if $(filter go1.25% go1.26% go1.27% go1.28% go1.29% go1.3%,$(GO_VERSION)),1,0)
 TAILNODE := $(BUILD)/wippy-tailnode.so
+ifeq ($(origin TAILSCALE)$(TAILSCALE),file0)
+$(warning ************************************************************************)
+$(warning * No Go 1.25 or newer ($(or $(GO_VERSION),no go command)): Tailscale is LEFT OUT of this build.)
+$(warning * network.tailscale entries will fail with one line saying so.)
+$(warning * scripts/test fetches Go itself; TAILSCALE=0 says you mean it and silences this.)
+$(warning ************************************************************************)
+endif
 ifeq ($(TAILSCALE),1)
 TAILNODE_LIBRARY := $(TAILNODE)
 else

@@ -9,6 +9,9 @@ WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev 
 # namespace holding nothing but lo), and the tools for that namespace.
 WIPPY_TEST_PACKAGES="microsocks tor nginx iproute2 util-linux curl openssl python3 tzdata"
 
+# One line on stderr per slow step, so a first run is never silent for minutes.
+progress() { echo "wippy: $*" >&2; }
+
 ensure_packages() {
     local missing=()
     for package in "$@"; do
@@ -17,7 +20,7 @@ ensure_packages() {
     [ ${#missing[@]} -eq 0 ] && return 0
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "installing: ${missing[*]}"
+    progress "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq
     # Packages such as tor start a system service when installed; that one
     # would dial public relays. policy-rc.d tells Debian not to start any.
@@ -57,6 +60,7 @@ ensure_go() {
         go1.2[5-9]* | go1.[3-9][0-9]*) return 0 ;;
     esac
     ensure_packages curl unzip ca-certificates
+    progress "fetching Go $WIPPY_GO_VERSION from the Go module proxy into $WIPPY_CACHE (once)"
     local zip="$WIPPY_CACHE/go-toolchain.zip"
     mkdir -p "$WIPPY_CACHE"
     curl -fsSL -o "$zip" \
