@@ -3,7 +3,7 @@
 # `make SANITIZE=thread` build-tsan/wippy with ThreadSanitizer.
 # BUILD=dir puts a build elsewhere.
 
-PKGS := yaml-0.1 libuv jansson libcurl libcrypto uuid
+PKGS := yaml-0.1 libuv jansson libcurl libcrypto uuid libpcre2-8
 CC ?= cc
 
 ifeq ($(SANITIZE),1)
@@ -194,6 +194,13 @@ release:
 	strip build-release/wippy
 	@if [ -f build-release/wippy-tailnode.so ]; then strip build-release/wippy-tailnode.so; fi
 	@ls -l build-release/wippy
+
+# `make deb`: the Debian package of the release build (scripts/make-deb),
+# in build-release/; scripts/test-package installs it in a fresh Debian 12
+# tree and runs the netdemo with it.
+.PHONY: deb
+deb: release
+	@scripts/make-deb build-release build-release
 
 test: unit integration
 
