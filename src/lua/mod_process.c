@@ -305,11 +305,13 @@ static int process_send(lua_State *L)
     struct wippy_error error;
     /* the copy is the receiver's: it pays for it, within its limit */
     struct heap_account *charged = heap_charge_begin(task->vm, target->account);
+    /* messages may take half its limit: the other half stays its own */
     task->vm->copying_message = true;
     int rc = copy_for(L, 3, main, &error);
+    enum process_delivery delivery =
+        rc == WIPPY_OK ? process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL)
+                       : PROCESS_DELIVERY_NO_MEMORY;
     task->vm->copying_message = false;
-    bool delivered = rc == WIPPY_OK &&
-                     process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL);
     heap_charge_end(task->vm, charged);
     if (rc < 0 && error.code != WIPPY_ENOMEM) /* a value that cannot cross */
         return error_value_fail(L, &error);
@@ -317,7 +319,11 @@ static int process_send(lua_State *L)
         return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE, "process %s: %s; the message was not delivered",
                                      target->pid, error.message);
     }
-    if (!delivered) {
+    if (delivery == PROCESS_DELIVERY_NO_MEMORY) {
+        return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE, "process %s: it has no memory left for the "
+                                     "message (its memory limit); the message was not delivered", target->pid);
+    }
+    if (delivery != PROCESS_DELIVERED) {
         return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE,
                                      "process %s: its inbox (or the channel listening for %s) is full or closed; "
                                      "the message was not delivered", target->pid, topic);
@@ -377,7 +383,12 @@ static int process_upgrade_lua(lua_State *L)
     if (task != &process->task)
         return push_failure(L, "process.upgrade: only the process's own code may upgrade it (not a "
                                "coroutine or a function it started)");
-    const struct entry *entry = task->entry;
+    /* inside a coroutine of its own, the block could be refused after the
+     * upgrade was set; a library's top level is not the process's code */
+    if (L != task->thread || task->entry != process->entry)
+        return push_failure(L, "process.upgrade: call it from the process's own code, not inside a coroutine "
+                               "or while a library loads");
+    const struct entry *entry = process->entry;
     const char *id = lua_isnoneornil(L, 1) ? "" : luaL_checkstring(L, 1);
     if (id[0] != '\0') {
         if (!guard_allows(L, ACTION_PROCESS_SPAWN, id))

@@ -84,6 +84,7 @@ struct channel {
     struct buffered *last;
     bool closed;
     bool shared; /* reachable from more than one process: values travel as messages */
+    bool runtime_filled; /* a process's inbox or events: Lua code may not send on it */
     struct waiter_queue receivers;
     struct waiter_queue senders;
 };
@@ -466,6 +467,17 @@ struct channel *channel_push_new(lua_State *L, size_t capacity)
     return channel;
 }
 
+void channel_set_runtime_filled(struct channel *channel)
+{
+    channel->runtime_filled = true;
+}
+
+static void refuse_runtime_filled(lua_State *L, const struct channel *channel)
+{
+    if (channel->runtime_filled)
+        luaL_error(L, "only the runtime sends on a process's inbox or events channel");
+}
+
 struct channel *channel_check(lua_State *L, int index)
 {
     struct channel **slot = luaL_checkudata(L, index, CHANNEL_TYPE);
@@ -746,6 +758,7 @@ static void offer_message(lua_State *L, struct channel_waiter *waiter, int value
 static int channel_send_lua(lua_State *L)
 {
     struct channel *channel = channel_check(L, 1);
+    refuse_runtime_filled(L, channel);
     luaL_checkany(L, 2);
     lua_settop(L, 2);
     push_outgoing(L, channel, 2);
@@ -845,6 +858,8 @@ static bool read_case(lua_State *L, int i, struct channel **channel)
     bool sending = lua_toboolean(L, -1);
     lua_pop(L, 1);
     lua_remove(L, -2);
+    if (sending)
+        refuse_runtime_filled(L, *channel);
     return sending;
 }
 

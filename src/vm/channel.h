@@ -17,6 +17,11 @@ struct vm;
 /* Pushes a new channel userdata with the given capacity (0 = unbuffered). */
 struct channel *channel_push_new(lua_State *L, size_t capacity);
 
+/* Marks a channel only the runtime fills (a process's inbox and events):
+ * Lua's send and select's send cases on it raise, so what waits in it is
+ * always what the runtime put there. */
+void channel_set_runtime_filled(struct channel *channel);
+
 /* Returns the channel at index, or raises a Lua error. */
 struct channel *channel_check(lua_State *L, int index);
 

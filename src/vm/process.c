@@ -213,7 +213,7 @@ struct process *process_current(struct vm *vm)
 static void push_channel(lua_State *L, int *reference, size_t capacity)
 {
     if (*reference == LUA_NOREF || *reference == LUA_REFNIL) {
-        channel_push_new(L, capacity);
+        channel_set_runtime_filled(channel_push_new(L, capacity));
         lua_pushvalue(L, -1);
         *reference = luaL_ref(L, LUA_REGISTRYINDEX);
         return;
@@ -365,13 +365,41 @@ static void push_message(lua_State *L, const char *topic, const char *from_pid)
 
 static bool deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
 
-bool process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
+struct delivery {
+    struct process *target;
+    const char *topic;
+    const char *from_pid;
+    bool delivered;
+};
+
+static int deliver_protected(lua_State *L)
 {
+    struct delivery *delivery = lua_touserdata(L, 1);
+    delivery->delivered = deliver(L, delivery->target, delivery->topic, delivery->from_pid);
+    return 0;
+}
+
+enum process_delivery process_deliver(lua_State *L, struct process *target, const char *topic,
+                                      const char *from_pid)
+{
+    struct delivery delivery = {target, topic, from_pid, false};
+    if (!lua_checkstack(L, 8)) {
+        lua_pop(L, 1);
+        return PROCESS_DELIVERY_NO_MEMORY;
+    }
+    lua_pushcfunction(L, deliver_protected);
+    lua_insert(L, -2);
+    lua_pushlightuserdata(L, &delivery);
+    lua_insert(L, -2);
     struct vm *vm = target->task.vm;
-    vm_unlimited_begin(vm);
-    bool delivered = deliver(L, target, topic, from_pid);
-    vm_unlimited_end(vm);
-    return delivered;
+    vm->bounded++; /* the receiver's limit holds whoever sends */
+    int status = lua_pcall(L, 2, 0, 0);
+    vm->bounded--;
+    if (status != LUA_OK) {
+        lua_pop(L, 1);
+        return PROCESS_DELIVERY_NO_MEMORY;
+    }
+    return delivery.delivered ? PROCESS_DELIVERED : PROCESS_DELIVERY_FULL;
 }
 
 static bool deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid)
@@ -653,7 +681,8 @@ static bool restart_upgraded(struct task *task)
     end_coroutines(process);
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
     process->listeners_reference = LUA_NOREF;
-    process->inbox_taken = false;
+    process->inbox_taken = process->inbox_reference != LUA_NOREF; /* what waits in it stays its */
+    process->entry = entry;
     process->account->limit = smaller_limit(process->account->limit, (size_t)entry->as.lua.memory_limit);
     return true;
 }
@@ -706,6 +735,7 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->listeners_reference = LUA_NOREF;
     process->waiting_reference = LUA_NOREF;
     process->upgrade_arguments_reference = LUA_NOREF;
+    process->entry = entry;
     process->task.process = process;
     process->task.on_finish = on_process_finish;
     process->task.dispose = dispose_process;

@@ -25,6 +25,7 @@ struct process {
     int waiting_reference;   /* messages for no listener before the inbox is taken */
     size_t waiting_count;
     bool inbox_taken;        /* its code has asked for its inbox */
+    const struct entry *entry;         /* its process.lua entry (a task's entry changes while a library loads) */
     const struct entry *upgrade_entry; /* process.upgrade asked for: its code ends, this starts */
     int upgrade_arguments_reference;   /* table of the new code's arguments */
     int upgrade_argument_count;
@@ -81,12 +82,20 @@ void process_push_events(lua_State *L, struct process *process);
  * code. The caller yields to the scheduler right after. */
 void process_upgrade(lua_State *L, struct process *process, const struct entry *entry, int argument_count);
 
+enum process_delivery {
+    PROCESS_DELIVERED,
+    PROCESS_DELIVERY_FULL,      /* the inbox holds process.max_inbox messages, or the channel is closed */
+    PROCESS_DELIVERY_NO_MEMORY, /* the receiver cannot pay for it within its limits */
+};
+
 /* Delivers a message whose payload is on top of L (popped; already a copy
  * owned by nobody else) to target, on topic: into the channel listening
- * for the topic, or the inbox. False when that is full (the inbox holds
- * process.max_inbox messages) or closed: the message is dropped and the
- * sender must be told. */
-bool process_deliver(lua_State *L, struct process *target, const char *topic, const char *from_pid);
+ * for the topic, or the inbox. What it takes is charged to the account the
+ * caller charges (the receiver's), within its limit and the runtime's.
+ * Anything but PROCESS_DELIVERED drops the message, and the sender must
+ * be told. */
+enum process_delivery process_deliver(lua_State *L, struct process *target, const char *topic,
+                                      const char *from_pid);
 
 /* Delivers an event table on top of L (popped) to target's events channel. */
 void process_deliver_event(lua_State *L, struct process *target);

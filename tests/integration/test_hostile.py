@@ -395,3 +395,52 @@ def test_an_error_object_carries_nothing_that_acts_and_nothing_shared_to_change(
     assert result.code == 0, result
     assert result.lines == ["coroutine\tfalse", "function\tfalse", "victim sees\t1\tInvalid",
                             "sender sees\t1"], result
+
+
+FLOOD_INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: victim, kind: process.lua, source: 'file://main.lua', method: victim, memory_limit: 1M}
+  - {name: main, kind: process.lua, source: 'file://main.lua', method: main, modules: [io, time],
+     meta: {command: {name: main}}}
+"""
+
+FLOOD_SCRIPT = r"""
+local function victim(parent)
+  local work = process.listen("work")   -- junk waits for an inbox it never takes
+  while true do
+    work:receive()
+    local t = {} for i = 1, 1000 do t[i] = i end   -- its own memory, within its limit
+    process.send(parent, "done", #t)
+  end
+end
+local function main()
+  local io, time = require("io"), require("time")
+  local v = process.spawn_monitored("app:victim", "app:processes", process.pid())
+  time.sleep("20ms")
+  local sent, err = 0, nil
+  for i = 1, 200000 do
+    local ok, e = process.send(v, "junk", nil)
+    if ok then sent = sent + 1 else err = e break end
+  end
+  process.send(v, "work", 1)
+  local done = process.listen("done")
+  io.print("refused", sent < 200000, (tostring(err):gsub("%b{}", "PID")))
+  io.print("victim still works", (done:receive()))
+  process.terminate(v)
+  return 0
+end
+return {victim = victim, main = main}
+"""
+
+
+def test_a_flood_of_messages_cannot_spend_the_receivers_memory_limit(make_app):
+    """Messages are the receiver's to pay for, but may take only half its
+    limit: the other half stays its own, and the sender is told."""
+    app = make_app({"src/_index.yaml": FLOOD_INDEX, "src/main.lua": FLOOD_SCRIPT})
+    result = run_wippy(app, "run", "main", timeout=60)
+    assert (result.code, result.lines) == (0, [
+        "refused\ttrue\tprocess PID: it has no memory left for the message (its memory limit); the message was "
+        "not delivered",
+        "victim still works\t1000"]), result

@@ -135,3 +135,94 @@ def test_an_upgrade_cannot_lift_a_memory_limit_or_pile_up_memory(make_app):
     result = run_wippy(app, "run", "main", timeout=60)
     assert (result.code, result.lines) == (0, ["limit kept\ttrue",
                                                "100000 upgrades in one process, heap below 64 MB\ttrue"]), result
+
+
+ATTACK_INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: evil, kind: process.lua, source: 'file://main.lua', method: evil}
+  - {name: worker, kind: process.lua, source: 'file://main.lua', method: worker, modules: [os]}
+  - {name: nested, kind: process.lua, source: 'file://main.lua', method: nested}
+  - {name: importer, kind: process.lua, source: 'file://main.lua', method: importer, imports: {lib: app:lib}}
+  - {name: lib, kind: library.lua, source: 'file://lib.lua', modules: [io]}
+  - {name: keeper, kind: process.lua, source: 'file://main.lua', method: keeper, modules: [time]}
+  - {name: main, kind: process.lua, source: 'file://main.lua', method: main, modules: [io, time],
+     meta: {command: {name: main}}}
+"""
+
+ATTACK_SCRIPT = r"""
+local function evil(parent)
+  -- a value whose metamethods would run in the next entry's code, with its modules
+  local bait = setmetatable({}, {__index = function() return "pid.exit" end})
+  local ok, err = pcall(function() process.events():send(bait) end)
+  local ok2, err2 = pcall(function() process.inbox():send(bait) end)
+  process.send(parent, "log", tostring(ok) .. " " .. tostring(ok2) .. " " .. tostring(err2):gsub("^.-: ", ""))
+  process.upgrade("app:worker", parent)
+end
+local function worker(parent)
+  process.send(parent, "log", "worker started clean")
+  return 0
+end
+local function nested(parent)
+  local f = coroutine.wrap(function() return process.upgrade("app:worker", parent) end)
+  local _, err = f()
+  process.send(parent, "log", "nested: " .. tostring(err))
+  return 0
+end
+local function importer(parent)
+  local ok, lib = pcall(require, "lib")
+  process.send(parent, "log", "importer: " .. tostring(lib.refused))
+  return 0
+end
+local function keeper(parent, stage)
+  if stage == nil then
+    process.inbox()                      -- taken: messages go there
+    process.send(parent, "ready", 1)
+    require("time").sleep("100ms")       -- 1..3 arrive (max_inbox 3), 4..5 refused
+    process.upgrade(nil, parent, 2)
+  end
+  local inbox, got = process.inbox(), {}
+  for i = 1, 3 do got[i] = inbox:receive():payload():data() end
+  process.send(parent, "log", "kept " .. table.concat(got, ","))
+  return 0
+end
+local function main()
+  local io, time = require("io"), require("time")
+  local me = process.pid()
+  local logs = process.listen("log")
+  for _, name in ipairs({"evil", "nested", "importer"}) do
+    process.spawn("app:" .. name, "app:processes", me)
+    io.print((logs:receive()))
+  end
+  io.print((logs:receive()))  -- the worker evil became
+  local keeper = process.spawn("app:keeper", "app:processes", me)
+  process.listen("ready"):receive()
+  local sent = {}
+  for i = 1, 5 do sent[i] = tostring(process.send(keeper, "m", i) == true) end
+  io.print("sent " .. table.concat(sent, ","))
+  io.print((logs:receive()))
+  return 0
+end
+return {evil = evil, worker = worker, nested = nested, importer = importer, keeper = keeper, main = main}
+"""
+
+ATTACK_LIB = r"""
+local _, err = process.upgrade()  -- a library's top level is not its importer's code
+return {refused = tostring(err)}
+"""
+
+
+def test_an_upgrade_cannot_carry_code_into_another_entry_or_lose_messages(make_app):
+    app = make_app({"src/_index.yaml": ATTACK_INDEX, "src/main.lua": ATTACK_SCRIPT, "src/lib.lua": ATTACK_LIB})
+    result = run_wippy(app, "--set", "process.max_inbox=3", "run", "main", timeout=20)
+    refused = ("process.upgrade: call it from the process's own code, not inside a coroutine or while a "
+               "library loads")
+    assert result.code == 0, result
+    assert sorted(result.lines[:4]) == sorted([
+        "false false only the runtime sends on a process's inbox or events channel",
+        f"nested: {refused}",
+        f"importer: {refused}",
+        "worker started clean",
+    ]), result
+    assert result.lines[4:] == ["sent true,true,true,false,false", "kept 1,2,3"], result
