@@ -2,7 +2,8 @@
 # step needs, skipping what is already there (idempotent).
 
 # The packages needed to build wippy.
-WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev uuid-dev"
+WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev uuid-dev
+    libpcre2-dev"
 
 # Real peers the tests start on loopback (nginx as the yardstick of the HTTP
 # server's answers; tor only ever inside a network
@@ -42,6 +43,16 @@ ensure_pytest() {
     python3 -m pytest --version >/dev/null 2>&1 && return 0
     # a python3 outside Debian's (pyenv) does not see python3-pytest
     python3 -m pip install --quiet pytest
+}
+
+# python-jsonschema, the independent implementation json.validate's verdicts
+# are compared with (tests/integration/test_json_schema.py).
+ensure_python_jsonschema() {
+    python3 -c 'import jsonschema' >/dev/null 2>&1 && return 0
+    ensure_packages python3-jsonschema
+    python3 -c 'import jsonschema' >/dev/null 2>&1 && return 0
+    # a python3 outside Debian's (pyenv) does not see python3-jsonschema
+    python3 -m pip install --quiet jsonschema
 }
 
 # Go builds the Tailscale node (src/net/tailnode) and the test control

@@ -1,17 +1,21 @@
 /* mod_json.c - the json module on jansson: encode(value) -> text | nil, err
- * and decode(text) -> value | nil, err. Errors are returned, never raised.
+ * and decode(text) -> value | nil, err; validate(schema, data) and
+ * validate_string(schema, text) -> true | false, err against a JSON Schema
+ * (util/json_schema.h). Errors are returned, never raised.
  * Encoding follows Wippy: sequences become arrays, string-keyed tables
  * objects, an empty table "[]", keys sorted; mixed or sparse tables, cycles
  * and functions are errors; NaN and infinities become null. */
 #include <jansson.h>
 #include <lauxlib.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua/error_values.h"
 #include "lua/modules.h"
+#include "util/json_schema.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
@@ -22,12 +26,13 @@
  * blow-up of one shared a few times over (2^30 values from 30 tables). */
 #define JSON_MAX_VALUES 1000000
 
-struct encode_error {
+struct encoding {
     char message[256];
     size_t values;
+    bool empty_table_is_object; /* json.validate's data, as Go Wippy converts it */
 };
 
-static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error);
+static json_t *encode_value(lua_State *L, int index, int depth, struct encoding *error);
 static void decode_push(lua_State *L, json_t *value);
 
 /* Returns the array length when the table is a proper sequence 1..n, 0 for an
@@ -58,7 +63,7 @@ static lua_Integer classify_table(lua_State *L, int index)
     return max_index == count ? count : -2;
 }
 
-static json_t *encode_table(lua_State *L, int index, int depth, struct encode_error *error)
+static json_t *encode_table(lua_State *L, int index, int depth, struct encoding *error)
 {
     if (depth >= JSON_MAX_DEPTH) {
         snprintf(error->message, sizeof error->message, "nesting deeper than %d levels (or a cycle)",
@@ -75,6 +80,8 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encode_er
                  "cannot encode a table with mixed or sparse keys");
         return NULL;
     }
+    if (kind == 0 && error->empty_table_is_object)
+        return json_object();
     if (kind >= 0) {
         json_t *array = json_array();
         for (lua_Integer i = 1; i <= kind; i++) {
@@ -107,7 +114,7 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encode_er
     return object;
 }
 
-static json_t *encode_value(lua_State *L, int index, int depth, struct encode_error *error)
+static json_t *encode_value(lua_State *L, int index, int depth, struct encoding *error)
 {
     if (++error->values > JSON_MAX_VALUES) {
         snprintf(error->message, sizeof error->message, "more than %d values", JSON_MAX_VALUES);
@@ -159,7 +166,7 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encode_er
 bool mod_json_encode(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
-    struct encode_error error = {{0}, 0};
+    struct encoding error = {{0}, 0, false};
     json_t *root = encode_value(L, index, 0, &error);
     if (root == NULL) {
         lua_pushfstring(L, "json.encode: %s", error.message);
@@ -266,11 +273,131 @@ static int json_decode_lua(lua_State *L)
     return 1;
 }
 
+/* Pushes false and an Invalid error that may not be retried: what
+ * json.validate returns for every failure, as Go Wippy's does. */
+static int validation_failure(lua_State *L, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static int validation_failure(lua_State *L, const char *format, ...)
+{
+    char message[WIPPY_ERROR_MESSAGE_SIZE + 64];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    lua_pushboolean(L, 0);
+    error_value_push(L, ERROR_KIND_INVALID, 0, message);
+    return 2;
+}
+
+static json_t *parse(const char *text, size_t length, char *message, size_t size)
+{
+    json_error_t error;
+    json_t *value = json_loadb(text, length, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
+    if (value == NULL)
+        snprintf(message, size, "%s at line %d, column %d", error.text, error.line, error.column);
+    return value;
+}
+
+/* The schema argument (index 1) compiled, or NULL with false and the error
+ * pushed. A table is encoded as json.encode does; an empty one, written [],
+ * stands for {} where the schema expects an object. */
+static struct json_schema *schema_argument(lua_State *L)
+{
+    struct encoding encoding = {{0}, 0, false};
+    json_t *document = NULL;
+    unsigned flags = 0;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        size_t length;
+        const char *text = lua_tolstring(L, 1, &length);
+        document = parse(text, length, encoding.message, sizeof encoding.message);
+        if (document == NULL) {
+            validation_failure(L, "compile schema: not JSON: %s", encoding.message);
+            return NULL;
+        }
+    } else if (lua_type(L, 1) == LUA_TTABLE) {
+        document = encode_value(L, 1, 0, &encoding);
+        flags = JSON_SCHEMA_EMPTY_ARRAY_AS_OBJECT;
+        if (document == NULL) {
+            validation_failure(L, "schema error: %s", encoding.message);
+            return NULL;
+        }
+    } else {
+        validation_failure(L, "schema error: schema must be a string or table");
+        return NULL;
+    }
+    struct json_schema *schema = NULL;
+    struct wippy_error error;
+    int rc = json_schema_compile(document, flags, &schema, &error);
+    json_decref(document);
+    if (rc != 0)
+        validation_failure(L, "compile schema: %s", error.message);
+    return schema;
+}
+
+static int validate_against(lua_State *L, struct json_schema *schema, json_t *instance)
+{
+    struct wippy_error error;
+    int rc = json_schema_validate(schema, instance, &error);
+    json_schema_free(schema);
+    json_decref(instance);
+    if (rc == WIPPY_EINVAL)
+        return validation_failure(L, "validation failed: %s", error.message);
+    if (rc != 0)
+        return validation_failure(L, "validation stopped: %s", error.message);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* The data is converted as Go Wippy converts it: a table that is no
+ * sequence (a record, or empty) with every empty table in it an object,
+ * anything else as json.encode writes it (an empty table an array). */
+static int json_validate_lua(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_isnil(L, 1))
+        return validation_failure(L, "schema is required");
+    if (lua_isnil(L, 2))
+        return validation_failure(L, "data is required");
+    struct json_schema *schema = schema_argument(L);
+    if (schema == NULL)
+        return 2;
+    struct encoding encoding = {{0}, 0, false};
+    encoding.empty_table_is_object = lua_type(L, 2) == LUA_TTABLE && classify_table(L, 2) <= 0;
+    json_t *instance = encode_value(L, 2, 0, &encoding);
+    if (instance == NULL) {
+        json_schema_free(schema);
+        return validation_failure(L, "convert data: %s", encoding.message);
+    }
+    return validate_against(L, schema, instance);
+}
+
+static int json_validate_string_lua(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (lua_isnil(L, 1))
+        return validation_failure(L, "schema is required");
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return validation_failure(L, "data must be a JSON string");
+    struct json_schema *schema = schema_argument(L);
+    if (schema == NULL)
+        return 2;
+    size_t length;
+    const char *text = lua_tolstring(L, 2, &length);
+    char message[256];
+    json_t *instance = parse(text, length, message, sizeof message);
+    if (instance == NULL) {
+        json_schema_free(schema);
+        return validation_failure(L, "validation failed: data is not JSON: %s", message);
+    }
+    return validate_against(L, schema, instance);
+}
+
 int mod_json_open(lua_State *L, void *context)
 {
     static const luaL_Reg functions[] = {
         {"encode", json_encode_lua},
         {"decode", json_decode_lua},
+        {"validate", json_validate_lua},
+        {"validate_string", json_validate_string_lua},
         {NULL, NULL},
     };
     luaL_newlib(L, functions);

@@ -27,6 +27,20 @@ TEST(test_go_time_dates_count_days_from_1970_in_any_year);
 TEST(test_go_time_formats_the_reference_layouts_as_go);
 TEST(test_go_time_parses_with_layouts_as_go);
 TEST(test_go_time_parse_failures_read_as_go);
+TEST(test_json_pointer_writes_and_resolves_escaped_names);
+TEST(test_json_numbers_compare_and_divide_by_their_decimal_value);
+TEST(test_json_equality_ignores_member_order_and_number_form);
+TEST(test_json_regex_searches_anywhere_with_ecma_anchors_and_escapes);
+TEST(test_json_regex_gives_up_on_catastrophic_backtracking_at_once);
+TEST(test_json_schema_says_where_which_keyword_and_why);
+TEST(test_json_schema_keywords_decide_as_draft_2020_12);
+TEST(test_json_schema_resolves_references_inside_the_document);
+TEST(test_json_schema_refuses_what_it_does_not_implement_naming_it);
+TEST(test_json_schema_reads_empty_arrays_as_objects_only_when_asked);
+TEST(test_json_schema_stops_a_reference_loop_that_never_reaches_into_the_data);
+TEST(test_json_schema_bounds_exponential_evaluation);
+TEST(test_json_schema_bounds_the_size_of_a_schema);
+TEST(test_json_schema_bounds_large_data_and_unique_items);
 TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
 TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
 TEST(test_message_drops_metatables_and_copies_deeply);
@@ -165,6 +179,20 @@ static const struct {
     {"test_go_time_formats_the_reference_layouts_as_go", test_go_time_formats_the_reference_layouts_as_go},
     {"test_go_time_parses_with_layouts_as_go", test_go_time_parses_with_layouts_as_go},
     {"test_go_time_parse_failures_read_as_go", test_go_time_parse_failures_read_as_go},
+    {"test_json_pointer_writes_and_resolves_escaped_names", test_json_pointer_writes_and_resolves_escaped_names},
+    {"test_json_numbers_compare_and_divide_by_their_decimal_value", test_json_numbers_compare_and_divide_by_their_decimal_value},
+    {"test_json_equality_ignores_member_order_and_number_form", test_json_equality_ignores_member_order_and_number_form},
+    {"test_json_regex_searches_anywhere_with_ecma_anchors_and_escapes", test_json_regex_searches_anywhere_with_ecma_anchors_and_escapes},
+    {"test_json_regex_gives_up_on_catastrophic_backtracking_at_once", test_json_regex_gives_up_on_catastrophic_backtracking_at_once},
+    {"test_json_schema_says_where_which_keyword_and_why", test_json_schema_says_where_which_keyword_and_why},
+    {"test_json_schema_keywords_decide_as_draft_2020_12", test_json_schema_keywords_decide_as_draft_2020_12},
+    {"test_json_schema_resolves_references_inside_the_document", test_json_schema_resolves_references_inside_the_document},
+    {"test_json_schema_refuses_what_it_does_not_implement_naming_it", test_json_schema_refuses_what_it_does_not_implement_naming_it},
+    {"test_json_schema_reads_empty_arrays_as_objects_only_when_asked", test_json_schema_reads_empty_arrays_as_objects_only_when_asked},
+    {"test_json_schema_stops_a_reference_loop_that_never_reaches_into_the_data", test_json_schema_stops_a_reference_loop_that_never_reaches_into_the_data},
+    {"test_json_schema_bounds_exponential_evaluation", test_json_schema_bounds_exponential_evaluation},
+    {"test_json_schema_bounds_the_size_of_a_schema", test_json_schema_bounds_the_size_of_a_schema},
+    {"test_json_schema_bounds_large_data_and_unique_items", test_json_schema_bounds_large_data_and_unique_items},
     {"test_message_carries_scalars_and_strings_with_zero_bytes", test_message_carries_scalars_and_strings_with_zero_bytes},
     {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
     {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
