@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "util/memory.h"
+#include "util/hex.h"
 
 static struct http_request_reader *of(llhttp_t *parser)
 {
@@ -58,17 +59,6 @@ static size_t header_occurrences(const struct http_request *request, const char 
 
 /* ---- the request target ---- */
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX in a path; false for a malformed escape or a NUL (nginx
  * refuses both with 400: a NUL would end the path early for C code). */
 static bool decode_path(const char *text, size_t length, char **out)
@@ -82,7 +72,7 @@ static bool decode_path(const char *text, size_t length, char **out)
                 free(decoded);
                 return false;
             }
-            int upper = hex_digit(text[i + 1]), lower = hex_digit(text[i + 2]);
+            int upper = hex_digit_value(text[i + 1]), lower = hex_digit_value(text[i + 2]);
             if (upper < 0 || lower < 0) {
                 free(decoded);
                 return false;

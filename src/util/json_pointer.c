@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/memory.h"
+#include "util/hex.h"
 
 #define SEGMENT_SHOWN_BYTES 64
 #define QUOTED_SHOWN_BYTES 100
@@ -125,17 +126,6 @@ void json_pointer_format(const struct json_pointer_path *path, char *buffer, siz
         buffer[w.length] = '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The fragment with %XX decoded (malloc'd, *length bytes), or NULL. */
 static char *percent_decode(const char *fragment, size_t *length)
 {
@@ -147,8 +137,8 @@ static char *percent_decode(const char *fragment, size_t *length)
             decoded[out++] = fragment[i];
             continue;
         }
-        int high = i + 2 < size ? hex_value(fragment[i + 1]) : -1;
-        int low = high >= 0 ? hex_value(fragment[i + 2]) : -1;
+        int high = i + 2 < size ? hex_digit_value(fragment[i + 1]) : -1;
+        int low = high >= 0 ? hex_digit_value(fragment[i + 2]) : -1;
         if (low < 0) {
             free(decoded);
             return NULL;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util/memory.h"
@@ -93,21 +94,26 @@ void log_bytes(enum log_level level, const char *message, size_t length, bool ba
     fputc('\n', stderr);
 }
 
-void log_message(enum log_level level, const char *format, ...)
+void log_vmessage(enum log_level level, const char *format, va_list args)
 {
     if (!log_enabled(level))
         return;
-    va_list args;
-    va_start(args, format);
     char *text = NULL;
     int length = vasprintf(&text, format, args);
-    va_end(args);
     if (length < 0) {
-        log_bytes(level, format, 0, false);
+        log_bytes(level, format, strlen(format), false);
         return;
     }
     log_bytes(level, text, (size_t)length, false);
     free(text);
+}
+
+void log_message(enum log_level level, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    log_vmessage(level, format, args);
+    va_end(args);
 }
 
 void log_json_record(enum log_level level, const char *logger, const char *message, size_t length,

@@ -5,6 +5,7 @@
 #ifndef WIPPY_UTIL_LOG_H
 #define WIPPY_UTIL_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -27,6 +28,7 @@ bool log_is_json(void);
 
 /* One line: "wippy: <message>" or {"level":..,"ts":..,"logger":"wippy","msg":..}. */
 void log_message(enum log_level level, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void log_vmessage(enum log_level level, const char *format, va_list args) __attribute__((format(printf, 2, 0)));
 
 /* Same with a message given as bytes (it may hold anything: JSON escapes
  * it; text prints it as it is) and with no "wippy: " prefix in text when

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/memory.h"
+#include "util/hex.h"
 
 struct buffer {
     char *bytes;
@@ -53,25 +54,14 @@ char *url_query_escape(const char *text, size_t length)
     return b.bytes;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *url_query_unescape(const char *text, size_t length, size_t *out_length, struct wippy_error *error)
 {
     char *out = xmalloc(length + 1);
     size_t used = 0;
     for (size_t i = 0; i < length; i++) {
         if (text[i] == '%') {
-            int high = i + 1 < length ? hex_value(text[i + 1]) : -1;
-            int low = i + 2 < length ? hex_value(text[i + 2]) : -1;
+            int high = i + 1 < length ? hex_digit_value(text[i + 1]) : -1;
+            int low = i + 2 < length ? hex_digit_value(text[i + 2]) : -1;
             if (high < 0 || low < 0) {
                 size_t shown = length - i < 3 ? length - i : 3;
                 error_set(error, WIPPY_EINVAL, "invalid URL escape \"%.*s\"", (int)shown, text + i);

@@ -34,16 +34,10 @@ struct route_policy vm_route_policy(const struct vm *vm)
 void vm_log(const struct vm *vm, const char *format, ...)
 {
     (void)vm;
-    if (!log_enabled(LOG_DEBUG))
-        return;
     va_list args;
     va_start(args, format);
-    char *text = NULL;
-    int length = vasprintf(&text, format, args);
+    log_vmessage(LOG_DEBUG, format, args);
     va_end(args);
-    if (length >= 0)
-        log_bytes(LOG_DEBUG, text, (size_t)length, false);
-    free(text);
 }
 
 void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message, size_t length)
