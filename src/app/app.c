@@ -212,8 +212,8 @@ static void add_modules(struct app *app)
         {"uuid", mod_uuid_open, NULL, false},
         {"yaml", mod_yaml_open, NULL, false},
         {"logger", mod_logger_open, NULL, false},
-        {"payload", mod_payload_open, NULL, false},
-        {"os", mod_os_open, NULL, false},
+        {"payload", mod_payload_open, NULL, true}, /* core in Go Wippy: every state has it */
+        {"os", mod_os_open, NULL, true},           /* the time subset, core in Go Wippy */
         {"crypto", mod_crypto_open, NULL, false},
         {"env", mod_env_open, &app->env_context, false},
     };

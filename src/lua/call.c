@@ -68,6 +68,23 @@ static void cancel_call(struct task *caller)
     task_kill(call, "the caller ended");
 }
 
+/* The body of a call to a process entry with meta.default_host (as Go
+ * Wippy's process functions): the process starts there with the call's
+ * arguments and frame, and its result is the call's. */
+static int run_process_entry(lua_State *L)
+{
+    struct task *task = task_current(L);
+    const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
+    struct vm *vm = task->vm;
+    const struct entry *host = registry_find(vm->registry, entry->as.lua.default_host_id);
+    struct process *child = NULL;
+    struct wippy_error error;
+    if (process_spawn(vm, entry, host, task->frame, L, lua_gettop(L), 0, &child, &error) < 0)
+        return error_value_fail(L, &error);
+    child->exec_waiter = task;
+    return task_wait(L, task, process_exec_cancel, child, NULL, 0);
+}
+
 /* Checks a call and makes its task (not started): pushes nothing and
  * returns NULL with the failure already pushed for Lua (*pushed results)
  * when refused. */
@@ -83,7 +100,8 @@ static struct task *prepare_call(lua_State *L, const char *function_id, int firs
         return NULL;
     }
     const struct entry *entry = registry_find(vm->registry, function_id);
-    if (entry == NULL || entry->kind != ENTRY_FUNCTION_LUA) {
+    bool process_function = entry != NULL && entry->kind == ENTRY_PROCESS_LUA && entry->as.lua.default_host_id != NULL;
+    if (entry == NULL || (entry->kind != ENTRY_FUNCTION_LUA && !process_function)) {
         *pushed = error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "function \"%s\" not found", function_id);
         return NULL;
     }
@@ -125,7 +143,19 @@ static int start_prepared(lua_State *L, struct task *task, struct task *call, co
                           struct frame *frame, int argument_count)
 {
     struct wippy_error error;
-    int rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    int rc;
+    if (entry->kind == ENTRY_PROCESS_LUA) {
+        lua_pushlightuserdata(L, (void *)entry);
+        lua_pushcclosure(L, run_process_entry, 1);
+        lua_insert(L, -argument_count - 1);
+        rc = task_start_function(task, call, TASK_CALL, L, argument_count, &error);
+        if (rc == WIPPY_OK) { /* the call's own frame (with_context, with_actor...) */
+            frame_release(call->frame);
+            call->frame = frame_retain(frame);
+        }
+    } else {
+        rc = task_start(task->heap, call, TASK_CALL, entry, frame, L, argument_count, &error);
+    }
     frame_release(frame);
     if (rc < 0) {
         free(call);
@@ -183,6 +213,11 @@ static void deliver_result(lua_State *L, struct task *call, int status, int resu
         return;
     }
     int base = lua_gettop(thread) - result_count;
+    /* (nil, err): the future fails with err, as Go Wippy's */
+    struct wippy_error copy_error;
+    if (result_count >= 2 && lua_isnil(thread, base + 1) && error_value_is(thread, base + 2) &&
+        transfer_value(thread, base + 2, L, &copy_error) == WIPPY_OK)
+        return;
     if (result_count > 1)
         lua_createtable(L, result_count, 0);
     for (int i = 1; i <= result_count; i++) {

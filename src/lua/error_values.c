@@ -350,8 +350,43 @@ static void release_error(void *exported)
 
 static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false};
 
+/* string.find(err, ...) and the like: where the string library expects a
+ * string, an error object stands for its message (Wippy's Lua lets code
+ * treat an error as its text, and tostring and .. already do). */
+static int string_function_taking_errors(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TUSERDATA && error_value_is(L, 1)) {
+        luaL_tolstring(L, 1, NULL);
+        lua_replace(L, 1);
+    }
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    return original(L);
+}
+
+static void let_string_functions_take_errors(lua_State *L)
+{
+    static const char *const names[] = {"byte", "find", "gmatch", "gsub", "len", "lower", "match",
+                                        "rep", "reverse", "sub", "upper", NULL};
+    if (lua_getglobal(L, "string") != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return;
+    }
+    for (const char *const *name = names; *name != NULL; name++) {
+        lua_getfield(L, -1, *name);
+        bool original = lua_tocfunction(L, -1) != NULL && lua_tocfunction(L, -1) != string_function_taking_errors;
+        if (!original) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushcclosure(L, string_function_taking_errors, 1);
+        lua_setfield(L, -2, *name);
+    }
+    lua_pop(L, 1);
+}
+
 void error_value_register(lua_State *L)
 {
+    let_string_functions_take_errors(L);
     static const luaL_Reg methods[] = {
         {"kind", error_kind},
         {"retryable", error_retryable},

@@ -743,12 +743,17 @@ static int http_request_batch(lua_State *L)
         lua_rawgeti(L, item, 1);
         lua_rawgeti(L, item, 2);
         lua_rawgeti(L, item, 3);
-        const char *method = lua_type(L, item + 1) == LUA_TSTRING ? lua_tostring(L, item + 1) : NULL;
+        const char *method = lua_tostring(L, item + 1); /* a string: the form was checked */
         int options = lua_isnil(L, item + 3) ? 0 : item + 3;
         struct wippy_error error;
-        if (method == NULL)
-            call->errors[i] = xstrdup("method: expected a string");
-        else if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0) {
+        /* a request refused (a permission) or malformed (an option)
+         * refuses the whole batch, as Go Wippy's: none is sent; what it
+         * meets later (an overlay not there) is that request's error */
+        if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0) {
+            if (error.code == WIPPY_EDENIED || error.code == WIPPY_EINVAL) {
+                call_free(call);
+                return error_value_fail(L, &error);
+            }
             call->errors[i] = xstrdup(error.message);
             call->error_codes[i] = error.code;
         }

@@ -202,7 +202,7 @@ static int json_encode_lua(lua_State *L)
 {
     lua_settop(L, 1);
     if (!mod_json_encode(L, 1)) {
-        error_value_from_top(L, ERROR_KIND_INVALID);
+        error_value_from_top(L, ERROR_KIND_INTERNAL); /* Go Wippy's kind for what cannot be encoded */
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;
@@ -265,7 +265,8 @@ static int json_decode_lua(lua_State *L)
         return error_value_fail_with(L, ERROR_KIND_INVALID, "json.decode: expected a string, got %s", luaL_typename(L, 1));
     }
     if (!mod_json_decode(L, text, length)) {
-        error_value_from_top(L, ERROR_KIND_INVALID);
+        /* Go Wippy: an empty text is Invalid, malformed JSON Internal */
+        error_value_from_top(L, length == 0 ? ERROR_KIND_INVALID : ERROR_KIND_INTERNAL);
         lua_pushnil(L);
         lua_insert(L, -2);
         return 2;

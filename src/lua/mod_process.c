@@ -32,13 +32,6 @@ enum spawn_mode {
     SPAWN_EXEC = 4, /* the caller waits for the child's result */
 };
 
-/* The caller of process.exec went away: the child it waited for ends too. */
-static void cancel_exec(struct task *task)
-{
-    struct process *child = task->wait_data;
-    child->exec_waiter = NULL;
-    task_kill(&child->task, "the caller of process.exec ended");
-}
 
 /* The process whose own code runs. A function called with an actor or a
  * scope of its own runs in its caller's process under another identity:
@@ -149,7 +142,7 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
         process_link(child, parent);
     if (mode & SPAWN_EXEC) {
         child->exec_waiter = task;
-        return task_wait(L, task, cancel_exec, child, NULL, 0);
+        return task_wait(L, task, process_exec_cancel, child, NULL, 0);
     }
     lua_pushstring(L, child->pid);
     return 1;
@@ -244,7 +237,7 @@ static int registry_unregister(lua_State *L)
         return error_value_fail_with(L, ERROR_KIND_PERMISSION_DENIED, "not allowed to unregister: %s", name);
     }
     process_unregister_name(task->vm, name);
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, holder != NULL); /* false: no process held the name (as Go Wippy) */
     return 1;
 }
 
@@ -361,6 +354,11 @@ static int process_listen(lua_State *L)
         process->listeners_reference = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     lua_rawgeti(L, LUA_REGISTRYINDEX, process->listeners_reference);
+    if (lua_getfield(L, -1, topic) == LUA_TTABLE) { /* listening already: the same channel (as Go Wippy) */
+        lua_getfield(L, -1, "channel");
+        return 1;
+    }
+    lua_pop(L, 1);
     lua_createtable(L, 0, 2);
     channel_push_new(L, CHANNEL_UNBOUNDED);
     lua_pushvalue(L, -1);
@@ -598,6 +596,8 @@ static int with_options_from(lua_State *L, const struct edge_options *current, i
         return guard_refuse(L, "not allowed to spawn processes with custom options");
     lua_getfield(L, table_index, "network");
     if (edge_read_network(L, task, lua_gettop(L), next, &error) < 0) {
+        if (error.code == WIPPY_EDENIED) /* raised, as Go Wippy's process.with_options does */
+            return luaL_error(L, "%s", error.message);
         return error_value_fail(L, &error);
     }
     lua_pop(L, 1);

@@ -66,6 +66,7 @@ struct entry_lua {
     size_t import_count;
     char *command_name;  /* meta.command.name, process.lua only */
     char *command_short; /* meta.command.short */
+    char *default_host_id; /* meta.default_host: funcs.call starts it there and waits (process.lua) */
     int64_t memory_limit; /* process.lua: bytes its process may hold, 0 = none */
 };
 

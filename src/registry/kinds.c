@@ -101,6 +101,7 @@ static int read_lua(struct entry *entry, const char *index_dir, struct wippy_err
             RETURN_IF_FAILED(field_string(entry, "meta.command.short", false, "",
                                           &lua->command_short, error));
         }
+        RETURN_IF_FAILED(field_reference(entry, "meta.default_host", false, &lua->default_host_id, error));
     }
     return WIPPY_OK;
 }
@@ -132,6 +133,7 @@ static void release_lua(struct entry *entry)
     free(lua->imports);
     free(lua->command_name);
     free(lua->command_short);
+    free(lua->default_host_id);
 }
 
 /* ---- process.service ---- */
@@ -161,6 +163,15 @@ static int check_reference_kind(const struct entry_list *known, const struct ent
 }
 
 static bool is_process_lua(const struct entry *entry) { return entry->kind == ENTRY_PROCESS_LUA; }
+
+static int check_lua_host(const struct entry_list *known, const struct entry *entry, struct wippy_error *error)
+{
+    int rc = check_lua(known, entry, error);
+    if (rc == WIPPY_OK && entry->as.lua.default_host_id != NULL)
+        rc = check_reference_kind(known, entry, "meta.default_host", entry->as.lua.default_host_id, entry_is_host,
+                                  "a process.host or terminal.host entry", error);
+    return rc;
+}
 static bool is_function_lua(const struct entry *entry) { return entry->kind == ENTRY_FUNCTION_LUA; }
 static bool is_http_service(const struct entry *entry) { return entry->kind == ENTRY_HTTP_SERVICE; }
 static bool is_http_router(const struct entry *entry) { return entry->kind == ENTRY_HTTP_ROUTER; }
@@ -564,7 +575,7 @@ static const char *const http_router_unsupported[] = {"middleware", "options", "
 static const struct entry_kind_definition entry_kinds[] = {
     {"process.host", ENTRY_PROCESS_HOST, read_host, NULL, NULL, NULL},
     {"terminal.host", ENTRY_TERMINAL_HOST, read_host, NULL, NULL, NULL},
-    {"process.lua", ENTRY_PROCESS_LUA, read_lua, check_lua, release_lua, NULL},
+    {"process.lua", ENTRY_PROCESS_LUA, read_lua, check_lua_host, release_lua, NULL},
     {"function.lua", ENTRY_FUNCTION_LUA, read_lua, check_lua, release_lua, NULL},
     {"library.lua", ENTRY_LIBRARY_LUA, read_lua, check_lua, release_lua, NULL},
     {"process.service", ENTRY_PROCESS_SERVICE, read_process_service, check_process_service, release_process_service, NULL},

@@ -660,6 +660,13 @@ static size_t smaller_limit(size_t one, size_t other)
     return one < other ? one : other;
 }
 
+void process_exec_cancel(struct task *waiter)
+{
+    struct process *child = waiter->wait_data;
+    child->exec_waiter = NULL;
+    task_kill(&child->task, "the caller of process.exec ended");
+}
+
 static bool restart_upgraded(struct task *task)
 {
     struct process *process = (struct process *)task;

@@ -50,6 +50,12 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
                   struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
                   struct process **out, struct wippy_error *error);
 
+/* process.exec, and funcs.call of a process entry: waiter (the running
+ * task) is told the child's result as (value) or (nil, error) when it
+ * ends; pass this as the waiter's cancel_wait, with the child as its
+ * wait data, so that a waiter that goes away ends the child. */
+void process_exec_cancel(struct task *waiter);
+
 /* Finds a live process by its pid string or a name it registered, or NULL. */
 struct process *process_find(struct vm *vm, const char *destination);
 

@@ -117,10 +117,14 @@ static int sandbox_print(lua_State *L)
     return 0;
 }
 
-static bool module_is_listed(const struct entry *entry, const char *name)
+/* Listed by the entry, or one every state has (process, channel...). */
+static bool module_is_listed(const struct vm *vm, const struct entry *entry, const char *name)
 {
     for (size_t i = 0; i < entry->as.lua.module_count; i++)
         if (strcmp(entry->as.lua.modules[i], name) == 0)
+            return true;
+    for (size_t i = 0; i < vm->module_count; i++)
+        if (vm->modules[i].global && strcmp(vm->modules[i].name, name) == 0)
             return true;
     return false;
 }
@@ -174,7 +178,7 @@ static int sandbox_require(lua_State *L)
     const struct entry_import *import = find_import(task->entry, name);
     if (import != NULL)
         return require_library(L, task, import);
-    if (!module_is_listed(task->entry, name))
+    if (!module_is_listed(task->vm, task->entry, name))
         return luaL_error(L, "module '%s' is not enabled for entry %s", name, task->entry->id);
     state_push_module(L, name);
     return 1;
@@ -193,6 +197,17 @@ static void install_read_only_library(lua_State *L, int base, const char *name)
     lua_setfield(L, base, name);
 }
 
+/* table.create(sequence_size [, record_size]): a table with room made
+ * beforehand (Lua 5.5's, and Wippy's Lua has it); memory limits apply. */
+static int table_create(lua_State *L)
+{
+    lua_Integer sequence = luaL_checkinteger(L, 1), record = luaL_optinteger(L, 2, 0);
+    luaL_argcheck(L, sequence >= 0 && sequence <= (1 << 26), 1, "out of range (0 to 2^26)");
+    luaL_argcheck(L, record >= 0 && record <= (1 << 26), 2, "out of range (0 to 2^26)");
+    lua_createtable(L, (int)sequence, (int)record);
+    return 1;
+}
+
 static void install_base(struct vm *vm, lua_State *L)
 {
     coroutines_install(L);
@@ -202,6 +217,10 @@ static void install_base(struct vm *vm, lua_State *L)
     lua_getglobal(L, "string");
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, "table");
+    lua_pushcfunction(L, table_create);
+    lua_setfield(L, -2, "create");
     lua_pop(L, 1);
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);

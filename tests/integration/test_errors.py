@@ -96,7 +96,7 @@ def test_the_runtimes_own_failures_are_error_objects_with_their_old_text(make_ap
         silent.close()
     assert result.code == 0, result
     rows = [line.split("\t") for line in result.lines]
-    assert rows[0][:4] == ["json", "nil", "Invalid", "false"], rows
+    assert rows[0][:4] == ["json", "nil", "Internal", "false"], rows  # malformed JSON: Go Wippy's kind
     assert rows[1][:4] == ["call", "nil", "NotFound", "false"] and rows[1][4] == 'function "app:nope" not found'
     assert rows[2][:4] == ["overlay", "nil", "NotFound", "false"], rows
     assert rows[2][4] == 'overlay network "app:nope": not found' and rows[2][5] == f"[{rows[2][4]}]"

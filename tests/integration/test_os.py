@@ -34,7 +34,10 @@ MAIN = """return {main = function()
 end}
 """
 
-BARE = """return {main = function() io.print(os, json) end}
+BARE = """return {main = function()
+  io.print(type(os), type(os.time), os.execute, os.getenv, os.exit, type(payload), json)
+  io.print(require("os") == os, require("payload") == payload)
+end}
 """
 
 
@@ -57,6 +60,8 @@ def test_os_time_subset_as_go_wippy(make_app):
     ], result
 
 
-def test_only_listed_modules_are_globals(make_app):
+def test_only_listed_modules_are_globals_but_the_core_ones(make_app):
+    """Go Wippy loads payload and the os time subset into every state; the
+    os here has nothing but time functions."""
     result = run(make_app, "bare")
-    assert (result.code, result.lines) == (0, ["nil\tnil"]), result
+    assert (result.code, result.lines) == (0, ["table\tfunction\tnil\tnil\tnil\ttable\tnil", "true\ttrue"]), result

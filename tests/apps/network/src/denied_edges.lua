@@ -11,8 +11,9 @@ local function run(url)
   results[#results + 1] = "http false: " .. tostring(err)
   _, err = funcs.new():with_options({ network = "app:proxy" })
   results[#results + 1] = "funcs: " .. tostring(err)
-  _, err = process.with_options({ network = "app:proxy" })
-  results[#results + 1] = "spawn: " .. tostring(err)
+  -- process.with_options raises on a denied network, as Go Wippy's does
+  local allowed, raised = pcall(process.with_options, { network = "app:proxy" })
+  results[#results + 1] = "spawn: " .. (allowed and "nil" or tostring(raised))
   results[#results + 1] = "inherited: " .. probe.ip(url)
   return table.concat(results, "\n")
 end
