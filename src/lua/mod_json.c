@@ -3,7 +3,8 @@
  * validate_string(schema, text) -> true | false, err against a JSON Schema
  * (util/json_schema.h). Errors are returned, never raised.
  * Encoding follows Wippy: sequences become arrays, string-keyed tables
- * objects, an empty table "[]", keys sorted; mixed or sparse tables, cycles
+ * objects, an empty table "[]", keys sorted, written as Go writes them
+ * (util/json_text.h); mixed or sparse tables, cycles
  * and functions are errors; NaN and infinities become null. */
 #include <jansson.h>
 #include <lauxlib.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "lua/error_values.h"
+#include "util/json_text.h"
 #include "lua/modules.h"
 #include "util/json_schema.h"
 #include "vm/state.h"
@@ -172,14 +174,14 @@ bool mod_json_encode(lua_State *L, int index)
         lua_pushfstring(L, "json.encode: %s", error.message);
         return false;
     }
-    char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
-                                      JSON_REAL_PRECISION(17));
+    size_t length = 0;
+    char *text = json_text_write(root, &length); /* the bytes Go Wippy writes */
     json_decref(root);
     if (text == NULL) {
         lua_pushliteral(L, "json.encode: out of memory");
         return false;
     }
-    lua_pushstring(L, text);
+    lua_pushlstring(L, text, length);
     free(text);
     return true;
 }

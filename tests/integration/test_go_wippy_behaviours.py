@@ -78,3 +78,41 @@ def test_a_default_host_must_be_a_host(make_app):
     result = run_wippy(app, "run", "main")
     assert result.code == 1 and 'field "meta.default_host": app:ret_err is a function.lua, expected a ' \
                                 'process.host or terminal.host entry' in result.err, result
+
+
+FLOATS_SCRIPT = r"""
+local function main()
+  local io, json = require("io"), require("json")
+  math.randomseed(7)
+  local printed = 0
+  while printed < 3000 do
+    local bits = string.pack("<i4i4", math.random(-2^31, 2^31 - 1), math.random(-2^31, 2^31 - 1))
+    local x = string.unpack("<d", bits)
+    if x == x and x ~= math.huge and x ~= -math.huge and math.type(x) == "float" then
+      io.print(string.format("%.17g", x), json.encode({x}))
+      printed = printed + 1
+    end
+  end
+  return 0
+end
+return {main = main}
+"""
+
+
+def test_json_numbers_are_the_shortest_that_read_back_as_python_and_go_write_them(make_app):
+    """Go's strconv.FormatFloat(f, 'f', -1, 64) and Python's repr both give
+    the shortest digits that read back as the same double."""
+    from decimal import Decimal
+    app = make_app({"src/_index.yaml": INDEX, "src/main.lua": FLOATS_SCRIPT})
+    result = run_wippy(app, "run", "main", timeout=30)
+    assert result.code == 0, result
+    checked = 0
+    for line in result.lines:
+        exact, encoded = line.split("\t")
+        x = float(exact)
+        expected = str(int(x)) if x == int(x) and abs(x) < 2 ** 63 else format(Decimal(repr(x)), "f")
+        if expected in ("-0",):
+            expected = "0"
+        assert encoded == f"[{expected}]", (exact, encoded, expected)
+        checked += 1
+    assert checked == 3000

@@ -41,6 +41,9 @@ TEST(test_json_schema_stops_a_reference_loop_that_never_reaches_into_the_data);
 TEST(test_json_schema_bounds_exponential_evaluation);
 TEST(test_json_schema_bounds_the_size_of_a_schema);
 TEST(test_json_schema_bounds_large_data_and_unique_items);
+TEST(test_json_text_writes_numbers_as_go_does);
+TEST(test_json_text_shortest_reads_back_the_same_double);
+TEST(test_json_text_writes_values_as_go_does);
 TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
 TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
 TEST(test_message_drops_metatables_and_copies_deeply);
@@ -193,6 +196,9 @@ static const struct {
     {"test_json_schema_bounds_exponential_evaluation", test_json_schema_bounds_exponential_evaluation},
     {"test_json_schema_bounds_the_size_of_a_schema", test_json_schema_bounds_the_size_of_a_schema},
     {"test_json_schema_bounds_large_data_and_unique_items", test_json_schema_bounds_large_data_and_unique_items},
+    {"test_json_text_writes_numbers_as_go_does", test_json_text_writes_numbers_as_go_does},
+    {"test_json_text_shortest_reads_back_the_same_double", test_json_text_shortest_reads_back_the_same_double},
+    {"test_json_text_writes_values_as_go_does", test_json_text_writes_values_as_go_does},
     {"test_message_carries_scalars_and_strings_with_zero_bytes", test_message_carries_scalars_and_strings_with_zero_bytes},
     {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
     {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
