@@ -198,17 +198,18 @@ def pipelined(port, count):
 
 
 def test_pipelined_requests_cost_time_linear_in_their_number(tmp_path):
-    app = Server(tmp_path, limits="    limits: {keepalive_requests: 100000}\n")
+    app = Server(tmp_path, limits="    limits: {keepalive_requests: 200000}\n")
     try:
         pid = app.process.pid
         costs = []
-        for count in (16000, 64000):
+        for count in (12000, 96000):
             before = cpu_seconds(pid)
             assert pipelined(app.port, count) == count
             costs.append(cpu_seconds(pid) - before)
-        # four times the requests: about four times the CPU (measured 3.2;
-        # the quadratic parser before took 10 times as much)
-        assert costs[1] < 6 * max(costs[0], 0.05), costs
+        # eight times the requests: about eight times the CPU (6 to 7 on a
+        # busy machine); a parser quadratic in what is buffered takes some
+        # 64 times as much, so the bound leaves room for noise and still fails it
+        assert costs[1] < 20 * max(costs[0], 0.05), costs
     finally:
         app.process.kill()
         app.process.wait()
