@@ -93,13 +93,17 @@ $(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS)
 
 # Parts of tsnet left out of the node: whatever would contact Tailscale's own
 # servers (captive-portal probes, update checks, log and network-flow
-# upload), the local gateway (port mapping) or cloud metadata services, and
-# features wippy never uses.
+# upload), the local gateway (port mapping) or cloud metadata services, the
+# on-disk netmap cache (with it a restarted node reports itself up from the
+# cached netmap before the control server has answered, its peers missing,
+# and tsnet would dial their addresses from the host), and features wippy
+# never uses. `ts_omit_` tags checked against tailscale.com v1.102.5.
 TAILNODE_OMIT := captiveportal portmapper debugportmapper clientupdate logtail netlog useproxy posture \
                  cloud aws kube tpm drive taildrop ssh webclient relayserver wakeonlan syspolicy capture \
                  doctor completion qrcodes systray synology dbus networkmanager resolved iptables osrouter \
                  tap bird appconnectors advertiseexitnode identityfederation oauthkey desktop_sessions \
-                 linuxdnsfight sdnotify
+                 linuxdnsfight sdnotify remoteconfig routecheck runtimemetrics tundevstats webbrowser syslog \
+                 serviceclientprefs colorable flashappliance cachenetmap
 comma := ,
 empty :=
 space := $(empty) $(empty)

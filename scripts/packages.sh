@@ -56,7 +56,7 @@ ensure_python_jsonschema() {
 }
 
 # Go builds the Tailscale node (src/net/tailnode) and the test control
-# server. Debian 12's Go is too old; without a Go 1.25 or newer on PATH, the
+# server. Debian 12's Go is too old; without a Go 1.26.6 or newer on PATH, the
 # toolchain comes from the Go module proxy (golang.org/toolchain, verified by
 # the go command's own checksum database on later use) into a cache outside
 # the checkout. Exports PATH, and module and build caches kept there too.
@@ -67,8 +67,9 @@ ensure_go() {
     export GOMODCACHE=${GOMODCACHE:-$WIPPY_CACHE/go/pkg/mod}
     export GOCACHE=${GOCACHE:-$WIPPY_CACHE/go-build}
     export PATH="$WIPPY_CACHE/go-toolchain/go/bin:$PATH"
+    # tailscale.com v1.102 (src/net/tailnode/go.mod) wants Go 1.26.6 or newer
     case "$(go env GOVERSION 2>/dev/null)" in
-        go1.2[5-9]* | go1.[3-9][0-9]*) return 0 ;;
+        go1.26.[6-9] | go1.26.[1-9][0-9] | go1.2[7-9]* | go1.[3-9][0-9]*) return 0 ;;
     esac
     ensure_packages curl unzip ca-certificates
     progress "fetching Go $WIPPY_GO_VERSION from the Go module proxy into $WIPPY_CACHE (once)"

@@ -47,7 +47,11 @@ derp:
   paths: []
   auto_update_enabled: false
 disable_check_updates: true
-ephemeral_node_inactivity_timeout: 66s
+node:
+  ephemeral:
+    inactivity_timeout: 66s
+auto_update:
+  enabled: false
 database:
   type: sqlite
   sqlite:

@@ -19,6 +19,7 @@ from peers import IpService, free_port  # noqa: E402
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WIPPY = os.environ["WIPPY"]
 NAMESPACE_ADDRESS = "10.200.0.1"
+UNKNOWN_TAILNET_ADDRESS = "100.64.0.99"  # in the tailnet's range, no node's
 
 
 def prepare(source, destination, control, hostname=None, ephemeral=False):
@@ -125,6 +126,7 @@ def main(work):
         result["host_reachable"] = {host: connectable(host, 8080) for host in ("127.0.0.1", NAMESPACE_ADDRESS)}
         result["clearnet_address"] = fetch(client, key, target.url)
         result["clearnet_name"] = fetch(client, key, f"http://localhost:{target.port}/")
+        result["unknown_tailnet_address"] = fetch(client, key, f"http://{UNKNOWN_TAILNET_ADDRESS}:8080/")
         result["target_clients"] = list(target.clients)
         before = node(control, "service")
         stop(process)

@@ -33,8 +33,8 @@ def tailnet(tmp_path_factory):
 
 
 def test_every_runtime_exited_cleanly(tailnet):
-    for name in ("by_name", "by_address", "clearnet_address", "clearnet_name", "after_restart",
-                 "ephemeral_fetch", "control_down"):
+    for name in ("by_name", "by_address", "clearnet_address", "clearnet_name", "unknown_tailnet_address",
+                 "after_restart", "ephemeral_fetch", "control_down"):
         assert tailnet[name]["code"] == 0, (name, tailnet[name]["err"])
 
 
@@ -83,6 +83,12 @@ def test_a_clearnet_address_through_the_tailnet_fails_and_nothing_goes_direct(ta
     out = tailnet["clearnet_name"]["out"]
     assert "localhost is not a peer on this tailnet (nothing was sent)" in out, out
     assert tailnet["target_clients"] == []
+
+
+def test_a_tailnet_address_of_no_peer_is_refused_not_dialed_from_the_host(tailnet):
+    # tsnet would dial it from the host's own network (here: no route to it)
+    out = tailnet["unknown_tailnet_address"]["out"]
+    assert "100.64.0.99 is not a peer on this tailnet (nothing was sent)" in out, out
 
 
 def test_the_control_server_down_at_start_is_a_clear_error(tailnet):

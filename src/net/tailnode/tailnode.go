@@ -29,6 +29,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,15 +184,16 @@ func lastProblem(n *node, fallback error) string {
 
 // resolve turns a tailnet name or address into a tailnet address, using the
 // node's own view of the tailnet only: a name is never looked up in the
-// system's DNS, and an address outside the tailnet is refused (tsnet would
-// otherwise dial it directly from this host).
+// system's DNS, an address outside the tailnet is refused, and so is a
+// tailnet address that is neither a peer's nor the node's own: tsnet dials
+// any address that is not a peer in its current netmap directly from this
+// host (so would a tailnet address whose node this one has not heard of yet).
 func resolve(ctx context.Context, n *node, host string) (netip.Addr, error) {
-	if ip, err := netip.ParseAddr(host); err == nil {
-		if !tsaddr.IsTailscaleIP(ip) {
-			return netip.Addr{}, fmt.Errorf("%s is not a tailnet address (nothing was sent)", host)
-		}
-		return ip, nil
+	ip, err := netip.ParseAddr(host)
+	if err == nil && !tsaddr.IsTailscaleIP(ip) {
+		return netip.Addr{}, fmt.Errorf("%s is not a tailnet address (nothing was sent)", host)
 	}
+	address := err == nil
 	local, err := n.server.LocalClient()
 	if err != nil {
 		return netip.Addr{}, err
@@ -199,6 +201,17 @@ func resolve(ctx context.Context, n *node, host string) (netip.Addr, error) {
 	status, err := local.Status(ctx)
 	if err != nil {
 		return netip.Addr{}, err
+	}
+	if address {
+		if ip = ip.Unmap(); slices.Contains(status.TailscaleIPs, ip) {
+			return ip, nil
+		}
+		for _, peer := range status.Peer {
+			if slices.Contains(peer.TailscaleIPs, ip) {
+				return ip, nil
+			}
+		}
+		return netip.Addr{}, fmt.Errorf("%s is not a peer on this tailnet (nothing was sent)", host)
 	}
 	wanted := strings.TrimSuffix(strings.ToLower(host), ".")
 	for _, peer := range status.Peer {
