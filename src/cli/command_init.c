@@ -16,7 +16,9 @@
 /* Creates the directories of path (below the source directory). */
 static int make_parents(char *path)
 {
-    for (char *slash = strchr(path, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+    for (char *slash = strchr(path + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        if (slash[-1] == '/')
+            continue; /* "a//b": nothing between */
         *slash = '\0';
         int rc = mkdir(path, 0755);
         *slash = '/';

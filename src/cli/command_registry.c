@@ -2,12 +2,34 @@
  * show ID [--json]`: the entries the project declares, as the runtime read
  * them, without starting anything. */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "registry/registry.h"
+#include "util/memory.h"
+
+/* Text as JSON: bytes that are not UTF-8 written as \xNN, never dropped. */
+static json_t *text_of(const char *bytes, size_t length)
+{
+    json_t *text = json_stringn(bytes, length);
+    if (text != NULL)
+        return text;
+    char *escaped = xmalloc(length * 4 + 1);
+    size_t out = 0;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        if (c < 0x80 && c != '\\')
+            escaped[out++] = (char)c;
+        else
+            out += (size_t)snprintf(escaped + out, 5, "\\x%02x", c);
+    }
+    text = json_stringn(escaped, out);
+    free(escaped);
+    return text;
+}
 
 static json_t *to_json(const struct value *value)
 {
@@ -15,11 +37,11 @@ static json_t *to_json(const struct value *value)
     case VALUE_NULL: return json_null();
     case VALUE_BOOLEAN: return json_boolean(value->as.boolean);
     case VALUE_INTEGER: return json_integer(value->as.integer);
-    case VALUE_NUMBER: return json_real(value->as.number);
-    case VALUE_STRING: {
-        json_t *text = json_stringn(value->as.string.bytes, value->as.string.length);
-        return text != NULL ? text : json_string("(not UTF-8)");
-    }
+    case VALUE_NUMBER: /* YAML's .inf and .nan have no JSON number */
+        return isfinite(value->as.number) ? json_real(value->as.number)
+               : json_string(isnan(value->as.number) ? ".nan" : value->as.number > 0 ? ".inf" : "-.inf");
+    case VALUE_STRING:
+        return text_of(value->as.string.bytes, value->as.string.length);
     case VALUE_SEQUENCE: {
         json_t *array = json_array();
         for (size_t i = 0; i < value->as.sequence.count; i++)
@@ -28,12 +50,26 @@ static json_t *to_json(const struct value *value)
     }
     case VALUE_MAP: {
         json_t *object = json_object();
-        for (size_t i = 0; i < value->as.map.count; i++)
-            json_object_set_new(object, value->as.map.keys[i], to_json(value->as.map.values[i]));
+        for (size_t i = 0; i < value->as.map.count; i++) {
+            const char *key = value->as.map.keys[i];
+            json_t *name = text_of(key, strlen(key));
+            json_object_set_new(object, json_string_value(name), to_json(value->as.map.values[i]));
+            json_decref(name);
+        }
         return object;
     }
     }
     return json_null();
+}
+
+static json_t *describe(const struct entry *entry)
+{
+    json_t *object = json_object();
+    json_object_set_new(object, "id", text_of(entry->id, strlen(entry->id)));
+    json_object_set_new(object, "kind", json_string(entry->kind_name));
+    json_object_set_new(object, "file", text_of(entry->file, strlen(entry->file)));
+    json_object_set_new(object, "line", json_integer(entry->line));
+    return object;
 }
 
 static int compare_ids(const void *a, const void *b)
@@ -61,8 +97,7 @@ static int list(const struct registry *registry, bool as_json)
     for (size_t i = 0; i < registry->count; i++) {
         const struct entry *entry = sorted[i];
         if (as_json)
-            json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:i}", "id", entry->id, "kind", entry->kind_name,
-                                                   "file", entry->file, "line", entry->line));
+            json_array_append_new(array, describe(entry));
         else
             printf("%s\t%s\n", entry->id, entry->kind_name);
     }
@@ -80,8 +115,7 @@ static int show(const struct registry *registry, const char *id, bool as_json)
         return 1;
     }
     if (as_json) {
-        json_t *object = json_pack("{s:s, s:s, s:s, s:i}", "id", entry->id, "kind", entry->kind_name, "file",
-                                   entry->file, "line", entry->line);
+        json_t *object = describe(entry);
         json_object_set_new(object, "fields", to_json(entry->node));
         print_json(object);
         return 0;

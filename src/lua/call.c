@@ -81,6 +81,7 @@ static int run_process_entry(lua_State *L)
     struct wippy_error error;
     if (process_spawn(vm, entry, host, task->frame, L, lua_gettop(L), 0, &child, &error) < 0)
         return error_value_fail(L, &error);
+    child->task.call_depth = task->call_depth; /* its calls count on from this one (funcs.max_depth) */
     child->exec_waiter = task;
     return task_wait(L, task, process_exec_cancel, child, NULL, 0);
 }

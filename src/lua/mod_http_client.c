@@ -687,6 +687,43 @@ static int start_and_wait(lua_State *L, struct task *task, struct pending_call *
     return task_wait(L, task, cancel_call, call, NULL, 0);
 }
 
+struct protected_prepare {
+    struct task *task;
+    const char *method;
+    struct prepared_request *prepared;
+    struct wippy_error *error;
+    int rc;
+};
+
+static int prepare_body(lua_State *L)
+{
+    struct protected_prepare *p = lua_touserdata(L, 1);
+    p->rc = prepare(L, p->task, p->method, 2, lua_isnil(L, 3) ? 0 : 3, p->prepared, p->error);
+    return 0;
+}
+
+/* prepare, where a Lua error (an options table's metamethod, the memory
+ * limit) is caught: then the call is freed and the error raised again,
+ * so nothing it holds is lost. */
+static int prepare_or_raise(lua_State *L, struct pending_call *call, size_t i, const char *method, int url_index,
+                            int options, struct wippy_error *error)
+{
+    struct protected_prepare p = {call->task, method, &call->requests[i], error, 0};
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the module's context, which prepare reads */
+    lua_pushcclosure(L, prepare_body, 1);
+    lua_pushlightuserdata(L, &p);
+    lua_pushvalue(L, url_index);
+    if (options != 0)
+        lua_pushvalue(L, options);
+    else
+        lua_pushnil(L);
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
+        call_free(call);
+        lua_error(L);
+    }
+    return p.rc;
+}
+
 static int request_with(lua_State *L, const char *method, int url_index, int options_index)
 {
     struct task *task = task_current(L);
@@ -694,7 +731,7 @@ static int request_with(lua_State *L, const char *method, int url_index, int opt
     int options = lua_isnoneornil(L, options_index) ? 0 : options_index;
     struct pending_call *call = call_new(task, 1, false);
     struct wippy_error error;
-    if (prepare(L, task, method, url_index, options, &call->requests[0], &error) < 0) {
+    if (prepare_or_raise(L, call, 0, method, url_index, options, &error) < 0) {
         call_free(call);
         return error_value_fail(L, &error);
     }
@@ -743,13 +780,18 @@ static int http_request_batch(lua_State *L)
         lua_rawgeti(L, item, 1);
         lua_rawgeti(L, item, 2);
         lua_rawgeti(L, item, 3);
-        const char *method = lua_tostring(L, item + 1); /* a string: the form was checked */
+        /* checked above, but an options table's metamethod may have changed the batch since */
+        const char *method = lua_type(L, item + 1) == LUA_TSTRING ? lua_tostring(L, item + 1) : NULL;
         int options = lua_isnil(L, item + 3) ? 0 : item + 3;
         struct wippy_error error;
+        if (method == NULL) {
+            call_free(call);
+            return error_value_fail_with(L, ERROR_KIND_INVALID, "method must be a string");
+        }
         /* a request refused (a permission) or malformed (an option)
          * refuses the whole batch, as Go Wippy's: none is sent; what it
          * meets later (an overlay not there) is that request's error */
-        if (prepare(L, task, method, item + 2, options, &call->requests[i], &error) < 0) {
+        if (prepare_or_raise(L, call, i, method, item + 2, options, &error) < 0) {
             if (error.code == WIPPY_EDENIED || error.code == WIPPY_EINVAL) {
                 call_free(call);
                 return error_value_fail(L, &error);

@@ -165,6 +165,12 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encoding 
     }
 }
 
+static int push_text(lua_State *L)
+{
+    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
+    return 1;
+}
+
 bool mod_json_encode(lua_State *L, int index)
 {
     index = lua_absindex(L, index);
@@ -181,8 +187,14 @@ bool mod_json_encode(lua_State *L, int index)
         lua_pushliteral(L, "json.encode: out of memory");
         return false;
     }
-    lua_pushlstring(L, text, length);
+    /* the text is malloc'd: a push the memory limit refuses must not lose it */
+    lua_pushcfunction(L, push_text);
+    lua_pushlightuserdata(L, text);
+    lua_pushinteger(L, (lua_Integer)length);
+    int status = lua_pcall(L, 2, 1, 0);
     free(text);
+    if (status != LUA_OK)
+        lua_error(L); /* the memory error, raised now that the text is freed */
     return true;
 }
 

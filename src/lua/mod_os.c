@@ -36,7 +36,8 @@ static int os_time(lua_State *L)
         if (lua_rawget(L, 1) == LUA_TNUMBER)
             parts[i] = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : (lua_Integer)lua_tonumber(L, -1);
         lua_pop(L, 1);
-        luaL_argcheck(L, parts[i] > -(INT64_C(1) << 40) && parts[i] < (INT64_C(1) << 40), 1, "field out of range");
+        /* 2^31 bounds every product below (days times 86,400) within 64 bits */
+        luaL_argcheck(L, parts[i] > -(INT64_C(1) << 31) && parts[i] < (INT64_C(1) << 31), 1, "field out of range");
     }
     int64_t local = go_time_days_from_date(parts[0], parts[1], parts[2]) * GO_TIME_SECONDS_PER_DAY +
                     parts[3] * 3600 + parts[4] * 60 + parts[5];
@@ -64,8 +65,11 @@ static void add_layout(luaL_Buffer *out, const char *layout, const struct go_tim
 {
     size_t length;
     char *text = go_time_format(layout, strlen(layout), f, &length);
-    luaL_addlstring(out, text, length);
+    char copy[128]; /* these layouts write a few dozen bytes; copied so a raise loses nothing */
+    size_t kept = length < sizeof copy ? length : sizeof copy;
+    memcpy(copy, text, kept);
     free(text);
+    luaL_addlstring(out, copy, kept);
 }
 
 static void add_specifier(luaL_Buffer *out, char specifier, const struct go_time_fields *f)
@@ -112,8 +116,10 @@ static void add_specifier(luaL_Buffer *out, char specifier, const struct go_time
 static int os_date(lua_State *L)
 {
     const char *format = luaL_optstring(L, 1, "%c");
-    int64_t seconds = lua_isnoneornil(L, 2) ? wall_clock_nanoseconds() / 1000000000
-                                            : (int64_t)luaL_checknumber(L, 2);
+    lua_Number given = lua_isnoneornil(L, 2) ? 0 : luaL_checknumber(L, 2);
+    /* as time's values: 2^53 seconds either way, so that zone offsets never overflow */
+    luaL_argcheck(L, given > -9007199254740992.0 && given < 9007199254740992.0, 2, "time out of range");
+    int64_t seconds = lua_isnoneornil(L, 2) ? wall_clock_nanoseconds() / 1000000000 : (int64_t)given;
     bool utc = format[0] == '!';
     if (utc)
         format++;

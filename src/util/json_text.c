@@ -126,34 +126,43 @@ size_t json_text_shortest_double(double number, char *buffer, size_t size)
 
 static void add_value(struct text *text, const json_t *value);
 
-static int compare_keys(const void *a, const void *b)
+struct member {
+    const char *key;
+    size_t length; /* a key may hold zero bytes */
+    const json_t *value;
+};
+
+static int compare_members(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    const struct member *x = a, *y = b;
+    int order = memcmp(x->key, y->key, x->length < y->length ? x->length : y->length);
+    return order != 0 ? order : (x->length > y->length) - (x->length < y->length);
 }
 
 static void add_object(struct text *text, const json_t *object)
 {
     size_t count = json_object_size(object), i = 0;
-    const char **keys = malloc((count + 1) * sizeof *keys);
-    if (keys == NULL) {
+    struct member *members = malloc((count + 1) * sizeof *members);
+    if (members == NULL) {
         text->failed = true;
         return;
     }
     const char *key;
-    const json_t *member;
-    json_object_foreach((json_t *)object, key, member)
-        keys[i++] = key;
-    qsort(keys, count, sizeof *keys, compare_keys);
+    size_t length;
+    json_t *member;
+    json_object_keylen_foreach((json_t *)object, key, length, member)
+        members[i++] = (struct member){key, length, member};
+    qsort(members, count, sizeof *members, compare_members);
     add(text, "{", 1);
     for (i = 0; i < count; i++) {
         if (i > 0)
             add(text, ",", 1);
-        add_string(text, keys[i], strlen(keys[i]));
+        add_string(text, members[i].key, members[i].length);
         add(text, ":", 1);
-        add_value(text, json_object_get(object, keys[i]));
+        add_value(text, members[i].value);
     }
     add(text, "}", 1);
-    free(keys);
+    free(members);
 }
 
 static void add_value(struct text *text, const json_t *value)

@@ -72,12 +72,35 @@ static json_t *new_record(enum log_level level, const char *logger, const char *
     json_t *object = json_object();
     json_object_set_new(object, "level", json_string(level_names[level]));
     json_object_set_new(object, "ts", json_string(stamp));
-    json_object_set_new(object, "logger", json_string(logger));
+    json_t *name = json_string(logger);
+    json_object_set_new(object, "logger", name != NULL ? name : escaped_string(logger, strlen(logger)));
     json_t *text = json_stringn(message, length);
     if (text == NULL)
         text = escaped_string(message, length);
     json_object_set_new(object, "msg", text);
     return object;
+}
+
+/* A message as one record whatever it holds (a Lua error, a request
+ * path): its further lines are indented, so none reads as a line of its
+ * own ("wippy: ..."), and other control bytes are written as \xNN. */
+static void write_text(const char *message, size_t length)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)message[i];
+        if (c >= 0x20 && c != 0x7f)
+            continue;
+        if (c == '\t')
+            continue;
+        fwrite(message + start, 1, i - start, stderr);
+        if (c == '\n')
+            fputs("\n    ", stderr);
+        else
+            fprintf(stderr, "\\x%02x", c);
+        start = i + 1;
+    }
+    fwrite(message + start, 1, length - start, stderr);
 }
 
 void log_bytes(enum log_level level, const char *message, size_t length, bool bare)
@@ -90,7 +113,7 @@ void log_bytes(enum log_level level, const char *message, size_t length, bool ba
     }
     if (!bare)
         fputs("wippy: ", stderr);
-    fwrite(message, 1, length, stderr);
+    write_text(message, length);
     fputc('\n', stderr);
 }
 
@@ -121,7 +144,7 @@ void log_json_record(enum log_level level, const char *logger, const char *messa
 {
     json_t *object = new_record(level, logger, message, length);
     if (fields_json != NULL) {
-        json_t *fields = json_loads(fields_json, 0, NULL);
+        json_t *fields = json_loads(fields_json, JSON_ALLOW_NUL, NULL);
         if (fields != NULL)
             json_object_set_new(object, "fields", fields);
     }

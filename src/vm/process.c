@@ -588,6 +588,12 @@ static void on_process_finish(struct task *task, int status, int result_count)
             struct wippy_error error;
             if (result_count == 0) {
                 lua_pushnil(target);
+            } else if (result_count >= 2 && lua_isnil(task->thread, -result_count) &&
+                       !lua_isnil(task->thread, -result_count + 1)) {
+                /* (nil, err): the caller gets the error as its second value */
+                lua_pushnil(target);
+                if (transfer_value(task->thread, -result_count + 1, target, &error) == WIPPY_OK)
+                    count = 2;
             } else if (transfer_value(task->thread, -result_count, target, &error) < 0) {
                 lua_pushnil(target);
                 char message[WIPPY_ERROR_MESSAGE_SIZE + 64];

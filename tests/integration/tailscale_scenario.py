@@ -39,9 +39,9 @@ def environment(key):
     return {**os.environ, **NODE_ENV, "WIPPY_TEST_TS_AUTHKEY": key}
 
 
-def start_service(app, key):
+def start_service(app, key, args=(), env=None):
     started = time.monotonic()
-    process = subprocess.Popen([WIPPY, "run"], cwd=app, env=environment(key), stdout=subprocess.PIPE,
+    process = subprocess.Popen([WIPPY, *args, "run"], cwd=app, env=env or environment(key), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     lines = []
     while time.monotonic() - started < 90:
@@ -105,6 +105,28 @@ def node(control, name):
     return [n for n in control.nodes() if n["name"] == name]
 
 
+def run_example(work, control, key):
+    """examples/tailscale as docs/tailscale.md says to run it with headscale:
+    the auth key in TS_AUTHKEY, control_url given with -o; a second copy,
+    another node, fetches the first by name through the tailnet."""
+    env = {**os.environ, **NODE_ENV, "TS_AUTHKEY": key}
+    override = ["-o", f"app:tailnet:control_url={control.url}"]
+    example = work / "example"
+    shutil.copytree(ROOT / "examples" / "tailscale", example)
+    other = work / "example-client"
+    shutil.copytree(ROOT / "examples" / "tailscale", other)
+    process, address, seconds = start_service(example, key, override, env)
+    try:
+        completed = subprocess.run([WIPPY, *override, "-o", "app:tailnet:hostname=wippy-example-client", "run",
+                                    "fetch", "http://wippy-example:8080/"], cwd=other, env=env,
+                                   capture_output=True, text=True, timeout=180)
+    finally:
+        stop(process)
+    client = node(control, "wippy-example-client")
+    return {"address": address, "start_seconds": seconds, "code": completed.returncode, "out": completed.stdout,
+            "err": completed.stderr[-3000:], "client_addresses": [a for n in client for a in n.get("ip_addresses", [])]}
+
+
 def main(work):
     work = pathlib.Path(work)
     result = {}
@@ -147,6 +169,7 @@ def main(work):
         result["ephemeral_left"] = node(control, "wippy-ephemeral") == []
         result["ephemeral_gone_seconds"] = round(time.monotonic() - stopped, 1)
         stop(process)
+        result["example"] = run_example(work, control, key)
 
         control.stop()
         late = prepare(ROOT / "tests" / "apps" / "network", work / "late", control, hostname="wippy-late")

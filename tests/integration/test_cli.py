@@ -321,7 +321,7 @@ def test_log_levels_and_json_lines(make_app):
     assert plain.code == 1 and "about to fail" in plain.err and "traceback" not in plain.err, plain
     assert "only at -v" not in plain.err, plain
     verbose = run_wippy(app, "-v", "run", "crash")
-    assert "only at -v" in verbose.err and "stack traceback:\n\tsrc/p.lua:3:" in verbose.err, verbose
+    assert "only at -v" in verbose.err and "stack traceback:\n    \tsrc/p.lua:3:" in verbose.err, verbose
     quiet = run_wippy(app, "-q", "run", "crash")
     assert quiet.code == 1 and "about to fail" not in quiet.err and "attempt to index a nil value" in quiet.err, quiet
 

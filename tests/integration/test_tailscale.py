@@ -97,6 +97,18 @@ def test_the_control_server_down_at_start_is_a_clear_error(tailnet):
     assert tailnet["target_clients_at_end"] == []
 
 
+def test_the_guides_example_serves_and_fetches_through_headscale(tailnet):
+    """examples/tailscale run as docs/tailscale.md says: TS_AUTHKEY and
+    -o app:tailnet:control_url; another copy fetches it by name."""
+    example = tailnet["example"]
+    assert example["address"].startswith("100."), example
+    assert example["code"] == 0, example
+    status, body = example["out"].rstrip("\n").split("\t", 1)
+    answer = json.loads(body)
+    assert status == "200" and answer["hello"] == "from wippy on the tailnet", example
+    assert answer["you"] in example["client_addresses"], example
+
+
 def test_no_log_names_an_address_outside_the_namespace_or_tailscale_servers(tailnet):
     assert tailnet["node_logs"] >= 4
     assert tailnet["non_loopback_addresses"] == []
