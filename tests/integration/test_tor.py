@@ -30,7 +30,7 @@ def tor_run(tmp_path_factory):
     script = f"ip link set lo up && exec python3 {HERE / 'tor_scenario.py'} {work}"
     completed = subprocess.run(namespace_command() + ["sh", "-c", script],
                                env={**os.environ, "WIPPY": wippy_binary()},
-                               capture_output=True, text=True, timeout=400)
+                               capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr[-4000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     for retry in result.get("retries", []):  # shown in pytest's summary, never silent
@@ -63,6 +63,39 @@ def test_the_netdemo_prints_a_routed_line(tor_run):
     assert tor_run["netdemo"]["code"] == 0, tor_run["netdemo"]
     assert tor_run["netdemo"]["out"].splitlines() == ["direct IP: 127.0.0.1", "tor IP:    127.0.0.1"]
     assert len(tor_run["netdemo_streams"]) == 1, tor_run
+
+
+def test_the_tor_example_fetches_through_tor(tor_run):
+    """examples/tor, its port set with -o as docs/tor.md says."""
+    fetch = tor_run["example"]["fetch"]
+    assert fetch["code"] == 0, fetch
+    assert json.loads(fetch["out"])["ip"] == "127.0.0.1", fetch
+    assert len(tor_run["example"]["fetch_streams"]) == 1, tor_run["example"]
+
+
+def test_the_tor_examples_isolation_depends_on_isolatesocksauth(tor_run):
+    """docs/tor.md: isolate_streams gives each request its own circuit on a
+    tor with IsolateSOCKSAuth (its default), and nothing on one without."""
+    isolated, shared = tor_run["example"]["isolated_circuits"], tor_run["example"]["shared_circuits"]
+    assert len(isolated) == 2 and len(set(isolated)) == 2, tor_run["example"]
+    assert len(shared) == 2 and len(set(shared)) == 1, tor_run["example"]
+
+
+def test_the_tor_example_prints_tors_extended_errors(tor_run):
+    invalid, unknown = tor_run["example"]["invalid_onion"], tor_run["example"]["unknown_onion"]
+    assert invalid["code"] == 1 and invalid["out"] == "", invalid
+    assert "failed: invalid onion service address (reply 0xf6)" in invalid["err"], invalid
+    assert unknown["code"] == 1 and unknown["out"] == "", unknown
+    assert "failed: onion service descriptor not found (reply 0xf0)" in unknown["err"], unknown
+
+
+def test_the_tor_example_is_served_as_an_onion_service(tor_run):
+    example = tor_run["example"]
+    assert "onion_error" not in example, example
+    assert example["onion"].endswith(".onion") and len(example["onion"]) == 62, example
+    assert example["onion_fetch"]["code"] == 0, example
+    assert example["onion_fetch"]["out"] == "Hello from wippy, served as a Tor onion service.\n", example
+    assert example["server_code"] == 0, example
 
 
 def test_no_tor_log_names_an_address_outside_loopback(tor_run):

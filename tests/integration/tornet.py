@@ -1,5 +1,6 @@
-"""A private Tor network on loopback: one directory authority, exit relays
-and a client, each a real `tor` process with a private, loopback-only
+"""A private Tor network on loopback: one directory authority, exit relays,
+a client and, when asked, one more tor hosting an onion service, each a
+real `tor` process with a private, loopback-only
 configuration (TestingTorNetwork, the one loopback authority, no fallback
 directories). Meant to run inside a network namespace that only has `lo`,
 so nothing could leave this machine even by mistake."""
@@ -17,7 +18,9 @@ OR_PORT = 5100
 DIR_PORT = 7100
 SOCKS_PORT = 9150
 EXTENDED_SOCKS_PORT = 9151
+NO_ISOLATION_SOCKS_PORT = 9152  # NoIsolateSOCKSAuth: credentials do not separate circuits
 CONTROL_PORT = 9160
+ONION_CONTROL_PORT = 9161
 
 COMMON = """TestingTorNetwork 1
 UseDefaultFallbackDirs 0
@@ -102,7 +105,7 @@ class TorNetwork:
     def start(self, timeout=150):
         if not self.in_namespace_with_only_loopback():
             raise RuntimeError("refusing to start tor outside a network namespace holding only lo")
-        authority = self.authority_line()
+        authority = self.authority = self.authority_line()
         configs = [self.write_config("authority", COMMON + authority + AUTHORITY + (
             f"Address {AUTHORITY_ADDRESS}\nORPort {AUTHORITY_ADDRESS}:{OR_PORT}\n"
             f"DirPort {AUTHORITY_ADDRESS}:{DIR_PORT}\nSocksPort 0\n"))]
@@ -113,6 +116,7 @@ class TorNetwork:
         configs.append(self.write_config("client", COMMON + authority + (
             f"SocksPort {CLIENT_ADDRESS}:{SOCKS_PORT}\n"
             f"SocksPort {CLIENT_ADDRESS}:{EXTENDED_SOCKS_PORT} ExtendedErrors\n"
+            f"SocksPort {CLIENT_ADDRESS}:{NO_ISOLATION_SOCKS_PORT} NoIsolateSOCKSAuth\n"
             f"ControlPort {CLIENT_ADDRESS}:{CONTROL_PORT}\nSocksTimeout 30\n")))
         for config in configs:
             self.processes.append(subprocess.Popen(["tor", "-f", str(config)],
@@ -128,6 +132,64 @@ class TorNetwork:
                     raise RuntimeError(f"a tor process exited with {process.returncode}")
             time.sleep(0.5)
         raise RuntimeError("the private Tor network did not bootstrap in time")
+
+    def start_onion_service(self, target_port, virtual_port=80, timeout=90, log=None):
+        """Starts one more tor, a client of the private network that hosts an
+        onion service (HiddenServiceDir, HiddenServicePort virtual_port ->
+        127.0.0.1:target_port), as a user's tor would; returns the .onion
+        name once the service has uploaded its descriptor to an HSDir (its
+        HS_DESC UPLOADED event on that tor's control port), or raises after
+        `timeout` seconds. The wait is logged through `log` every 10 s."""
+        hidden = self.node_dir("onion") / "site"
+        hidden.mkdir(exist_ok=True)
+        hidden.chmod(0o700)
+        config = self.write_config("onion", COMMON + self.authority + (
+            f"SocksPort 0\nControlPort {CLIENT_ADDRESS}:{ONION_CONTROL_PORT}\n"
+            f"HiddenServiceDir {hidden}\n"
+            f"HiddenServicePort {virtual_port} 127.0.0.1:{target_port}\n"))
+        self.processes.append(subprocess.Popen(["tor", "-f", str(config)],
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        process = self.processes[-1]
+        started = time.monotonic()
+        deadline = started + timeout
+        control = None
+        reported = started
+        try:
+            while control is None:
+                try:
+                    control = socket.create_connection((CLIENT_ADDRESS, ONION_CONTROL_PORT), timeout=2)
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("the onion service's tor did not open its control port")
+                    time.sleep(0.2)
+            control.settimeout(1)
+            control.sendall(b'AUTHENTICATE ""\r\nSETEVENTS HS_DESC\r\n')
+            data = b""
+            while time.monotonic() < deadline:
+                try:
+                    chunk = control.recv(65536)
+                except socket.timeout:
+                    chunk = None
+                if chunk == b"":
+                    raise RuntimeError("the onion service's tor closed its control port")
+                if chunk:
+                    data += chunk
+                for line in data.decode("utf-8", "replace").splitlines():
+                    parts = line.split()
+                    # 650 HS_DESC UPLOADED <address> UNKNOWN <hsdir> ...
+                    if len(parts) >= 4 and parts[:3] == ["650", "HS_DESC", "UPLOADED"]:
+                        hostname = (hidden / "hostname").read_text().strip()
+                        if hostname.startswith(parts[3]):
+                            return hostname
+                if process.poll() is not None:
+                    raise RuntimeError(f"the onion service's tor exited with {process.returncode}")
+                if log is not None and time.monotonic() - reported >= 10:
+                    reported = time.monotonic()
+                    log(f"onion service: no descriptor uploaded after {reported - started:.0f} s")
+            raise RuntimeError(f"the onion service published no descriptor in {timeout} s")
+        finally:
+            if control is not None:
+                control.close()
 
     def control_query(self, command):
         with socket.create_connection((CLIENT_ADDRESS, CONTROL_PORT), timeout=5) as control:
