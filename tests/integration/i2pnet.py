@@ -122,10 +122,11 @@ class I2PNetwork:
         self.processes = []
         for index in range(len(ADDRESSES)):
             directory = self.inside(self.router_dir(index))
-            self.processes.append(subprocess.Popen(
-                ["chroot", str(TREE), "i2pd", f"--datadir={directory}", f"--conf={directory}/i2pd.conf",
-                 f"--tunconf={directory}/tunnels.conf"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            with open(self.router_dir(index) / "stderr.log", "ab") as errors:  # what a crash says
+                self.processes.append(subprocess.Popen(
+                    ["chroot", str(TREE), "i2pd", f"--datadir={directory}", f"--conf={directory}/i2pd.conf",
+                     f"--tunconf={directory}/tunnels.conf"],
+                    stdout=subprocess.DEVNULL, stderr=errors))
 
     def halt(self):
         for process in self.processes:
@@ -191,7 +192,18 @@ class I2PNetwork:
         return sorted(found)
 
     def stop(self):
+        self.exits = [process.poll() for process in self.processes]  # before SIGTERM: who died by itself
         self.halt()
+
+    def crashes(self):
+        """Routers that had exited before stop(), with what they wrote on stderr."""
+        found = []
+        for index, code in enumerate(getattr(self, "exits", [])):
+            if code is not None:
+                errors = self.router_dir(index) / "stderr.log"
+                found.append({"router": index, "code": code,
+                              "stderr": errors.read_text(errors="replace") if errors.exists() else ""})
+        return found
 
     def cleanup(self):
         shutil.rmtree(self.base, ignore_errors=True)

@@ -56,5 +56,21 @@ def test_a_clearnet_host_through_i2p_fails_and_nothing_goes_direct(i2p_run):
     assert i2p_run["target_clients"] == []
 
 
+def test_the_i2p_example_serves_its_site_on_i2p(i2p_run):
+    """examples/i2p, its SAM port set with -o as docs/i2p.md says."""
+    example = i2p_run["example"]
+    assert "error" not in example, example
+    assert example["fetch"]["code"] == 0, example
+    assert example["client_address"] is not None, example
+    assert example["fetch"]["out"] == f"Hello from wippy over I2P. You are {example['client_address']}\n", example
+
+
+def test_the_i2p_examples_keys_keep_its_address_when_restored(i2p_run):
+    example = i2p_run["example"]
+    assert "error" not in example, example
+    assert example["keys_mode"] == "0o600", example
+    assert example["restored_address"] == example["address"], example
+
+
 def test_no_router_log_names_an_address_outside_loopback(i2p_run):
     assert i2p_run["non_loopback_addresses"] == []
