@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from conftest import run_wippy, wippy_binary
 
 INDEX = """version: '1.0'
@@ -95,8 +97,13 @@ def measured(make_app, *args):
     return result, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
+@pytest.mark.skipif(os.environ.get("SANITIZE") == "thread",
+                    reason="ThreadSanitizer's shadow stack grows with every Lua error's longjmp and overflows "
+                           "after some 20,000 (plain and ASan runs check this; ASan's LeakSanitizer the leak)")
 def test_options_that_raise_leak_nothing_outside_the_limit(make_app):
-    result, peak = measured(make_app, "--memory-limit", "32M", "run", "main", "options_that_raise", "300000")
+    # under the sanitizers fewer (ThreadSanitizer's shadow stack grows with every Lua error's longjmp)
+    count = "20000" if SANITIZED else "300000"
+    result, peak = measured(make_app, "--memory-limit", "32M", "run", "main", "options_that_raise", count)
     assert (result.code, result.lines) == (0, ["done"]), result
     assert SANITIZED or peak < 150 * 1024, peak  # a leak of the pending call was 180 MB here
 
