@@ -30,16 +30,36 @@ static uint64_t milliseconds_for_timer(int64_t nanoseconds)
     return (uint64_t)(nanoseconds / 1000000 + (nanoseconds % 1000000 != 0));
 }
 
+/* libuv keeps its clock in whole milliseconds from a coarse clock, so a timer
+ * can fire up to two milliseconds early; Go's sleeps and timers never do. */
+static uint64_t deadline_after(int64_t nanoseconds)
+{
+    return uv_hrtime() + (uint64_t)(nanoseconds > 0 ? nanoseconds : 0);
+}
+
+static bool rearmed_if_early(uv_timer_t *handle, uv_timer_cb callback, uint64_t deadline)
+{
+    uint64_t now = uv_hrtime();
+    if (now >= deadline)
+        return false;
+    uv_update_time(handle->loop);
+    uv_timer_start(handle, callback, milliseconds_for_timer((int64_t)(deadline - now)), 0);
+    return true;
+}
+
 /* ---- sleep ---- */
 
 struct sleep_timer {
     uv_timer_t handle; /* first: the close callback frees the struct */
     struct task *task;
+    uint64_t deadline; /* uv_hrtime() */
 };
 
 static void sleep_fired(uv_timer_t *handle)
 {
     struct sleep_timer *timer = (struct sleep_timer *)handle;
+    if (rearmed_if_early(handle, sleep_fired, timer->deadline))
+        return;
     task_wake(timer->task, 0);
     handle_close((uv_handle_t *)handle);
 }
@@ -58,6 +78,7 @@ static int time_sleep(lua_State *L)
     task_check_can_block(L, task, "time.sleep");
     struct sleep_timer *timer = xcalloc(1, sizeof *timer);
     timer->task = task;
+    timer->deadline = deadline_after(nanoseconds);
     uv_timer_init(task->vm->loop, &timer->handle);
     uv_update_time(task->vm->loop); /* the cached loop time may be stale */
     uv_timer_start(&timer->handle, sleep_fired, milliseconds_for_timer(nanoseconds), 0);
@@ -293,6 +314,7 @@ struct channel_timer {
     bool repeating;
     bool owned_by_userdata; /* a Timer/Ticker object controls it */
     bool stopped;
+    uint64_t deadline; /* of a one-shot timer, uv_hrtime() */
 };
 
 static void channel_timer_close(struct channel_timer *timer)
@@ -310,6 +332,8 @@ static void channel_timer_close(struct channel_timer *timer)
 static void channel_timer_fired(uv_timer_t *handle)
 {
     struct channel_timer *timer = (struct channel_timer *)handle;
+    if (!timer->repeating && rearmed_if_early(handle, channel_timer_fired, timer->deadline))
+        return;
     lua_State *L = timer->lua;
     lua_rawgeti(L, LUA_REGISTRYINDEX, timer->channel_reference);
     time_value_push_now(L);
@@ -332,6 +356,7 @@ static struct channel_timer *channel_timer_start(lua_State *L, int64_t nanosecon
     channel_push_new(L, 1);
     lua_pushvalue(L, -1);
     timer->channel_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    timer->deadline = deadline_after(nanoseconds);
     uv_timer_init(task->vm->loop, &timer->handle);
     uv_update_time(task->vm->loop);
     uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
@@ -398,6 +423,7 @@ static int timer_reset(lua_State *L)
         return 1;
     }
     uint64_t milliseconds = milliseconds_for_timer(nanoseconds);
+    timer->deadline = deadline_after(nanoseconds);
     uv_update_time(timer->handle.loop);
     uv_timer_start(&timer->handle, channel_timer_fired, milliseconds,
                    timer->repeating ? milliseconds : 0);

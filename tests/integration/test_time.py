@@ -22,6 +22,17 @@ return {main = function(case)
       io.print(tostring(d), d:nanoseconds(), d:seconds())
     end
     io.print(time.after(0))
+  elseif case == "never_early" then
+    local early = 0
+    for _ = 1, 60 do
+      local started = time.now()
+      time.sleep(1500000)
+      if time.now():sub(started):nanoseconds() < 1500000 then early = early + 1 end
+      started = time.now()
+      time.after("1500us"):receive()
+      if time.now():sub(started):nanoseconds() < 1500000 then early = early + 1 end
+    end
+    io.print("early", early)
   elseif case == "utc" then
     local t = time.date(2024, 12, 29, 15, 4, 5, 123456789, time.utc)
     io.print(t:unix(), t:unix_nano(), tostring(t))
@@ -107,6 +118,13 @@ def test_durations_are_nanoseconds(make_app):
         "1h0m0.000000001s\t3600000000001\t3600.000000001",
         "nil\tduration must be positive",
     ], result
+
+
+def test_sleeps_and_timers_never_end_early(make_app):
+    # libuv's clock counts whole milliseconds from a coarse clock; Go's never wakes early
+    result = run(make_app, "never_early")
+    assert result.code == 0, result
+    assert result.lines == ["early\t0"], result
 
 
 def test_times_format_and_compute_as_go(make_app):
