@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "registry/config.h"
 #include "util/log.h"
 #include "util/memory.h"
 
@@ -34,6 +35,7 @@ static void print_usage(FILE *stream)
           "  --set section.path=value  a setting over the files (repeatable)\n"
           "  -o, --override NS:ENTRY:FIELD=VALUE   set an entry's field (FIELD may be a.b.c; repeatable)\n"
           "  -m, --memory-limit SIZE   the same as --set vm.memory_limit=SIZE\n"
+          "  --threads N               loops serving HTTP handlers (scheduler.threads; default 1)\n"
           "  -q, --quiet               only warnings and errors (no listening lines, no info)\n"
           "  -v, --verbose             say what the runtime does, with tracebacks of Lua errors\n"
           "  -vv                       also every HTTP request served\n"
@@ -121,6 +123,20 @@ static int take_global_option(int argc, char **argv, int *index, struct cli_opti
         }
         /* the same as --set vm.memory_limit=SIZE */
         char *setting = xasprintf("vm.memory_limit=%s", size);
+        options->owned = xrealloc(options->owned, (options->owned_count + 1) * sizeof(char *));
+        options->owned[options->owned_count++] = setting;
+        options->settings = xrealloc(options->settings, (options->setting_count + 1) * sizeof(char *));
+        options->settings[options->setting_count++] = setting;
+        return 1;
+    }
+    if (strcmp(argument, "--threads") == 0 || strncmp(argument, "--threads=", 10) == 0) {
+        const char *count = argument[9] == '=' ? argument + 10 : (*index + 1 < argc ? argv[++*index] : "");
+        if (count[0] < '1' || count[0] > '9' || strspn(count, "0123456789") != strlen(count)) {
+            fprintf(stderr, "wippy: --threads needs a number from 1 to %d\n", CONFIG_MAX_THREADS);
+            return -1;
+        }
+        /* the same as --set scheduler.threads=N */
+        char *setting = xasprintf("scheduler.threads=%s", count);
         options->owned = xrealloc(options->owned, (options->owned_count + 1) * sizeof(char *));
         options->owned[options->owned_count++] = setting;
         options->settings = xrealloc(options->settings, (options->setting_count + 1) * sizeof(char *));

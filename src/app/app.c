@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "app/http_services.h"
+#include "app/workers.h"
 #include "http/client.h"
 #include "lua/error_values.h"
 #include "lua/modules.h"
@@ -22,7 +23,9 @@
 #include "util/handle.h"
 #include "util/directories.h"
 #include "util/memory.h"
+#include "util/log.h"
 #include "vm/process.h"
+#include "vm/remote.h"
 #include "vm/task.h"
 #include "vm/vm.h"
 
@@ -46,6 +49,12 @@ struct app {
     struct close_hook *close_hooks; /* last registered first */
     char **arguments;
     int argument_count;
+    /* scheduler threads (app/workers.h) */
+    struct app *main;                  /* a worker's: the main thread's app; NULL there */
+    struct remote_link *link;          /* a worker's line to the main VM */
+    struct workers *workers;           /* the main app's, when threads serve HTTP */
+    struct http_shared_socket *shared; /* the main app's listening sockets the workers share */
+    size_t shared_count;
 };
 
 /* The host command processes run on when the project declares no
@@ -157,10 +166,21 @@ static void close_http_client(struct app *app)
     http_client_free(app->http);
 }
 
+/* An I2P session or a tailnet node is one identity, opened on the main
+ * thread: a worker's HTTP client calls run there when the project has one. */
+static bool has_identity_overlay(const struct registry *registry)
+{
+    for (size_t i = 0; i < registry->count; i++)
+        if (registry->entries[i]->kind == ENTRY_NETWORK_I2P || registry->entries[i]->kind == ENTRY_NETWORK_TAILSCALE)
+            return true;
+    return false;
+}
+
 static void open_http_client(struct app *app)
 {
     app->http = http_client_new(app->loop);
-    app->http_client_context = (struct mod_http_client_context){app->http, &app->overlays};
+    bool on_main = app->main != NULL && has_identity_overlay(app->vm->registry);
+    app->http_client_context = (struct mod_http_client_context){app->http, &app->overlays, on_main};
     on_close(app, close_http_client);
 }
 
@@ -266,6 +286,118 @@ void app_free(struct app *app)
     free(app);
 }
 
+/* ---- a scheduler thread's app ---- */
+
+static void detach_link(struct app *app)
+{
+    remote_link_detach(app->link);
+}
+
+/* On the worker's thread: a loop, a VM linked to the main one, an HTTP
+ * client and the main app's direct-network services, accepting on the
+ * same sockets. No terminal, no state lock: io, env and process calls run
+ * on the main VM. */
+static struct app *app_new_worker(struct app *main, struct remote_link *link, struct wippy_error *error)
+{
+    struct app *app = xcalloc(1, sizeof *app);
+    app->main = main;
+    app->link = link;
+    app->state_lock = -1;
+    const struct vm *main_vm = main->vm;
+    open_loop(app);
+    open_vm(app, main_vm->registry, main_vm->config, main_vm->verbose);
+    app->vm->all_heap_bytes = main_vm->all_heap_bytes; /* vm.memory_limit is the runtime's */
+    remote_link_attach(link, app->vm);
+    on_close(app, detach_link);
+    open_overlays(app, main_vm->config);
+    open_http_client(app);
+    open_http_services(app);
+    add_modules(app);
+    on_close(app, finish_tasks);
+    if (vm_load(app->vm, error) < 0 ||
+        http_services_start_shared(app->services, main->shared, main->shared_count, error) < 0) {
+        app_free(app);
+        return NULL;
+    }
+    return app;
+}
+
+static void *worker_open(void *context, struct remote_link *link, struct wippy_error *error)
+{
+    return app_new_worker(context, link, error);
+}
+
+static uv_loop_t *worker_loop(void *runtime)
+{
+    return ((struct app *)runtime)->loop;
+}
+
+static int worker_run(void *runtime)
+{
+    return vm_run(((struct app *)runtime)->vm);
+}
+
+static void worker_stop(void *runtime, bool drain)
+{
+    struct app *app = runtime;
+    if (drain)
+        http_services_shutdown(app->services, 0, SHUTDOWN_GRACE_NS);
+    else
+        vm_stop(app->vm, 0);
+}
+
+static void worker_close(void *runtime)
+{
+    app_free(runtime);
+}
+
+static void begin_shutdown(struct app *app, int exit_code);
+
+static void workers_ended(void *context, bool unexpected)
+{
+    struct app *app = context;
+    if (unexpected) {
+        log_message(LOG_ERROR, "a scheduler thread stopped: the runtime stops");
+        begin_shutdown(app, 1);
+        return;
+    }
+    http_services_other_drained(app->services);
+}
+
+static void close_workers(struct app *app)
+{
+    workers_free(app->workers);
+    app->workers = NULL;
+    for (size_t i = 0; i < app->shared_count; i++) {
+        close(app->shared[i].socket);
+        free(app->shared[i].count);
+    }
+    free(app->shared);
+}
+
+/* scheduler.threads > 1: that many threads serve the direct-network HTTP
+ * services, and this one only the processes (and the services of overlays
+ * with one identity). Every handler of such a service runs on a scheduler
+ * thread, so each behaves the same whichever thread accepted it. */
+static int start_workers(struct app *app, struct wippy_error *error)
+{
+    size_t threads = (size_t)app->vm->config->threads;
+    if (threads <= 1)
+        return WIPPY_OK;
+    on_close(app, close_workers);
+    app->shared_count = http_services_hand_over(app->services, &app->shared);
+    if (app->shared_count == 0)
+        return WIPPY_OK; /* nothing they could serve */
+    const struct worker_hooks hooks = {worker_open, worker_loop, worker_run, worker_stop,
+                                       worker_close, workers_ended, app};
+    app->workers = workers_start(app->vm, threads, &hooks, error);
+    if (app->workers == NULL)
+        return error->code;
+    http_services_wait_for_others(app->services, 1);
+    vm_log(app->vm, "%zu scheduler threads serve HTTP", threads);
+    return WIPPY_OK;
+}
+
 /* ---- services ---- */
 
 static int start_process_services(struct app *app, struct wippy_error *error)
@@ -289,9 +421,11 @@ static int start_process_services(struct app *app, struct wippy_error *error)
 int app_start_services(struct app *app, struct wippy_error *error)
 {
     int rc = start_process_services(app, error);
-    if (rc < 0)
-        return rc;
-    return http_services_start(app->services, error);
+    if (rc == WIPPY_OK)
+        rc = http_services_start(app->services, error);
+    if (rc == WIPPY_OK)
+        rc = start_workers(app, error);
+    return rc;
 }
 
 static const struct entry *terminal_host(const struct registry *registry)
@@ -356,7 +490,13 @@ static void on_signal(uv_async_t *handle)
     /* HTTP requests in flight finish first; a second signal is not needed.
      * A negative exit code asks for the shell's: 128 + the signal. */
     int exit_code = watch->exit_code >= 0 ? watch->exit_code : 128 + (int)signal_caught;
-    http_services_shutdown(watch->app->services, exit_code, SHUTDOWN_GRACE_NS);
+    begin_shutdown(watch->app, exit_code);
+}
+
+static void begin_shutdown(struct app *app, int exit_code)
+{
+    workers_stop(app->workers, true);
+    http_services_shutdown(app->services, exit_code, SHUTDOWN_GRACE_NS);
 }
 
 static void set_stop_signal_handler(void (*handler)(int))

@@ -1,6 +1,7 @@
 /* http_services.c - http.service entries wired to Lua handler calls. */
 #include "app/http_services.h"
 
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ struct http_services {
     struct http_service **services;
     size_t count;
     size_t draining;
+    size_t others;          /* other things a shutdown waits for (http_services_wait_for_others) */
+    size_t others_drained;
     uv_timer_t *grace_timer;
     int exit_code;
 };
@@ -103,7 +106,7 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
         else if (rc == WIPPY_OK)
             overlay = overlay_direct(set->overlays);
         struct http_service *service =
-            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, error)
+            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, -1, error)
                            : NULL;
         if (service == NULL)
             return error->code < 0 ? error->code : WIPPY_EIO;
@@ -113,6 +116,58 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
             log_message(LOG_INFO, "%s listening on %s", entry->id, http_service_address(service));
     }
     return WIPPY_OK;
+}
+
+size_t http_services_hand_over(struct http_services *set, struct http_shared_socket **out)
+{
+    *out = xcalloc(set->count + 1, sizeof **out);
+    size_t count = 0, kept = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        struct http_service *service = set->services[i];
+        int socket = http_service_listening_socket(service);
+        int copy = socket >= 0 ? fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1;
+        if (copy < 0) {
+            set->services[kept++] = service;
+            continue;
+        }
+        (*out)[count++] = (struct http_shared_socket){http_service_entry(service), copy,
+                                                      xcalloc(1, sizeof(struct http_connection_count))};
+        http_service_free(service);
+    }
+    set->count = kept;
+    return count;
+}
+
+int http_services_start_shared(struct http_services *set, const struct http_shared_socket *sockets,
+                               size_t count, struct wippy_error *error)
+{
+    struct vm *vm = set->vm;
+    const struct http_service_handlers handlers = {dispatch, on_service_failed, vm};
+    for (size_t i = 0; i < count; i++) {
+        struct http_service *service = http_service_start(vm->loop, vm->registry, sockets[i].entry,
+                                                          overlay_direct(set->overlays), &handlers,
+                                                          sockets[i].socket, error);
+        if (service == NULL)
+            return error->code < 0 ? error->code : WIPPY_EIO;
+        http_service_share_count(service, sockets[i].count);
+        set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
+        set->services[set->count++] = service;
+    }
+    return WIPPY_OK;
+}
+
+void http_services_wait_for_others(struct http_services *set, size_t count)
+{
+    set->others += count;
+}
+
+static void on_drained(void *context);
+
+void http_services_other_drained(struct http_services *set)
+{
+    set->others_drained++;
+    if (set->draining > 0)
+        on_drained(set);
 }
 
 static void finish_shutdown(struct http_services *set)
@@ -139,14 +194,15 @@ static void on_grace_expired(uv_timer_t *timer)
 
 void http_services_shutdown(struct http_services *set, int exit_code, int64_t grace_ns)
 {
-    if (set->count == 0) {
+    size_t waiting_others = set->others - set->others_drained;
+    if (set->count == 0 && waiting_others == 0) {
         vm_stop(set->vm, exit_code);
         return;
     }
     if (set->draining > 0)
         return;
     set->exit_code = exit_code;
-    set->draining = set->count;
+    set->draining = set->count + waiting_others;
     set->grace_timer = xmalloc(sizeof *set->grace_timer);
     uv_timer_init(set->vm->loop, set->grace_timer);
     set->grace_timer->data = set;

@@ -92,8 +92,8 @@ struct http_service {
     char address[160];
     struct http_service_handlers handlers;
     struct http_connection *connections;
-    size_t connection_count;
-    bool at_connection_cap; /* said once per spell at the cap */
+    struct http_connection_count own_count;
+    struct http_connection_count *count; /* own_count, or one the scheduler threads share */
     bool shutting_down;
     bool released; /* http_service_free ran; the last connection frees it */
     void (*drained)(void *);
@@ -530,9 +530,9 @@ static void on_connection_handle_closed(uv_handle_t *handle)
         return;
     struct http_service *service = connection->service;
     DLIST_REMOVE(service->connections, connection, previous, next);
-    service->connection_count--;
-    if (service->connection_count < (size_t)service->entry->as.http_service.max_connections)
-        service->at_connection_cap = false;
+    size_t open = atomic_fetch_sub(&service->count->open, 1) - 1;
+    if (open < (size_t)service->entry->as.http_service.max_connections)
+        atomic_store(&service->count->at_cap, false);
     http_request_reader_release(&connection->reader);
     free(connection->pending);
     free(connection->remote_address);
@@ -571,12 +571,13 @@ static void connection_close(struct http_connection *connection)
 static bool refuse_over_cap(struct http_service *service, uv_stream_t *stream)
 {
     size_t cap = (size_t)service->entry->as.http_service.max_connections;
-    if (service->connection_count < cap)
-        return false;
-    if (!service->at_connection_cap) {
-        service->at_connection_cap = true;
+    size_t open = atomic_fetch_add(&service->count->open, 1);
+    if (open < cap)
+        return false; /* counted: the connection is served */
+    atomic_fetch_sub(&service->count->open, 1);
+    if (!atomic_exchange(&service->count->at_cap, true)) {
         log_message(LOG_WARN, "http %s: %zu connections open (limits.max_connections); new ones get 503 "
-                        "until some close", service->entry->id, service->connection_count);
+                        "until some close", service->entry->id, open);
     }
     static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
                                "Content-Length: 25\r\nConnection: close\r\n\r\ntoo many connections open\n";
@@ -601,7 +602,6 @@ void http_service_adopt(struct http_service *service, uv_stream_t *stream, const
     connection->open_handles = 2;
     http_request_reader_init(&connection->reader, &service->limits);
     DLIST_PUSH(service->connections, connection, previous, next);
-    service->connection_count++;
     connection->phase = PHASE_IDLE;
     arm_timer(connection, service->entry->as.http_service.idle_timeout_ns);
     start_reading(connection);
@@ -633,7 +633,7 @@ static void on_overlay_connection(void *context, struct overlay_connection *conn
 
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        const struct http_service_handlers *handlers,
+                                        const struct http_service_handlers *handlers, int shared_socket,
                                         struct wippy_error *error)
 {
     struct http_service *service = xcalloc(1, sizeof *service);
@@ -641,11 +641,13 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
     service->entry = entry;
     service->overlay = overlay;
     service->handlers = *handlers;
+    service->count = &service->own_count;
     service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
                                            DEFAULT_MAX_BODY_BYTES};
     http_routes_build(registry, entry, &service->routes);
     struct overlay_listen_handlers listen_handlers = {on_overlay_connection, on_overlay_listen_failed, service,
-                                                      entry->as.http_service.reuse_port};
+                                                      entry->as.http_service.reuse_port, shared_socket >= 0,
+                                                      shared_socket};
     struct wippy_error reason;
     service->listener = overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
                                        &reason);
@@ -662,6 +664,21 @@ struct http_service *http_service_start(uv_loop_t *loop, const struct registry *
         snprintf(service->address, sizeof service->address, "%s via %s", entry->as.http_service.addr,
                  overlay->id);
     return service;
+}
+
+void http_service_share_count(struct http_service *service, struct http_connection_count *count)
+{
+    service->count = count;
+}
+
+const struct entry *http_service_entry(const struct http_service *service)
+{
+    return service->entry;
+}
+
+int http_service_listening_socket(const struct http_service *service)
+{
+    return service->listener != NULL ? overlay_listener_socket(service->overlay, service->listener) : -1;
 }
 
 const char *http_service_address(const struct http_service *service)

@@ -6,6 +6,7 @@
 #ifndef WIPPY_HTTP_SERVER_H
 #define WIPPY_HTTP_SERVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,17 +37,36 @@ struct http_service_handlers {
 };
 
 /* Starts a service of entry listening on overlay (the direct network
- * too): the overlay accepts and hands connections over. Returns NULL with
- * error set when it cannot listen. */
+ * too): the overlay accepts and hands connections over. shared_socket is
+ * -1, or another thread's service's listening socket to accept on too
+ * (http_service_listening_socket). Returns NULL with error set when it
+ * cannot listen. */
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        const struct http_service_handlers *handlers,
+                                        const struct http_service_handlers *handlers, int shared_socket,
                                         struct wippy_error *error);
+
+/* The socket the service listens on, which other threads may share; -1
+ * when its overlay has none to share. */
+int http_service_listening_socket(const struct http_service *service);
 
 /* Serves a connection (the service owns stream now); early bytes are the
  * start of the client's input that arrived before (may be NULL). */
 void http_service_adopt(struct http_service *service, uv_stream_t *stream,
                         const char *remote_address, const uint8_t *early, size_t early_length);
+
+/* The connections a service has open, against limits.max_connections:
+ * shared by its listeners on every scheduler thread (zeroed to start). */
+struct http_connection_count {
+    atomic_size_t open;
+    atomic_bool at_cap; /* the cap was logged for this spell */
+};
+
+/* Counts the service's connections in count (before it accepts any). */
+void http_service_share_count(struct http_service *service, struct http_connection_count *count);
+
+/* The http.service entry the service serves. */
+const struct entry *http_service_entry(const struct http_service *service);
 
 /* The address the service listens on ("127.0.0.1:8099"). */
 const char *http_service_address(const struct http_service *service);

@@ -8,6 +8,7 @@
 #include "vm/channel.h"
 #include "vm/heap.h"
 #include "vm/process.h"
+#include "vm/remote.h"
 #include "vm/state.h"
 #include "vm/transfer.h"
 #include "lua/guard.h"
@@ -71,10 +72,9 @@ static void cancel_call(struct task *caller)
 /* The body of a call to a process entry with meta.default_host (as Go
  * Wippy's process functions): the process starts there with the call's
  * arguments and frame, and its result is the call's. */
-static int run_process_entry(lua_State *L)
+static int spawn_process_entry(lua_State *L, const struct entry *entry)
 {
     struct task *task = task_current(L);
-    const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
     struct vm *vm = task->vm;
     const struct entry *host = registry_find(vm->registry, entry->as.lua.default_host_id);
     struct process *child = NULL;
@@ -84,6 +84,34 @@ static int run_process_entry(lua_State *L)
     child->task.call_depth = task->call_depth; /* its calls count on from this one (funcs.max_depth) */
     child->exec_waiter = task;
     return task_wait(L, task, process_exec_cancel, child, NULL, 0);
+}
+
+/* On the main VM, for a worker's call: the entry comes first. */
+static int spawn_process_entry_for_worker(lua_State *L)
+{
+    const struct entry *entry = lua_touserdata(L, 1);
+    lua_remove(L, 1);
+    return spawn_process_entry(L, entry);
+}
+
+static void push_entry_pointer(lua_State *L, void *entry)
+{
+    lua_pushlightuserdata(L, entry);
+}
+
+static void keep_entry(void *entry)
+{
+    (void)entry; /* the registry's */
+}
+
+static int run_process_entry(lua_State *L)
+{
+    const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
+    if (remote_is_worker(L)) { /* the processes live on the main VM */
+        struct remote_prefix prefix = {(void *)entry, push_entry_pointer, keep_entry};
+        return remote_call(L, "funcs", spawn_process_entry_for_worker, &prefix);
+    }
+    return spawn_process_entry(L, entry);
 }
 
 /* Checks a call and makes its task (not started): pushes nothing and

@@ -10,6 +10,7 @@
 #include "lua/error_values.h"
 #include "lua/guard.h"
 #include "lua/modules.h"
+#include "vm/remote.h"
 #include "security/actions.h"
 #include "util/memory.h"
 #include "vm/core.h"
@@ -233,6 +234,10 @@ int mod_env_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     luaL_newlibtable(L, functions);
+    if (remote_is_worker(L)) { /* what env.set wrote lives on the main VM (vm/remote.h) */
+        remote_set_functions(L, "env", functions);
+        return 1;
+    }
     lua_pushlightuserdata(L, context);
     luaL_setfuncs(L, functions, 1);
     return 1;

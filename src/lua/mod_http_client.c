@@ -16,6 +16,7 @@
 #include "lua/error_values.h"
 #include "lua/guard.h"
 #include "lua/modules.h"
+#include "vm/remote.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
@@ -844,6 +845,11 @@ int mod_http_client_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     luaL_newlibtable(L, functions);
+    const struct mod_http_client_context *client = context;
+    if (client->on_main) { /* an I2P session or a tailnet node has one identity, on the main VM */
+        remote_set_functions(L, "http_client", functions);
+        return 1;
+    }
     lua_pushlightuserdata(L, context);
     luaL_setfuncs(L, functions, 1);
     return 1;

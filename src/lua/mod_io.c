@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lua/modules.h"
+#include "vm/remote.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
@@ -139,6 +140,10 @@ int mod_io_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     luaL_newlibtable(L, functions);
+    if (remote_is_worker(L)) { /* the terminal lives on the main VM (vm/remote.h) */
+        remote_set_functions(L, "io", functions);
+        return 1;
+    }
     lua_pushlightuserdata(L, context);
     luaL_setfuncs(L, functions, 1);
     return 1;

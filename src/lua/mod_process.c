@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/memory.h"
 #include "util/size.h"
 #include "util/suggest.h"
 
@@ -21,6 +22,7 @@
 #include "vm/transfer.h"
 #include "lua/value_bridge.h"
 #include "vm/process.h"
+#include "vm/remote.h"
 #include "vm/heap.h"
 
 #define SPAWNER_TYPE "wippy.spawner"
@@ -657,6 +659,53 @@ static int spawner_spawn_linked_monitored(lua_State *L)
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
 }
 
+/* ---- in a worker VM: the processes live on the main VM (vm/remote.h) ---- */
+
+static void push_spawner_options(lua_State *L, void *data)
+{
+    edge_push(L, data, SPAWNER_TYPE);
+}
+
+static void free_spawner_options(void *data)
+{
+    edge_options_clear(data);
+    free(data);
+}
+
+/* A spawner's spawn methods: its options travel beside the arguments and
+ * become a spawner again on the main VM. */
+static int forward_spawner(lua_State *L)
+{
+    const luaL_Reg *method = lua_touserdata(L, lua_upvalueindex(1));
+    struct edge_options *options = check_spawner(L, 1);
+    struct edge_options *copy = xcalloc(1, sizeof *copy);
+    edge_options_copy(copy, options);
+    lua_remove(L, 1);
+    struct remote_prefix prefix = {copy, push_spawner_options, free_spawner_options};
+    return remote_call(L, "process", method->func, &prefix);
+}
+
+/* Sets functions into the table on top: on a worker VM the ones that act
+ * on processes run on the main VM, the others (making a spawner) here. */
+static void set_functions(lua_State *L, const luaL_Reg *functions, bool spawner_methods)
+{
+    if (!remote_is_worker(L)) {
+        luaL_setfuncs(L, functions, 0);
+        return;
+    }
+    for (const luaL_Reg *function = functions; function->name != NULL; function++) {
+        if (strncmp(function->name, "with_", 5) == 0) {
+            lua_pushcfunction(L, function->func);
+        } else if (spawner_methods) {
+            lua_pushlightuserdata(L, (void *)function);
+            lua_pushcclosure(L, forward_spawner, 1);
+        } else {
+            remote_push_function(L, "process", function);
+        }
+        lua_setfield(L, -2, function->name);
+    }
+}
+
 int mod_process_open(lua_State *L, void *context)
 {
     static const luaL_Reg spawner_methods[] = {
@@ -671,6 +720,9 @@ int mod_process_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     state_new_type(L, SPAWNER_TYPE, spawner_methods, STATE_PRIVATE, NULL);
+    lua_getfield(L, -1, "__index");
+    set_functions(L, spawner_methods, true);
+    lua_pop(L, 1);
     lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
@@ -701,14 +753,16 @@ int mod_process_open(lua_State *L, void *context)
         {"exec", process_exec},
         {NULL, NULL},
     };
-    luaL_newlib(L, functions);
+    lua_newtable(L);
+    set_functions(L, functions, false);
     static const luaL_Reg registry_functions[] = {
         {"register", registry_register},
         {"lookup", registry_lookup},
         {"unregister", registry_unregister},
         {NULL, NULL},
     };
-    luaL_newlib(L, registry_functions);
+    lua_newtable(L);
+    set_functions(L, registry_functions, false);
     static const struct {
         const char *name;
         int scope;

@@ -20,6 +20,7 @@ struct overlay_set;
 struct mod_http_client_context {
     struct http_client *client;
     struct overlay_set *overlays;
+    bool on_main; /* a worker VM's calls run on the main VM (vm/remote.h) */
 };
 
 int mod_io_open(lua_State *L, void *terminal);        /* a struct terminal */

@@ -195,9 +195,9 @@ static int read_size(const struct value *root, const char *where, const char *pa
  * misspelt one is refused, never ignored. */
 static const struct {
     const char *section;
-    const char *const settings[4];
+    const char *const settings[5];
 } own_sections[] = {
-    {"scheduler", {"time_slice", "unyieldable_limit", "heap_size", NULL}},
+    {"scheduler", {"time_slice", "unyieldable_limit", "heap_size", "threads", NULL}},
     {"funcs", {"max_depth", NULL}},
     {"process", {"max_inbox", NULL}},
     {"vm", {"memory_limit", NULL}},
@@ -249,6 +249,11 @@ static int read_settings(struct config *config, const char *where, struct wippy_
     if (rc == WIPPY_OK)
         rc = read_count(config->root, where, "scheduler.heap_size", CONFIG_DEFAULT_HEAP_SIZE, 1,
                         &config->heap_size, error);
+    if (rc == WIPPY_OK)
+        rc = read_count(config->root, where, "scheduler.threads", 1, 1, &config->threads, error);
+    if (rc == WIPPY_OK && config->threads > CONFIG_MAX_THREADS)
+        rc = setting_error(where, value_map_get_path(config->root, "scheduler.threads"), "scheduler.threads",
+                           error, "a whole number from 1 to 256");
     if (rc == WIPPY_OK)
         rc = read_count(config->root, where, "funcs.max_depth", 1000, 1, &config->max_call_depth, error);
     if (rc == WIPPY_OK)

@@ -15,6 +15,7 @@
 /* Processes per Lua heap: a collection cycle's atomic step walks every
  * coroutine of its heap (about 1 µs each here), see docs/architecture.md. */
 #define CONFIG_DEFAULT_HEAP_SIZE 2000
+#define CONFIG_MAX_THREADS 256
 
 struct config {
     struct value *root;    /* the merged tree, for sections read later */
@@ -26,6 +27,7 @@ struct config {
     int64_t time_slice_ns; /* scheduler.time_slice: Lua runs this long before it yields to the loop */
     int64_t unyieldable_limit_ns; /* scheduler.unyieldable_limit: 0 = none */
     int64_t heap_size;     /* scheduler.heap_size: processes per Lua heap (vm/heaps.h) */
+    int64_t threads;       /* scheduler.threads (--threads): loops serving HTTP handlers */
     int64_t max_call_depth; /* funcs.max_depth: nested funcs.call calls */
     int64_t max_inbox;      /* process.max_inbox: messages waiting in one inbox */
     int64_t memory_limit;   /* vm.memory_limit (--memory-limit): bytes of Lua heap, 0 = none */

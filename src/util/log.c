@@ -37,8 +37,10 @@ static void write_json(json_t *object)
 {
     char *text = json_dumps(object, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(object);
+    flockfile(stderr);
     fputs(text != NULL ? text : "{\"level\":\"error\",\"msg\":\"a log line could not be written\"}", stderr);
     fputc('\n', stderr);
+    funlockfile(stderr);
     free(text);
 }
 
@@ -111,10 +113,12 @@ void log_bytes(enum log_level level, const char *message, size_t length, bool ba
         write_json(new_record(level, "wippy", message, length));
         return;
     }
+    flockfile(stderr); /* one line whole, whatever the other threads write */
     if (!bare)
         fputs("wippy: ", stderr);
     write_text(message, length);
     fputc('\n', stderr);
+    funlockfile(stderr);
 }
 
 void log_vmessage(enum log_level level, const char *format, va_list args)

@@ -6,6 +6,7 @@
 #define WIPPY_VM_CORE_H
 
 #include <lua.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -21,6 +22,7 @@ struct heap_account;
 struct preemption;
 struct state_sources;
 struct process_table;
+struct remote_link;
 struct task;
 
 /* A module that `require` can hand out. open pushes the module table; the
@@ -92,6 +94,9 @@ struct vm {
     struct preemption *preemption;   /* time slices; NULL until vm_load */
     bool slice_over;                 /* the current task yielded because its slice ran out */
     size_t heap_bytes;               /* what the Lua heaps hold */
+    atomic_size_t own_all_heap_bytes;
+    atomic_size_t *all_heap_bytes;   /* with vm.memory_limit and scheduler threads: what every
+                                        VM's heaps hold (the main VM's own_all_heap_bytes) */
     struct heap_account *charged;    /* pays for new blocks (vm/heap.h) */
     bool copying_message;            /* charged is a receiver: half its limit is the bound */
     struct heap_account *runtime_account; /* pays outside any process */
@@ -101,6 +106,7 @@ struct vm {
                                         task's variables, its error's __tostring): limits hold */
     int exit_code;
     bool stopping;
+    struct remote_link *remote;      /* a worker VM's line to the main VM (vm/remote.h), or NULL */
 };
 
 /* Pushes a failure for a caller, as the application has it made. */

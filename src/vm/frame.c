@@ -8,7 +8,7 @@
 struct frame *frame_new_root(void)
 {
     struct frame *frame = xcalloc(1, sizeof *frame);
-    frame->references = 1;
+    atomic_init(&frame->references, 1);
     frame->network_choice = NETWORK_UNSET;
     frame->context = value_new_map();
     return frame;
@@ -16,13 +16,13 @@ struct frame *frame_new_root(void)
 
 struct frame *frame_retain(struct frame *frame)
 {
-    frame->references++;
+    atomic_fetch_add_explicit(&frame->references, 1, memory_order_relaxed);
     return frame;
 }
 
 void frame_release(struct frame *frame)
 {
-    if (frame == NULL || --frame->references > 0)
+    if (frame == NULL || atomic_fetch_sub_explicit(&frame->references, 1, memory_order_acq_rel) > 1)
         return;
     free(frame->network_overlay_id);
     actor_release(frame->actor);
@@ -43,7 +43,7 @@ struct frame *frame_inherit(struct frame *parent, const struct frame_changes *ch
     if (changes_nothing(changes))
         return frame_retain(parent);
     struct frame *child = xcalloc(1, sizeof *child);
-    child->references = 1;
+    atomic_init(&child->references, 1);
     if (changes->network.choice != NETWORK_UNSET) {
         child->network_choice = changes->network.choice;
         if (changes->network.choice == NETWORK_OVERLAY)

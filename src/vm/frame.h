@@ -5,6 +5,7 @@
 #ifndef WIPPY_VM_FRAME_H
 #define WIPPY_VM_FRAME_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "net/route.h"
@@ -12,7 +13,7 @@
 #include "util/value.h"
 
 struct frame {
-    int references;
+    atomic_int references;    /* a worker's call may hold it on the main thread */
     enum network_choice network_choice;
     char *network_overlay_id; /* set when network_choice is NETWORK_OVERLAY */
     struct actor *actor;      /* NULL when no actor */

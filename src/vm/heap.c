@@ -53,11 +53,27 @@ void heap_charge_end(struct vm *vm, struct heap_account *previous)
  * through, and so does a block of another account growing. */
 /* heap_growth: what the whole heap grows by; charged_growth: what the
  * charged account does (all of a block that moves to it). */
+/* What vm.memory_limit bounds: this VM's heaps, or with scheduler threads
+ * every VM's of the runtime. */
+static size_t limited_bytes(const struct vm *vm)
+{
+    return vm->all_heap_bytes != NULL ? atomic_load_explicit(vm->all_heap_bytes, memory_order_relaxed)
+                                      : vm->heap_bytes;
+}
+
+/* The VM's heaps grew by delta (wrapping: a shrink is a huge delta). */
+static void count_growth(struct vm *vm, size_t delta)
+{
+    vm->heap_bytes += delta;
+    if (vm->all_heap_bytes != NULL)
+        atomic_fetch_add_explicit(vm->all_heap_bytes, delta, memory_order_relaxed);
+}
+
 static bool within_limits(const struct vm *vm, size_t heap_growth, size_t charged_growth)
 {
     if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)
         return true;
-    if (vm->memory_limit > 0 && vm->heap_bytes + heap_growth > vm->memory_limit)
+    if (vm->memory_limit > 0 && limited_bytes(vm) + heap_growth > vm->memory_limit)
         return false;
     const struct heap_account *account = vm->charged;
     size_t limit = vm->copying_message ? account->limit / 2 : account->limit;
@@ -68,13 +84,13 @@ bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes
 {
     if (account == NULL)
         account = vm->runtime_account;
-    if (vm->memory_limit > 0 && vm->heap_bytes + bytes > vm->memory_limit)
+    if (vm->memory_limit > 0 && limited_bytes(vm) + bytes > vm->memory_limit)
         return false;
     if (account->limit > 0 && account->bytes + bytes > account->limit)
         return false;
     account->owners++;
     account->bytes += bytes;
-    vm->heap_bytes += bytes;
+    count_growth(vm, bytes);
     return true;
 }
 
@@ -83,7 +99,7 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
     if (account == NULL)
         account = vm->runtime_account;
     account->bytes -= bytes;
-    vm->heap_bytes -= bytes;
+    count_growth(vm, -bytes);
     heap_account_release(account);
 }
 
@@ -95,7 +111,7 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
     struct heap_account *account = header != NULL ? header->account : vm->charged;
     if (new_size == 0) {
         free(header);
-        vm->heap_bytes -= old;
+        count_growth(vm, -old);
         account->bytes -= old;
         free_if_unused(account);
         return NULL;
@@ -110,7 +126,7 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
     struct block_header *grown = realloc(header, sizeof *grown + new_size);
     if (grown == NULL)
         return NULL;
-    vm->heap_bytes = vm->heap_bytes - old + new_size;
+    count_growth(vm, new_size - old);
     if (moves) {
         account->bytes -= old;
         free_if_unused(account);

@@ -204,6 +204,25 @@ static int start_entry(struct vm_heap *heap, struct task *task, enum task_kind k
     return WIPPY_OK;
 }
 
+int task_start_native(struct vm_heap *heap, struct task *task, const struct entry *entry, struct frame *frame,
+                      lua_CFunction body, void *argument, struct wippy_error *error)
+{
+    lua_State *L = heap->lua;
+    if (!lua_checkstack(L, 4))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    vm_unlimited_begin(heap->vm);
+    lua_State *thread = prepare_task(heap, task, TASK_CALL, entry, frame);
+    state_push_new_environment(thread, entry);
+    task->environment_reference = luaL_ref(thread, LUA_REGISTRYINDEX);
+    lua_pushcfunction(thread, body);
+    lua_pushlightuserdata(thread, argument);
+    vm_unlimited_end(heap->vm);
+    task->resume_count = 1;
+    link_task(heap->vm, task);
+    make_ready(task);
+    return WIPPY_OK;
+}
+
 int task_restart(struct task *task, const struct entry *entry, lua_State *from, int argument_count,
                  struct wippy_error *error)
 {

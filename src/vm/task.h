@@ -96,6 +96,11 @@ int task_start(struct vm_heap *heap, struct task *task, enum task_kind kind, con
                struct frame *frame, lua_State *from, int argument_count,
                struct wippy_error *error);
 
+/* Starts a TASK_CALL in heap, with entry's environment and frame, whose
+ * body is the C function body called with argument (a light userdata). */
+int task_start_native(struct vm_heap *heap, struct task *task, const struct entry *entry, struct frame *frame,
+                      lua_CFunction body, void *argument, struct wippy_error *error);
+
 /* From a restart hook: runs the ended task again from the start, as
  * entry's method with the arguments on top of from (moved; copies nobody
  * else holds, in the task's heap). The struct, its frame and its account

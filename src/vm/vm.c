@@ -34,6 +34,8 @@ struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct
     vm->root_frame = frame_new_root();
     vm->processes = process_table_new();
     vm->runtime_account = heap_account_new(0);
+    if (config->memory_limit > 0 && config->threads > 1) /* one limit for the whole runtime */
+        vm->all_heap_bytes = &vm->own_all_heap_bytes;
     vm->charged = vm->runtime_account;
     return vm;
 }

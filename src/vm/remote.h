@@ -1,0 +1,63 @@
+/* remote.h - a worker VM (another thread with its own loop and Lua heaps,
+ * serving HTTP handlers) has module functions run on the main VM, where the
+ * processes, the terminal and the overlays with one identity live. Such a
+ * call runs there as a task of its own with the caller's entry, frame
+ * (network selection, actor, scope, context values), call depth and guest
+ * mark, so every check and every text is the one the main VM gives. The
+ * arguments and the results travel as messages; a channel cannot travel
+ * (its waiters belong to one loop). The caller's task waits; the other
+ * tasks of its loop keep running. */
+#ifndef WIPPY_VM_REMOTE_H
+#define WIPPY_VM_REMOTE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "vm/core.h"
+
+/* What an argument list cannot carry (a spawner's options): pushed on the
+ * main VM before the arguments. The call takes it over. */
+struct remote_prefix {
+    void *data;
+    void (*push)(lua_State *L, void *data); /* on the main VM's thread */
+    void (*free)(void *data);                /* on either thread */
+};
+
+/* On the main VM's thread, before the worker's thread starts: the main
+ * VM's end of the line (on its loop). The worker's end opens on its own
+ * thread with remote_link_attach. */
+struct remote_link *remote_link_new(struct vm *main);
+
+/* On the worker's thread, once its VM exists: the worker's end (on its
+ * loop); from now on worker->remote is link. */
+void remote_link_attach(struct remote_link *link, struct vm *worker);
+
+/* On the worker's thread, before its loop closes (its tasks have
+ * finished): replies that come later are dropped on the main VM. */
+void remote_link_detach(struct remote_link *link);
+
+/* On the main VM's thread, once the worker's thread has ended: closes the
+ * main VM's end; the link is freed when no call of it is left. */
+void remote_link_free(struct remote_link *link);
+
+/* True when L's VM is a worker: its process operations run on the main VM. */
+bool remote_is_worker(lua_State *L);
+
+/* In a worker VM, from a C function of a module: runs function on the main
+ * VM (with the context the main VM opened module with, vm_module_context)
+ * with the arguments of the current call (after prefix's value when
+ * prefix is not NULL) and returns what it returns, or raises what it
+ * raises. Use as `return remote_call(L, module, function, prefix);`. */
+int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix);
+
+/* Pushes a function that runs function->func on the main VM through
+ * remote_call; function (a static luaL_Reg) and module must stay. */
+void remote_push_function(lua_State *L, const char *module, const luaL_Reg *function);
+
+/* Like luaL_setfuncs into the table on top of L, with functions that run
+ * on the main VM through remote_call (functions and module stay). */
+void remote_set_functions(lua_State *L, const char *module, const luaL_Reg *functions);
+
+#endif
