@@ -38,13 +38,13 @@ struct bridge {
     struct bridge *next;
 };
 
-static struct bridge *live_bridges;
+static _Thread_local struct bridge *live_bridges; /* this loop's: a bridge lives on the loop that made it */
 
 /* Listener sockets live in a private directory (mode 0700, on tmpfs when the
  * machine has one), so no other user can connect to them. An abstract
  * address would need no directory, but curl 7.88 never reuses a connection
  * whose peer address prints empty, as an abstract one does. */
-static char bridge_directory[96];
+static _Thread_local char bridge_directory[96];
 
 static int ensure_bridge_directory(struct wippy_error *error)
 {
@@ -293,7 +293,7 @@ int bridge_open(struct overlay *overlay, const char *host, uint16_t port, int64_
                 struct bridge_observer observer, struct sockaddr *address,
                 socklen_t *address_length, struct bridge **out, struct wippy_error *error)
 {
-    static unsigned long counter;
+    static _Thread_local unsigned long counter; /* names in this thread's directory */
     int rc = ensure_bridge_directory(error);
     if (rc < 0)
         return rc;

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -139,6 +140,11 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
     return 0;
 }
 
+static void initialise_curl(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static struct http_pool *pool_for(struct http_client *client, struct overlay *overlay)
 {
     for (struct http_pool *pool = client->pools; pool != NULL; pool = pool->next)
@@ -146,11 +152,8 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
             return pool;
     /* libcurl (and OpenSSL under it) is set up on the first request, so a
      * runtime that never makes one does not pay for it at start. */
-    static bool curl_initialised;
-    if (!curl_initialised) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_initialised = true;
-    }
+    static pthread_once_t curl_initialised = PTHREAD_ONCE_INIT; /* once for every scheduler thread */
+    pthread_once(&curl_initialised, initialise_curl);
     struct http_pool *pool = xcalloc(1, sizeof *pool);
     pool->client = client;
     pool->overlay = overlay;

@@ -145,8 +145,8 @@ static const char *reason_phrase(int status)
 /* "Sun, 29 Nov 2026 01:02:03 GMT", recomputed at most once a second. */
 static const char *http_date(void)
 {
-    static time_t cached_second;
-    static char text[40];
+    static _Thread_local time_t cached_second; /* each scheduler thread its own */
+    static _Thread_local char text[40];
     time_t now = time(NULL);
     if (now != cached_second) {
         struct tm utc;

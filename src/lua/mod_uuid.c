@@ -5,6 +5,7 @@
  * digits). Output is lowercase. Bad input is `nil, err`, never raised. */
 #include <ctype.h>
 #include <lauxlib.h>
+#include <stdatomic.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -84,14 +85,16 @@ static bool string_argument(lua_State *L, int index, uuid_t out, int *pushed)
  * random, as RFC 4122 allows; times only go forward within the runtime. */
 static int v1_lua(lua_State *L)
 {
-    static uint64_t last_ticks;
+    static atomic_uint_fast64_t last_ticks; /* every scheduler thread's */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     /* 100 ns intervals since 1582-10-15, the Gregorian reform */
     uint64_t ticks = (uint64_t)now.tv_sec * 10000000 + (uint64_t)now.tv_nsec / 100 + UINT64_C(0x01B21DD213814000);
-    if (ticks <= last_ticks)
-        ticks = last_ticks + 1;
-    last_ticks = ticks;
+    uint_fast64_t last = atomic_load(&last_ticks);
+    do {
+        if (ticks <= last)
+            ticks = last + 1;
+    } while (!atomic_compare_exchange_weak(&last_ticks, &last, ticks));
     uuid_t id;
     if (RAND_bytes(id + 8, 8) != 1)
         return fail(L, "no random bytes for a UUID");

@@ -636,15 +636,8 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
     return WIPPY_OK;
 }
 
-static _Thread_local int refusing_export;
-
-void channel_refuse_export_begin(void) { refusing_export++; }
-void channel_refuse_export_end(void) { refusing_export--; }
-
 static int channel_export(lua_State *L, int index, void **out, struct wippy_error *error)
 {
-    if (refusing_export > 0) /* its waiters and buffer belong to this thread's loop */
-        return error_set(error, WIPPY_EINVAL, "a channel cannot cross to another scheduler thread");
     struct channel *channel = channel_at(L, index, error);
     if (channel == NULL)
         return error->code;
@@ -686,7 +679,8 @@ static void channel_export_release(void *exported)
 }
 
 static const struct state_transport channel_transport = {CHANNEL_TYPE, channel_export, channel_import,
-                                                          channel_export_release, false};
+                                                          channel_export_release, false,
+                                                          "a channel"}; /* its waiters are one loop's */
 
 /* ---- closing ---- */
 

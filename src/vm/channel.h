@@ -52,10 +52,4 @@ void channel_maybe_collect_cycles(struct vm *vm);
 /* Closes the channel at index (receivers get nil, false). */
 void channel_close(lua_State *L, int index);
 
-/* Between begin and end, on the calling thread, a channel taken into a
- * message is an error: the message goes to another thread's VM, which
- * cannot share the channel (vm/remote.h). */
-void channel_refuse_export_begin(void);
-void channel_refuse_export_end(void);
-
 #endif

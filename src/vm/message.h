@@ -28,6 +28,13 @@ struct message *message_take(lua_State *L, int index, size_t max_bytes, struct w
  * frees the message all the same, and returns the error's code. */
 int message_push(lua_State *L, struct message *message, struct wippy_error *error);
 
+/* Between begin and end, on the calling thread, a value that cannot cross
+ * to another thread's VM (a function, a coroutine, a private userdata, a
+ * value of a thread-bound type) is taken as a stand-in, so that the
+ * receiver refuses it where it would refuse the value itself (vm/remote.h). */
+void message_cross_thread_begin(void);
+void message_cross_thread_end(void);
+
 /* The bytes the message holds (what rebuilding it costs, roughly). */
 size_t message_bytes(const struct message *message);
 

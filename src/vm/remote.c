@@ -11,7 +11,6 @@
 
 #include "util/handle.h"
 #include "util/memory.h"
-#include "vm/channel.h"
 #include "vm/frame.h"
 #include "vm/message.h"
 #include "vm/task.h"
@@ -109,9 +108,9 @@ static void queue_reply(struct remote_request *request)
 static void take_for_worker(lua_State *L, struct remote_request *request, bool failed)
 {
     struct wippy_error error;
-    channel_refuse_export_begin();
+    message_cross_thread_begin();
     request->results = message_take(L, -1, 0, &error);
-    channel_refuse_export_end();
+    message_cross_thread_end();
     request->failed = failed;
     if (request->results == NULL) {
         lua_pushstring(L, error.message);
@@ -405,9 +404,9 @@ int remote_call(lua_State *L, const char *module, lua_CFunction function, struct
     lua_pushinteger(L, count);
     lua_setfield(L, -2, "n");
     struct wippy_error error;
-    channel_refuse_export_begin();
+    message_cross_thread_begin();
     struct message *arguments = message_take(L, -1, 0, &error);
-    channel_refuse_export_end();
+    message_cross_thread_end();
     lua_pop(L, 1);
     if (arguments == NULL) {
         if (prefix != NULL)

@@ -1,0 +1,283 @@
+"""Scheduler threads (scheduler.threads, --threads): the direct-network HTTP
+services are served by that many loops of their own, the processes stay on
+the main one, and a handler's calls on processes, io and env run there with
+the handler's identity. Everything a handler sees is the same with one
+thread or several, except that a channel cannot cross between threads."""
+import os
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from conftest import run_wippy, wippy_binary
+from peers import free_port, wait_for_port
+
+INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: memory, kind: env.storage.memory}
+  - {name: shared_note, kind: env.variable, variable: SHARED_NOTE, storage: app:memory, default: 'unset'}
+  - name: server
+    kind: http.service
+    addr: 127.0.0.1:@PORT@
+    lifecycle: {auto_start: true}
+  - {name: root, kind: http.router, meta: {server: server}, prefix: /}
+  - {name: probe, kind: http.endpoint, meta: {router: root}, method: GET, path: /probe, func: h_probe}
+  - {name: chan, kind: http.endpoint, meta: {router: root}, method: GET, path: /chan, func: h_chan}
+  - {name: spin, kind: http.endpoint, meta: {router: root}, method: GET, path: /spin, func: h_spin}
+  - {name: slow, kind: http.endpoint, meta: {router: root}, method: GET, path: /slow, func: h_slow}
+  - {name: count, kind: http.endpoint, meta: {router: root}, method: GET, path: /count, func: h_count}
+  - {name: h_probe, kind: function.lua, source: 'file://h.lua', method: probe,
+     modules: [http, io, env, funcs, uuid]}
+  - {name: h_chan, kind: function.lua, source: 'file://h.lua', method: chan, modules: [http, funcs]}
+  - {name: make_channel, kind: process.lua, source: 'file://h.lua', method: make_channel, meta: {default_host: processes}}
+  - {name: h_spin, kind: function.lua, source: 'file://h.lua', method: spin, modules: [http]}
+  - {name: h_slow, kind: function.lua, source: 'file://h.lua', method: slow, modules: [http, time]}
+  - {name: h_count, kind: function.lua, source: 'file://h.lua', method: count, modules: [http, funcs]}
+  - {name: double, kind: process.lua, source: 'file://h.lua', method: double, meta: {default_host: processes}}
+  - {name: boom, kind: process.lua, source: 'file://h.lua', method: boom, meta: {default_host: processes}}
+  - {name: context_echo, kind: process.lua, source: 'file://h.lua', method: context_echo, modules: [ctx],
+     meta: {default_host: processes}}
+  - {name: ask_count, kind: process.lua, source: 'file://h.lua', method: ask_count, meta: {default_host: processes}}
+  - {name: note, kind: process.lua, source: 'file://h.lua', method: note, modules: [ctx]}
+  - {name: counter, kind: process.lua, source: 'file://h.lua', method: counter}
+  - {name: counter_service, kind: process.service, process: counter, host: processes, lifecycle: {auto_start: true}}
+"""
+
+HANDLERS = r"""
+local function http() return require("http") end
+local function show(v, ...)
+  if select("#", ...) > 0 then return tostring(v) .. "|" .. tostring((...)) end
+  return tostring(v)
+end
+
+local function probe()
+  local funcs, env, io = require("funcs"), require("env"), require("io")
+  local counter = process.registry.lookup("counter")
+  local lines = {}
+  local function add(name, ...) lines[#lines + 1] = name .. "=" .. show(...) end
+  add("lookup", counter ~= nil)
+  add("lookup missing", process.registry.lookup("nobody"))
+  add("send", process.send(counter, "inc", {n = 1}))
+  add("send metatable", process.send(counter, "inc", setmetatable({n = 1}, {__index = function() return 9 end})))
+  add("send unknown", process.send("{app:processes|0xfffff}", "inc", 1))
+  add("send function", process.send(counter, "inc", function() end))
+  add("terminate", process.terminate(counter))
+  add("cancel", process.cancel(counter))
+  add("spawn missing", process.spawn("app:nope", "app:processes"))
+  add("spawn note", type(process.with_context({k = "from handler"}):spawn("app:note", "app:processes")))
+  add("pid", process.pid())
+  add("inbox", pcall(process.inbox))
+  add("listen", pcall(process.listen, "topic"))
+  add("with_options", type(process.with_options({})))
+  add("with_options unknown", pcall(function() return type(process.with_options({network = "app:nowhere"})) end))
+  add("send coroutine", process.send(counter, "inc", coroutine.create(function() end)))
+  add("send spawner", process.send(counter, "inc", {process.with_options({})}))
+  add("call function", pcall(funcs.call, "app:double", function() end))
+  add("call", funcs.call("app:double", 21))
+  local _, failed = funcs.call("app:boom")
+  add("call error", failed and failed:kind(), failed and tostring(failed):match("it went wrong") ~= nil)
+  add("context", funcs.new():with_context({k = "v"}):call("app:context_echo"))
+  add("env before", env.get("SHARED_NOTE"))
+  add("env set", env.set("SHARED_NOTE", "set by a handler"))
+  io.print("printed by a handler")
+  http().response():write(table.concat(lines, "\n"))
+end
+
+local function chan()
+  local sent, failed = process.send(process.registry.lookup("counter"), "inc", {nested = channel.new(1)})
+  local made, why = require("funcs").call("app:make_channel")
+  if made == nil then http().response():write(show(sent, failed) .. "\n" .. tostring(why)) return end
+  local ok, err = pcall(function() return made:send(1) end)
+  http().response():write(show(sent, failed) .. "\n" .. show(ok, err))
+end
+
+local function spin()
+  local x = 0
+  for i = 1, 200000 do x = x + (i % 7) end
+  http().response():write(tostring(x))
+end
+
+local function slow()
+  require("time").sleep("400ms")
+  http().response():write("finished")
+end
+
+local function count()
+  http().response():write(show(require("funcs").call("app:ask_count")))
+end
+
+local function double(n) return n * 2 end
+local function make_channel() return channel.new(1) end
+local function boom() error("it went wrong") end
+local function context_echo() return require("ctx").get("k") end
+local function note() process.send("counter", "note", require("ctx").get("k")) end
+
+local function ask_count()
+  process.send("counter", "get", process.pid())
+  local message = process.inbox():receive()
+  return message:payload():data()
+end
+
+local function counter()
+  process.registry.register("counter")
+  local count, last = 0, nil
+  local inbox = process.inbox()
+  while true do
+    local message = inbox:receive()
+    local topic = message:topic()
+    if topic == "inc" then count = count + 1
+    elseif topic == "note" then last = message:payload():data()
+    elseif topic == "get" then process.send(message:payload():data(), "count", count .. " " .. tostring(last)) end
+  end
+end
+
+return {probe = probe, chan = chan, spin = spin, slow = slow, count = count, double = double, boom = boom,
+        context_echo = context_echo, make_channel = make_channel, note = note, ask_count = ask_count, counter = counter}
+"""
+
+
+class Runtime:
+    def __init__(self, directory, threads):
+        self.port = free_port()
+        (directory / "src").mkdir(parents=True, exist_ok=True)
+        (directory / "src" / "_index.yaml").write_text(INDEX.replace("@PORT@", str(self.port)))
+        (directory / "src" / "h.lua").write_text(HANDLERS)
+        self.process = subprocess.Popen([wippy_binary(), "--threads", str(threads), "run"], cwd=directory,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for_port(self.port)
+
+    def get(self, path, timeout=20):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
+            return response.read().decode()
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.process.communicate(timeout=20)
+        finally:
+            self.process.kill()
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    started = []
+
+    def start(threads):
+        started.append(Runtime(tmp_path / f"threads{threads}", threads))
+        return started[-1]
+    yield start
+    for each in started:
+        each.process.kill()
+        each.process.wait()
+
+
+def probe_with(runtime, threads):
+    served = runtime(threads)
+    first = served.get("/probe")
+    second = served.get("/probe")
+    time.sleep(0.2)  # the note process reports to the counter
+    count = served.get("/count")
+    code, out, err = served.stop()
+    return first, second, count, code, out, err
+
+
+def test_handlers_see_the_same_with_one_thread_or_several(runtime):
+    one = probe_with(runtime, 1)
+    several = probe_with(runtime, 3)
+    assert several[:3] == one[:3]
+    lines = dict(line.split("=", 1) for line in one[0].splitlines())
+    assert lines["lookup"] == "true"
+    assert lines["send"] == "true" and lines["send metatable"] == "true"
+    assert lines["send function"] == "nil|cannot pass a function between processes", lines
+    assert lines["call"] == "42|nil"
+    assert lines["call error"].endswith("|true"), lines
+    assert lines["send coroutine"] == "nil|cannot pass a thread between processes", lines
+    assert lines["send spawner"] == "nil|cannot pass a userdata between processes", lines
+    assert lines["call function"].startswith("false|") and lines["call function"].endswith(
+        "cannot pass a function between processes"), lines
+    assert lines["context"] == "v|nil"
+    assert lines["env before"] == "unset|nil" and lines["env set"] == "true|nil", lines
+    assert dict(line.split("=", 1) for line in one[1].splitlines())["env before"] == "set by a handler|nil"
+    assert lines["spawn note"] == "string"
+    assert one[2] == "4 from handler|nil", one  # two probes, two sends each, and the spawned process's note
+    for code, out, err in (one[3:], several[3:]):
+        assert code == 0, err
+        assert out.count("printed by a handler") == 2, out
+
+
+def test_a_channel_cannot_cross_to_another_thread(runtime):
+    assert runtime(1).get("/chan") == "true|nil\ntrue|true"
+    refused = "a channel cannot cross to another scheduler thread"
+    answer = runtime(2).get("/chan").splitlines()
+    assert answer[0] == f"nil|{refused}", answer
+    assert answer[1].endswith(refused), answer  # the channel a process returned
+
+
+def thread_cpu_ticks(pid):
+    """The CPU time (utime + stime, clock ticks) of each thread named wippy-http*."""
+    ticks = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/comm") as comm:
+            name = comm.read().strip()
+        with open(f"/proc/{pid}/task/{task}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        if name.startswith("wippy-http"):
+            ticks[name] = ticks.get(name, 0) + int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def test_requests_are_spread_over_the_threads(runtime):
+    served = runtime(3)
+    deadline = time.monotonic() + 20  # the socket listens before every thread has started
+    while len(thread_cpu_ticks(served.process.pid)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    before = thread_cpu_ticks(served.process.pid)
+    assert sorted(before) == ["wippy-http1", "wippy-http2", "wippy-http3"], before
+
+    def load():
+        for _ in range(40):
+            served.get("/spin")
+    clients = [threading.Thread(target=load) for _ in range(6)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    after = thread_cpu_ticks(served.process.pid)
+    busy = [name for name in after if after[name] > before[name]]
+    assert len(busy) >= 2, (before, after)
+
+
+def test_requests_in_flight_on_the_threads_finish_at_shutdown(runtime):
+    served = runtime(2)
+    answers = []
+
+    def fetch():
+        answers.append(served.get("/slow"))
+    clients = [threading.Thread(target=fetch) for _ in range(4)]
+    for client in clients:
+        client.start()
+    time.sleep(0.15)
+    code, _, err = served.stop()
+    for client in clients:
+        client.join()
+    assert code == 0, err
+    assert answers == ["finished"] * 4, (answers, err)
+
+
+def test_threads_is_checked(make_app):
+    app = make_app({"src/_index.yaml": "version: '1.0'\nnamespace: app\nentries: []\n"})
+    for bad in ("0", "x", "-1", ""):
+        result = run_wippy(app, f"--threads={bad}", "run")
+        assert result.code == 2, result
+        assert result.err == "wippy: --threads needs a number from 1 to 256\n", result
+    result = run_wippy(app, "--set", "scheduler.threads=300", "run")
+    assert result.code != 0 and "scheduler.threads" in result.err and "1 to 256" in result.err, result
+    (app / ".wippy.yaml").write_text("scheduler:\n  threadz: 2\n")
+    result = run_wippy(app, "run")
+    assert 'scheduler.threadz: unknown setting (did you mean "threads"?)' in result.err, result
