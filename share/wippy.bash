@@ -10,12 +10,12 @@ _wippy() {
     done
     case $previous in
         -c|--config) COMPREPLY=($(compgen -f -- "$current")); return ;;
-        --set|-m|--memory-limit|-o|--override) return ;;
+        --set|-m|--memory-limit|-o|--override|--threads) return ;;
         --log-format) COMPREPLY=($(compgen -W "text json" -- "$current")); return ;;
     esac
     case $command in
         "")
-            COMPREPLY=($(compgen -W "run init registry version help --config --set --override --memory-limit -q --quiet -vv --log-format --verbose --help --version" -- "$current")) ;;
+            COMPREPLY=($(compgen -W "run init registry version help --config --set --override --memory-limit --threads -q --quiet -vv --log-format --verbose --help --version" -- "$current")) ;;
         run)
             COMPREPLY=($(compgen -W "list --exec --help $(wippy run list 2>/dev/null | awk '{print $1}')" -- "$current")) ;;
         registry)
