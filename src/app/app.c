@@ -53,8 +53,9 @@ struct app {
     struct app *main;                  /* a worker's: the main thread's app; NULL there */
     struct remote_link *link;          /* a worker's line to the main VM */
     struct workers *workers;           /* the main app's, when threads serve HTTP */
-    struct http_shared_socket *shared; /* the main app's listening sockets the workers share */
+    struct http_shared_service *shared; /* the main app's direct-network services, the workers serve */
     size_t shared_count;
+    size_t next_worker;                /* the main app's: who gets the next connection */
 };
 
 /* The host command processes run on when the project declares no
@@ -294,9 +295,9 @@ static void detach_link(struct app *app)
 }
 
 /* On the worker's thread: a loop, a VM linked to the main one, an HTTP
- * client and the main app's direct-network services, accepting on the
- * same sockets. No terminal, no state lock: io, env and process calls run
- * on the main VM. */
+ * client and the main app's direct-network services, serving the
+ * connections the main thread hands over. No terminal, no state lock: io,
+ * env and process calls run on the main VM. */
 static struct app *app_new_worker(struct app *main, struct remote_link *link, struct wippy_error *error)
 {
     struct app *app = xcalloc(1, sizeof *app);
@@ -314,12 +315,58 @@ static struct app *app_new_worker(struct app *main, struct remote_link *link, st
     open_http_services(app);
     add_modules(app);
     on_close(app, finish_tasks);
-    if (vm_load(app->vm, error) < 0 ||
-        http_services_start_shared(app->services, main->shared, main->shared_count, error) < 0) {
+    if (vm_load(app->vm, error) < 0) {
         app_free(app);
         return NULL;
     }
+    http_services_start_adopting(app->services, main->shared, main->shared_count);
     return app;
+}
+
+/* A connection the main thread accepted, on its way to a worker. */
+struct handed_connection {
+    const struct entry *service;
+    int socket;
+    char *remote_address;
+};
+
+static void drop_connection(void *data)
+{
+    struct handed_connection *handed = data;
+    close(handed->socket);
+    free(handed->remote_address);
+    free(handed);
+}
+
+static void adopt_connection(void *runtime, void *data)
+{
+    struct app *app = runtime;
+    struct handed_connection *handed = data;
+    http_services_adopt(app->services, handed->service, handed->socket, handed->remote_address);
+    free(handed->remote_address);
+    free(handed);
+}
+
+/* The main thread accepts and the workers serve, in turn: the kernel would
+ * give a burst of new connections (a client's pool opening) to whichever
+ * thread woke first. */
+static bool hand_over_connection(void *context, const struct entry *service, uv_stream_t *stream,
+                                 const char *remote_address)
+{
+    struct app *app = context;
+    uv_os_fd_t fd;
+    if (app->workers == NULL || uv_fileno((uv_handle_t *)stream, &fd) != 0)
+        return false;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return false; /* out of descriptors: served here */
+    handle_close((uv_handle_t *)stream); /* its copy lives on */
+    struct handed_connection *handed = xmalloc(sizeof *handed);
+    *handed = (struct handed_connection){service, copy, xstrdup(remote_address)};
+    size_t index = app->next_worker++ % workers_count(app->workers);
+    if (!workers_post(app->workers, index, adopt_connection, drop_connection, handed))
+        drop_connection(handed);
+    return true;
 }
 
 static void *worker_open(void *context, struct remote_link *link, struct wippy_error *error)
@@ -368,24 +415,21 @@ static void close_workers(struct app *app)
 {
     workers_free(app->workers);
     app->workers = NULL;
-    for (size_t i = 0; i < app->shared_count; i++) {
-        close(app->shared[i].socket);
-        free(app->shared[i].count);
-    }
     free(app->shared);
 }
 
 /* scheduler.threads > 1: that many threads serve the direct-network HTTP
- * services, and this one only the processes (and the services of overlays
- * with one identity). Every handler of such a service runs on a scheduler
- * thread, so each behaves the same whichever thread accepted it. */
+ * services (this one accepts and hands each connection over), and this one
+ * runs the processes (and the services of overlays with one identity).
+ * Every handler of such a service runs on a scheduler thread, so each
+ * behaves the same whichever serves it. */
 static int start_workers(struct app *app, struct wippy_error *error)
 {
     size_t threads = (size_t)app->vm->config->threads;
     if (threads <= 1)
         return WIPPY_OK;
     on_close(app, close_workers);
-    app->shared_count = http_services_hand_over(app->services, &app->shared);
+    app->shared_count = http_services_shared(app->services, &app->shared);
     if (app->shared_count == 0)
         return WIPPY_OK; /* nothing they could serve */
     const struct worker_hooks hooks = {worker_open, worker_loop, worker_run, worker_stop,
@@ -421,6 +465,8 @@ static int start_process_services(struct app *app, struct wippy_error *error)
 int app_start_services(struct app *app, struct wippy_error *error)
 {
     int rc = start_process_services(app, error);
+    if (app->vm->config->threads > 1)
+        http_services_hand_over_to(app->services, hand_over_connection, app);
     if (rc == WIPPY_OK)
         rc = http_services_start(app->services, error);
     if (rc == WIPPY_OK)

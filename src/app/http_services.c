@@ -1,7 +1,7 @@
 /* http_services.c - http.service entries wired to Lua handler calls. */
 #include "app/http_services.h"
 
-#include <fcntl.h>
+#include <unistd.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,9 @@ struct http_services {
     struct http_service **services;
     size_t count;
     size_t draining;
+    bool *direct;           /* per service: it listens on the direct network */
+    http_hand_over_fn hand_over; /* where the direct network's connections go, or NULL */
+    void *hand_over_context;
     size_t others;          /* other things a shutdown waits for (http_services_wait_for_others) */
     size_t others_drained;
     uv_timer_t *grace_timer;
@@ -50,14 +53,29 @@ static void dispose_handler(struct task *task)
  * without it would hide that it is unreachable. */
 static void on_service_failed(void *context, const struct wippy_error *error)
 {
-    struct vm *vm = context;
+    struct http_services *set = context;
     log_message(LOG_ERROR, "%s", error->message);
-    vm_stop(vm, 1);
+    vm_stop(set->vm, 1);
+}
+
+static bool offer_connection(void *context, const struct entry *service, uv_stream_t *stream, const char *remote_address)
+{
+    struct http_services *set = context;
+    return set->hand_over(set->hand_over_context, service, stream, remote_address);
+}
+
+static void add_service(struct http_services *set, struct http_service *service, bool direct)
+{
+    set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
+    set->direct = xrealloc(set->direct, (set->count + 1) * sizeof *set->direct);
+    set->direct[set->count] = direct;
+    set->services[set->count++] = service;
 }
 
 static void dispatch(void *context, struct http_exchange *exchange)
 {
-    struct vm *vm = context;
+    struct http_services *set = context;
+    struct vm *vm = set->vm;
     const struct entry *endpoint = http_exchange_endpoint(exchange);
     const struct entry *function = registry_find(vm->registry, endpoint->as.http_endpoint.function_id);
     struct task *call = xcalloc(1, sizeof *call);
@@ -87,7 +105,6 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
     struct vm *vm = set->vm;
     const struct registry *registry = vm->registry;
     struct route_policy policy = vm_route_policy(vm);
-    const struct http_service_handlers handlers = {dispatch, on_service_failed, vm};
     for (size_t i = 0; i < registry->count; i++) {
         const struct entry *entry = registry->entries[i];
         if (entry->kind != ENTRY_HTTP_SERVICE || !entry->as.http_service.lifecycle.auto_start)
@@ -105,55 +122,62 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
             rc = overlay_get(set->overlays, network, &overlay, error);
         else if (rc == WIPPY_OK)
             overlay = overlay_direct(set->overlays);
+        /* the direct network's connections may go to the scheduler threads */
+        const struct http_service_handlers handlers = {dispatch, on_service_failed, set,
+                                                       network == NULL && set->hand_over != NULL ? offer_connection : NULL};
         struct http_service *service =
-            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, -1, error)
-                           : NULL;
+            rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, error) : NULL;
         if (service == NULL)
             return error->code < 0 ? error->code : WIPPY_EIO;
-        set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
-        set->services[set->count++] = service;
+        add_service(set, service, network == NULL);
         if (network == NULL) /* an overlay's listener says so itself, once it really listens */
             log_message(LOG_INFO, "%s listening on %s", entry->id, http_service_address(service));
     }
     return WIPPY_OK;
 }
 
-size_t http_services_hand_over(struct http_services *set, struct http_shared_socket **out)
+void http_services_hand_over_to(struct http_services *set, http_hand_over_fn hand_over, void *context)
+{
+    set->hand_over = hand_over;
+    set->hand_over_context = context;
+}
+
+size_t http_services_shared(const struct http_services *set, struct http_shared_service **out)
 {
     *out = xcalloc(set->count + 1, sizeof **out);
-    size_t count = 0, kept = 0;
-    for (size_t i = 0; i < set->count; i++) {
-        struct http_service *service = set->services[i];
-        int socket = http_service_listening_socket(service);
-        int copy = socket >= 0 ? fcntl(socket, F_DUPFD_CLOEXEC, 0) : -1;
-        if (copy < 0) {
-            set->services[kept++] = service;
-            continue;
-        }
-        (*out)[count++] = (struct http_shared_socket){http_service_entry(service), copy,
-                                                      xcalloc(1, sizeof(struct http_connection_count))};
-        http_service_free(service);
-    }
-    set->count = kept;
+    size_t count = 0;
+    for (size_t i = 0; i < set->count; i++)
+        if (set->direct[i])
+            (*out)[count++] = (struct http_shared_service){http_service_entry(set->services[i]),
+                                                           http_service_count(set->services[i])};
     return count;
 }
 
-int http_services_start_shared(struct http_services *set, const struct http_shared_socket *sockets,
-                               size_t count, struct wippy_error *error)
+void http_services_start_adopting(struct http_services *set, const struct http_shared_service *shared, size_t count)
 {
     struct vm *vm = set->vm;
-    const struct http_service_handlers handlers = {dispatch, on_service_failed, vm};
+    const struct http_service_handlers handlers = {dispatch, on_service_failed, set, NULL};
     for (size_t i = 0; i < count; i++) {
-        struct http_service *service = http_service_start(vm->loop, vm->registry, sockets[i].entry,
-                                                          overlay_direct(set->overlays), &handlers,
-                                                          sockets[i].socket, error);
-        if (service == NULL)
-            return error->code < 0 ? error->code : WIPPY_EIO;
-        http_service_share_count(service, sockets[i].count);
-        set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
-        set->services[set->count++] = service;
+        struct http_service *service = http_service_new_adopting(vm->loop, vm->registry, shared[i].entry, &handlers);
+        http_service_share_count(service, shared[i].count);
+        add_service(set, service, false);
     }
-    return WIPPY_OK;
+}
+
+void http_services_adopt(struct http_services *set, const struct entry *entry, int socket, const char *remote_address)
+{
+    struct http_service *service = NULL;
+    for (size_t i = 0; i < set->count && service == NULL; i++)
+        if (http_service_entry(set->services[i]) == entry)
+            service = set->services[i];
+    uv_tcp_t *tcp = xmalloc(sizeof *tcp);
+    uv_tcp_init(set->vm->loop, tcp);
+    if (service == NULL || set->draining > 0 || uv_tcp_open(tcp, socket) < 0) {
+        close(socket);
+        handle_close((uv_handle_t *)tcp);
+        return;
+    }
+    http_service_adopt(service, (uv_stream_t *)tcp, remote_address, NULL, 0);
 }
 
 void http_services_wait_for_others(struct http_services *set, size_t count)
@@ -218,6 +242,7 @@ void http_services_free(struct http_services *set)
     for (size_t i = 0; i < set->count; i++)
         http_service_free(set->services[i]);
     free(set->services);
+    free(set->direct);
     handle_close((uv_handle_t *)set->grace_timer);
     free(set);
 }

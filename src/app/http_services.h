@@ -21,23 +21,30 @@ struct http_services *http_services_new(struct vm *vm, struct overlay_set *overl
  * network net/route.c decides. */
 int http_services_start(struct http_services *set, struct wippy_error *error);
 
-/* A started service's listening socket that the services of another
- * scheduler thread accept on too (the direct network's). */
-struct http_shared_socket {
+/* Before http_services_start: every connection the direct network's
+ * services accept is offered to hand_over (http/server.h), which passes it
+ * to a scheduler thread. */
+void http_services_hand_over_to(struct http_services *set, http_hand_over_fn hand_over, void *context);
+
+/* A started direct-network service, as the scheduler threads serve it. */
+struct http_shared_service {
     const struct entry *entry;
-    int socket;
     struct http_connection_count *count; /* the service's, on every thread */
 };
 
-/* Hands the started services whose listening socket can be shared (the
- * direct network's) over to the scheduler threads: each socket is copied
- * into *out (a malloc'd array; the count is returned; the caller closes
- * them) and the service leaves this set, which never accepts on it. */
-size_t http_services_hand_over(struct http_services *set, struct http_shared_socket **out);
+/* The started direct-network services (a malloc'd array in *out; its count
+ * is returned). */
+size_t http_services_shared(const struct http_services *set, struct http_shared_service **out);
 
-/* In a worker's set: serves the services of sockets, accepting on them. */
-int http_services_start_shared(struct http_services *set, const struct http_shared_socket *sockets,
-                               size_t count, struct wippy_error *error);
+/* In a scheduler thread's set: a service for each of shared, listening
+ * nowhere, that serves the connections handed to it. */
+void http_services_start_adopting(struct http_services *set, const struct http_shared_service *shared,
+                                  size_t count);
+
+/* In a scheduler thread's set: serves socket (taken over; closed when its
+ * service is not here or the set is shutting down) on entry's service. */
+void http_services_adopt(struct http_services *set, const struct entry *entry, int socket,
+                         const char *remote_address);
 
 /* Stops accepting, lets requests in flight finish (at most grace_ns), then
  * stops the VM with exit_code. Without services it stops at once. */

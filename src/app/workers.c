@@ -13,6 +13,14 @@
 #include "util/memory.h"
 #include "vm/remote.h"
 
+/* Something the main thread asked a worker's loop to run. */
+struct posted {
+    void (*run)(void *runtime, void *data);
+    void (*drop)(void *data);
+    void *data;
+    struct posted *next;
+};
+
 enum stop_mode {
     STOP_NONE,
     STOP_DRAIN,
@@ -28,8 +36,10 @@ struct worker {
     int start_status;                 /* WIPPY_OK or the error's code, before ready */
     struct wippy_error start_error;
     uv_mutex_t lock;
-    uv_async_t *stop_handle;          /* on the worker's loop; NULL once it closes */
+    uv_async_t *stop_handle;          /* on the worker's loop: posted work and stops; NULL once it closes */
     enum stop_mode stop_mode;         /* under lock */
+    struct posted *posted_head;       /* under lock */
+    struct posted *posted_tail;
     void *runtime;
     bool ended;                       /* under the set's lock */
 };
@@ -45,12 +55,26 @@ struct workers {
     uv_async_t *ended_handle;         /* on the main loop */
 };
 
-static void on_stop_asked(uv_async_t *handle)
+static struct posted *take_posted(struct worker *worker)
+{
+    struct posted *posted = worker->posted_head;
+    worker->posted_head = worker->posted_tail = NULL;
+    return posted;
+}
+
+static void on_asked(uv_async_t *handle)
 {
     struct worker *worker = handle->data;
     uv_mutex_lock(&worker->lock);
     enum stop_mode mode = worker->stop_mode;
+    struct posted *posted = take_posted(worker);
     uv_mutex_unlock(&worker->lock);
+    while (posted != NULL) {
+        struct posted *next = posted->next;
+        posted->run(worker->runtime, posted->data);
+        free(posted);
+        posted = next;
+    }
     if (mode != STOP_NONE)
         worker->set->hooks.stop(worker->runtime, mode == STOP_DRAIN);
 }
@@ -70,7 +94,7 @@ static void worker_main(void *argument)
     }
     worker->runtime = runtime;
     uv_async_t *stop_handle = xmalloc(sizeof *stop_handle);
-    uv_async_init(set->hooks.loop(runtime), stop_handle, on_stop_asked);
+    uv_async_init(set->hooks.loop(runtime), stop_handle, on_asked);
     stop_handle->data = worker;
     uv_mutex_lock(&worker->lock);
     worker->stop_handle = stop_handle;
@@ -83,7 +107,14 @@ static void worker_main(void *argument)
     set->hooks.run(runtime);
     uv_mutex_lock(&worker->lock);
     worker->stop_handle = NULL; /* closes with the loop */
+    struct posted *posted = take_posted(worker);
     uv_mutex_unlock(&worker->lock);
+    while (posted != NULL) { /* too late to run */
+        struct posted *next = posted->next;
+        posted->drop(posted->data);
+        free(posted);
+        posted = next;
+    }
     set->hooks.close(runtime);
     uv_mutex_lock(&set->lock);
     worker->ended = true;
@@ -120,6 +151,33 @@ static void ask(struct worker *worker, enum stop_mode mode)
     if (worker->stop_handle != NULL)
         uv_async_send(worker->stop_handle);
     uv_mutex_unlock(&worker->lock);
+}
+
+size_t workers_count(const struct workers *set)
+{
+    return set->count;
+}
+
+bool workers_post(struct workers *set, size_t index, void (*run)(void *runtime, void *data),
+                  void (*drop)(void *data), void *data)
+{
+    struct worker *worker = &set->workers[index];
+    struct posted *posted = xmalloc(sizeof *posted);
+    *posted = (struct posted){run, drop, data, NULL};
+    uv_mutex_lock(&worker->lock);
+    bool open = worker->stop_handle != NULL;
+    if (open) {
+        if (worker->posted_tail != NULL)
+            worker->posted_tail->next = posted;
+        else
+            worker->posted_head = posted;
+        worker->posted_tail = posted;
+        uv_async_send(worker->stop_handle);
+    }
+    uv_mutex_unlock(&worker->lock);
+    if (!open)
+        free(posted);
+    return open;
 }
 
 void workers_stop(struct workers *set, bool drain)

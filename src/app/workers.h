@@ -37,6 +37,14 @@ struct workers;
 struct workers *workers_start(struct vm *main, size_t count, const struct worker_hooks *hooks,
                               struct wippy_error *error);
 
+size_t workers_count(const struct workers *workers);
+
+/* Has worker index run run(its runtime, data) on its loop; false (nothing
+ * will run) when it has stopped. Work posted but not run when it stops is
+ * given to drop. */
+bool workers_post(struct workers *workers, size_t index, void (*run)(void *runtime, void *data),
+                  void (*drop)(void *data), void *data);
+
 /* Asks every worker to stop (see worker_hooks.stop); hooks.ended follows. */
 void workers_stop(struct workers *workers, bool drain);
 

@@ -627,27 +627,22 @@ static void on_overlay_connection(void *context, struct overlay_connection *conn
     }
     uv_stream_t *stream = connection->stream;
     connection->stream = NULL;
-    http_service_adopt(service, stream, remote_address, connection->early_bytes, connection->early_length);
+    bool handed = connection->early_length == 0 && service->handlers.hand_over != NULL &&
+                  service->handlers.hand_over(service->handlers.context, service->entry, stream, remote_address);
+    if (!handed)
+        http_service_adopt(service, stream, remote_address, connection->early_bytes, connection->early_length);
     overlay_connection_close(connection);
 }
 
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        const struct http_service_handlers *handlers, int shared_socket,
+                                        const struct http_service_handlers *handlers,
                                         struct wippy_error *error)
 {
-    struct http_service *service = xcalloc(1, sizeof *service);
-    service->loop = loop;
-    service->entry = entry;
+    struct http_service *service = http_service_new_adopting(loop, registry, entry, handlers);
     service->overlay = overlay;
-    service->handlers = *handlers;
-    service->count = &service->own_count;
-    service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
-                                           DEFAULT_MAX_BODY_BYTES};
-    http_routes_build(registry, entry, &service->routes);
     struct overlay_listen_handlers listen_handlers = {on_overlay_connection, on_overlay_listen_failed, service,
-                                                      entry->as.http_service.reuse_port, shared_socket >= 0,
-                                                      shared_socket};
+                                                      entry->as.http_service.reuse_port};
     struct wippy_error reason;
     service->listener = overlay_listen(overlay, entry->id, entry->as.http_service.addr, &listen_handlers,
                                        &reason);
@@ -676,9 +671,24 @@ const struct entry *http_service_entry(const struct http_service *service)
     return service->entry;
 }
 
-int http_service_listening_socket(const struct http_service *service)
+struct http_service *http_service_new_adopting(uv_loop_t *loop, const struct registry *registry,
+                                               const struct entry *entry,
+                                               const struct http_service_handlers *handlers)
 {
-    return service->listener != NULL ? overlay_listener_socket(service->overlay, service->listener) : -1;
+    struct http_service *service = xcalloc(1, sizeof *service);
+    service->loop = loop;
+    service->entry = entry;
+    service->handlers = *handlers;
+    service->count = &service->own_count;
+    service->limits = (struct http_limits){DEFAULT_MAX_URL_BYTES, DEFAULT_MAX_HEADER_BYTES,
+                                           DEFAULT_MAX_BODY_BYTES};
+    http_routes_build(registry, entry, &service->routes);
+    return service;
+}
+
+struct http_connection_count *http_service_count(struct http_service *service)
+{
+    return service->count;
 }
 
 const char *http_service_address(const struct http_service *service)

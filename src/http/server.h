@@ -29,26 +29,37 @@ typedef void (*http_dispatch_fn)(void *context, struct http_exchange *exchange);
  * the service will never serve. error names the service and the reason. */
 typedef void (*http_service_failed_fn)(void *context, const struct wippy_error *error);
 
+/* Called (when set) for each connection accepted, before it is served:
+ * true when another scheduler thread will serve it (the callee then owns
+ * stream and must close it), false to serve it here. */
+typedef bool (*http_hand_over_fn)(void *context, const struct entry *service, uv_stream_t *stream,
+                                  const char *remote_address);
+
 /* What a service reports to. */
 struct http_service_handlers {
     http_dispatch_fn dispatch;
     http_service_failed_fn failed;
     void *context;
+    http_hand_over_fn hand_over; /* NULL: every connection is served here */
 };
 
 /* Starts a service of entry listening on overlay (the direct network
- * too): the overlay accepts and hands connections over. shared_socket is
- * -1, or another thread's service's listening socket to accept on too
- * (http_service_listening_socket). Returns NULL with error set when it
- * cannot listen. */
+ * too): the overlay accepts and hands connections over. Returns NULL with
+ * error set when it cannot listen. */
 struct http_service *http_service_start(uv_loop_t *loop, const struct registry *registry,
                                         const struct entry *entry, struct overlay *overlay,
-                                        const struct http_service_handlers *handlers, int shared_socket,
+                                        const struct http_service_handlers *handlers,
                                         struct wippy_error *error);
 
-/* The socket the service listens on, which other threads may share; -1
- * when its overlay has none to share. */
-int http_service_listening_socket(const struct http_service *service);
+/* A service of entry that listens nowhere: it serves the connections
+ * another thread's service hands over (http_service_adopt). */
+struct http_service *http_service_new_adopting(uv_loop_t *loop, const struct registry *registry,
+                                               const struct entry *entry,
+                                               const struct http_service_handlers *handlers);
+
+/* The service's connection count, which other threads' services of the
+ * same entry share (http_service_share_count). */
+struct http_connection_count *http_service_count(struct http_service *service);
 
 /* Serves a connection (the service owns stream now); early bytes are the
  * start of the client's input that arrived before (may be NULL). */

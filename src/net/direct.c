@@ -5,7 +5,6 @@
  * capability lets the HTTP client connect by itself (curl's own lookup and
  * pool) instead of dialing through here. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,17 +258,9 @@ static struct overlay_listener *direct_listen(struct overlay *base, const char *
     uv_tcp_init(base->loop, listener->tcp);
     listener->tcp->data = listener;
     DLIST_PUSH(overlay->listeners, listener, previous, next);
-    int rc;
-    if (handlers->shares_socket) { /* bound and listening already, by another thread */
-        int copy = fcntl(handlers->shared_socket, F_DUPFD_CLOEXEC, 0);
-        rc = copy < 0 ? uv_translate_sys_error(errno) : uv_tcp_open(listener->tcp, copy);
-        if (rc < 0 && copy >= 0)
-            close(copy);
-    } else {
-        rc = handlers->reuse_port ? open_reusable(listener->tcp, bind_address.ss_family) : 0;
-        if (rc == 0)
-            rc = uv_tcp_bind(listener->tcp, (struct sockaddr *)&bind_address, 0);
-    }
+    int rc = handlers->reuse_port ? open_reusable(listener->tcp, bind_address.ss_family) : 0;
+    if (rc == 0)
+        rc = uv_tcp_bind(listener->tcp, (struct sockaddr *)&bind_address, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)listener->tcp, 1024, on_new_connection);
     if (rc < 0) {
@@ -287,12 +278,6 @@ static struct overlay_listener *direct_listen(struct overlay *base, const char *
 static const char *direct_listener_address(const struct overlay_listener *listener)
 {
     return listener->address;
-}
-
-static int direct_listener_socket(const struct overlay_listener *listener)
-{
-    uv_os_fd_t fd;
-    return uv_fileno((const uv_handle_t *)listener->tcp, &fd) == 0 ? fd : -1;
 }
 
 /* ---- the overlay ---- */
@@ -322,6 +307,5 @@ const struct overlay_driver direct_overlay_driver = {
     .listen = direct_listen,
     .stop_listening = direct_stop_listening,
     .listener_address = direct_listener_address,
-    .listener_socket = direct_listener_socket,
     .close = direct_close,
 };

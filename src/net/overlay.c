@@ -180,11 +180,6 @@ const char *overlay_listener_address(const struct overlay *overlay, const struct
     return overlay->driver->listener_address != NULL ? overlay->driver->listener_address(listener) : NULL;
 }
 
-int overlay_listener_socket(const struct overlay *overlay, const struct overlay_listener *listener)
-{
-    return overlay->driver->listener_socket != NULL ? overlay->driver->listener_socket(listener) : -1;
-}
-
 bool overlay_is_plain_tcp(const struct overlay *overlay)
 {
     return (overlay->capabilities & OVERLAY_PLAIN_TCP) != 0;

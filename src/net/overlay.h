@@ -69,10 +69,6 @@ struct overlay_listen_handlers {
      * runtimes (or threads) may listen on one port and the kernel spreads
      * the connections */
     bool reuse_port;
-    /* direct network only: accept on a copy of shared_socket, a listening
-     * socket of another scheduler thread's, instead of binding one */
-    bool shares_socket;
-    int shared_socket;
 };
 
 /* Called exactly once per dial that was not cancelled: a connection, or
@@ -103,9 +99,6 @@ struct overlay_driver {
     /* Where the listener accepts, as a person writes it ("127.0.0.1:8080"),
      * or NULL when the driver announces it itself once known. */
     const char *(*listener_address)(const struct overlay_listener *listener);
-    /* The listening socket other threads may accept on too (see
-     * shared_socket), or NULL (the function) when there is none to share. */
-    int (*listener_socket)(const struct overlay_listener *listener);
     /* For OVERLAY_SOCKS5_PROXY drivers: the proxy and the credentials of
      * the next connection. */
     int (*socks5_proxy)(struct overlay *overlay, struct overlay_socks5_proxy *out, struct wippy_error *error);
@@ -204,8 +197,6 @@ struct overlay_listener *overlay_listen(struct overlay *overlay, const char *lab
 void overlay_stop_listening(struct overlay *overlay, struct overlay_listener *listener);
 /* Where a listener accepts, or NULL when the driver announces it itself. */
 const char *overlay_listener_address(const struct overlay *overlay, const struct overlay_listener *listener);
-/* The listening socket another thread's listener may share, or -1. */
-int overlay_listener_socket(const struct overlay *overlay, const struct overlay_listener *listener);
 
 /* Closes a connection received from a dial, freeing it. */
 void overlay_connection_close(struct overlay_connection *connection);

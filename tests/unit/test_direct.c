@@ -76,7 +76,7 @@ TEST(test_direct_dials_what_it_accepts_on_loopback)
     struct overlay *direct = overlay_direct(&set);
     CHECK(overlay_is_plain_tcp(direct));
     struct outcome outcome = {0};
-    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false, false, -1};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false};
     struct wippy_error error;
     struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
     CHECK(listener != NULL);
@@ -126,7 +126,7 @@ TEST(test_direct_tries_each_address_of_a_name_in_turn)
     struct overlay_set set = {.loop = &loop};
     struct overlay *direct = overlay_direct(&set);
     struct outcome outcome = {0};
-    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false, false, -1};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false};
     struct wippy_error error;
     struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
     CHECK(listener != NULL);
@@ -147,7 +147,7 @@ TEST(test_direct_tries_each_address_of_a_name_in_turn)
 static int closed_port(uv_loop_t *loop, struct overlay *direct)
 {
     struct outcome unused = {0};
-    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &unused, false, false, -1};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &unused, false};
     struct wippy_error error;
     struct overlay_listener *listener = overlay_listen(direct, "test", "127.0.0.1:0", &handlers, &error);
     if (listener == NULL)
@@ -186,7 +186,7 @@ TEST(test_direct_refuses_a_listen_address_it_cannot_read)
     struct overlay_set set = {.loop = &loop};
     struct overlay *direct = overlay_direct(&set);
     struct outcome outcome = {0};
-    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false, false, -1};
+    struct overlay_listen_handlers handlers = {on_accept, on_listen_failed, &outcome, false};
     struct wippy_error error;
     CHECK(overlay_listen(direct, "test", "example.com:80", &handlers, &error) == NULL);
     CHECK_CONTAINS(error.message, "addr \"example.com:80\": expected an IP address and a port");
