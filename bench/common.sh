@@ -18,15 +18,15 @@ start_proxy() {
     pids+=($!)
 }
 
-# start_nginx DIR PORT serves DIR/www on 127.0.0.1:PORT with one worker,
-# keep-alive and no access log, and leaves nginx's pid in NGINX_PID. DIR
-# must be readable by www-data.
+# start_nginx DIR PORT [WORKERS] serves DIR/www on 127.0.0.1:PORT with
+# WORKERS worker processes (default 1), keep-alive and no access log, and
+# leaves nginx's pid in NGINX_PID. DIR must be readable by www-data.
 start_nginx() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 workers=${3:-1}
     mkdir -p "$dir/www" "$dir/nginx"
     cat >"$dir/nginx/nginx.conf" <<CONF
 daemon off;
-worker_processes 1;
+worker_processes $workers;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log;
 events { worker_connections 4096; }

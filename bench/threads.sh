@@ -37,10 +37,9 @@ rate() { wrk -t1 -c"$2" -d"${duration}s" "$1" 2>&1 | awk '/Requests\/sec/ {print
 mkdir -p "$work/www"
 printf '{"ok":true,"service":"wippy","version":1}' >"$work/www/status.json"
 nginx_port=$(port)
-start_nginx "$work" "$nginx_port"
+start_nginx "$work" "$nginx_port" 2
 pids+=("$NGINX_PID")
-sed -i 's/worker_processes 1;/worker_processes 2;/' "$work/nginx/nginx.conf"
-kill -HUP "$NGINX_PID"; sleep 1
+sleep 1
 
 rows=()
 for round in $(seq "$rounds"); do
