@@ -1,6 +1,7 @@
 /* mod_os.c - Go Wippy's `os` time subset (its ostime module): os.time,
  * os.date, os.clock, os.difftime and os.platform, in the local zone that
  * the time module uses (lua/time_values.h). Nothing else of Lua's os. */
+#include <pthread.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,12 @@
 #include "util/time_zone.h"
 
 static struct timespec started;
+static pthread_once_t started_once = PTHREAD_ONCE_INIT; /* the first VM to open it, on any thread */
+
+static void note_start(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &started);
+}
 
 /* os.time([spec]): now, or the local time a table names (missing date
  * fields are today's, missing time fields 0), as Go's time.Date reads it. */
@@ -178,8 +185,7 @@ static int os_difftime(lua_State *L)
 
 int mod_os_open(lua_State *L, void *context)
 {
-    if (started.tv_sec == 0)
-        clock_gettime(CLOCK_MONOTONIC, &started);
+    pthread_once(&started_once, note_start);
     static const luaL_Reg functions[] = {
         {"time", os_time},
         {"date", os_date},

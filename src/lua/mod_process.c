@@ -677,12 +677,13 @@ static void free_spawner_options(void *data)
 static int forward_spawner(lua_State *L)
 {
     const luaL_Reg *method = lua_touserdata(L, lua_upvalueindex(1));
+    task_current(L); /* raises outside a task, before anything is held */
     struct edge_options *options = check_spawner(L, 1);
     struct edge_options *copy = xcalloc(1, sizeof *copy);
     edge_options_copy(copy, options);
     lua_remove(L, 1);
     struct remote_prefix prefix = {copy, push_spawner_options, free_spawner_options};
-    return remote_call(L, "process", method->func, &prefix);
+    return remote_call_named(L, "process", method->name, method->func, &prefix);
 }
 
 /* Sets functions into the table on top: on a worker VM the ones that act

@@ -138,3 +138,23 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
     grown->account = account;
     return grown + 1;
 }
+
+bool heap_reserve_in_transit(struct vm *vm, size_t bytes)
+{
+    atomic_size_t *all = vm->all_heap_bytes;
+    if (all == NULL)
+        return true;
+    size_t now = atomic_load_explicit(all, memory_order_relaxed);
+    do {
+        if (now + bytes > vm->memory_limit)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(all, &now, now + bytes, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return true;
+}
+
+void heap_release_in_transit(atomic_size_t *all, size_t bytes)
+{
+    if (all != NULL)
+        atomic_fetch_sub_explicit(all, bytes, memory_order_relaxed);
+}

@@ -12,6 +12,7 @@
 #ifndef WIPPY_VM_HEAP_H
 #define WIPPY_VM_HEAP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,5 +48,12 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
  * gets what heap_charge_begin returned). */
 struct heap_account *heap_charge_begin(struct vm *vm, struct heap_account *account);
 void heap_charge_end(struct vm *vm, struct heap_account *previous);
+
+/* Messages on their way between scheduler threads (vm/remote.h) count
+ * against vm.memory_limit, which is the whole runtime's: reserve is false
+ * when bytes more would pass it; release (from either thread) takes
+ * vm->all_heap_bytes as reserve saw it (NULL: nothing was counted). */
+bool heap_reserve_in_transit(struct vm *vm, size_t bytes);
+void heap_release_in_transit(atomic_size_t *all, size_t bytes);
 
 #endif

@@ -1,7 +1,12 @@
-/* remote.c - see remote.h. A request is shared by the two threads: the
- * worker's (the caller's task waits on it) and the main VM's (a task of its
- * own runs the function). Each side holds a reference; the link's lock
- * guards its queues and whether the worker's end is still there. */
+/* remote.c - see remote.h. A request is shared by the two threads. It is
+ * counted once for each side that may still read it:
+ *  - the worker's side: let go exactly once, when its reply is read
+ *    (deliver_reply), dropped by the detach, or (the worker gone) by
+ *    queue_reply;
+ *  - the main VM's side: let go once its reply is queued (queue_reply);
+ *  - a cancellation in flight: let go once the main VM has read it.
+ * The link's lock guards its queues and whether the worker's end is still
+ * there. */
 #include "vm/remote.h"
 
 #include <lauxlib.h>
@@ -12,26 +17,37 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/frame.h"
+#include "vm/heap.h"
 #include "vm/message.h"
 #include "vm/task.h"
 
+/* Values (arguments, or results) on their way, each its own message so
+ * that nesting is counted as in a call within one thread. */
+struct values {
+    struct message **messages;
+    int count;
+    size_t bytes;          /* counted against vm.memory_limit while they travel */
+    atomic_size_t *counted; /* where they are counted, or NULL */
+};
+
 struct remote_request {
-    atomic_int references;       /* the worker's side and the main VM's */
+    atomic_int references;
     struct remote_link *link;
     const char *module;          /* whose context the function takes (static text) */
+    const char *name;            /* the function's name as Lua code calls it, or NULL */
     lua_CFunction function;
-    struct remote_prefix prefix; /* data NULL when none */
-    struct message *arguments;   /* a table: n, then 1..n */
+    struct remote_prefix prefix; /* data NULL when none: then a method of it is called */
+    struct values arguments;
     struct frame *frame;
     const struct entry *entry;
     int call_depth;
     bool guest;
     atomic_bool cancelled;       /* the caller went away */
-    struct task *caller;         /* the worker's thread only */
+    struct task *caller;         /* the worker's thread only; NULL once it went away */
     struct task *proxy;          /* the main VM's thread only: the task running it */
     /* written by the main VM's thread before the reply is queued */
-    bool failed;
-    struct message *results;     /* a table n, 1..n; or the error value */
+    bool failed;                 /* results hold one value: what was raised */
+    struct values results;
     struct remote_request *next;
     struct remote_request *next_cancel;
 };
@@ -54,6 +70,99 @@ struct proxy_task {
     struct remote_request *request;
 };
 
+/* ---- values on their way ---- */
+
+static void values_free(struct values *values)
+{
+    for (int i = 0; i < values->count; i++)
+        message_free(values->messages[i]);
+    free(values->messages);
+    heap_release_in_transit(values->counted, values->bytes);
+    *values = (struct values){0};
+}
+
+struct take_call {
+    int first;
+    int count;
+    struct values *values;
+    struct vm *vm;
+    struct wippy_error error;
+};
+
+/* Run protected: takes count values from first on (stand-ins for what
+ * cannot cross threads), within what vm.memory_limit leaves. */
+static int take_values_protected(lua_State *L)
+{
+    struct take_call *call = lua_touserdata(L, 1);
+    struct values *values = call->values;
+    values->messages = xcalloc((size_t)call->count + 1, sizeof *values->messages);
+    for (int i = 0; i < call->count; i++) {
+        message_cross_thread_begin();
+        struct message *message = message_take(L, call->first + i, 0, &call->error);
+        message_cross_thread_end();
+        if (message == NULL)
+            return 0;
+        values->messages[values->count++] = message;
+        if (!heap_reserve_in_transit(call->vm, message_bytes(message))) {
+            error_set(&call->error, WIPPY_ENOMEM, "not enough memory");
+            return 0;
+        }
+        values->counted = call->vm->all_heap_bytes;
+        values->bytes += message_bytes(message);
+    }
+    call->error.code = WIPPY_OK;
+    return 0;
+}
+
+/* Takes the count values from first on of L into values; on failure
+ * (error set) values holds nothing. Never raises. */
+static int take_values(lua_State *L, int first, int count, struct values *values, struct wippy_error *error)
+{
+    *values = (struct values){0};
+    struct take_call call = {first, count, values, vm_of(L), {.code = WIPPY_ENOMEM}};
+    if (!lua_checkstack(L, count + 3))
+        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    lua_pushcfunction(L, take_values_protected);
+    lua_pushlightuserdata(L, &call);
+    for (int i = 0; i < count; i++)
+        lua_pushvalue(L, first + i);
+    call.first = 2;
+    int status = lua_pcall(L, count + 1, 0, 0);
+    if (status != LUA_OK) {
+        error_set(&call.error, WIPPY_ENOMEM, "%s", lua_tostring(L, -1) != NULL ? lua_tostring(L, -1) : "not enough memory");
+        lua_pop(L, 1);
+    }
+    if (call.error.code < 0) {
+        values_free(values);
+        *error = call.error;
+        return error->code;
+    }
+    return WIPPY_OK;
+}
+
+/* Pushes the values onto L and frees them: their count, or (nothing
+ * pushed) the error's code. Never raises. */
+static int push_values(lua_State *L, struct values *values, struct wippy_error *error)
+{
+    struct values taken = *values;
+    *values = (struct values){0};
+    int pushed = 0;
+    int rc = lua_checkstack(L, taken.count + 3) ? WIPPY_OK : error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    for (; pushed < taken.count && rc == WIPPY_OK; pushed++) {
+        rc = message_push(L, taken.messages[pushed], error);
+        taken.messages[pushed] = NULL; /* pushed or freed */
+    }
+    int count = taken.count;
+    values_free(&taken);
+    if (rc < 0) {
+        lua_pop(L, pushed - 1);
+        return rc;
+    }
+    return count;
+}
+
+/* ---- requests ---- */
+
 static void link_release(struct remote_link *link)
 {
     if (atomic_fetch_sub_explicit(&link->references, 1, memory_order_acq_rel) != 1)
@@ -68,8 +177,8 @@ static void request_release(struct remote_request *request)
         return;
     if (request->prefix.data != NULL)
         request->prefix.free(request->prefix.data);
-    message_free(request->arguments);
-    message_free(request->results);
+    values_free(&request->arguments);
+    values_free(&request->results);
     frame_release(request->frame);
     struct remote_link *link = request->link;
     free(request);
@@ -88,6 +197,7 @@ static void append(struct remote_request **head, struct remote_request **tail, s
 
 /* ---- the main VM's side ---- */
 
+/* Hands the reply to the worker and lets go of the main VM's side. */
 static void queue_reply(struct remote_request *request)
 {
     struct remote_link *link = request->link;
@@ -98,26 +208,29 @@ static void queue_reply(struct remote_request *request)
         uv_async_send(link->to_worker);
     }
     uv_mutex_unlock(&link->lock);
-    if (detached) /* nobody will read it: the worker's reference goes too */
+    if (detached) /* nobody will read it: the worker's side goes too */
         request_release(request);
     request_release(request);
 }
 
-/* Takes the top value of L (left there) for the worker; a value that cannot
- * travel becomes the failure that says so. */
-static void take_for_worker(lua_State *L, struct remote_request *request, bool failed)
+/* The reply is a failure: the text on top of L (left there). */
+static void fail_with_top(lua_State *L, struct remote_request *request)
 {
     struct wippy_error error;
-    message_cross_thread_begin();
-    request->results = message_take(L, -1, 0, &error);
-    message_cross_thread_end();
-    request->failed = failed;
-    if (request->results == NULL) {
+    values_free(&request->results);
+    request->failed = true;
+    if (take_values(L, lua_gettop(L), 1, &request->results, &error) < 0) {
         lua_pushstring(L, error.message);
-        request->results = message_take(L, -1, 0, &error);
+        take_values(L, lua_gettop(L), 1, &request->results, &error);
         lua_pop(L, 1);
-        request->failed = true;
     }
+}
+
+static void fail_with_text(lua_State *L, struct remote_request *request, const char *text)
+{
+    lua_pushstring(L, text);
+    fail_with_top(L, request);
+    lua_pop(L, 1);
 }
 
 static void on_proxy_finish(struct task *task, int status, int result_count)
@@ -125,34 +238,19 @@ static void on_proxy_finish(struct task *task, int status, int result_count)
     struct remote_request *request = ((struct proxy_task *)task)->request;
     lua_State *L = task->thread;
     request->proxy = NULL;
-    if (!lua_checkstack(L, 3)) {
-        request->failed = true;
-    } else if (status == LUA_OK) {
-        int first = lua_gettop(L) - result_count + 1;
-        lua_createtable(L, result_count, 1);
-        for (int i = 0; i < result_count; i++) {
-            lua_pushvalue(L, first + i);
-            lua_rawseti(L, -2, i + 1);
-        }
-        lua_pushinteger(L, result_count);
-        lua_setfield(L, -2, "n");
-        take_for_worker(L, request, false);
+    struct wippy_error error;
+    vm_unlimited_begin(task->vm);
+    if (status == LUA_OK) {
+        if (take_values(L, lua_gettop(L) - result_count + 1, result_count, &request->results, &error) < 0)
+            fail_with_text(L, request, error.message);
+    } else if (task->raised_shared && lua_checkstack(L, 1)) {
+        lua_pushvalue(L, -2); /* the error object the function raised, below its text */
+        fail_with_top(L, request);
         lua_pop(L, 1);
     } else {
-        /* an error object the function raised sits below its text */
-        take_for_worker(L, request, true);
-        if (task->raised_shared && request->results != NULL) {
-            struct message *text = request->results;
-            request->results = NULL;
-            lua_pushvalue(L, -2);
-            take_for_worker(L, request, true);
-            lua_pop(L, 1);
-            if (request->results == NULL)
-                request->results = text;
-            else
-                message_free(text);
-        }
+        fail_with_top(L, request);
     }
+    vm_unlimited_end(task->vm);
     queue_reply(request);
 }
 
@@ -168,7 +266,52 @@ static int proxy_body_done(lua_State *L, int status, lua_KContext context)
     return lua_gettop(L);
 }
 
-/* The proxy task's body: the function, with the prefix and the arguments. */
+struct dumped {
+    char *bytes;
+    size_t length;
+};
+
+static int write_dumped(lua_State *L, const void *bytes, size_t length, void *context)
+{
+    (void)L;
+    struct dumped *dumped = context;
+    dumped->bytes = xrealloc(dumped->bytes, dumped->length + length);
+    memcpy(dumped->bytes + dumped->length, bytes, length);
+    dumped->length += length;
+    return 0;
+}
+
+/* A Lua function that calls the function by its name, as Lua code names
+ * it (t.send(...), or spawner:spawn(...)), so that an argument error reads
+ * as in a call on the main VM; without line information, so that no error
+ * gets a position of its own. Made once per name and kept. */
+static void push_caller(lua_State *L, const char *name, bool method)
+{
+    lua_pushfstring(L, "wippy.remote.%s%s", method ? ":" : ".", name);
+    if (lua_rawget(L, LUA_REGISTRYINDEX) == LUA_TFUNCTION)
+        return;
+    lua_pop(L, 1);
+    const char *code = lua_pushfstring(L, method ? "return function(o, ...) return o:%s(...) end"
+                                                 : "return function(t, ...) return t.%s(...) end", name);
+    if (luaL_loadbuffer(L, code, strlen(code), "=remote") != LUA_OK)
+        lua_error(L);
+    struct dumped dumped = {NULL, 0};
+    lua_dump(L, write_dumped, &dumped, 1); /* stripped of its lines */
+    lua_pop(L, 1);
+    int status = luaL_loadbufferx(L, dumped.bytes, dumped.length, "=remote", "b");
+    free(dumped.bytes);
+    if (status != LUA_OK)
+        lua_error(L);
+    lua_call(L, 0, 1);
+    lua_remove(L, -2);
+    lua_pushfstring(L, "wippy.remote.%s%s", method ? ":" : ".", name);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
+/* The proxy task's body: the function, with the prefix and the arguments;
+ * by its name when it has one (a method of the prefix's value, or a field
+ * of a table), else called as it is. */
 static int proxy_body(lua_State *L)
 {
     struct remote_request *request = lua_touserdata(L, 1);
@@ -178,26 +321,27 @@ static int proxy_body(lua_State *L)
     for (size_t i = 0; i < vm->module_count; i++)
         if (strcmp(vm->modules[i].name, request->module) == 0)
             context = vm->modules[i].context;
-    lua_pushlightuserdata(L, context); /* vm_module_context */
-    lua_pushcclosure(L, request->function, 1);
-    int count = 0;
-    if (request->prefix.data != NULL) {
-        request->prefix.push(L, request->prefix.data);
-        count++;
+    bool has_prefix = request->prefix.data != NULL;
+    if (request->name != NULL) {
+        push_caller(L, request->name, has_prefix);
+        if (has_prefix) { /* its own method, on the main VM */
+            request->prefix.push(L, request->prefix.data);
+        } else {
+            lua_createtable(L, 0, 1);
+            lua_pushlightuserdata(L, context); /* vm_module_context */
+            lua_pushcclosure(L, request->function, 1);
+            lua_setfield(L, -2, request->name);
+        }
+    } else {
+        lua_pushlightuserdata(L, context);
+        lua_pushcclosure(L, request->function, 1);
+        if (has_prefix)
+            request->prefix.push(L, request->prefix.data);
     }
-    struct message *arguments = request->arguments;
-    request->arguments = NULL;
     struct wippy_error error;
-    if (message_push(L, arguments, &error) < 0)
+    if (push_values(L, &request->arguments, &error) < 0)
         return luaL_error(L, "%s", error.message);
-    lua_getfield(L, -1, "n");
-    int n = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    luaL_checkstack(L, n + 2, "too many arguments");
-    for (int i = 1; i <= n; i++)
-        lua_rawgeti(L, count + 2, i);
-    lua_remove(L, count + 2);
-    lua_callk(L, count + n, LUA_MULTRET, 0, proxy_body_done);
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, proxy_body_done);
     return proxy_body_done(L, LUA_OK, 0);
 }
 
@@ -209,15 +353,14 @@ static void start_proxy(struct remote_link *link, struct remote_request *request
     proxy->task.on_finish = on_proxy_finish;
     proxy->task.dispose = dispose_proxy;
     struct wippy_error error;
-    if (vm->stopping ||
+    bool cancelled = atomic_load(&request->cancelled);
+    if (cancelled || vm->stopping ||
         task_start_native(vm->front, &proxy->task, request->entry, request->frame, proxy_body, request, &error) < 0) {
         free(proxy);
-        lua_State *L = vm->lua;
-        lua_pushstring(L, vm->stopping ? "runtime shutting down" : error.message);
         vm_unlimited_begin(vm);
-        take_for_worker(L, request, true);
+        fail_with_text(vm->lua, request, cancelled ? "the caller went away"
+                                         : vm->stopping ? "runtime shutting down" : error.message);
         vm_unlimited_end(vm);
-        lua_pop(L, 1);
         queue_reply(request);
         return;
     }
@@ -235,22 +378,18 @@ static void on_requests(uv_async_t *handle)
     link->requests_head = link->requests_tail = NULL;
     link->cancels = NULL;
     uv_mutex_unlock(&link->lock);
+    /* a request is always read in the batch of its cancellation or before */
     while (requests != NULL) {
         struct remote_request *request = requests;
         requests = request->next;
-        if (atomic_load(&request->cancelled)) {
-            request_release(request); /* the worker let go of its side already */
-            request_release(request);
-        } else {
-            start_proxy(link, request);
-        }
+        start_proxy(link, request);
     }
     while (cancels != NULL) {
         struct remote_request *request = cancels;
         cancels = request->next_cancel;
         if (request->proxy != NULL)
             task_kill(request->proxy, "the caller went away");
-        request_release(request); /* the cancellation's own reference */
+        request_release(request); /* the cancellation's */
     }
 }
 
@@ -281,30 +420,36 @@ void remote_link_free(struct remote_link *link)
 static void deliver_reply(struct remote_request *request)
 {
     struct task *caller = request->caller;
-    if (caller == NULL) {
+    if (caller == NULL) { /* it went away: the worker's side goes */
         request_release(request);
         return;
     }
     request->caller = NULL;
     caller->wait_data = NULL;
     lua_State *thread = caller->thread;
-    struct message *results = request->results;
-    request->results = NULL;
     bool failed = request->failed;
-    request_release(request);
     struct wippy_error error;
+    /* the main VM made these within the runtime's limit; the caller waits */
     vm_unlimited_begin(caller->vm);
-    int rc = lua_checkstack(thread, 3) ? message_push(thread, results, &error)
-                                       : (message_free(results), error_set(&error, WIPPY_ENOMEM, "out of Lua stack space"));
-    vm_unlimited_end(caller->vm);
-    if (rc < 0) {
-        lua_pushboolean(thread, 0);
+    int count = push_values(thread, &request->results, &error);
+    if (count < 0 && lua_checkstack(thread, 3)) {
         lua_pushstring(thread, error.message);
-    } else {
-        lua_pushboolean(thread, !failed);
-        lua_insert(thread, -2);
+        failed = true;
+        count = 1;
     }
-    task_wake(caller, 2);
+    if (count == 0 && failed && lua_checkstack(thread, 3)) { /* the reason could not travel */
+        lua_pushliteral(thread, "not enough memory");
+        count = 1;
+    }
+    vm_unlimited_end(caller->vm);
+    request_release(request); /* the worker's side */
+    if (count < 0) { /* not even room for the reason: Lua's own words */
+        task_kill(caller, "not enough memory");
+        return;
+    }
+    lua_pushboolean(thread, failed);
+    lua_pushinteger(thread, count);
+    task_wake(caller, count + 2);
 }
 
 static void on_replies(uv_async_t *handle)
@@ -337,7 +482,7 @@ void remote_link_detach(struct remote_link *link)
     struct remote_request *replies = link->replies_head;
     link->replies_head = link->replies_tail = NULL;
     uv_mutex_unlock(&link->lock);
-    while (replies != NULL) {
+    while (replies != NULL) { /* their callers have ended: the worker's side goes */
         struct remote_request *request = replies;
         replies = request->next;
         request_release(request);
@@ -352,7 +497,8 @@ bool remote_is_worker(lua_State *L)
 }
 
 /* The caller's task went away while it waited (killed, or its VM ending):
- * the main VM is told, and ends the call if it still runs. */
+ * the main VM is told, and ends the call if it still runs. The reply, when
+ * it comes, is dropped by deliver_reply (or the detach). */
 static void cancel_remote(struct task *task)
 {
     struct remote_request *request = task->wait_data;
@@ -367,58 +513,48 @@ static void cancel_remote(struct task *task)
     link->cancels = request;
     uv_async_send(link->to_main);
     uv_mutex_unlock(&link->lock);
-    request_release(request); /* the caller's side: a reply that comes is dropped */
 }
 
+/* The reply has come: its values, then whether the function raised (the
+ * one value is what it raised), then their count. */
 static int remote_resumed(lua_State *L, int status, lua_KContext context)
 {
     (void)status;
     (void)context;
-    bool ok = lua_toboolean(L, -2);
-    if (!ok)
+    int count = (int)lua_tointeger(L, -1);
+    bool failed = lua_toboolean(L, -2);
+    lua_pop(L, 2);
+    if (failed)
         return lua_error(L);
-    lua_getfield(L, -1, "n");
-    int n = (int)lua_tointeger(L, -1);
-    lua_pop(L, 1);
-    int results = lua_gettop(L);
-    luaL_checkstack(L, n + 1, "too many results");
-    for (int i = 1; i <= n; i++)
-        lua_rawgeti(L, results, i);
-    return n;
+    return count;
 }
 
-int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix)
+int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
+                      struct remote_prefix *prefix)
 {
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
-    struct remote_link *link = vm->remote;
     if (!lua_isyieldable(L) && prefix != NULL)
         prefix->free(prefix->data);
     task_check_can_block(L, task, "a call to the main scheduler thread");
-    int count = lua_gettop(L);
-    lua_createtable(L, count, 1);
-    for (int i = 1; i <= count; i++) {
-        lua_pushvalue(L, i);
-        lua_rawseti(L, -2, i);
-    }
-    lua_pushinteger(L, count);
-    lua_setfield(L, -2, "n");
+    struct values arguments;
     struct wippy_error error;
-    message_cross_thread_begin();
-    struct message *arguments = message_take(L, -1, 0, &error);
-    message_cross_thread_end();
-    lua_pop(L, 1);
-    if (arguments == NULL) {
+    if (take_values(L, 1, lua_gettop(L), &arguments, &error) < 0) {
         if (prefix != NULL)
             prefix->free(prefix->data);
-        return luaL_error(L, "%s", error.message);
+        lua_pushnil(L); /* as the functions say a value cannot travel */
+        vm_push_failure(vm, L, error.code, error.message, strlen(error.message));
+        return 2;
     }
+    /* from here on nothing raises before the task waits */
+    struct remote_link *link = vm->remote;
     struct remote_request *request = xcalloc(1, sizeof *request);
     atomic_init(&request->references, 2);
     atomic_init(&request->cancelled, false);
     request->link = link;
     atomic_fetch_add_explicit(&link->references, 1, memory_order_relaxed);
     request->module = module;
+    request->name = name;
     request->function = function;
     if (prefix != NULL)
         request->prefix = *prefix;
@@ -435,11 +571,16 @@ int remote_call(lua_State *L, const char *module, lua_CFunction function, struct
     return task_wait(L, task, cancel_remote, request, remote_resumed, 0);
 }
 
+int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix)
+{
+    return remote_call_named(L, module, NULL, function, prefix);
+}
+
 static int forward(lua_State *L)
 {
     const luaL_Reg *function = lua_touserdata(L, lua_upvalueindex(1));
     const char *module = lua_touserdata(L, lua_upvalueindex(2));
-    return remote_call(L, module, function->func, NULL);
+    return remote_call_named(L, module, function->name, function->func, NULL);
 }
 
 void remote_push_function(lua_State *L, const char *module, const luaL_Reg *function)

@@ -52,6 +52,13 @@ bool remote_is_worker(lua_State *L);
  * raises. Use as `return remote_call(L, module, function, prefix);`. */
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix);
 
+/* The same for a function Lua code calls by name (module.name, or a method
+ * of prefix's value when prefix is set), so that an argument error names it
+ * as a call on the main VM does. Arguments that cannot be taken (too deep,
+ * past vm.memory_limit) give nil and the error, as the functions do. */
+int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
+                      struct remote_prefix *prefix);
+
 /* Pushes a function that runs function->func on the main VM through
  * remote_call; function (a static luaL_Reg) and module must stay. */
 void remote_push_function(lua_State *L, const char *module, const luaL_Reg *function);

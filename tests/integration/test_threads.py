@@ -39,6 +39,7 @@ entries:
   - {name: h_slow, kind: function.lua, source: 'file://h.lua', method: slow, modules: [http, time]}
   - {name: h_count, kind: function.lua, source: 'file://h.lua', method: count, modules: [http, funcs]}
   - {name: double, kind: process.lua, source: 'file://h.lua', method: double, meta: {default_host: processes}}
+  - {name: double_table, kind: process.lua, source: 'file://h.lua', method: double_table, meta: {default_host: processes}}
   - {name: boom, kind: process.lua, source: 'file://h.lua', method: boom, meta: {default_host: processes}}
   - {name: context_echo, kind: process.lua, source: 'file://h.lua', method: context_echo, modules: [ctx],
      meta: {default_host: processes}}
@@ -78,6 +79,13 @@ local function probe()
   add("send coroutine", process.send(counter, "inc", coroutine.create(function() end)))
   add("send spawner", process.send(counter, "inc", {process.with_options({})}))
   add("call function", pcall(funcs.call, "app:double", function() end))
+  local deep, deeper = {}, nil
+  for _ = 1, 127 do deep = {deep} end
+  deeper = {deep}
+  add("send deep", process.send(counter, "deep", deep))
+  add("send deeper", process.send(counter, "deep", {deeper}))
+  add("call deep", type(funcs.call("app:double_table", deep)))
+
   add("call", funcs.call("app:double", 21))
   local _, failed = funcs.call("app:boom")
   add("call error", failed and failed:kind(), failed and tostring(failed):match("it went wrong") ~= nil)
@@ -112,6 +120,7 @@ local function count()
 end
 
 local function double(n) return n * 2 end
+local function double_table(t) return t end
 local function make_channel() return channel.new(1) end
 local function boom() error("it went wrong") end
 local function context_echo() return require("ctx").get("k") end
@@ -137,7 +146,7 @@ local function counter()
 end
 
 return {probe = probe, chan = chan, spin = spin, slow = slow, count = count, double = double, boom = boom,
-        context_echo = context_echo, make_channel = make_channel, note = note, ask_count = ask_count, counter = counter}
+        context_echo = context_echo, make_channel = make_channel, double_table = double_table, note = note, ask_count = ask_count, counter = counter}
 """
 
 
@@ -199,6 +208,8 @@ def test_handlers_see_the_same_with_one_thread_or_several(runtime):
     assert lines["call error"].endswith("|true"), lines
     assert lines["send coroutine"] == "nil|cannot pass a thread between processes", lines
     assert lines["send spawner"] == "nil|cannot pass a userdata between processes", lines
+    assert lines["send deep"] == "true" and lines["call deep"] == "table", lines
+    assert lines["send deeper"] == "nil|cannot pass a table nested deeper than 128 levels", lines
     assert lines["call function"].startswith("false|") and lines["call function"].endswith(
         "cannot pass a function between processes"), lines
     assert lines["context"] == "v|nil"

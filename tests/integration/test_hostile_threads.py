@@ -1,0 +1,181 @@
+"""Attacks on the calls scheduler threads make to the main one (vm/remote.c),
+from a review of that code: a caller that goes away while its call is
+queued or running (a hostile handler can make one go at once), a shutdown
+while a handler waits on the main thread, and arguments in transit past
+vm.memory_limit."""
+import os
+import resource
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import wippy_binary
+from peers import free_port, wait_for_port
+
+SANITIZED = os.environ.get("SANITIZE", "0") not in ("", "0")
+
+INDEX = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: memory, kind: env.storage.memory}
+  - {name: note, kind: env.variable, variable: NOTE, storage: app:memory, default: 'x'}
+  - name: server
+    kind: http.service
+    addr: 127.0.0.1:@PORT@
+    lifecycle: {auto_start: true}
+  - {name: root, kind: http.router, meta: {server: server}, prefix: /}
+  - {name: gone, kind: http.endpoint, meta: {router: root}, method: GET, path: /gone, func: h_gone}
+  - {name: cancel, kind: http.endpoint, meta: {router: root}, method: GET, path: /cancel, func: h_cancel}
+  - {name: forever, kind: http.endpoint, meta: {router: root}, method: GET, path: /forever, func: h_forever}
+  - {name: big, kind: http.endpoint, meta: {router: root}, method: GET, path: /big, func: h_big}
+  - {name: ok, kind: http.endpoint, meta: {router: root}, method: GET, path: /ok, func: h_ok}
+  - {name: h_gone, kind: function.lua, source: 'file://h.lua', method: gone, modules: [http, env]}
+  - {name: h_cancel, kind: function.lua, source: 'file://h.lua', method: cancel, modules: [http, funcs, time]}
+  - {name: h_forever, kind: function.lua, source: 'file://h.lua', method: forever, modules: [http, funcs]}
+  - {name: h_big, kind: function.lua, source: 'file://h.lua', method: big, modules: [http, funcs]}
+  - {name: h_ok, kind: function.lua, source: 'file://h.lua', method: ok, modules: [http, env]}
+  - {name: slow, kind: process.lua, source: 'file://h.lua', method: slow, modules: [time],
+     meta: {default_host: processes}}
+  - {name: sleeper, kind: process.lua, source: 'file://h.lua', method: sleeper, modules: [time],
+     meta: {default_host: processes}}
+  - {name: echo, kind: process.lua, source: 'file://h.lua', method: echo, meta: {default_host: processes}}
+"""
+
+HANDLERS = r"""
+local function http() return require("http") end
+
+-- a blocking call where it cannot block: the wait is cancelled at once
+local function gone()
+  local env = require("env")
+  for _ = 1, 20 do
+    pcall(table.sort, {2, 1}, function(a, b)
+      local co = coroutine.wrap(function() return env.get("NOTE") end)
+      co()
+      return a < b
+    end)
+  end
+  http().response():write("survived")
+end
+
+local function cancel()
+  local future = require("funcs").async("app:slow")
+  require("time").sleep("20ms")
+  future:cancel()
+  http().response():write("cancelled")
+end
+
+local function forever()
+  http().response():write(tostring(require("funcs").call("app:sleeper")))
+end
+
+local function big()
+  local funcs = require("funcs")
+  local text = string.rep("x", 8 * 1024 * 1024)
+  local futures, ok, failed = {}, 0, 0
+  for i = 1, 40 do
+    local future, err = funcs.async("app:echo", text)
+    if future then futures[#futures + 1] = future else failed = failed + 1 end
+  end
+  for _, future in ipairs(futures) do
+    local value = future:response():receive()
+    if future:error() == nil then ok = ok + 1 else failed = failed + 1 end
+  end
+  http().response():write(ok + failed)
+end
+
+local function ok()
+  local value, err = require("env").get("NOTE")
+  http().response():write(tostring(value) .. " " .. tostring(err))
+end
+local function slow() require("time").sleep("200ms") return "late" end
+local function sleeper() require("time").sleep("60s") end
+local function echo(text) return #text end
+
+return {gone = gone, cancel = cancel, forever = forever, big = big, ok = ok, slow = slow,
+        sleeper = sleeper, echo = echo}
+"""
+
+
+class Runtime:
+    def __init__(self, directory, *options):
+        self.port = free_port()
+        (directory / "src").mkdir(parents=True, exist_ok=True)
+        (directory / "src" / "_index.yaml").write_text(INDEX.replace("@PORT@", str(self.port)))
+        (directory / "src" / "h.lua").write_text(HANDLERS)
+        self.process = subprocess.Popen([wippy_binary(), *options, "run"], cwd=directory,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for_port(self.port)
+
+    def get(self, path, timeout=30):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
+            return response.read().decode()
+
+    def stop(self, timeout=30):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        finally:
+            self.process.kill()
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    started = []
+
+    def start(*options):
+        started.append(Runtime(tmp_path / f"run{len(started)}", *options))
+        return started[-1]
+    yield start
+    for each in started:
+        each.process.kill()
+        each.process.wait()
+
+
+def test_a_caller_that_goes_at_once_or_cancels_leaves_the_runtime_whole(runtime):
+    served = runtime("--threads", "2")
+    for _ in range(5):
+        assert served.get("/gone") == "survived"
+    for _ in range(15):
+        assert served.get("/cancel") == "cancelled"
+    time.sleep(0.3)  # the cancelled calls end on the main thread
+    assert served.get("/ok") == "x nil"
+    code, _, err = served.stop()
+    assert code == 0, err
+
+
+def test_shutdown_while_a_handler_waits_on_the_main_thread(runtime):
+    served = runtime("--threads", "2")
+    answers = []
+
+    def fetch():
+        try:
+            answers.append(served.get("/forever"))
+        except (urllib.error.URLError, ConnectionError, OSError) as failure:
+            answers.append(type(failure).__name__)
+    client = threading.Thread(target=fetch)
+    client.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    code, _, err = served.stop()
+    client.join()
+    assert code == 0, err
+    assert time.monotonic() - started < 25  # the grace period (10 s), then the call is ended
+    assert answers and answers[0] != "None", answers
+
+
+@pytest.mark.skipif(SANITIZED, reason="the sanitizers' own memory hides the measure")
+def test_arguments_in_transit_count_against_the_memory_limit(runtime):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    served = runtime("--threads", "2", "--memory-limit", "64M")
+    assert served.get("/big") == "40"  # each call answered: the value or an error
+    code, _, err = served.stop()
+    assert code == 0, err
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    assert peak < 250 * 1024, peak  # 40 copies of 8 MB in flight reached 354 MB before
