@@ -147,15 +147,17 @@ static int push_values(lua_State *L, struct values *values, struct wippy_error *
     struct values taken = *values;
     *values = (struct values){0};
     int pushed = 0;
-    int rc = lua_checkstack(L, taken.count + 3) ? WIPPY_OK : error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    for (; pushed < taken.count && rc == WIPPY_OK; pushed++) {
-        rc = message_push(L, taken.messages[pushed], error);
-        taken.messages[pushed] = NULL; /* pushed or freed */
+    int rc = lua_checkstack(L, taken.count + 4) ? WIPPY_OK : error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    for (int i = 0; i < taken.count && rc == WIPPY_OK; i++) {
+        rc = message_push(L, taken.messages[i], error);
+        taken.messages[i] = NULL; /* pushed or freed */
+        if (rc == WIPPY_OK)
+            pushed++;
     }
     int count = taken.count;
     values_free(&taken);
     if (rc < 0) {
-        lua_pop(L, pushed - 1);
+        lua_pop(L, pushed);
         return rc;
     }
     return count;
@@ -417,6 +419,11 @@ void remote_link_free(struct remote_link *link)
 
 /* ---- the worker's side ---- */
 
+/* Pushed last with a reply: a coroutine whose wait was cancelled (resumed
+ * where it could not block) and is resumed again by Lua code gets whatever
+ * that code passes, never this, so its values are not taken for a reply. */
+static char reply_marker;
+
 static void deliver_reply(struct remote_request *request)
 {
     struct task *caller = request->caller;
@@ -449,7 +456,8 @@ static void deliver_reply(struct remote_request *request)
     }
     lua_pushboolean(thread, failed);
     lua_pushinteger(thread, count);
-    task_wake(caller, count + 2);
+    lua_pushlightuserdata(thread, &reply_marker);
+    task_wake(caller, count + 3);
 }
 
 static void on_replies(uv_async_t *handle)
@@ -516,14 +524,19 @@ static void cancel_remote(struct task *task)
 }
 
 /* The reply has come: its values, then whether the function raised (the
- * one value is what it raised), then their count. */
+ * one value is what it raised), their count and the marker. */
 static int remote_resumed(lua_State *L, int status, lua_KContext context)
 {
     (void)status;
     (void)context;
-    int count = (int)lua_tointeger(L, -1);
-    bool failed = lua_toboolean(L, -2);
-    lua_pop(L, 2);
+    int top = lua_gettop(L);
+    if (top < 3 || lua_touserdata(L, -1) != &reply_marker)
+        return luaL_error(L, "the call to the main scheduler thread was cancelled");
+    int count = (int)lua_tointeger(L, -2);
+    bool failed = lua_toboolean(L, -3);
+    lua_pop(L, 3);
+    if (count < 0 || count > top - 3)
+        return luaL_error(L, "the call to the main scheduler thread was cancelled");
     if (failed)
         return lua_error(L);
     return count;
