@@ -111,7 +111,7 @@ local function spin()
 end
 
 local function slow()
-  require("time").sleep("400ms")
+  require("time").sleep("1200ms")
   http().response():write("finished")
 end
 
@@ -273,7 +273,7 @@ def test_requests_in_flight_on_the_threads_finish_at_shutdown(runtime):
     clients = [threading.Thread(target=fetch) for _ in range(4)]
     for client in clients:
         client.start()
-    time.sleep(0.15)
+    time.sleep(0.4)  # every request handed to a thread (slower under the sanitizers)
     code, _, err = served.stop()
     for client in clients:
         client.join()
