@@ -20,7 +20,6 @@ struct http_services {
     struct http_service **services;
     size_t count;
     size_t draining;
-    bool *direct;           /* per service: it listens on the direct network */
     http_hand_over_fn hand_over; /* where the direct network's connections go, or NULL */
     void *hand_over_context;
     size_t others;          /* other things a shutdown waits for (http_services_wait_for_others) */
@@ -64,11 +63,9 @@ static bool offer_connection(void *context, const struct entry *service, uv_stre
     return set->hand_over(set->hand_over_context, service, stream, remote_address);
 }
 
-static void add_service(struct http_services *set, struct http_service *service, bool direct)
+static void add_service(struct http_services *set, struct http_service *service)
 {
     set->services = xrealloc(set->services, (set->count + 1) * sizeof *set->services);
-    set->direct = xrealloc(set->direct, (set->count + 1) * sizeof *set->direct);
-    set->direct[set->count] = direct;
     set->services[set->count++] = service;
 }
 
@@ -129,7 +126,7 @@ int http_services_start(struct http_services *set, struct wippy_error *error)
             rc == WIPPY_OK ? http_service_start(vm->loop, registry, entry, overlay, &handlers, error) : NULL;
         if (service == NULL)
             return error->code < 0 ? error->code : WIPPY_EIO;
-        add_service(set, service, network == NULL);
+        add_service(set, service);
         if (network == NULL) /* an overlay's listener says so itself, once it really listens */
             log_message(LOG_INFO, "%s listening on %s", entry->id, http_service_address(service));
     }
@@ -147,7 +144,8 @@ size_t http_services_shared(const struct http_services *set, struct http_shared_
     *out = xcalloc(set->count + 1, sizeof **out);
     size_t count = 0;
     for (size_t i = 0; i < set->count; i++)
-        if (set->direct[i])
+        if (http_service_overlay(set->services[i]) != NULL &&
+            overlay_is_plain_tcp(http_service_overlay(set->services[i])))
             (*out)[count++] = (struct http_shared_service){http_service_entry(set->services[i]),
                                                            http_service_count(set->services[i])};
     return count;
@@ -160,7 +158,7 @@ void http_services_start_adopting(struct http_services *set, const struct http_s
     for (size_t i = 0; i < count; i++) {
         struct http_service *service = http_service_new_adopting(vm->loop, vm->registry, shared[i].entry, &handlers);
         http_service_share_count(service, shared[i].count);
-        add_service(set, service, false);
+        add_service(set, service);
     }
 }
 
@@ -242,7 +240,6 @@ void http_services_free(struct http_services *set)
     for (size_t i = 0; i < set->count; i++)
         http_service_free(set->services[i]);
     free(set->services);
-    free(set->direct);
     handle_close((uv_handle_t *)set->grace_timer);
     free(set);
 }

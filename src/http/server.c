@@ -666,6 +666,11 @@ void http_service_share_count(struct http_service *service, struct http_connecti
     service->count = count;
 }
 
+struct overlay *http_service_overlay(const struct http_service *service)
+{
+    return service->overlay;
+}
+
 const struct entry *http_service_entry(const struct http_service *service)
 {
     return service->entry;

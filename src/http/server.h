@@ -76,6 +76,9 @@ struct http_connection_count {
 /* Counts the service's connections in count (before it accepts any). */
 void http_service_share_count(struct http_service *service, struct http_connection_count *count);
 
+/* The network the service listens on, or NULL for one that only adopts. */
+struct overlay *http_service_overlay(const struct http_service *service);
+
 /* The http.service entry the service serves. */
 const struct entry *http_service_entry(const struct http_service *service);
 

@@ -107,3 +107,47 @@ own_settings = pytest.mark.skipif(
 needs_prompt_signals = pytest.mark.skipif(
     os.environ.get("SANITIZE") == "thread",
     reason="ThreadSanitizer delays signal handlers until an intercepted call; a Lua spin makes none")
+
+
+class ServedApp:
+    """A project (an _index.yaml whose @PORT@ becomes a free port, and
+    src/h.lua) served by `wippy OPTIONS run` until stop()."""
+
+    def __init__(self, directory, index, handlers, *options):
+        import subprocess
+        from peers import free_port, wait_for_port
+        self.port = free_port()
+        (directory / "src").mkdir(parents=True, exist_ok=True)
+        (directory / "src" / "_index.yaml").write_text(index.replace("@PORT@", str(self.port)))
+        (directory / "src" / "h.lua").write_text(handlers)
+        self.process = subprocess.Popen([wippy_binary(), *options, "run"], cwd=directory,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for_port(self.port)
+
+    def get(self, path, timeout=30):
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
+            return response.read().decode()
+
+    def stop(self, timeout=30):
+        import signal
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        finally:
+            self.process.kill()
+        return self.process.returncode, out, err
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(index, handlers, *options) -> a ServedApp, killed at the end."""
+    started = []
+
+    def start(index, handlers, *options):
+        started.append(ServedApp(tmp_path / f"served{len(started)}", index, handlers, *options))
+        return started[-1]
+    yield start
+    for each in started:
+        each.process.kill()
+        each.process.wait()

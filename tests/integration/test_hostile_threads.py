@@ -5,17 +5,12 @@ while a handler waits on the main thread, and arguments in transit past
 vm.memory_limit."""
 import os
 import resource
-import signal
-import subprocess
 import threading
 import time
 import urllib.error
-import urllib.request
 
 import pytest
 
-from conftest import wippy_binary
-from peers import free_port, wait_for_port
 
 SANITIZED = os.environ.get("SANITIZE", "0") not in ("", "0")
 
@@ -118,40 +113,9 @@ return {reenter = reenter, gone = gone, cancel = cancel, forever = forever, big 
 """
 
 
-class Runtime:
-    def __init__(self, directory, *options):
-        self.port = free_port()
-        (directory / "src").mkdir(parents=True, exist_ok=True)
-        (directory / "src" / "_index.yaml").write_text(INDEX.replace("@PORT@", str(self.port)))
-        (directory / "src" / "h.lua").write_text(HANDLERS)
-        self.process = subprocess.Popen([wippy_binary(), *options, "run"], cwd=directory,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for_port(self.port)
-
-    def get(self, path, timeout=30):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
-            return response.read().decode()
-
-    def stop(self, timeout=30):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            out, err = self.process.communicate(timeout=timeout)
-        finally:
-            self.process.kill()
-        return self.process.returncode, out, err
-
-
 @pytest.fixture
-def runtime(tmp_path):
-    started = []
-
-    def start(*options):
-        started.append(Runtime(tmp_path / f"run{len(started)}", *options))
-        return started[-1]
-    yield start
-    for each in started:
-        each.process.kill()
-        each.process.wait()
+def runtime(serve):
+    return lambda *options: serve(INDEX, HANDLERS, *options)
 
 
 def test_a_caller_that_goes_at_once_or_cancels_leaves_the_runtime_whole(runtime):

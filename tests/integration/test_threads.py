@@ -4,16 +4,12 @@ the main one, and a handler's calls on processes, io and env run there with
 the handler's identity. Everything a handler sees is the same with one
 thread or several, except that a channel cannot cross between threads."""
 import os
-import signal
-import subprocess
 import threading
 import time
-import urllib.request
 
 import pytest
 
-from conftest import run_wippy, wippy_binary
-from peers import free_port, wait_for_port
+from conftest import run_wippy
 
 INDEX = """version: '1.0'
 namespace: app
@@ -150,40 +146,9 @@ return {probe = probe, chan = chan, spin = spin, slow = slow, count = count, dou
 """
 
 
-class Runtime:
-    def __init__(self, directory, threads):
-        self.port = free_port()
-        (directory / "src").mkdir(parents=True, exist_ok=True)
-        (directory / "src" / "_index.yaml").write_text(INDEX.replace("@PORT@", str(self.port)))
-        (directory / "src" / "h.lua").write_text(HANDLERS)
-        self.process = subprocess.Popen([wippy_binary(), "--threads", str(threads), "run"], cwd=directory,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        wait_for_port(self.port)
-
-    def get(self, path, timeout=20):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
-            return response.read().decode()
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            out, err = self.process.communicate(timeout=20)
-        finally:
-            self.process.kill()
-        return self.process.returncode, out, err
-
-
 @pytest.fixture
-def runtime(tmp_path):
-    started = []
-
-    def start(threads):
-        started.append(Runtime(tmp_path / f"threads{threads}", threads))
-        return started[-1]
-    yield start
-    for each in started:
-        each.process.kill()
-        each.process.wait()
+def runtime(serve):
+    return lambda threads: serve(INDEX, HANDLERS, "--threads", str(threads))
 
 
 def probe_with(runtime, threads):
