@@ -78,6 +78,8 @@ struct http_connection {
     size_t pending_length;
     size_t pending_offset;
     int open_handles;
+    bool serving_next;    /* response_sent is running after_response */
+    bool sent_meanwhile;  /* ... and the next response went out meanwhile */
     struct http_connection *previous;
     struct http_connection *next;
 };
@@ -211,6 +213,28 @@ static void linger_then_close(struct http_connection *connection)
     start_reading(connection);
 }
 
+/* A response is out: close, or serve what comes next. A response written
+ * at once while after_response runs (the next request was answered without
+ * waiting) is picked up by the loop of the outer call, so pipelined
+ * requests answered at once never nest. */
+static void response_sent(struct http_connection *connection, bool close_after)
+{
+    if (close_after) {
+        linger_then_close(connection);
+        return;
+    }
+    if (connection->serving_next) {
+        connection->sent_meanwhile = true;
+        return;
+    }
+    connection->serving_next = true;
+    do {
+        connection->sent_meanwhile = false;
+        after_response(connection);
+    } while (connection->sent_meanwhile && connection->phase != PHASE_CLOSING);
+    connection->serving_next = false;
+}
+
 static void on_written(uv_write_t *request, int status)
 {
     struct write_request *write = (struct write_request *)request;
@@ -219,29 +243,33 @@ static void on_written(uv_write_t *request, int status)
     free(write->data);
     free(write);
     connection->open_handles--;
-    if (connection->phase == PHASE_CLOSING) {
+    if (connection->phase == PHASE_CLOSING || status < 0) {
         connection_close(connection);
         return;
     }
-    if (status < 0) {
-        connection_close(connection);
-        return;
-    }
-    if (close_after) {
-        linger_then_close(connection);
-        return;
-    }
-    after_response(connection);
+    response_sent(connection, close_after);
 }
 
+/* Most responses fit the socket's buffer and go out here at once, with no
+ * write request: libuv 1.44 registers the socket with epoll again after
+ * every uv_write it completes (one epoll_ctl per response). What the socket
+ * does not take now is queued (uv_try_write refuses while anything is
+ * queued, so the order holds). */
 static void send_bytes(struct http_connection *connection, char *data, size_t length, bool close_after)
 {
+    connection->phase = PHASE_WRITING;
+    int written = uv_try_write(connection->stream, &(uv_buf_t){.base = data, .len = length}, 1);
+    if (written >= 0 && (size_t)written == length) {
+        free(data);
+        response_sent(connection, close_after);
+        return;
+    }
+    size_t offset = written > 0 ? (size_t)written : 0; /* a failure shows again in uv_write */
     struct write_request *write = xmalloc(sizeof *write);
     write->connection = connection;
     write->data = data;
     write->close_after = close_after;
-    uv_buf_t buffer = uv_buf_init(data, (unsigned)length);
-    connection->phase = PHASE_WRITING;
+    uv_buf_t buffer = uv_buf_init(data + offset, (unsigned)(length - offset));
     arm_timer(connection, connection->service->entry->as.http_service.write_timeout_ns);
     if (uv_write(&write->request, connection->stream, &buffer, 1, on_written) < 0) {
         free(data);

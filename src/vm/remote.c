@@ -268,25 +268,14 @@ static int proxy_body_done(lua_State *L, int status, lua_KContext context)
     return lua_gettop(L);
 }
 
-struct dumped {
-    char *bytes;
-    size_t length;
-};
-
-static int write_dumped(lua_State *L, const void *bytes, size_t length, void *context)
-{
-    (void)L;
-    struct dumped *dumped = context;
-    dumped->bytes = xrealloc(dumped->bytes, dumped->length + length);
-    memcpy(dumped->bytes + dumped->length, bytes, length);
-    dumped->length += length;
-    return 0;
-}
+/* Where the caller stub below puts an error its function raises with
+ * luaL_error: the worker puts its caller's position there instead. */
+#define CALLER_STUB_WHERE "wippy-remote:1: "
 
 /* A Lua function that calls the function by its name, as Lua code names
  * it (t.send(...), or spawner:spawn(...)), so that an argument error reads
- * as in a call on the main VM; without line information, so that no error
- * gets a position of its own. Made once per name and kept. */
+ * as in a call on the main VM, its position CALLER_STUB_WHERE. Made once
+ * per name and kept. */
 static void push_caller(lua_State *L, const char *name, bool method)
 {
     lua_pushfstring(L, "wippy.remote.%s%s", method ? ":" : ".", name);
@@ -295,17 +284,10 @@ static void push_caller(lua_State *L, const char *name, bool method)
     lua_pop(L, 1);
     const char *code = lua_pushfstring(L, method ? "return function(o, ...) return o:%s(...) end"
                                                  : "return function(t, ...) return t.%s(...) end", name);
-    if (luaL_loadbuffer(L, code, strlen(code), "=remote") != LUA_OK)
+    if (luaL_loadbuffer(L, code, strlen(code), "=wippy-remote") != LUA_OK)
         lua_error(L);
-    struct dumped dumped = {NULL, 0};
-    lua_dump(L, write_dumped, &dumped, 1); /* stripped of its lines */
-    lua_pop(L, 1);
-    int status = luaL_loadbufferx(L, dumped.bytes, dumped.length, "=remote", "b");
-    free(dumped.bytes);
-    if (status != LUA_OK)
-        lua_error(L);
-    lua_call(L, 0, 1);
     lua_remove(L, -2);
+    lua_call(L, 0, 1);
     lua_pushfstring(L, "wippy.remote.%s%s", method ? ":" : ".", name);
     lua_pushvalue(L, -2);
     lua_rawset(L, LUA_REGISTRYINDEX);
@@ -537,8 +519,17 @@ static int remote_resumed(lua_State *L, int status, lua_KContext context)
     lua_pop(L, 3);
     if (count < 0 || count > top - 3)
         return luaL_error(L, "the call to the main scheduler thread was cancelled");
-    if (failed)
+    if (failed) {
+        size_t length;
+        const char *text = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
+        if (text != NULL && strncmp(text, CALLER_STUB_WHERE, strlen(CALLER_STUB_WHERE)) == 0) {
+            luaL_where(L, 1); /* the position of the call, as on one thread */
+            lua_pushlstring(L, text + strlen(CALLER_STUB_WHERE), length - strlen(CALLER_STUB_WHERE));
+            lua_concat(L, 2);
+            lua_remove(L, -2);
+        }
         return lua_error(L);
+    }
     return count;
 }
 
@@ -547,6 +538,9 @@ int remote_call_named(lua_State *L, const char *module, const char *name, lua_CF
 {
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
+    lua_Debug called;
+    if (name != NULL && lua_getstack(L, 0, &called) && lua_getinfo(L, "n", &called) && called.name == NULL)
+        name = NULL; /* called with no name (pcall(f)): its errors name none either */
     if (!lua_isyieldable(L) && prefix != NULL)
         prefix->free(prefix->data);
     task_check_can_block(L, task, "a call to the main scheduler thread");

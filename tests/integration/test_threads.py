@@ -88,6 +88,13 @@ local function probe()
   add("context", funcs.new():with_context({k = "v"}):call("app:context_echo"))
   add("env before", env.get("SHARED_NOTE"))
   add("env set", env.set("SHARED_NOTE", "set by a handler"))
+  -- argument errors name the function as it was called, with the caller's position
+  add("bad send", pcall(function() return process.send({}, "t") end))
+  add("bad send unnamed", pcall(process.send))
+  add("bad spawn", pcall(function() return process.with_options({}):spawn() end))
+  add("bad env", pcall(function() return env.get() end))
+  add("bad env unnamed", pcall(env.get))
+  add("bad spawn unnamed", pcall(process.with_options({}).spawn, process.with_options({})))
   io.print("printed by a handler")
   http().response():write(table.concat(lines, "\n"))
 end
@@ -181,6 +188,12 @@ def test_handlers_see_the_same_with_one_thread_or_several(runtime):
     assert lines["env before"] == "unset|nil" and lines["env set"] == "true|nil", lines
     assert dict(line.split("=", 1) for line in one[1].splitlines())["env before"] == "set by a handler|nil"
     assert lines["spawn note"] == "string"
+    assert lines["bad send"] == "false|src/h.lua:45: bad argument #1 to 'send' (string expected, got table)", lines
+    assert lines["bad send unnamed"] == "false|bad argument #1 to '?' (string expected, got no value)", lines
+    assert lines["bad spawn"].startswith("false|src/h.lua:47: bad argument #1 to 'spawn'"), lines
+    assert lines["bad env"].startswith("false|src/h.lua:48: bad argument #1 to 'get'"), lines
+    assert lines["bad env unnamed"].startswith("false|bad argument #1 to '?'"), lines
+    assert lines["bad spawn unnamed"].startswith("false|bad argument #2 to '?'"), lines
     assert one[2] == "4 from handler|nil", one  # two probes, two sends each, and the spawned process's note
     for code, out, err in (one[3:], several[3:]):
         assert code == 0, err
