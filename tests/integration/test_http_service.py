@@ -2,6 +2,7 @@
 Python's http.client, and raw sockets for what clients would not send."""
 import http.client
 import json
+import resource
 import shutil
 import signal
 import socket
@@ -16,14 +17,17 @@ from peers import free_port, wait_for_port
 
 
 class Server:
-    def __init__(self, directory, limits=""):
-        """limits: lines added to the service entry (its limits: map)."""
+    def __init__(self, directory, limits="", stack_bytes=None):
+        """limits: lines added to the service entry (its limits: map);
+        stack_bytes: the server's stack limit (RLIMIT_STACK)."""
         self.port = free_port()
         shutil.copytree(APPS / "web", directory / "web")
         index = directory / "web" / "src" / "_index.yaml"
         text = index.read_text().replace("@PORT@", str(self.port))
         index.write_text(text.replace("    lifecycle:\n      auto_start: true\n", limits + "    lifecycle:\n      auto_start: true\n", 1))
-        self.process = subprocess.Popen([wippy_binary(), "run"], cwd=directory / "web",
+        limit_stack = None if stack_bytes is None else \
+            (lambda: resource.setrlimit(resource.RLIMIT_STACK, (stack_bytes, stack_bytes)))
+        self.process = subprocess.Popen([wippy_binary(), "run"], cwd=directory / "web", preexec_fn=limit_stack,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for_port(self.port)
 

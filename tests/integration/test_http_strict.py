@@ -215,6 +215,28 @@ def test_pipelined_requests_cost_time_linear_in_their_number(tmp_path):
         app.process.wait()
 
 
+def test_pipelined_requests_answered_at_once_do_not_nest(tmp_path):
+    """A 404 needs no handler: its response goes out while the request is
+    read, and the next pipelined one is served from the same loop, not by
+    a call nested in the last (the thousands one read brings, nested,
+    overflow a 512 KB stack)."""
+    app = Server(tmp_path, limits="    limits: {keepalive_requests: 200000}\n", stack_bytes=512 * 1024)
+    try:
+        count = 50000
+        data = request(b"GET /nowhere HTTP/1.1\nHost: x\n") * (count - 1) + \
+            request(b"GET /nowhere HTTP/1.1\nHost: x\nConnection: close\n")
+        answer = bytearray()
+        with socket.create_connection(("127.0.0.1", app.port), timeout=60) as sock:
+            sock.sendall(data)
+            while chunk := sock.recv(1 << 20):
+                answer += chunk
+        assert answer.count(b"HTTP/1.1 404 Not Found") == count
+        assert app.process.poll() is None
+    finally:
+        app.process.kill()
+        app.process.wait()
+
+
 def test_a_connection_serves_keepalive_requests_then_closes(tmp_path):
     app = Server(tmp_path, limits="    limits: {keepalive_requests: 3}\n")
     try:
