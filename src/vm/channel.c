@@ -12,6 +12,7 @@
 #include "vm/channel.h"
 
 #include <lauxlib.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "util/memory.h"
 #include "vm/core.h"
 #include "vm/heap.h"
+#include "vm/mailbox.h"
 #include "vm/message.h"
 #include "vm/state.h"
 #include "vm/task.h"
@@ -42,14 +44,26 @@ struct channel_waiter {
     int value_reference;     /* the value a sender offers (in its own heap) */
     struct message *message; /* the same value, as a shared channel carries it */
     struct heap_account *account; /* pays for message while it waits */
+    size_t credit;           /* what a receiver of another loop took: given back to account */
     int channel_reference;   /* select: the case's channel, for result.channel */
     bool queued;
 };
 
-/* A blocked task: a plain send/receive (one waiter) or a select (many). */
+/* A blocked task: a plain send/receive (one waiter) or a select (many).
+ * Whoever completes it claims it first (a crossed channel's waiters are
+ * seen by other loops too). One of another loop gets its outcome posted
+ * to the task's loop; claimed waiters stay queued, skipped by everyone,
+ * until that loop takes them out. */
 struct channel_wait {
     struct task *task;
     bool is_select;
+    atomic_bool claimed;
+    bool crossed;            /* a waiter of it is in a crossed channel */
+    bool abandoned;          /* its task went away while its outcome was posted */
+    struct vm_post post;     /* the outcome, on its way to the task's loop */
+    struct channel_waiter *chosen;
+    struct message *outcome; /* what the chosen receiver gets (NULL: nil) */
+    bool outcome_ok;
     int waiter_count;
     struct channel_waiter waiters[];
 };
@@ -64,6 +78,7 @@ struct buffered {
     struct buffered *next;
     struct message *message;
     struct heap_account *account; /* pays for it while it waits: its sender's */
+    struct vm_mailbox *home;      /* crossed: the loop of account, where it is given back */
 };
 
 struct channel {
@@ -85,6 +100,7 @@ struct channel {
     bool closed;
     bool shared; /* reachable from more than one process: values travel as messages */
     bool runtime_filled; /* a process's inbox or events: Lua code may not send on it */
+    bool crossed;        /* reached another scheduler thread: its state is crossed_lock's */
     struct waiter_queue receivers;
     struct waiter_queue senders;
 };
@@ -119,6 +135,51 @@ static void queue_remove(struct waiter_queue *queue, struct channel_waiter *wait
     waiter->queued = false;
 }
 
+/* ---- crossed channels: their lock, claims ---- */
+
+/* One lock for the state of every crossed channel, so that a select over
+ * several takes one. Recursive: letting go of a channel can free messages
+ * that let go of others. */
+static uv_mutex_t crossed_lock;
+static uv_once_t crossed_lock_once = UV_ONCE_INIT;
+
+static void crossed_lock_init(void)
+{
+    uv_mutex_init_recursive(&crossed_lock);
+}
+
+static void lock_crossed(void)
+{
+    uv_once(&crossed_lock_once, crossed_lock_init);
+    uv_mutex_lock(&crossed_lock);
+}
+
+static void unlock_crossed(void)
+{
+    uv_mutex_unlock(&crossed_lock);
+}
+
+static bool claim(struct channel_wait *wait)
+{
+    bool expected = false;
+    return atomic_compare_exchange_strong(&wait->claimed, &expected, true);
+}
+
+/* The first waiter of the queue whose wait this call could claim, or NULL.
+ * Waiters claimed by others are passed over. */
+static struct channel_waiter *claim_first(struct waiter_queue *queue)
+{
+    for (struct channel_waiter *waiter = queue->head; waiter != NULL; waiter = waiter->next)
+        if (claim(waiter->wait))
+            return waiter;
+    return NULL;
+}
+
+static bool is_claimed(const struct channel_waiter *waiter)
+{
+    return atomic_load(&waiter->wait->claimed);
+}
+
 /* What holding a message costs: its bytes and about what its bookkeeping
  * takes (the message, a buffer slot, the allocator's headers). */
 static size_t cost_of(const struct message *message)
@@ -133,27 +194,61 @@ static struct message *hand_over(struct vm *vm, struct message *message, struct 
     return message;
 }
 
-/* Takes every waiter of a wait out of its channel and frees the wait. Its
- * references are in the waiting task's heap. */
-static void wait_dispose(struct channel_wait *wait)
+/* Takes every waiter of a wait out of its channel and lets go of what it
+ * holds, all but the wait itself and its posted outcome. Its references
+ * are in the waiting task's heap: on its thread. */
+static void wait_clear(struct channel_wait *wait)
 {
     lua_State *L = wait->task->heap->lua;
+    if (wait->crossed) {
+        lock_crossed();
+        vm_mailbox_expect(wait->task->vm, -1);
+    }
     for (int i = 0; i < wait->waiter_count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i];
         struct channel *channel = waiter->channel;
         if (channel != NULL)
             queue_remove(waiter->sending ? &channel->senders : &channel->receivers, waiter);
+    }
+    if (wait->crossed)
+        unlock_crossed();
+    for (int i = 0; i < wait->waiter_count; i++) {
+        struct channel_waiter *waiter = &wait->waiters[i];
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->value_reference);
         luaL_unref(L, LUA_REGISTRYINDEX, waiter->channel_reference);
         if (waiter->message != NULL) /* never taken: the sender pays no more */
             message_free(hand_over(wait->task->vm, waiter->message, waiter->account));
+        if (waiter->credit > 0) /* taken by a receiver of another loop */
+            heap_account_let_go(wait->task->vm, waiter->account, waiter->credit);
+        waiter->message = NULL;
+        waiter->credit = 0;
     }
+}
+
+static void wait_dispose(struct channel_wait *wait)
+{
+    wait_clear(wait);
+    message_free(wait->outcome);
     free(wait);
 }
 
+/* The task goes away while it waits. A wait another loop claimed has its
+ * outcome posted already (the claim and the post happen under the lock):
+ * it is left for that post to free. */
 static void cancel_channel_wait(struct task *task)
 {
-    wait_dispose(task->wait_data);
+    struct channel_wait *wait = task->wait_data;
+    if (wait->crossed)
+        lock_crossed();
+    bool mine = claim(wait);
+    if (wait->crossed)
+        unlock_crossed();
+    if (mine) {
+        wait_dispose(wait);
+        return;
+    }
+    wait_clear(wait);
+    wait->abandoned = true;
 }
 
 /* ---- completing a blocked task, on its own thread ---- */
@@ -283,10 +378,13 @@ static void buffer_take(lua_State *L, int channel_index, struct channel *channel
 
 /* ---- shared buffer: messages ---- */
 
-static void shared_append(struct channel *channel, struct message *message, struct heap_account *account)
+static void shared_append_from(struct channel *channel, struct message *message, struct heap_account *account,
+                               struct vm_mailbox *home)
 {
     struct buffered *item = xmalloc(sizeof *item);
-    *item = (struct buffered){NULL, message, account};
+    *item = (struct buffered){NULL, message, account, home};
+    if (home != NULL)
+        vm_mailbox_retain(home);
     if (channel->last != NULL)
         channel->last->next = item;
     else
@@ -295,8 +393,18 @@ static void shared_append(struct channel *channel, struct message *message, stru
     channel->count++;
 }
 
-/* Takes the oldest message; its sender no longer pays for it. */
-static struct message *shared_take(struct channel *channel)
+static void shared_append(struct channel *channel, struct message *message, struct heap_account *account)
+{
+    shared_append_from(channel, message, account, NULL);
+}
+
+/* Gives account, of home's loop, bytes back: at once when that loop is
+ * here's (here may be NULL: unknown), else through its mailbox. */
+static void credit(struct vm *here, struct vm_mailbox *home, struct heap_account *account, size_t bytes);
+
+/* Takes the oldest message; its sender no longer pays for it. here is the
+ * loop taking it (NULL: unknown, as when a channel is freed). */
+static struct message *shared_take_here(struct vm *here, struct channel *channel)
 {
     struct buffered *item = channel->first;
     channel->first = item->next;
@@ -304,22 +412,38 @@ static struct message *shared_take(struct channel *channel)
         channel->last = NULL;
     channel->count--;
     struct message *message = item->message;
-    heap_account_let_go(channel->vm, item->account, cost_of(message));
+    if (item->home != NULL) {
+        credit(here, item->home, item->account, cost_of(message));
+        vm_mailbox_release(item->home);
+    } else {
+        heap_account_let_go(channel->vm, item->account, cost_of(message));
+    }
     free(item);
     return message;
+}
+
+static struct message *shared_take(struct channel *channel)
+{
+    return shared_take_here(NULL, channel);
 }
 
 /* The value at index of L as a message for a shared channel, charged to
  * whoever pays now (the sending task, or the receiver of a delivery) within
  * its limit. NULL with error when it cannot travel or be paid for. */
+static _Thread_local int taking_for_crossed; /* channels in what is taken cross too */
+
 static struct message *take_outgoing(lua_State *L, int index, struct channel *channel,
                                      struct heap_account **account, struct wippy_error *error)
 {
+    struct vm *vm = vm_of(L);
+    int crossing = channel->crossed;
+    taking_for_crossed += crossing;
     struct message *message = message_take(L, index, 0, error);
+    taking_for_crossed -= crossing;
     if (message == NULL)
         return NULL;
-    *account = channel->vm->charged;
-    if (!heap_account_hold(channel->vm, *account, cost_of(message))) {
+    *account = vm->charged;
+    if (!heap_account_hold(vm, *account, cost_of(message))) {
         message_free(message);
         error_set(error, WIPPY_ENOMEM, "not enough memory");
         return NULL;
@@ -327,16 +451,211 @@ static struct message *take_outgoing(lua_State *L, int index, struct channel *ch
     return message;
 }
 
-/* ---- non-blocking attempts ---- */
+/* ---- crossed channels: what goes to another loop ---- */
 
 enum attempt { ATTEMPT_DONE, ATTEMPT_CLOSED, ATTEMPT_WOULD_BLOCK, ATTEMPT_FAILED };
+
+struct credit_post {
+    struct vm_post post; /* first */
+    struct heap_account *account;
+    size_t bytes;
+};
+
+static void run_credit(struct vm *vm, struct vm_post *post)
+{
+    struct credit_post *credit = (struct credit_post *)post;
+    heap_account_let_go(vm, credit->account, credit->bytes);
+    free(credit);
+}
+
+/* The account's loop is gone (so nothing else touches the account). */
+static void drop_credit(struct vm_post *post)
+{
+    struct credit_post *credit = (struct credit_post *)post;
+    credit->account->bytes -= credit->bytes;
+    heap_account_release(credit->account);
+    free(credit);
+}
+
+static void credit(struct vm *here, struct vm_mailbox *home, struct heap_account *account, size_t bytes)
+{
+    if (here != NULL && here->mailbox == home) {
+        heap_account_let_go(here, account, bytes);
+        return;
+    }
+    struct credit_post *post = xmalloc(sizeof *post);
+    *post = (struct credit_post){{NULL, run_credit, drop_credit}, account, bytes};
+    vm_mailbox_post(home, &post->post);
+}
+
+static struct channel_wait *wait_of_post(struct vm_post *post)
+{
+    return (struct channel_wait *)((char *)post - offsetof(struct channel_wait, post));
+}
+
+/* On the waiting task's loop: the outcome another loop decided. */
+static void deliver_outcome(struct vm *vm, struct vm_post *post)
+{
+    struct channel_wait *wait = wait_of_post(post);
+    (void)vm;
+    if (wait->abandoned) {
+        message_free(wait->outcome);
+        free(wait);
+        return;
+    }
+    struct channel_waiter *waiter = wait->chosen;
+    if (waiter->sending) {
+        complete_sender(waiter, wait->outcome_ok);
+    } else {
+        struct message *message = wait->outcome;
+        wait->outcome = NULL;
+        complete_receiver_with(waiter, message, wait->outcome_ok);
+    }
+}
+
+/* Only when the loop has stopped, its tasks gone: the wait was abandoned. */
+static void drop_outcome(struct vm_post *post)
+{
+    struct channel_wait *wait = wait_of_post(post);
+    message_free(wait->outcome);
+    free(wait);
+}
+
+/* Under the lock, for a waiter this call claimed: it leaves the channel's
+ * queue, and its outcome goes to its task's loop (this one too: a post
+ * keeps the lock free of Lua). */
+static void post_outcome(struct waiter_queue *queue, struct channel_waiter *waiter, struct message *message,
+                         bool ok)
+{
+    struct channel_wait *wait = waiter->wait;
+    queue_remove(queue, waiter);
+    wait->chosen = waiter;
+    wait->outcome = message;
+    wait->outcome_ok = ok;
+    wait->post = (struct vm_post){NULL, deliver_outcome, drop_outcome};
+    vm_mailbox_post(wait->task->vm->mailbox, &wait->post);
+}
+
+/* Under the lock: sends *message (charged to account, of here's loop) on a
+ * crossed channel if that can be done now (then *message is NULL). */
+static enum attempt crossed_send_locked(struct vm *here, struct channel *channel, struct message **message,
+                                        struct heap_account *account)
+{
+    if (channel->closed)
+        return ATTEMPT_CLOSED;
+    struct channel_waiter *receiver = claim_first(&channel->receivers);
+    if (receiver != NULL) {
+        post_outcome(&channel->receivers, receiver, hand_over(here, *message, account), true);
+        *message = NULL;
+        return ATTEMPT_DONE;
+    }
+    if (channel->count < channel->capacity) {
+        shared_append_from(channel, *message, account, here->mailbox);
+        *message = NULL;
+        return ATTEMPT_DONE;
+    }
+    return ATTEMPT_WOULD_BLOCK;
+}
+
+/* Under the lock: receives from a crossed channel if that can be done now;
+ * *message is what came (NULL when the channel is closed). */
+static enum attempt crossed_receive_locked(struct vm *here, struct channel *channel, struct message **message)
+{
+    struct channel_waiter *sender = claim_first(&channel->senders);
+    if (channel->count > 0) {
+        *message = shared_take_here(here, channel);
+        if (sender != NULL) { /* its message moves into the freed slot, still its to pay for */
+            shared_append_from(channel, sender->message, sender->account, sender->wait->task->vm->mailbox);
+            sender->message = NULL;
+            post_outcome(&channel->senders, sender, NULL, true);
+        }
+        return ATTEMPT_DONE;
+    }
+    if (sender != NULL) {
+        *message = sender->message;
+        sender->credit = cost_of(*message); /* given back on the sender's loop */
+        sender->message = NULL;
+        post_outcome(&channel->senders, sender, NULL, true);
+        return ATTEMPT_DONE;
+    }
+    *message = NULL;
+    return channel->closed ? ATTEMPT_CLOSED : ATTEMPT_WOULD_BLOCK;
+}
+
+/* Under the lock, for a prepared waiter not queued yet. */
+static enum attempt crossed_try_waiter(struct vm *here, struct channel_waiter *waiter, struct message **received)
+{
+    if (waiter->sending)
+        return crossed_send_locked(here, waiter->channel, &waiter->message, waiter->account);
+    return crossed_receive_locked(here, waiter->channel, received);
+}
+
+static void crossed_close(struct channel *channel)
+{
+    lock_crossed();
+    if (!channel->closed) {
+        channel->closed = true;
+        struct channel_waiter *waiter;
+        while ((waiter = claim_first(&channel->receivers)) != NULL)
+            post_outcome(&channel->receivers, waiter, NULL, false);
+        while ((waiter = claim_first(&channel->senders)) != NULL) /* its message is freed on its loop */
+            post_outcome(&channel->senders, waiter, NULL, false);
+    }
+    unlock_crossed();
+}
+
+static void mark_wait_crossed(struct channel_wait *wait)
+{
+    if (wait->crossed)
+        return;
+    wait->crossed = true;
+    vm_mailbox_expect(wait->task->vm, 1);
+}
+
+/* A shared channel of vm (on its thread, before any other thread can
+ * reach it) becomes crossed: it leaves vm's cycle collection, and what
+ * waits in it learns where it is paid for. */
+static void mark_crossed(struct vm *vm, struct channel *channel)
+{
+    if (channel->crossed)
+        return;
+    DLIST_REMOVE(vm->shared_channels, channel, shared_previous, shared_next);
+    vm->shared_channel_count--;
+    for (struct buffered *item = channel->first; item != NULL; item = item->next) {
+        item->home = vm->mailbox;
+        vm_mailbox_retain(vm->mailbox);
+    }
+    for (struct channel_waiter *waiter = channel->senders.head; waiter != NULL; waiter = waiter->next)
+        mark_wait_crossed(waiter->wait);
+    for (struct channel_waiter *waiter = channel->receivers.head; waiter != NULL; waiter = waiter->next)
+        mark_wait_crossed(waiter->wait);
+    channel->crossed = true;
+}
+
+/* ---- non-blocking attempts ---- */
+
 
 
 /* Receives into L's top: the value, when the result is ATTEMPT_DONE. */
 static enum attempt try_receive(lua_State *L, int channel_index, struct channel *channel)
 {
-    struct channel_waiter *sender = channel->senders.head;
     struct wippy_error error;
+    if (channel->crossed) {
+        struct vm *vm = vm_of(L);
+        struct message *message;
+        lock_crossed();
+        enum attempt result = crossed_receive_locked(vm, channel, &message);
+        unlock_crossed();
+        if (result != ATTEMPT_DONE)
+            return result;
+        vm_unlimited_begin(vm); /* as a blocked receiver gets it */
+        int rc = message_push(L, message, &error);
+        vm_unlimited_end(vm);
+        if (rc < 0)
+            luaL_error(L, "%s", error.message);
+        return ATTEMPT_DONE;
+    }
+    struct channel_waiter *sender = claim_first(&channel->senders);
     if (channel->shared) {
         struct message *message = NULL;
         if (channel->count > 0) {
@@ -383,9 +702,26 @@ static enum attempt try_receive(lua_State *L, int channel_index, struct channel 
  * a shared channel could not take it (error says why). */
 static enum attempt try_send(lua_State *L, int channel_index, struct channel *channel, struct wippy_error *error)
 {
+    if (channel->crossed) {
+        struct vm *vm = vm_of(L);
+        struct heap_account *account;
+        struct message *message = take_outgoing(L, -1, channel, &account, error);
+        if (message == NULL)
+            return ATTEMPT_FAILED;
+        lock_crossed();
+        enum attempt result = crossed_send_locked(vm, channel, &message, account);
+        unlock_crossed();
+        if (message != NULL) /* not sent: the sender pays no more */
+            message_free(hand_over(vm, message, account));
+        if (result == ATTEMPT_DONE)
+            lua_pop(L, 1);
+        return result;
+    }
     if (channel->closed)
         return ATTEMPT_CLOSED;
-    struct channel_waiter *receiver = channel->receivers.head;
+    if (channel->receivers.head == NULL && channel->count >= channel->capacity)
+        return ATTEMPT_WOULD_BLOCK;
+    struct channel_waiter *receiver = claim_first(&channel->receivers);
     if (receiver == NULL && channel->count >= channel->capacity)
         return ATTEMPT_WOULD_BLOCK;
     if (!channel->shared) {
@@ -417,8 +753,15 @@ static _Thread_local bool draining;
 
 static void channel_release(struct channel *channel)
 {
-    if (--channel->references > 0)
+    if (channel->crossed) {
+        lock_crossed();
+        int left = --channel->references;
+        unlock_crossed();
+        if (left > 0)
+            return;
+    } else if (--channel->references > 0) {
         return;
+    }
     channel->release_next = releasing;
     releasing = channel;
     if (draining)
@@ -429,7 +772,7 @@ static void channel_release(struct channel *channel)
         releasing = next->release_next;
         while (next->first != NULL)
             message_free(shared_take(next));
-        if (next->shared) {
+        if (next->shared && !next->crossed) {
             DLIST_REMOVE(next->vm->shared_channels, next, shared_previous, shared_next);
             next->vm->shared_channel_count--;
         }
@@ -448,9 +791,14 @@ static int channel_collect(lua_State *L)
     *slot = NULL;
     if (channel == NULL)
         return 0;
-    struct vm *vm = channel->vm;
-    if (--channel->handles == 0 && channel->references > 1 && channel->shared)
+    struct vm *vm = vm_of(L);
+    if (channel->crossed) {
+        lock_crossed();
+        channel->handles--;
+        unlock_crossed();
+    } else if (--channel->handles == 0 && channel->references > 1 && channel->shared) {
         vm->channel_suspects++;
+    }
     channel_release(channel);
     channel_maybe_collect_cycles(vm); /* C memory only: safe inside a collection */
     return 0;
@@ -531,7 +879,7 @@ static struct message **take_waiting_values(lua_State *L, int index, struct chan
 {
     size_t count = channel->count;
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
-        count++;
+        count += !is_claimed(sender);
     struct message **messages = xcalloc(count + 1, sizeof *messages);
     size_t taken = 0;
     bool failed = false;
@@ -547,6 +895,8 @@ static struct message **take_waiting_values(lua_State *L, int index, struct chan
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL && !failed;
          sender = sender->next) {
+        if (is_claimed(sender)) /* by another loop: it is done with this channel */
+            continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
         messages[taken] = message_take(L, -1, 0, error);
         failed = messages[taken++] == NULL;
@@ -606,7 +956,7 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
     }
     size_t count = channel->count, next = 0;
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
-        count++;
+        count += !is_claimed(sender);
     size_t cost = 0;
     for (size_t i = 0; i < count; i++)
         cost += cost_of(messages[i]);
@@ -624,6 +974,8 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
         shared_append(channel, messages[next++], account);
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
+        if (is_claimed(sender))
+            continue;
         heap_account_hold(channel->vm, account, cost_of(messages[next]));
         sender->account = account;
         sender->message = messages[next++];
@@ -646,7 +998,15 @@ static int channel_export(lua_State *L, int index, void **out, struct wippy_erro
     lua_pushvalue(L, index);
     lua_rawsetp(L, -2, channel);
     lua_pop(L, 1);
-    channel->references++;
+    if (!channel->crossed && (taking_for_crossed > 0 || message_crossing_threads()))
+        mark_crossed(vm_of(L), channel);
+    if (channel->crossed) {
+        lock_crossed();
+        channel->references++;
+        unlock_crossed();
+    } else {
+        channel->references++;
+    }
     *out = channel;
     return WIPPY_OK;
 }
@@ -667,7 +1027,13 @@ static int channel_import(lua_State *L, void *exported, struct wippy_error *erro
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, channel);
     *slot = channel; /* from here on the userdata owns the exported reference */
-    channel->handles++;
+    if (channel->crossed) {
+        lock_crossed();
+        channel->handles++;
+        unlock_crossed();
+    } else {
+        channel->handles++;
+    }
     lua_remove(L, -2);
     (void)error;
     return WIPPY_OK;
@@ -679,27 +1045,30 @@ static void channel_export_release(void *exported)
 }
 
 static const struct state_transport channel_transport = {CHANNEL_TYPE, channel_export, channel_import,
-                                                          channel_export_release, false,
-                                                          "a channel"}; /* its waiters are one loop's */
+                                                          channel_export_release, false, NULL};
 
 /* ---- closing ---- */
 
 void channel_close(lua_State *L, int index)
 {
     struct channel *channel = channel_check(L, index);
+    if (channel->crossed) {
+        crossed_close(channel);
+        return;
+    }
     if (channel->closed)
         return;
     channel->closed = true;
-    while (channel->receivers.head != NULL) {
+    struct channel_waiter *receiver, *sender;
+    while ((receiver = claim_first(&channel->receivers)) != NULL) {
         if (channel->shared) {
-            complete_receiver_with(channel->receivers.head, NULL, false);
+            complete_receiver_with(receiver, NULL, false);
         } else {
             lua_pushnil(L);
-            complete_receiver(L, channel->receivers.head, false);
+            complete_receiver(L, receiver, false);
         }
     }
-    while (channel->senders.head != NULL) {
-        struct channel_waiter *sender = channel->senders.head;
+    while ((sender = claim_first(&channel->senders)) != NULL) {
         if (sender->message != NULL)
             message_free(hand_over(channel->vm, sender->message, sender->account));
         sender->message = NULL;
@@ -715,6 +1084,7 @@ static struct channel_wait *wait_new(struct task *task, int waiter_count, bool i
         xcalloc(1, sizeof *wait + (size_t)waiter_count * sizeof(struct channel_waiter));
     wait->task = task;
     wait->is_select = is_select;
+    atomic_init(&wait->claimed, false);
     wait->waiter_count = waiter_count;
     for (int i = 0; i < waiter_count; i++) {
         wait->waiters[i].wait = wait;
@@ -781,8 +1151,45 @@ static int channel_send_lua(lua_State *L)
     waiter->sending = true;
     offer_message(L, waiter, 3);
     waiter->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (channel->crossed) { /* another loop may have come meanwhile */
+        struct message *unused = NULL;
+        lock_crossed();
+        result = crossed_try_waiter(vm_of(L), waiter, &unused);
+        if (result == ATTEMPT_WOULD_BLOCK) {
+            queue_push(&channel->senders, waiter);
+            mark_wait_crossed(wait);
+        }
+        unlock_crossed();
+        if (result != ATTEMPT_WOULD_BLOCK) {
+            wait_dispose(wait);
+            if (result == ATTEMPT_CLOSED)
+                return luaL_error(L, "send on a closed channel");
+            lua_pushboolean(L, 1);
+            return 1;
+        }
+        return task_wait(L, task, cancel_channel_wait, wait, send_continue, 0);
+    }
     queue_push(&channel->senders, waiter);
     return task_wait(L, task, cancel_channel_wait, wait, send_continue, 0);
+}
+
+/* Pushes what a receive on a crossed channel got at once: (value, true),
+ * or (nil, false) when closed. */
+static int push_received(lua_State *L, struct message *message, bool ok)
+{
+    if (message == NULL) {
+        lua_pushnil(L);
+    } else {
+        struct vm *vm = vm_of(L);
+        struct wippy_error error;
+        vm_unlimited_begin(vm); /* as a blocked receiver gets it */
+        int rc = message_push(L, message, &error);
+        vm_unlimited_end(vm);
+        if (rc < 0)
+            return luaL_error(L, "%s", error.message);
+    }
+    lua_pushboolean(L, ok);
+    return 2;
 }
 
 static int channel_receive_lua(lua_State *L)
@@ -803,6 +1210,21 @@ static int channel_receive_lua(lua_State *L)
     task_check_can_block(L, task, "channel:receive");
     struct channel_wait *wait = wait_new(task, 1, false);
     wait->waiters[0].channel = channel;
+    if (channel->crossed) { /* another loop may have come meanwhile */
+        struct message *message = NULL;
+        lock_crossed();
+        result = crossed_try_waiter(vm_of(L), &wait->waiters[0], &message);
+        if (result == ATTEMPT_WOULD_BLOCK) {
+            queue_push(&channel->receivers, &wait->waiters[0]);
+            mark_wait_crossed(wait);
+        }
+        unlock_crossed();
+        if (result != ATTEMPT_WOULD_BLOCK) {
+            wait_dispose(wait);
+            return push_received(L, message, result == ATTEMPT_DONE);
+        }
+        return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
+    }
     queue_push(&channel->receivers, &wait->waiters[0]);
     return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
 }
@@ -885,6 +1307,48 @@ static void push_result(lua_State *L, int case_index, int value_index, bool ok)
     lua_setfield(L, -2, "value");
     lua_pushboolean(L, ok);
     lua_setfield(L, -2, "ok");
+}
+
+/* The last step of a select with a crossed case, its wait prepared: under
+ * the lock, a crossed case that another loop made ready meanwhile is done
+ * at once, else every waiter is queued. */
+static int select_crossed(lua_State *L, struct task *task, struct channel_wait *wait)
+{
+    struct vm *vm = vm_of(L);
+    struct message *received = NULL;
+    enum attempt result = ATTEMPT_WOULD_BLOCK;
+    int chosen = -1;
+    lock_crossed();
+    for (int i = 0; i < wait->waiter_count && chosen < 0; i++) {
+        struct channel_waiter *waiter = &wait->waiters[i];
+        if (!waiter->channel->crossed)
+            continue;
+        result = crossed_try_waiter(vm, waiter, &received);
+        if (result != ATTEMPT_WOULD_BLOCK)
+            chosen = i;
+    }
+    if (chosen < 0) {
+        for (int i = 0; i < wait->waiter_count; i++) {
+            struct channel_waiter *waiter = &wait->waiters[i];
+            queue_push(waiter->sending ? &waiter->channel->senders : &waiter->channel->receivers, waiter);
+        }
+        mark_wait_crossed(wait);
+    }
+    unlock_crossed();
+    if (chosen < 0)
+        return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
+    struct channel_waiter *waiter = &wait->waiters[chosen];
+    if (waiter->sending) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, waiter->value_reference);
+        wait_dispose(wait);
+        push_result(L, chosen + 1, lua_gettop(L), result == ATTEMPT_DONE);
+        return 1;
+    }
+    wait_dispose(wait);
+    push_received(L, received, result == ATTEMPT_DONE);
+    lua_pop(L, 1); /* the ok push_received adds: the result has its own */
+    push_result(L, chosen + 1, lua_gettop(L), result == ATTEMPT_DONE);
+    return 1;
 }
 
 int channel_select_function(lua_State *L)
@@ -980,6 +1444,11 @@ int channel_select_function(lua_State *L)
             took = true;
         }
     }
+    bool crossed = false;
+    for (int i = 0; i < count; i++)
+        crossed = crossed || wait->waiters[i].channel->crossed;
+    if (crossed)
+        return select_crossed(L, task, wait);
     for (int i = 0; i < count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i];
         queue_push(waiter->sending ? &waiter->channel->senders : &waiter->channel->receivers, waiter);
@@ -1002,6 +1471,8 @@ static void count_internal(void *exported, void *context)
 {
     struct channel *child = exported;
     (void)context;
+    if (child->crossed) /* not this loop's to collect */
+        return;
     if (child->handles == 0)
         child->internal++;
 }
@@ -1015,7 +1486,7 @@ static void mark_live(void *exported, void *context)
 {
     struct channel *child = exported;
     struct live_work *work = context;
-    if (child->handles > 0 || child->live)
+    if (child->crossed || child->handles > 0 || child->live)
         return;
     child->live = true;
     work->stack[work->count++] = child;

@@ -23,6 +23,7 @@ struct preemption;
 struct state_sources;
 struct process_table;
 struct remote_link;
+struct vm_mailbox;
 struct task;
 
 /* A module that `require` can hand out. open pushes the module table; the
@@ -107,6 +108,7 @@ struct vm {
     int exit_code;
     bool stopping;
     struct remote_link *remote;      /* a worker VM's line to the main VM (vm/remote.h), or NULL */
+    struct vm_mailbox *mailbox;      /* what other threads post to this loop (vm/mailbox.h) */
 };
 
 /* Pushes a failure for a caller, as the application has it made. */

@@ -11,6 +11,7 @@
 #include "vm/frame.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
+#include "vm/mailbox.h"
 #include "vm/preempt.h"
 #include "vm/process.h"
 #include "vm/sandbox.h"
@@ -37,6 +38,7 @@ struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct
     if (config->memory_limit > 0 && config->threads > 1) /* one limit for the whole runtime */
         vm->all_heap_bytes = &vm->own_all_heap_bytes;
     vm->charged = vm->runtime_account;
+    vm_mailbox_open(vm);
     return vm;
 }
 
@@ -83,6 +85,7 @@ void vm_free(struct vm *vm)
 {
     if (vm == NULL)
         return;
+    vm_mailbox_close(vm); /* its tasks are gone: what comes now is dropped */
     heaps_close_all(vm); /* runs __gc of timers, which close their handles */
     channel_collect_cycles(vm); /* what only cycles of messages held */
     state_free_sources(vm);
