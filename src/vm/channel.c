@@ -468,12 +468,24 @@ static void run_credit(struct vm *vm, struct vm_post *post)
     free(credit);
 }
 
-/* The account's loop is gone (so nothing else touches the account). */
+/* The account's loop is gone; what it left is dropped both by the loop as
+ * it closes and by whoever posts later: one lock for those. */
+static uv_mutex_t dropped_credit_lock;
+static uv_once_t dropped_credit_lock_once = UV_ONCE_INIT;
+
+static void dropped_credit_lock_init(void)
+{
+    uv_mutex_init(&dropped_credit_lock);
+}
+
 static void drop_credit(struct vm_post *post)
 {
     struct credit_post *credit = (struct credit_post *)post;
+    uv_once(&dropped_credit_lock_once, dropped_credit_lock_init);
+    uv_mutex_lock(&dropped_credit_lock);
     credit->account->bytes -= credit->bytes;
     heap_account_release(credit->account);
+    uv_mutex_unlock(&dropped_credit_lock);
     free(credit);
 }
 
@@ -619,8 +631,10 @@ static void mark_crossed(struct vm *vm, struct channel *channel)
 {
     if (channel->crossed)
         return;
-    DLIST_REMOVE(vm->shared_channels, channel, shared_previous, shared_next);
-    vm->shared_channel_count--;
+    if (channel->shared) { /* else it is met inside its own values as it is shared: see channel_share */
+        DLIST_REMOVE(vm->shared_channels, channel, shared_previous, shared_next);
+        vm->shared_channel_count--;
+    }
     for (struct buffered *item = channel->first; item != NULL; item = item->next) {
         item->home = vm->mailbox;
         vm_mailbox_retain(vm->mailbox);
@@ -983,6 +997,13 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
     free(messages);
     channel->sharing = false;
     channel->shared = true;
+    if (channel->crossed) { /* it crossed inside its own values: its buffer is paid for here */
+        for (struct buffered *item = channel->first; item != NULL; item = item->next) {
+            item->home = channel->vm->mailbox;
+            vm_mailbox_retain(channel->vm->mailbox);
+        }
+        return WIPPY_OK;
+    }
     DLIST_PUSH(channel->vm->shared_channels, channel, shared_previous, shared_next);
     channel->vm->shared_channel_count++;
     return WIPPY_OK;

@@ -85,7 +85,6 @@ void vm_free(struct vm *vm)
 {
     if (vm == NULL)
         return;
-    vm_mailbox_close(vm); /* its tasks are gone: what comes now is dropped */
     heaps_close_all(vm); /* runs __gc of timers, which close their handles */
     channel_collect_cycles(vm); /* what only cycles of messages held */
     state_free_sources(vm);
@@ -96,5 +95,6 @@ void vm_free(struct vm *vm)
     frame_release(vm->root_frame);
     process_table_free(vm->processes);
     free(vm->modules);
+    vm_mailbox_close(vm); /* last: what other threads post from now on is dropped there */
     free(vm);
 }
