@@ -159,6 +159,11 @@ static void unlock_crossed(void)
     uv_mutex_unlock(&crossed_lock);
 }
 
+/* Every crossed channel, for their cycle collection (under the lock). */
+static struct channel *crossed_channels;
+static size_t crossed_channel_count;
+static size_t crossed_suspects;
+
 static bool claim(struct channel_wait *wait)
 {
     bool expected = false;
@@ -430,16 +435,11 @@ static struct message *shared_take(struct channel *channel)
 /* The value at index of L as a message for a shared channel, charged to
  * whoever pays now (the sending task, or the receiver of a delivery) within
  * its limit. NULL with error when it cannot travel or be paid for. */
-static _Thread_local int taking_for_crossed; /* channels in what is taken cross too */
-
 static struct message *take_outgoing(lua_State *L, int index, struct channel *channel,
                                      struct heap_account **account, struct wippy_error *error)
 {
     struct vm *vm = vm_of(L);
-    int crossing = channel->crossed;
-    taking_for_crossed += crossing;
     struct message *message = message_take(L, index, 0, error);
-    taking_for_crossed -= crossing;
     if (message == NULL)
         return NULL;
     *account = vm->charged;
@@ -624,17 +624,13 @@ static void mark_wait_crossed(struct channel_wait *wait)
     vm_mailbox_expect(wait->task->vm, 1);
 }
 
-/* A shared channel of vm (on its thread, before any other thread can
- * reach it) becomes crossed: it leaves vm's cycle collection, and what
- * waits in it learns where it is paid for. */
+/* With several scheduler threads every channel that comes to be shared
+ * becomes crossed as it does (on its loop, before any other can reach it,
+ * and so does every channel a message in it holds, shared before it):
+ * what waits in it learns where it is paid for, and it joins the crossed
+ * channels' cycle collection. */
 static void mark_crossed(struct vm *vm, struct channel *channel)
 {
-    if (channel->crossed)
-        return;
-    if (channel->shared) { /* else it is met inside its own values as it is shared: see channel_share */
-        DLIST_REMOVE(vm->shared_channels, channel, shared_previous, shared_next);
-        vm->shared_channel_count--;
-    }
     for (struct buffered *item = channel->first; item != NULL; item = item->next) {
         item->home = vm->mailbox;
         vm_mailbox_retain(vm->mailbox);
@@ -643,7 +639,11 @@ static void mark_crossed(struct vm *vm, struct channel *channel)
         mark_wait_crossed(waiter->wait);
     for (struct channel_waiter *waiter = channel->receivers.head; waiter != NULL; waiter = waiter->next)
         mark_wait_crossed(waiter->wait);
+    lock_crossed();
     channel->crossed = true;
+    DLIST_PUSH(crossed_channels, channel, shared_previous, shared_next);
+    crossed_channel_count++;
+    unlock_crossed();
 }
 
 /* ---- non-blocking attempts ---- */
@@ -735,20 +735,26 @@ static enum attempt try_send(lua_State *L, int channel_index, struct channel *ch
         return ATTEMPT_CLOSED;
     if (channel->receivers.head == NULL && channel->count >= channel->capacity)
         return ATTEMPT_WOULD_BLOCK;
-    struct channel_waiter *receiver = claim_first(&channel->receivers);
-    if (receiver == NULL && channel->count >= channel->capacity)
-        return ATTEMPT_WOULD_BLOCK;
     if (!channel->shared) {
+        struct channel_waiter *receiver = claim_first(&channel->receivers);
         if (receiver != NULL)
             complete_receiver(L, receiver, true);
-        else
+        else if (channel->count < channel->capacity)
             buffer_append(L, channel_index, channel);
+        else
+            return ATTEMPT_WOULD_BLOCK; /* its receivers were claimed by another loop */
         return ATTEMPT_DONE;
     }
+    /* the value first: a receiver claimed is always completed */
     struct heap_account *account;
     struct message *message = take_outgoing(L, -1, channel, &account, error);
     if (message == NULL)
         return ATTEMPT_FAILED;
+    struct channel_waiter *receiver = claim_first(&channel->receivers);
+    if (receiver == NULL && channel->count >= channel->capacity) {
+        message_free(hand_over(channel->vm, message, account));
+        return ATTEMPT_WOULD_BLOCK;
+    }
     lua_pop(L, 1);
     if (receiver != NULL)
         complete_receiver_with(receiver, hand_over(channel->vm, message, account), true);
@@ -786,7 +792,12 @@ static void channel_release(struct channel *channel)
         releasing = next->release_next;
         while (next->first != NULL)
             message_free(shared_take(next));
-        if (next->shared && !next->crossed) {
+        if (next->crossed) {
+            lock_crossed();
+            DLIST_REMOVE(crossed_channels, next, shared_previous, shared_next);
+            crossed_channel_count--;
+            unlock_crossed();
+        } else if (next->shared) {
             DLIST_REMOVE(next->vm->shared_channels, next, shared_previous, shared_next);
             next->vm->shared_channel_count--;
         }
@@ -808,7 +819,8 @@ static int channel_collect(lua_State *L)
     struct vm *vm = vm_of(L);
     if (channel->crossed) {
         lock_crossed();
-        channel->handles--;
+        if (--channel->handles == 0 && channel->references > 1)
+            crossed_suspects++;
         unlock_crossed();
     } else if (--channel->handles == 0 && channel->references > 1 && channel->shared) {
         vm->channel_suspects++;
@@ -997,11 +1009,8 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
     free(messages);
     channel->sharing = false;
     channel->shared = true;
-    if (channel->crossed) { /* it crossed inside its own values: its buffer is paid for here */
-        for (struct buffered *item = channel->first; item != NULL; item = item->next) {
-            item->home = channel->vm->mailbox;
-            vm_mailbox_retain(channel->vm->mailbox);
-        }
+    if (channel->vm->config->threads > 1) { /* any process, so any loop, may come to hold it */
+        mark_crossed(channel->vm, channel);
         return WIPPY_OK;
     }
     DLIST_PUSH(channel->vm->shared_channels, channel, shared_previous, shared_next);
@@ -1019,8 +1028,6 @@ static int channel_export(lua_State *L, int index, void **out, struct wippy_erro
     lua_pushvalue(L, index);
     lua_rawsetp(L, -2, channel);
     lua_pop(L, 1);
-    if (!channel->crossed && (taking_for_crossed > 0 || message_crossing_threads()))
-        mark_crossed(vm_of(L), channel);
     if (channel->crossed) {
         lock_crossed();
         channel->references++;
@@ -1488,26 +1495,27 @@ static void visit_children(struct channel *channel, void (*visit)(void *exported
             message_each_export(sender->message, &channel_transport, visit, context);
 }
 
+struct collection {
+    bool crossed;           /* the crossed channels' collection, or one loop's */
+    struct channel **stack; /* live channels whose messages are still to look at */
+    size_t count;
+};
+
 static void count_internal(void *exported, void *context)
 {
     struct channel *child = exported;
-    (void)context;
-    if (child->crossed) /* not this loop's to collect */
+    const struct collection *work = context;
+    if (child->crossed != work->crossed) /* not this collection's */
         return;
     if (child->handles == 0)
         child->internal++;
 }
 
-struct live_work {
-    struct channel **stack;
-    size_t count;
-};
-
 static void mark_live(void *exported, void *context)
 {
     struct channel *child = exported;
-    struct live_work *work = context;
-    if (child->crossed || child->handles > 0 || child->live)
+    struct collection *work = context;
+    if (child->crossed != work->crossed || child->handles > 0 || child->live)
         return;
     child->live = true;
     work->stack[work->count++] = child;
@@ -1517,23 +1525,24 @@ static void mark_live(void *exported, void *context)
  * references are not all explained by messages buffered in such channels
  * is held from outside (a live channel's buffer, a message in transit or
  * inside another value), and so is everything its messages hold; what is
- * left is held only by itself and frees once its buffers are emptied. */
-void channel_collect_cycles(struct vm *vm)
+ * left is held only by itself and frees once its buffers are emptied.
+ * list is one loop's shared channels (here is that loop), or the crossed
+ * ones (under the lock; here is the loop running it). */
+static void collect_cycles(struct channel **list, size_t count, bool crossed, struct vm *here)
 {
-    vm->channel_suspects = 0;
     struct channel *c;
-    for (c = vm->shared_channels; c != NULL; c = c->shared_next) {
+    for (c = *list; c != NULL; c = c->shared_next) {
         c->internal = 0;
         c->live = false;
     }
-    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+    struct collection work = {crossed, xcalloc(count + 1, sizeof *work.stack), 0};
+    for (c = *list; c != NULL; c = c->shared_next)
         if (c->handles == 0)
-            visit_children(c, count_internal, NULL);
-    struct live_work work = {xcalloc(vm->shared_channel_count + 1, sizeof *work.stack), 0};
-    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+            visit_children(c, count_internal, &work);
+    for (c = *list; c != NULL; c = c->shared_next)
         if (c->handles == 0 && c->references > c->internal)
             mark_live(c, &work);
-    for (c = vm->shared_channels; c != NULL; c = c->shared_next)
+    for (c = *list; c != NULL; c = c->shared_next)
         if (c->handles > 0)
             visit_children(c, mark_live, &work);
     while (work.count > 0)
@@ -1542,7 +1551,7 @@ void channel_collect_cycles(struct vm *vm)
     /* the messages are taken out of every dead channel first, then freed:
      * freeing lets go of channels, which may free them */
     struct buffered *dead = NULL;
-    for (c = vm->shared_channels; c != NULL; c = c->shared_next) {
+    for (c = *list; c != NULL; c = c->shared_next) {
         if (c->handles > 0 || c->live || c->first == NULL)
             continue;
         c->last->next = dead;
@@ -1555,12 +1564,17 @@ void channel_collect_cycles(struct vm *vm)
     while (dead != NULL) {
         struct buffered *item = dead;
         dead = item->next;
-        heap_account_let_go(vm, item->account, cost_of(item->message));
+        if (item->home != NULL) {
+            credit(here, item->home, item->account, cost_of(item->message));
+            vm_mailbox_release(item->home);
+        } else {
+            heap_account_let_go(here, item->account, cost_of(item->message));
+        }
         message_free(item->message);
         free(item);
     }
     struct channel *next;
-    for (c = vm->shared_channels; c != NULL; c = next) {
+    for (c = *list; c != NULL; c = next) {
         next = c->shared_next;
         if (c->dead) {
             c->dead = false;
@@ -1569,16 +1583,40 @@ void channel_collect_cycles(struct vm *vm)
     }
 }
 
+static void collect_crossed_cycles(struct vm *here)
+{
+    lock_crossed();
+    crossed_suspects = 0;
+    collect_cycles(&crossed_channels, crossed_channel_count, true, here);
+    unlock_crossed();
+}
+
+void channel_collect_cycles(struct vm *vm)
+{
+    vm->channel_suspects = 0;
+    collect_cycles(&vm->shared_channels, vm->shared_channel_count, false, vm);
+    if (vm->config->threads > 1)
+        collect_crossed_cycles(vm);
+}
+
 void channel_maybe_collect_cycles(struct vm *vm)
 {
     static _Thread_local bool collecting;
     if (collecting)
         return;
+    collecting = true;
     if (vm->channel_suspects >= 64 + vm->shared_channel_count / 2) {
-        collecting = true;
-        channel_collect_cycles(vm);
-        collecting = false;
+        vm->channel_suspects = 0;
+        collect_cycles(&vm->shared_channels, vm->shared_channel_count, false, vm);
     }
+    if (vm->config->threads > 1) {
+        lock_crossed();
+        bool due = crossed_suspects >= 64 + crossed_channel_count / 2;
+        unlock_crossed();
+        if (due)
+            collect_crossed_cycles(vm);
+    }
+    collecting = false;
 }
 
 void channel_register_type(lua_State *L)

@@ -40,7 +40,6 @@ static _Thread_local int crossing_threads;
 
 void message_cross_thread_begin(void) { crossing_threads++; }
 void message_cross_thread_end(void) { crossing_threads--; }
-bool message_crossing_threads(void) { return crossing_threads > 0; }
 
 static int put_stand_in(struct message *message, int type, const struct state_transport *bound,
                         struct wippy_error *error);

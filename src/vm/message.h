@@ -34,8 +34,6 @@ int message_push(lua_State *L, struct message *message, struct wippy_error *erro
  * receiver refuses it where it would refuse the value itself (vm/remote.h). */
 void message_cross_thread_begin(void);
 void message_cross_thread_end(void);
-/* True between them: what is taken now goes to another thread. */
-bool message_crossing_threads(void);
 
 /* The bytes the message holds (what rebuilding it costs, roughly). */
 size_t message_bytes(const struct message *message);
