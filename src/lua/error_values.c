@@ -348,7 +348,7 @@ static void release_error(void *exported)
     free(holder);
 }
 
-static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false, NULL};
+static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false};
 
 /* string.find(err, ...) and the like: where the string library expects a
  * string, an error object stands for its message (Wippy's Lua lets code

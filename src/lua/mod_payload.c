@@ -227,7 +227,7 @@ static int import_payload(lua_State *L, void *exported, struct wippy_error *erro
 }
 
 static const struct state_transport payload_transport = {PAYLOAD_TYPE, export_payload, import_payload,
-                                                         release_payload, true, NULL};
+                                                         release_payload, true};
 
 void payload_register(lua_State *L)
 {

@@ -1073,7 +1073,7 @@ static void channel_export_release(void *exported)
 }
 
 static const struct state_transport channel_transport = {CHANNEL_TYPE, channel_export, channel_import,
-                                                          channel_export_release, false, NULL};
+                                                          channel_export_release, false};
 
 /* ---- closing ---- */
 

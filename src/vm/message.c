@@ -28,21 +28,19 @@ enum tag {
     TAG_REFERENCE,
     TAG_SHARED,
     TAG_LONG_STRING, /* numbered like a table: met again, it is a reference */
-    TAG_STAND_IN,    /* then a transport's address (NULL but for a thread-bound value) */
+    TAG_STAND_IN,    /* then the Lua type of what it stands in for */
 };
 
 /* What a value that cannot cross to another thread's VM becomes there (see
  * message_cross_thread_begin), so that whatever receives it refuses it as
  * it refuses such a value from its own thread. */
-#define STAND_IN_TYPE "wippy.elsewhere"
 
 static _Thread_local int crossing_threads;
 
 void message_cross_thread_begin(void) { crossing_threads++; }
 void message_cross_thread_end(void) { crossing_threads--; }
 
-static int put_stand_in(struct message *message, int type, const struct state_transport *bound,
-                        struct wippy_error *error);
+static int put_stand_in(struct message *message, int type, struct wippy_error *error);
 
 /* A string at least this long travels once however often it is met, and
  * arrives as one string, as a copy within one heap shares it. */
@@ -158,12 +156,11 @@ static int meet(lua_State *L, int index, struct message *message, struct seen *s
     return WIPPY_OK;
 }
 
-static int put_stand_in(struct message *message, int type, const struct state_transport *bound,
-                        struct wippy_error *error)
+static int put_stand_in(struct message *message, int type, struct wippy_error *error)
 {
-    if (put_tag(message, TAG_STAND_IN, error) < 0 || put_tag(message, (enum tag)type, error) < 0)
+    if (put_tag(message, TAG_STAND_IN, error) < 0)
         return error->code;
-    return put(message, &bound, sizeof bound, error);
+    return put_tag(message, (enum tag)type, error);
 }
 
 static int take_shared(lua_State *L, int index, struct message *message, struct seen *seen,
@@ -174,8 +171,8 @@ static int take_shared(lua_State *L, int index, struct message *message, struct 
     if (meet(L, index, message, seen, &first, error) < 0 || !first)
         return error->code;
     const struct state_transport *transport = state_transport_of(L, index);
-    if (crossing_threads > 0 && (transport == NULL || transport->thread_bound != NULL))
-        return put_stand_in(message, LUA_TUSERDATA, transport != NULL && transport->thread_bound != NULL ? transport : NULL, error);
+    if (crossing_threads > 0 && transport == NULL)
+        return put_stand_in(message, LUA_TUSERDATA, error);
     if (transport == NULL)
         return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
     state_share_fn share;
@@ -258,7 +255,7 @@ static int take_value(lua_State *L, int index, struct message *message, struct s
         return take_shared(L, index, message, seen, error);
     default:
         if (crossing_threads > 0 && lua_type(L, index) != LUA_TLIGHTUSERDATA)
-            return put_stand_in(message, lua_type(L, index), NULL, error);
+            return put_stand_in(message, lua_type(L, index), error);
         return error_set(error, WIPPY_EINVAL, "cannot pass a %s between processes", luaL_typename(L, index));
     }
 }
@@ -358,44 +355,22 @@ static int import_protected(lua_State *L)
     return 1;
 }
 
-static int refuse_elsewhere(lua_State *L)
-{
-    const struct state_transport *bound = *(const struct state_transport **)lua_touserdata(L, lua_upvalueindex(1));
-    return luaL_error(L, "%s cannot cross to another scheduler thread", bound->thread_bound);
-}
-
-static int share_elsewhere(lua_State *L, int index, struct wippy_error *error)
-{
-    const struct state_transport *bound = *(const struct state_transport **)lua_touserdata(L, index);
-    return error_set(error, WIPPY_EINVAL, "%s cannot cross to another scheduler thread", bound->thread_bound);
-}
-
 static int run_elsewhere(lua_State *L)
 {
     return luaL_error(L, "a function of another scheduler thread cannot run here");
 }
 
 /* A value of another thread's VM that could not cross: a function that
- * raises, a coroutine, a userdata of no type, or for a thread-bound type
- * (a channel) a value every use of which says that it cannot cross. */
-static void push_stand_in(lua_State *L, int type, const struct state_transport *bound)
+ * raises, a coroutine, or a userdata of no type, which whatever receives
+ * it refuses as it refuses such a value of its own. */
+static void push_stand_in(lua_State *L, int type)
 {
-    if (type == LUA_TFUNCTION) {
+    if (type == LUA_TFUNCTION)
         lua_pushcfunction(L, run_elsewhere);
-    } else if (type == LUA_TTHREAD) {
+    else if (type == LUA_TTHREAD)
         lua_newthread(L);
-    } else if (bound == NULL) {
+    else
         lua_newuserdatauv(L, 0, 0);
-    } else {
-        const struct state_transport **slot = lua_newuserdatauv(L, sizeof *slot, 0);
-        *slot = bound;
-        static const luaL_Reg no_methods[] = {{NULL, NULL}};
-        state_new_type(L, STAND_IN_TYPE, no_methods, STATE_SHARED, share_elsewhere);
-        lua_pushvalue(L, -2);
-        lua_pushcclosure(L, refuse_elsewhere, 1);
-        lua_setfield(L, -2, "__index");
-        lua_setmetatable(L, -2);
-    }
 }
 
 /* Pushes the next value (the message was written by message_take, so it is
@@ -476,13 +451,9 @@ static void push_value(lua_State *L, struct reader *reader)
         reader->at++;
         return;
     }
-    case TAG_STAND_IN: {
-        uint8_t type = get_tag(reader);
-        const struct state_transport *bound;
-        get(reader, &bound, sizeof bound);
-        push_stand_in(L, type, bound);
+    case TAG_STAND_IN:
+        push_stand_in(L, get_tag(reader));
         return;
-    }
     default:
         luaL_error(L, "internal error: a message with tag %d", tag); /* never written */
     }
@@ -517,7 +488,7 @@ static void each_shared(const struct message *message, size_t from,
             break;
         }
         case TAG_STAND_IN:
-            at += 1 + sizeof(void *);
+            at += 1;
             break;
         case TAG_SHARED: {
             if (room < sizeof(void *) * 2)

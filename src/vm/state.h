@@ -96,9 +96,6 @@ struct state_transport {
      * crossing to another process within one heap makes a copy through
      * export and import too, rather than sharing the object */
     bool copies;
-    /* set for a type whose values belong to one thread's loop (a channel):
-     * what it is, as in "a channel cannot cross to another scheduler thread" */
-    const char *thread_bound;
 };
 
 /* Gives a shared type (made by state_new_type in L) its transport. */
