@@ -533,11 +533,16 @@ static void drop_outcome(struct vm_post *post)
     free(wait);
 }
 
+/* Outcomes for waiters of the loop that decided them: delivered by
+ * deliver_here once the lock is let go (the lock is never held while Lua
+ * runs). */
+static _Thread_local struct vm_post *outcomes_here;
+
 /* Under the lock, for a waiter this call claimed: it leaves the channel's
- * queue, and its outcome goes to its task's loop (this one too: a post
- * keeps the lock free of Lua). */
-static void post_outcome(struct waiter_queue *queue, struct channel_waiter *waiter, struct message *message,
-                         bool ok)
+ * queue, and its outcome goes to its task's loop: here's after the lock,
+ * another's through its mailbox. */
+static void post_outcome(struct vm *here, struct waiter_queue *queue, struct channel_waiter *waiter,
+                         struct message *message, bool ok)
 {
     struct channel_wait *wait = waiter->wait;
     queue_remove(queue, waiter);
@@ -545,7 +550,23 @@ static void post_outcome(struct waiter_queue *queue, struct channel_waiter *wait
     wait->outcome = message;
     wait->outcome_ok = ok;
     wait->post = (struct vm_post){NULL, deliver_outcome, drop_outcome};
+    if (wait->task->vm == here) {
+        wait->post.next = outcomes_here;
+        outcomes_here = &wait->post;
+        return;
+    }
     vm_mailbox_post(wait->task->vm->mailbox, &wait->post);
+}
+
+/* After the lock: completes the waiters of this loop an operation decided
+ * (one at a time: completing one may run code that decides more). */
+static void deliver_here(struct vm *here)
+{
+    struct vm_post *post;
+    while ((post = outcomes_here) != NULL) {
+        outcomes_here = post->next;
+        deliver_outcome(here, post);
+    }
 }
 
 /* Under the lock: sends *message (charged to account, of here's loop) on a
@@ -557,7 +578,7 @@ static enum attempt crossed_send_locked(struct vm *here, struct channel *channel
         return ATTEMPT_CLOSED;
     struct channel_waiter *receiver = claim_first(&channel->receivers);
     if (receiver != NULL) {
-        post_outcome(&channel->receivers, receiver, hand_over(here, *message, account), true);
+        post_outcome(here, &channel->receivers, receiver, hand_over(here, *message, account), true);
         *message = NULL;
         return ATTEMPT_DONE;
     }
@@ -579,7 +600,7 @@ static enum attempt crossed_receive_locked(struct vm *here, struct channel *chan
         if (sender != NULL) { /* its message moves into the freed slot, still its to pay for */
             shared_append_from(channel, sender->message, sender->account, sender->wait->task->vm->mailbox);
             sender->message = NULL;
-            post_outcome(&channel->senders, sender, NULL, true);
+            post_outcome(here, &channel->senders, sender, NULL, true);
         }
         return ATTEMPT_DONE;
     }
@@ -587,7 +608,7 @@ static enum attempt crossed_receive_locked(struct vm *here, struct channel *chan
         *message = sender->message;
         sender->credit = cost_of(*message); /* given back on the sender's loop */
         sender->message = NULL;
-        post_outcome(&channel->senders, sender, NULL, true);
+        post_outcome(here, &channel->senders, sender, NULL, true);
         return ATTEMPT_DONE;
     }
     *message = NULL;
@@ -602,18 +623,19 @@ static enum attempt crossed_try_waiter(struct vm *here, struct channel_waiter *w
     return crossed_receive_locked(here, waiter->channel, received);
 }
 
-static void crossed_close(struct channel *channel)
+static void crossed_close(struct vm *here, struct channel *channel)
 {
     lock_crossed();
     if (!channel->closed) {
         channel->closed = true;
         struct channel_waiter *waiter;
         while ((waiter = claim_first(&channel->receivers)) != NULL)
-            post_outcome(&channel->receivers, waiter, NULL, false);
+            post_outcome(here, &channel->receivers, waiter, NULL, false);
         while ((waiter = claim_first(&channel->senders)) != NULL) /* its message is freed on its loop */
-            post_outcome(&channel->senders, waiter, NULL, false);
+            post_outcome(here, &channel->senders, waiter, NULL, false);
     }
     unlock_crossed();
+    deliver_here(here);
 }
 
 static void mark_wait_crossed(struct channel_wait *wait)
@@ -660,6 +682,7 @@ static enum attempt try_receive(lua_State *L, int channel_index, struct channel 
         lock_crossed();
         enum attempt result = crossed_receive_locked(vm, channel, &message);
         unlock_crossed();
+        deliver_here(vm);
         if (result != ATTEMPT_DONE)
             return result;
         vm_unlimited_begin(vm); /* as a blocked receiver gets it */
@@ -725,6 +748,7 @@ static enum attempt try_send(lua_State *L, int channel_index, struct channel *ch
         lock_crossed();
         enum attempt result = crossed_send_locked(vm, channel, &message, account);
         unlock_crossed();
+        deliver_here(vm);
         if (message != NULL) /* not sent: the sender pays no more */
             message_free(hand_over(vm, message, account));
         if (result == ATTEMPT_DONE)
@@ -1081,7 +1105,7 @@ void channel_close(lua_State *L, int index)
 {
     struct channel *channel = channel_check(L, index);
     if (channel->crossed) {
-        crossed_close(channel);
+        crossed_close(vm_of(L), channel);
         return;
     }
     if (channel->closed)
@@ -1188,6 +1212,7 @@ static int channel_send_lua(lua_State *L)
             mark_wait_crossed(wait);
         }
         unlock_crossed();
+        deliver_here(vm_of(L));
         if (result != ATTEMPT_WOULD_BLOCK) {
             wait_dispose(wait);
             if (result == ATTEMPT_CLOSED)
@@ -1247,6 +1272,7 @@ static int channel_receive_lua(lua_State *L)
             mark_wait_crossed(wait);
         }
         unlock_crossed();
+        deliver_here(vm_of(L));
         if (result != ATTEMPT_WOULD_BLOCK) {
             wait_dispose(wait);
             return push_received(L, message, result == ATTEMPT_DONE);
@@ -1363,6 +1389,7 @@ static int select_crossed(lua_State *L, struct task *task, struct channel_wait *
         mark_wait_crossed(wait);
     }
     unlock_crossed();
+    deliver_here(vm);
     if (chosen < 0)
         return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
     struct channel_waiter *waiter = &wait->waiters[chosen];
