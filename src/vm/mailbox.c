@@ -17,7 +17,12 @@ struct vm_mailbox {
     struct vm *vm;               /* its thread only */
     uv_async_t *wake;            /* on the VM's loop */
     int expected;                /* its thread only: vm_mailbox_expect */
+    bool keeps_loop;             /* its thread only: wake is referenced */
 };
+
+/* The VMs whose mailbox is open: with one, nothing can post to it from
+ * elsewhere, and a loop whose tasks all wait must run dry (a deadlock). */
+static atomic_int open_mailboxes;
 
 static void run_posts(uv_async_t *wake)
 {
@@ -44,6 +49,7 @@ void vm_mailbox_open(struct vm *vm)
     mailbox->wake->data = mailbox;
     uv_unref((uv_handle_t *)mailbox->wake); /* see vm_mailbox_expect */
     vm->mailbox = mailbox;
+    atomic_fetch_add(&open_mailboxes, 1);
 }
 
 void vm_mailbox_close(struct vm *vm)
@@ -63,6 +69,7 @@ void vm_mailbox_close(struct vm *vm)
     }
     handle_close((uv_handle_t *)mailbox->wake);
     mailbox->wake = NULL;
+    atomic_fetch_sub(&open_mailboxes, 1);
     vm->mailbox = NULL;
     vm_mailbox_release(mailbox);
 }
@@ -103,11 +110,11 @@ void vm_mailbox_expect(struct vm *vm, int change)
     struct vm_mailbox *mailbox = vm->mailbox;
     if (mailbox == NULL || mailbox->wake == NULL)
         return;
-    bool before = mailbox->expected > 0;
     mailbox->expected += change;
-    bool after = mailbox->expected > 0;
-    if (after && !before)
+    bool keep = mailbox->expected > 0 && atomic_load(&open_mailboxes) > 1;
+    if (keep && !mailbox->keeps_loop)
         uv_ref((uv_handle_t *)mailbox->wake);
-    else if (before && !after)
+    else if (!keep && mailbox->keeps_loop)
         uv_unref((uv_handle_t *)mailbox->wake);
+    mailbox->keeps_loop = keep;
 }

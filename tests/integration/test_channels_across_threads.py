@@ -8,6 +8,8 @@ import time
 
 import pytest
 
+from conftest import run_wippy
+
 INDEX = """version: '1.0'
 namespace: app
 entries:
@@ -217,3 +219,31 @@ def test_shutdown_while_values_cross_both_ways(runtime):
     for client in clients:
         client.join()
     assert code == 0, err
+
+
+def test_a_deadlock_on_a_shared_channel_is_found_with_threads_too(make_app):
+    """With threads configured a shared channel is crossed; with no other
+    loop running, nothing can post to the main one, so it still runs dry
+    and says so instead of waiting forever."""
+    app = make_app({
+        "src/_index.yaml": """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: child, kind: process.lua, source: 'file://main.lua', method: child}
+  - {name: main, kind: process.lua, source: 'file://main.lua', method: main, meta: {command: {name: main}}}
+""",
+        "src/main.lua": """local function child(ch) ch:receive() end
+local function main()
+  local ch = channel.new()
+  process.spawn("app:child", "app:processes", ch)
+  ch:receive()
+  return 0
+end
+return {child = child, main = main}
+""",
+    })
+    for threads in ("1", "2"):
+        result = run_wippy(app, "--threads", threads, "run", "main", timeout=30)
+        assert result.code == 1, result
+        assert "every process is blocked and nothing can wake them (deadlock)" in result.err, result
