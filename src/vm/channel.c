@@ -171,12 +171,18 @@ static bool claim(struct channel_wait *wait)
 }
 
 /* The first waiter of the queue whose wait this call could claim, or NULL.
- * Waiters claimed by others are passed over. */
+ * Waiters claimed already (another case of a select, by another loop or
+ * by this call) leave the queue as they are met: nobody may claim them
+ * again, and no one meets them twice (a select of many cases on one
+ * channel, closed, is linear). The queue's channel's thread, or the lock. */
 static struct channel_waiter *claim_first(struct waiter_queue *queue)
 {
-    for (struct channel_waiter *waiter = queue->head; waiter != NULL; waiter = waiter->next)
+    struct channel_waiter *waiter;
+    while ((waiter = queue->head) != NULL) {
         if (claim(waiter->wait))
             return waiter;
+        queue_remove(queue, waiter);
+    }
     return NULL;
 }
 
@@ -536,7 +542,7 @@ static void drop_outcome(struct vm_post *post)
 /* Outcomes for waiters of the loop that decided them: delivered by
  * deliver_here once the lock is let go (the lock is never held while Lua
  * runs). */
-static _Thread_local struct vm_post *outcomes_here;
+static _Thread_local struct vm_post *outcomes_here, *outcomes_here_last;
 
 /* Under the lock, for a waiter this call claimed: it leaves the channel's
  * queue, and its outcome goes to its task's loop: here's after the lock,
@@ -550,9 +556,12 @@ static void post_outcome(struct vm *here, struct waiter_queue *queue, struct cha
     wait->outcome = message;
     wait->outcome_ok = ok;
     wait->post = (struct vm_post){NULL, deliver_outcome, drop_outcome};
-    if (wait->task->vm == here) {
-        wait->post.next = outcomes_here;
-        outcomes_here = &wait->post;
+    if (wait->task->vm == here) { /* in order, as within one loop */
+        if (outcomes_here_last != NULL)
+            outcomes_here_last->next = &wait->post;
+        else
+            outcomes_here = &wait->post;
+        outcomes_here_last = &wait->post;
         return;
     }
     vm_mailbox_post(wait->task->vm->mailbox, &wait->post);
@@ -565,6 +574,8 @@ static void deliver_here(struct vm *here)
     struct vm_post *post;
     while ((post = outcomes_here) != NULL) {
         outcomes_here = post->next;
+        if (outcomes_here == NULL)
+            outcomes_here_last = NULL;
         deliver_outcome(here, post);
     }
 }
@@ -800,6 +811,10 @@ static void channel_release(struct channel *channel)
     if (channel->crossed) {
         lock_crossed();
         int left = --channel->references;
+        if (left == 0) { /* gone from the crossed channels at once: no collection meets it drained */
+            DLIST_REMOVE(crossed_channels, channel, shared_previous, shared_next);
+            crossed_channel_count--;
+        }
         unlock_crossed();
         if (left > 0)
             return;
@@ -816,12 +831,7 @@ static void channel_release(struct channel *channel)
         releasing = next->release_next;
         while (next->first != NULL)
             message_free(shared_take(next));
-        if (next->crossed) {
-            lock_crossed();
-            DLIST_REMOVE(crossed_channels, next, shared_previous, shared_next);
-            crossed_channel_count--;
-            unlock_crossed();
-        } else if (next->shared) {
+        if (!next->crossed && next->shared) {
             DLIST_REMOVE(next->vm->shared_channels, next, shared_previous, shared_next);
             next->vm->shared_channel_count--;
         }

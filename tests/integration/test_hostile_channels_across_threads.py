@@ -2,6 +2,8 @@
 fails on an earlier version of the crossing code."""
 import pytest
 
+from conftest import one_command_index, run_wippy
+
 INDEX = """version: '1.0'
 namespace: app
 entries:
@@ -30,6 +32,18 @@ local function helper()
       data.reply:send(tostring(value) .. " " .. tostring(ok))
     elseif topic == "hold" then
       held = data.channel
+    elseif topic == "churn" then
+      -- crossed channels that hold themselves, dropped: the crossed cycle
+      -- collection runs again and again on this (the main) thread
+      for i = 1, data.count do
+        local x = channel.new(1)
+        held:send(x)
+        held:receive() -- x is shared now, so crossed
+        x:send({x})
+        x = nil
+        if i % 70 == 0 then collectgarbage() end
+      end
+      data.reply:send("churned")
     elseif topic == "nest" then
       -- c is shared here first, then d goes into c's buffer, then c crosses
       local c, d = channel.new(1), channel.new(1)
@@ -93,6 +107,23 @@ function cases.cycles()
   return "ok"
 end
 
+-- a channel whose last handle goes while another thread collects cycles:
+-- it is drained outside the lock, so it leaves the collection's list first
+function cases.drain_while_collecting()
+  local pipe, reply = channel.new(1), channel.new(1)
+  process.send("helper", "hold", {channel = pipe})
+  process.send("helper", "churn", {count = 5000, reply = reply})
+  for _ = 1, 3 do
+    local c = channel.new(5000)
+    pipe:send(c)
+    pipe:receive() -- c is shared now, so crossed, and held only here
+    for i = 1, 5000 do c:send(i) end
+    c = nil
+    collectgarbage()
+  end
+  return tostring(reply:receive())
+end
+
 local function ask()
   local which = require("http").request():query("case")
   require("http").response():write(cases[which]())
@@ -127,3 +158,38 @@ def test_a_channel_inside_a_crossing_channel_crosses_too(serve):
 
 def test_channels_that_hold_themselves_are_freed(serve):
     assert ask(serve, "cycles", 2) == "ok"
+
+
+def test_a_channel_drained_as_it_goes_is_not_met_by_a_collection(serve):
+    for _ in range(3):  # a race: it crashed the runtime in two runs of three
+        assert ask(serve, "drain_while_collecting", 2) == "churned"
+
+
+CLOSE = r"""
+return {main = function(waiting, cases_each)
+  waiting, cases_each = tonumber(waiting), tonumber(cases_each)
+  local ch = channel.new()
+  process.send(process.pid(), "x", {c = ch}) -- shared: crossed with threads configured
+  local cases = {}
+  for i = 1, cases_each do cases[i] = ch:case_receive() end
+  for _ = 1, waiting do coroutine.spawn(function() channel.select(cases) end) end
+  require("time").sleep("200ms")
+  local started = os.clock()
+  ch:close() -- one hold of the crossed channels' lock
+  print(os.clock() - started)
+end}
+"""
+
+
+def test_closing_a_channel_many_selects_wait_on_is_linear(make_app):
+    """Every select waits on the one channel 5,000 times: a close that
+    rescanned the cases already claimed was quadratic, under the lock every
+    thread's crossed channels share (400 selects: 4.5 s)."""
+    app = make_app({"src/_index.yaml": one_command_index(["time"]), "src/main.lua": CLOSE})
+    seconds = {}
+    for waiting in (50, 400):
+        result = run_wippy(app, "--threads", "2", "run", "main", str(waiting), "5000", timeout=120)
+        assert result.code == 0, result
+        seconds[waiting] = float(result.lines[0])
+    # eight times the selects: about eight times the time; quadratic is 64
+    assert seconds[400] < 24 * max(seconds[50], 0.005), seconds
