@@ -186,11 +186,6 @@ static struct channel_waiter *claim_first(struct waiter_queue *queue)
     return NULL;
 }
 
-static bool is_claimed(const struct channel_waiter *waiter)
-{
-    return atomic_load(&waiter->wait->claimed);
-}
-
 /* What holding a message costs: its bytes and about what its bookkeeping
  * takes (the message, a buffer slot, the allocator's headers). */
 static size_t cost_of(const struct message *message)
@@ -649,6 +644,21 @@ static void crossed_close(struct vm *here, struct channel *channel)
     deliver_here(here);
 }
 
+/* A coroutine of the task's own resumed where the task cannot yield (in a
+ * metamethod, table.sort's comparator) can only fail to block: a waiter
+ * it would leave in a crossed channel meanwhile could be completed by
+ * another loop and its value lost, so none is queued. */
+static bool can_really_block(const struct task *task)
+{
+    return task->unyieldable_resumes == 0;
+}
+
+/* Blocks with nothing to wait for: the resume that cannot yield says so. */
+static int fail_where_resumed(lua_State *L, struct task *task)
+{
+    return task_wait(L, task, NULL, NULL, NULL, 0);
+}
+
 static void mark_wait_crossed(struct channel_wait *wait)
 {
     if (wait->crossed)
@@ -939,7 +949,7 @@ static struct message **take_waiting_values(lua_State *L, int index, struct chan
 {
     size_t count = channel->count;
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
-        count += !is_claimed(sender);
+        count++; /* claimed or not: a claim by another loop may come meanwhile */
     struct message **messages = xcalloc(count + 1, sizeof *messages);
     size_t taken = 0;
     bool failed = false;
@@ -955,8 +965,6 @@ static struct message **take_waiting_values(lua_State *L, int index, struct chan
     }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL && !failed;
          sender = sender->next) {
-        if (is_claimed(sender)) /* by another loop: it is done with this channel */
-            continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, sender->value_reference);
         messages[taken] = message_take(L, -1, 0, error);
         failed = messages[taken++] == NULL;
@@ -995,6 +1003,12 @@ static int refuse_share(struct channel *channel, struct message **messages, size
 /* The share hook of the channel type: from now on values sent travel as
  * messages, and the values already waiting become messages as it crosses,
  * paid for by whoever shares it, within its limit. */
+static int share_now(lua_State *L, int index, struct channel *channel, struct wippy_error *error);
+
+/* The channel whose share runs now on this thread: a share met inside
+ * another's values completes before it, so it must not hold the first. */
+static _Thread_local struct channel *sharing_now;
+
 static int channel_share(lua_State *L, int index, struct wippy_error *error)
 {
     struct channel *channel = channel_at(L, index, error);
@@ -1002,8 +1016,22 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
         return error->code;
     if (channel->shared)
         return WIPPY_OK;
-    if (channel->sharing) /* met again inside its own values: exported as it is */
+    if (channel->sharing) { /* met again inside its own values: exported as it is */
+        if (channel != sharing_now) /* inside another's, which would be shared before it is */
+            return error_set(error, WIPPY_EINVAL, "cannot pass private channels that hold each other "
+                                                  "(pass one to another process first)");
         return WIPPY_OK;
+    }
+    struct channel *outer = sharing_now;
+    sharing_now = channel;
+    int rc = share_now(L, index, channel, error);
+    sharing_now = outer;
+    return rc;
+}
+
+/* channel_share, for a private channel: its values become messages. */
+static int share_now(lua_State *L, int index, struct channel *channel, struct wippy_error *error)
+{
     channel->sharing = true;
     index = lua_absindex(L, index);
     struct wippy_error reason;
@@ -1016,27 +1044,25 @@ static int channel_share(lua_State *L, int index, struct wippy_error *error)
     }
     size_t count = channel->count, next = 0;
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next)
-        count += !is_claimed(sender);
+        count++; /* a sender claimed by another loop gets its message all the same: freed as its wait ends */
     size_t cost = 0;
     for (size_t i = 0; i < count; i++)
         cost += cost_of(messages[i]);
     struct heap_account *account = channel->vm->charged;
     if (!heap_account_hold(channel->vm, account, cost))
         return refuse_share(channel, messages, count, error, "more than its sharer can pay for (not enough memory)");
-    heap_account_let_go(channel->vm, account, cost); /* held again message by message below */
+    /* one hold of the whole, let go message by message (with several
+     * threads the runtime-wide bound can move meanwhile: held once, no
+     * message can be refused halfway) */
+    heap_account_split_hold(channel->vm, account, count);
     size_t buffered = channel->count;
     channel->count = 0;
     channel->head = 1;
     lua_pushnil(L);
     lua_setiuservalue(L, index, 1);
-    while (next < buffered) {
-        heap_account_hold(channel->vm, account, cost_of(messages[next]));
+    while (next < buffered)
         shared_append(channel, messages[next++], account);
-    }
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
-        if (is_claimed(sender))
-            continue;
-        heap_account_hold(channel->vm, account, cost_of(messages[next]));
         sender->account = account;
         sender->message = messages[next++];
     }
@@ -1217,19 +1243,23 @@ static int channel_send_lua(lua_State *L)
         struct message *unused = NULL;
         lock_crossed();
         result = crossed_try_waiter(vm_of(L), waiter, &unused);
-        if (result == ATTEMPT_WOULD_BLOCK) {
+        bool queued = result == ATTEMPT_WOULD_BLOCK && can_really_block(task);
+        if (queued) {
             queue_push(&channel->senders, waiter);
             mark_wait_crossed(wait);
         }
         unlock_crossed();
         deliver_here(vm_of(L));
-        if (result != ATTEMPT_WOULD_BLOCK) {
+        if (!queued)
             wait_dispose(wait);
-            if (result == ATTEMPT_CLOSED)
-                return luaL_error(L, "send on a closed channel");
+        if (result == ATTEMPT_CLOSED)
+            return luaL_error(L, "send on a closed channel");
+        if (result == ATTEMPT_DONE) {
             lua_pushboolean(L, 1);
             return 1;
         }
+        if (!queued)
+            return fail_where_resumed(L, task);
         return task_wait(L, task, cancel_channel_wait, wait, send_continue, 0);
     }
     queue_push(&channel->senders, waiter);
@@ -1277,16 +1307,19 @@ static int channel_receive_lua(lua_State *L)
         struct message *message = NULL;
         lock_crossed();
         result = crossed_try_waiter(vm_of(L), &wait->waiters[0], &message);
-        if (result == ATTEMPT_WOULD_BLOCK) {
+        bool queued = result == ATTEMPT_WOULD_BLOCK && can_really_block(task);
+        if (queued) {
             queue_push(&channel->receivers, &wait->waiters[0]);
             mark_wait_crossed(wait);
         }
         unlock_crossed();
         deliver_here(vm_of(L));
-        if (result != ATTEMPT_WOULD_BLOCK) {
+        if (!queued)
             wait_dispose(wait);
+        if (result != ATTEMPT_WOULD_BLOCK)
             return push_received(L, message, result == ATTEMPT_DONE);
-        }
+        if (!queued)
+            return fail_where_resumed(L, task);
         return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
     }
     queue_push(&channel->receivers, &wait->waiters[0]);
@@ -1391,7 +1424,8 @@ static int select_crossed(lua_State *L, struct task *task, struct channel_wait *
         if (result != ATTEMPT_WOULD_BLOCK)
             chosen = i;
     }
-    if (chosen < 0) {
+    bool queued = chosen < 0 && can_really_block(task);
+    if (queued) {
         for (int i = 0; i < wait->waiter_count; i++) {
             struct channel_waiter *waiter = &wait->waiters[i];
             queue_push(waiter->sending ? &waiter->channel->senders : &waiter->channel->receivers, waiter);
@@ -1400,8 +1434,12 @@ static int select_crossed(lua_State *L, struct task *task, struct channel_wait *
     }
     unlock_crossed();
     deliver_here(vm);
-    if (chosen < 0)
+    if (queued)
         return task_wait(L, task, cancel_channel_wait, wait, NULL, 0);
+    if (chosen < 0) {
+        wait_dispose(wait);
+        return fail_where_resumed(L, task);
+    }
     struct channel_waiter *waiter = &wait->waiters[chosen];
     if (waiter->sending) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, waiter->value_reference);

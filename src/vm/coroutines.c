@@ -63,7 +63,13 @@ static int resume_step(lua_State *L, lua_State *coroutine, int argument_count, b
     for (;;) {
         int result_count = 0;
         lua_State *outer = preemption_switch(preemption, coroutine);
+        struct task *task = vm_of(L)->current;
+        bool unyieldable = task != NULL && !lua_isyieldable(L);
+        if (unyieldable)
+            task->unyieldable_resumes++;
         int status = lua_resume(coroutine, L, argument_count, &result_count);
+        if (unyieldable)
+            task->unyieldable_resumes--;
         preemption_switch(preemption, outer);
         switch (preempted_yield(L, coroutine, status, result_count)) {
         case PASS_IT_UP:

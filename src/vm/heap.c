@@ -94,6 +94,17 @@ bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes
     return true;
 }
 
+void heap_account_split_hold(struct vm *vm, struct heap_account *account, size_t parts)
+{
+    if (account == NULL)
+        account = vm->runtime_account;
+    if (parts == 0) {
+        heap_account_let_go(vm, account, 0);
+        return;
+    }
+    account->owners += (int)(parts - 1);
+}
+
 void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t bytes)
 {
     if (account == NULL)

@@ -44,6 +44,10 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
 bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes);
 void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t bytes);
 
+/* One hold of the sum of parts sizes becomes one hold per part, each let
+ * go on its own (no limit is looked at again). */
+void heap_account_split_hold(struct vm *vm, struct heap_account *account, size_t parts);
+
 /* Charges new blocks to account until the matching heap_charge_end (which
  * gets what heap_charge_begin returned). */
 struct heap_account *heap_charge_begin(struct vm *vm, struct heap_account *account);

@@ -53,6 +53,8 @@ struct task {
     bool killed;             /* finish with kill_reason at the next chance */
     bool raised_shared;      /* ended by raising a shared value (an error object): it sits below its text */
     int call_depth;          /* funcs.call calls this task is nested in */
+    int unyieldable_resumes; /* coroutines of its own resumed where it cannot yield
+                                (vm/coroutines.c): a block there can only fail */
     char *kill_reason;
     struct vm *vm;
     struct vm_heap *heap;    /* where its coroutine lives */
