@@ -163,6 +163,7 @@ static void unlock_crossed(void)
 static struct channel *crossed_channels;
 static size_t crossed_channel_count;
 static size_t crossed_suspects;
+static atomic_bool crossed_collection_due; /* read between tasks without the lock */
 
 static bool claim(struct channel_wait *wait)
 {
@@ -408,6 +409,19 @@ static void shared_append(struct channel *channel, struct message *message, stru
  * here's (here may be NULL: unknown), else through its mailbox. */
 static void credit(struct vm *here, struct vm_mailbox *home, struct heap_account *account, size_t bytes);
 
+/* A buffered item's sender pays for it no more: here's own account at once
+ * (a channel of one loop: here is that loop), a crossed item's through its
+ * home (here may then be NULL: unknown). */
+static void give_back(struct vm *here, struct buffered *item)
+{
+    if (item->home == NULL) {
+        heap_account_let_go(here, item->account, cost_of(item->message));
+        return;
+    }
+    credit(here, item->home, item->account, cost_of(item->message));
+    vm_mailbox_release(item->home);
+}
+
 /* Takes the oldest message; its sender no longer pays for it. here is the
  * loop taking it (NULL: unknown, as when a channel is freed). */
 static struct message *shared_take_here(struct vm *here, struct channel *channel)
@@ -418,12 +432,7 @@ static struct message *shared_take_here(struct vm *here, struct channel *channel
         channel->last = NULL;
     channel->count--;
     struct message *message = item->message;
-    if (item->home != NULL) {
-        credit(here, item->home, item->account, cost_of(message));
-        vm_mailbox_release(item->home);
-    } else {
-        heap_account_let_go(channel->vm, item->account, cost_of(message));
-    }
+    give_back(item->home == NULL ? channel->vm : here, item);
     free(item);
     return message;
 }
@@ -863,8 +872,9 @@ static int channel_collect(lua_State *L)
     struct vm *vm = vm_of(L);
     if (channel->crossed) {
         lock_crossed();
-        if (--channel->handles == 0 && channel->references > 1)
-            crossed_suspects++;
+        if (--channel->handles == 0 && channel->references > 1 &&
+            ++crossed_suspects >= 64 + crossed_channel_count / 2)
+            atomic_store(&crossed_collection_due, true);
         unlock_crossed();
     } else if (--channel->handles == 0 && channel->references > 1 && channel->shared) {
         vm->channel_suspects++;
@@ -1078,6 +1088,18 @@ static int share_now(lua_State *L, int index, struct channel *channel, struct wi
     return WIPPY_OK;
 }
 
+/* One more reference or handle: a crossed channel's counts are the lock's. */
+static void count_up(struct channel *channel, int *count)
+{
+    if (!channel->crossed) {
+        (*count)++;
+        return;
+    }
+    lock_crossed();
+    (*count)++;
+    unlock_crossed();
+}
+
 static int channel_export(lua_State *L, int index, void **out, struct wippy_error *error)
 {
     struct channel *channel = channel_at(L, index, error);
@@ -1088,13 +1110,7 @@ static int channel_export(lua_State *L, int index, void **out, struct wippy_erro
     lua_pushvalue(L, index);
     lua_rawsetp(L, -2, channel);
     lua_pop(L, 1);
-    if (channel->crossed) {
-        lock_crossed();
-        channel->references++;
-        unlock_crossed();
-    } else {
-        channel->references++;
-    }
+    count_up(channel, &channel->references);
     *out = channel;
     return WIPPY_OK;
 }
@@ -1115,13 +1131,7 @@ static int channel_import(lua_State *L, void *exported, struct wippy_error *erro
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, channel);
     *slot = channel; /* from here on the userdata owns the exported reference */
-    if (channel->crossed) {
-        lock_crossed();
-        channel->handles++;
-        unlock_crossed();
-    } else {
-        channel->handles++;
-    }
+    count_up(channel, &channel->handles);
     lua_remove(L, -2);
     (void)error;
     return WIPPY_OK;
@@ -1639,12 +1649,7 @@ static void collect_cycles(struct channel **list, size_t count, bool crossed, st
     while (dead != NULL) {
         struct buffered *item = dead;
         dead = item->next;
-        if (item->home != NULL) {
-            credit(here, item->home, item->account, cost_of(item->message));
-            vm_mailbox_release(item->home);
-        } else {
-            heap_account_let_go(here, item->account, cost_of(item->message));
-        }
+        give_back(here, item);
         message_free(item->message);
         free(item);
     }
@@ -1684,13 +1689,9 @@ void channel_maybe_collect_cycles(struct vm *vm)
         vm->channel_suspects = 0;
         collect_cycles(&vm->shared_channels, vm->shared_channel_count, false, vm);
     }
-    if (vm->config->threads > 1) {
-        lock_crossed();
-        bool due = crossed_suspects >= 64 + crossed_channel_count / 2;
-        unlock_crossed();
-        if (due)
-            collect_crossed_cycles(vm);
-    }
+    if (vm->config->threads > 1 && atomic_load_explicit(&crossed_collection_due, memory_order_relaxed) &&
+        atomic_exchange(&crossed_collection_due, false))
+        collect_crossed_cycles(vm);
     collecting = false;
 }
 
