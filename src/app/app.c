@@ -24,8 +24,8 @@
 #include "util/directories.h"
 #include "util/memory.h"
 #include "util/log.h"
+#include "vm/mailbox.h"
 #include "vm/process.h"
-#include "vm/remote.h"
 #include "vm/task.h"
 #include "vm/vm.h"
 
@@ -51,7 +51,6 @@ struct app {
     int argument_count;
     /* scheduler threads (app/workers.h) */
     struct app *main;                  /* a worker's: the main thread's app; NULL there */
-    struct remote_link *link;          /* a worker's line to the main VM */
     struct workers *workers;           /* the main app's, when threads serve HTTP */
     struct http_shared_service *shared; /* the main app's direct-network services, the workers serve */
     size_t shared_count;
@@ -289,27 +288,28 @@ void app_free(struct app *app)
 
 /* ---- a scheduler thread's app ---- */
 
-static void detach_link(struct app *app)
+static void let_go_of_main(struct app *app)
 {
-    remote_link_detach(app->link);
+    vm_mailbox_release(app->vm->main_mailbox);
+    app->vm->main_mailbox = NULL;
 }
 
 /* On the worker's thread: a loop, a VM linked to the main one, an HTTP
  * client and the main app's direct-network services, serving the
  * connections the main thread hands over. No terminal, no state lock: io,
  * env and process calls run on the main VM. */
-static struct app *app_new_worker(struct app *main, struct remote_link *link, struct wippy_error *error)
+static struct app *app_new_worker(struct app *main, struct wippy_error *error)
 {
     struct app *app = xcalloc(1, sizeof *app);
     app->main = main;
-    app->link = link;
     app->state_lock = -1;
     const struct vm *main_vm = main->vm;
     open_loop(app);
     open_vm(app, main_vm->registry, main_vm->config, main_vm->verbose);
     app->vm->all_heap_bytes = main_vm->all_heap_bytes; /* vm.memory_limit is the runtime's */
-    remote_link_attach(link, app->vm);
-    on_close(app, detach_link);
+    app->vm->main_mailbox = main_vm->mailbox; /* vm/remote.h: process calls go there */
+    vm_mailbox_retain(main_vm->mailbox);
+    on_close(app, let_go_of_main);
     open_overlays(app, main_vm->config);
     open_http_client(app);
     open_http_services(app);
@@ -369,9 +369,9 @@ static bool hand_over_connection(void *context, const struct entry *service, uv_
     return true;
 }
 
-static void *worker_open(void *context, struct remote_link *link, struct wippy_error *error)
+static void *worker_open(void *context, struct wippy_error *error)
 {
-    return app_new_worker(context, link, error);
+    return app_new_worker(context, error);
 }
 
 static uv_loop_t *worker_loop(void *runtime)

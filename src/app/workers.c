@@ -11,7 +11,6 @@
 
 #include "util/handle.h"
 #include "util/memory.h"
-#include "vm/remote.h"
 
 /* Something the main thread asked a worker's loop to run. */
 struct posted {
@@ -31,7 +30,6 @@ struct worker {
     struct workers *set;
     uv_thread_t thread;
     bool thread_started;
-    struct remote_link *link;
     uv_sem_t ready;
     int start_status;                 /* WIPPY_OK or the error's code, before ready */
     struct wippy_error start_error;
@@ -86,7 +84,7 @@ static void worker_main(void *argument)
     char name[16]; /* what ps -L and /proc/PID/task/TID/comm show */
     snprintf(name, sizeof name, "wippy-http%zu", (size_t)(worker - set->workers) + 1);
     pthread_setname_np(pthread_self(), name);
-    void *runtime = set->hooks.open(set->hooks.context, worker->link, &worker->start_error);
+    void *runtime = set->hooks.open(set->hooks.context, &worker->start_error);
     if (runtime == NULL) {
         worker->start_status = worker->start_error.code < 0 ? worker->start_error.code : WIPPY_EIO;
         uv_sem_post(&worker->ready);
@@ -207,7 +205,6 @@ struct workers *workers_start(struct vm *main, size_t count, const struct worker
         worker->set = set;
         uv_sem_init(&worker->ready, 0);
         uv_mutex_init(&worker->lock);
-        worker->link = remote_link_new(main);
         set->count++;
         if (uv_thread_create(&worker->thread, worker_main, worker) != 0) {
             rc = error_set(error, WIPPY_EIO, "cannot start scheduler thread %zu", i + 1);
@@ -238,7 +235,6 @@ void workers_free(struct workers *set)
         struct worker *worker = &set->workers[i];
         if (worker->thread_started)
             uv_thread_join(&worker->thread);
-        remote_link_free(worker->link);
         uv_sem_destroy(&worker->ready);
         uv_mutex_destroy(&worker->lock);
     }

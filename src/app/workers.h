@@ -1,7 +1,7 @@
 /* workers.h - the scheduler threads beside the main one (scheduler.threads):
  * each runs a runtime of its own (loop, VM, HTTP client, listeners) that
- * the application builds through hooks, linked to the main VM by a
- * vm/remote.h line. Started, stopped and waited for from the main thread. */
+ * the application builds through hooks, calling on the main VM through
+ * its mailbox (vm/remote.h). Started, stopped and waited for from the main thread. */
 #ifndef WIPPY_APP_WORKERS_H
 #define WIPPY_APP_WORKERS_H
 
@@ -12,14 +12,11 @@
 #include "util/error.h"
 #include "vm/core.h"
 
-struct remote_link;
-
 /* What a worker's runtime is; every hook but ended runs on the worker's
  * thread. */
 struct worker_hooks {
-    /* Builds and starts the runtime around link (attach it to the VM
-     * before loading it); NULL with error set when it cannot. */
-    void *(*open)(void *context, struct remote_link *link, struct wippy_error *error);
+    /* Builds and starts the runtime; NULL with error set when it cannot. */
+    void *(*open)(void *context, struct wippy_error *error);
     uv_loop_t *(*loop)(void *runtime);
     int (*run)(void *runtime);               /* until it stops */
     void (*stop)(void *runtime, bool drain); /* drain: requests in flight finish first */

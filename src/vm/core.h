@@ -22,7 +22,6 @@ struct heap_account;
 struct preemption;
 struct state_sources;
 struct process_table;
-struct remote_link;
 struct vm_mailbox;
 struct task;
 
@@ -107,7 +106,7 @@ struct vm {
                                         task's variables, its error's __tostring): limits hold */
     int exit_code;
     bool stopping;
-    struct remote_link *remote;      /* a worker VM's line to the main VM (vm/remote.h), or NULL */
+    struct vm_mailbox *main_mailbox; /* a worker VM's: the main VM's, counted (vm/remote.h); NULL on it */
     struct vm_mailbox *mailbox;      /* what other threads post to this loop (vm/mailbox.h) */
 };
 

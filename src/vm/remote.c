@@ -1,23 +1,26 @@
-/* remote.c - see remote.h. A request is shared by the two threads. It is
- * counted once for each side that may still read it:
- *  - the worker's side: let go exactly once, when its reply is read
- *    (deliver_reply), dropped by the detach, or (the worker gone) by
- *    queue_reply;
- *  - the main VM's side: let go once its reply is queued (queue_reply);
- *  - a cancellation in flight: let go once the main VM has read it.
- * The link's lock guards its queues and whether the worker's end is still
- * there. */
+/* remote.c - see remote.h. A request travels as posts: to the target
+ * VM's mailbox (the call, then a cancellation when its caller goes away),
+ * and back to the caller VM's mailbox (the reply). It is counted once for
+ * each side that may still read it:
+ *  - the caller's side: let go exactly once, when its reply is read
+ *    (deliver_reply) or dropped (the caller's VM has ended);
+ *  - the target's side: let go once its reply is posted (queue_reply),
+ *    also when the call itself was dropped (the target's VM has ended);
+ *  - a cancellation in flight: let go once the target has read or dropped it.
+ * Posts to one mailbox run in the order they came, so a call is always read
+ * before its cancellation. */
 #include "vm/remote.h"
 
 #include <lauxlib.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/handle.h"
 #include "util/memory.h"
 #include "vm/frame.h"
 #include "vm/heap.h"
+#include "vm/mailbox.h"
 #include "vm/message.h"
 #include "vm/task.h"
 
@@ -32,7 +35,11 @@ struct values {
 
 struct remote_request {
     atomic_int references;
-    struct remote_link *link;
+    struct vm_post call;         /* to the target: start the proxy */
+    struct vm_post cancel;       /* to the target: the caller went away */
+    struct vm_post reply;        /* to the caller */
+    struct vm_mailbox *target;   /* counted: where the call runs */
+    struct vm_mailbox *home;     /* counted: the caller's VM */
     const char *module;          /* whose context the function takes (static text) */
     const char *name;            /* the function's name as Lua code calls it, or NULL */
     lua_CFunction function;
@@ -43,26 +50,12 @@ struct remote_request {
     int call_depth;
     bool guest;
     atomic_bool cancelled;       /* the caller went away */
-    struct task *caller;         /* the worker's thread only; NULL once it went away */
-    struct task *proxy;          /* the main VM's thread only: the task running it */
-    /* written by the main VM's thread before the reply is queued */
+    struct task *caller;         /* the caller's thread only; NULL once it went away */
+    struct task *proxy;          /* the target's thread only: the task running it */
+    /* written on the target's thread before the reply is posted */
     bool failed;                 /* results hold one value: what was raised */
+    bool not_run;                /* the target's VM had ended: results hold nothing */
     struct values results;
-    struct remote_request *next;
-    struct remote_request *next_cancel;
-};
-
-struct remote_link {
-    atomic_int references; /* the main VM's end, and every request */
-    uv_mutex_t lock;
-    struct remote_request *requests_head, *requests_tail; /* to the main VM */
-    struct remote_request *cancels;                       /* to the main VM */
-    struct remote_request *replies_head, *replies_tail;   /* to the worker */
-    bool detached;          /* the worker's end is gone */
-    uv_async_t *to_main;    /* on the main VM's loop */
-    uv_async_t *to_worker;  /* on the worker's loop */
-    struct vm *main;
-    struct vm *worker;
 };
 
 struct proxy_task {
@@ -165,14 +158,6 @@ static int push_values(lua_State *L, struct values *values, struct wippy_error *
 
 /* ---- requests ---- */
 
-static void link_release(struct remote_link *link)
-{
-    if (atomic_fetch_sub_explicit(&link->references, 1, memory_order_acq_rel) != 1)
-        return;
-    uv_mutex_destroy(&link->lock);
-    free(link);
-}
-
 static void request_release(struct remote_request *request)
 {
     if (atomic_fetch_sub_explicit(&request->references, 1, memory_order_acq_rel) != 1)
@@ -182,36 +167,17 @@ static void request_release(struct remote_request *request)
     values_free(&request->arguments);
     values_free(&request->results);
     frame_release(request->frame);
-    struct remote_link *link = request->link;
+    vm_mailbox_release(request->target);
+    vm_mailbox_release(request->home);
     free(request);
-    link_release(link);
 }
 
-static void append(struct remote_request **head, struct remote_request **tail, struct remote_request *request)
-{
-    request->next = NULL;
-    if (*tail != NULL)
-        (*tail)->next = request;
-    else
-        *head = request;
-    *tail = request;
-}
+/* ---- the target's side ---- */
 
-/* ---- the main VM's side ---- */
-
-/* Hands the reply to the worker and lets go of the main VM's side. */
+/* Hands the reply to the caller's VM and lets go of the target's side. */
 static void queue_reply(struct remote_request *request)
 {
-    struct remote_link *link = request->link;
-    uv_mutex_lock(&link->lock);
-    bool detached = link->detached;
-    if (!detached) {
-        append(&link->replies_head, &link->replies_tail, request);
-        uv_async_send(link->to_worker);
-    }
-    uv_mutex_unlock(&link->lock);
-    if (detached) /* nobody will read it: the worker's side goes too */
-        request_release(request);
+    vm_mailbox_post(request->home, &request->reply); /* dropped: the caller's VM has ended */
     request_release(request);
 }
 
@@ -269,12 +235,12 @@ static int proxy_body_done(lua_State *L, int status, lua_KContext context)
 }
 
 /* Where the caller stub below puts an error its function raises with
- * luaL_error: the worker puts its caller's position there instead. */
+ * luaL_error: the caller's VM puts its caller's position there instead. */
 #define CALLER_STUB_WHERE "wippy-remote:1: "
 
 /* A Lua function that calls the function by its name, as Lua code names
  * it (t.send(...), or spawner:spawn(...)), so that an argument error reads
- * as in a call on the main VM, its position CALLER_STUB_WHERE. Made once
+ * as in a call on the target VM, its position CALLER_STUB_WHERE. Made once
  * per name and kept. */
 static void push_caller(lua_State *L, const char *name, bool method)
 {
@@ -308,7 +274,7 @@ static int proxy_body(lua_State *L)
     bool has_prefix = request->prefix.data != NULL;
     if (request->name != NULL) {
         push_caller(L, request->name, has_prefix);
-        if (has_prefix) { /* its own method, on the main VM */
+        if (has_prefix) { /* its own method, on the target VM */
             request->prefix.push(L, request->prefix.data);
         } else {
             lua_createtable(L, 0, 1);
@@ -329,9 +295,9 @@ static int proxy_body(lua_State *L)
     return proxy_body_done(L, LUA_OK, 0);
 }
 
-static void start_proxy(struct remote_link *link, struct remote_request *request)
+static void start_proxy(struct vm *vm, struct vm_post *post)
 {
-    struct vm *vm = link->main;
+    struct remote_request *request = (struct remote_request *)((char *)post - offsetof(struct remote_request, call));
     struct proxy_task *proxy = xcalloc(1, sizeof *proxy);
     proxy->request = request;
     proxy->task.on_finish = on_proxy_finish;
@@ -353,73 +319,58 @@ static void start_proxy(struct remote_link *link, struct remote_request *request
     request->proxy = &proxy->task;
 }
 
-static void on_requests(uv_async_t *handle)
+/* The target's VM has ended before it read the call: the caller is told
+ * so (remote_resumed gives the text). */
+static void drop_call(struct vm_post *post)
 {
-    struct remote_link *link = handle->data;
-    uv_mutex_lock(&link->lock);
-    struct remote_request *requests = link->requests_head;
-    struct remote_request *cancels = link->cancels;
-    link->requests_head = link->requests_tail = NULL;
-    link->cancels = NULL;
-    uv_mutex_unlock(&link->lock);
-    /* a request is always read in the batch of its cancellation or before */
-    while (requests != NULL) {
-        struct remote_request *request = requests;
-        requests = request->next;
-        start_proxy(link, request);
-    }
-    while (cancels != NULL) {
-        struct remote_request *request = cancels;
-        cancels = request->next_cancel;
-        if (request->proxy != NULL)
-            task_kill(request->proxy, "the caller went away");
-        request_release(request); /* the cancellation's */
-    }
+    struct remote_request *request = (struct remote_request *)((char *)post - offsetof(struct remote_request, call));
+    request->failed = true;
+    request->not_run = true;
+    queue_reply(request);
 }
 
-struct remote_link *remote_link_new(struct vm *main)
+static void run_cancel(struct vm *vm, struct vm_post *post)
 {
-    struct remote_link *link = xcalloc(1, sizeof *link);
-    atomic_init(&link->references, 1);
-    uv_mutex_init(&link->lock);
-    link->main = main;
-    link->to_main = xmalloc(sizeof *link->to_main);
-    uv_async_init(main->loop, link->to_main, on_requests);
-    link->to_main->data = link;
-    uv_unref((uv_handle_t *)link->to_main); /* the services keep the loop going */
-    return link;
+    (void)vm;
+    struct remote_request *request = (struct remote_request *)((char *)post - offsetof(struct remote_request, cancel));
+    if (request->proxy != NULL)
+        task_kill(request->proxy, "the caller went away");
+    request_release(request); /* the cancellation's */
 }
 
-void remote_link_free(struct remote_link *link)
+static void drop_cancel(struct vm_post *post)
 {
-    if (link == NULL)
-        return;
-    on_requests(link->to_main); /* what came before the worker ended */
-    handle_close((uv_handle_t *)link->to_main);
-    link_release(link);
+    request_release((struct remote_request *)((char *)post - offsetof(struct remote_request, cancel)));
 }
 
-/* ---- the worker's side ---- */
+/* ---- the caller's side ---- */
 
 /* Pushed last with a reply: a coroutine whose wait was cancelled (resumed
  * where it could not block) and is resumed again by Lua code gets whatever
  * that code passes, never this, so its values are not taken for a reply. */
 static char reply_marker;
 
-static void deliver_reply(struct remote_request *request)
+static struct remote_request *request_of_reply(struct vm_post *post)
 {
+    return (struct remote_request *)((char *)post - offsetof(struct remote_request, reply));
+}
+
+static void deliver_reply(struct vm *vm, struct vm_post *post)
+{
+    struct remote_request *request = request_of_reply(post);
     struct task *caller = request->caller;
-    if (caller == NULL) { /* it went away: the worker's side goes */
+    if (caller == NULL) { /* it went away: the caller's side goes */
         request_release(request);
         return;
     }
+    vm_mailbox_expect(vm, -1);
     request->caller = NULL;
     caller->wait_data = NULL;
     lua_State *thread = caller->thread;
     bool failed = request->failed;
     struct wippy_error error;
-    /* the main VM made these within the runtime's limit; the caller waits */
-    vm_unlimited_begin(caller->vm);
+    /* the target made these within the runtime's limit; the caller waits */
+    vm_unlimited_begin(vm);
     int count = push_values(thread, &request->results, &error);
     if (count < 0 && lua_checkstack(thread, 3)) {
         lua_pushstring(thread, error.message);
@@ -427,11 +378,14 @@ static void deliver_reply(struct remote_request *request)
         count = 1;
     }
     if (count == 0 && failed && lua_checkstack(thread, 3)) { /* the reason could not travel */
-        lua_pushliteral(thread, "not enough memory");
+        if (request->not_run)
+            lua_pushliteral(thread, "runtime shutting down");
+        else
+            lua_pushliteral(thread, "not enough memory");
         count = 1;
     }
-    vm_unlimited_end(caller->vm);
-    request_release(request); /* the worker's side */
+    vm_unlimited_end(vm);
+    request_release(request); /* the caller's side */
     if (count < 0) { /* not even room for the reason: Lua's own words */
         task_kill(caller, "not enough memory");
         return;
@@ -442,67 +396,29 @@ static void deliver_reply(struct remote_request *request)
     task_wake(caller, count + 3);
 }
 
-static void on_replies(uv_async_t *handle)
+static void drop_reply(struct vm_post *post)
 {
-    struct remote_link *link = handle->data;
-    uv_mutex_lock(&link->lock);
-    struct remote_request *replies = link->replies_head;
-    link->replies_head = link->replies_tail = NULL;
-    uv_mutex_unlock(&link->lock);
-    while (replies != NULL) {
-        struct remote_request *request = replies;
-        replies = request->next;
-        deliver_reply(request);
-    }
-}
-
-void remote_link_attach(struct remote_link *link, struct vm *worker)
-{
-    link->worker = worker;
-    link->to_worker = xmalloc(sizeof *link->to_worker);
-    uv_async_init(worker->loop, link->to_worker, on_replies);
-    link->to_worker->data = link;
-    worker->remote = link;
-}
-
-void remote_link_detach(struct remote_link *link)
-{
-    uv_mutex_lock(&link->lock);
-    link->detached = true;
-    struct remote_request *replies = link->replies_head;
-    link->replies_head = link->replies_tail = NULL;
-    uv_mutex_unlock(&link->lock);
-    while (replies != NULL) { /* their callers have ended: the worker's side goes */
-        struct remote_request *request = replies;
-        replies = request->next;
-        request_release(request);
-    }
-    link->worker->remote = NULL;
-    handle_close((uv_handle_t *)link->to_worker);
+    request_release(request_of_reply(post)); /* its caller has ended with its VM */
 }
 
 bool remote_is_worker(lua_State *L)
 {
-    return vm_of(L)->remote != NULL;
+    return vm_of(L)->main_mailbox != NULL;
 }
 
 /* The caller's task went away while it waited (killed, or its VM ending):
- * the main VM is told, and ends the call if it still runs. The reply, when
- * it comes, is dropped by deliver_reply (or the detach). */
+ * the target is told, and ends the call if it still runs. The reply, when
+ * it comes, is dropped by deliver_reply (or with the caller's mailbox). */
 static void cancel_remote(struct task *task)
 {
     struct remote_request *request = task->wait_data;
     if (request == NULL)
         return;
+    vm_mailbox_expect(task->vm, -1);
     request->caller = NULL;
     atomic_store(&request->cancelled, true);
-    struct remote_link *link = request->link;
     atomic_fetch_add_explicit(&request->references, 1, memory_order_relaxed); /* the cancellation's */
-    uv_mutex_lock(&link->lock);
-    request->next_cancel = link->cancels;
-    link->cancels = request;
-    uv_async_send(link->to_main);
-    uv_mutex_unlock(&link->lock);
+    vm_mailbox_post(request->target, &request->cancel);
 }
 
 /* The reply has come: its values, then whether the function raised (the
@@ -533,8 +449,8 @@ static int remote_resumed(lua_State *L, int status, lua_KContext context)
     return count;
 }
 
-int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
-                      struct remote_prefix *prefix)
+int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
+                   lua_CFunction function, struct remote_prefix *prefix)
 {
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
@@ -554,12 +470,16 @@ int remote_call_named(lua_State *L, const char *module, const char *name, lua_CF
         return 2;
     }
     /* from here on nothing raises before the task waits */
-    struct remote_link *link = vm->remote;
     struct remote_request *request = xcalloc(1, sizeof *request);
     atomic_init(&request->references, 2);
     atomic_init(&request->cancelled, false);
-    request->link = link;
-    atomic_fetch_add_explicit(&link->references, 1, memory_order_relaxed);
+    request->call = (struct vm_post){.run = start_proxy, .drop = drop_call};
+    request->cancel = (struct vm_post){.run = run_cancel, .drop = drop_cancel};
+    request->reply = (struct vm_post){.run = deliver_reply, .drop = drop_reply};
+    request->target = target;
+    vm_mailbox_retain(target);
+    request->home = vm->mailbox;
+    vm_mailbox_retain(vm->mailbox);
     request->module = module;
     request->name = name;
     request->function = function;
@@ -571,11 +491,15 @@ int remote_call_named(lua_State *L, const char *module, const char *name, lua_CF
     request->call_depth = task->call_depth;
     request->guest = task->guest;
     request->caller = task;
-    uv_mutex_lock(&link->lock);
-    append(&link->requests_head, &link->requests_tail, request);
-    uv_async_send(link->to_main);
-    uv_mutex_unlock(&link->lock);
+    vm_mailbox_expect(vm, 1);
+    vm_mailbox_post(target, &request->call);
     return task_wait(L, task, cancel_remote, request, remote_resumed, 0);
+}
+
+int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
+                      struct remote_prefix *prefix)
+{
+    return remote_call_on(L, vm_of(L)->main_mailbox, module, name, function, prefix);
 }
 
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix)

@@ -4,9 +4,10 @@
  * call runs there as a task of its own with the caller's entry, frame
  * (network selection, actor, scope, context values), call depth and guest
  * mark, so every check and every text is the one the main VM gives. The
- * arguments and the results travel as messages; a channel cannot travel
- * (its waiters belong to one loop). The caller's task waits; the other
- * tasks of its loop keep running. */
+ * arguments and the results travel as messages (channels among them as
+ * crossed channels, vm/channel.h). The caller's task waits; the other
+ * tasks of its loop keep running. Any VM can call on any other the same
+ * way (remote_call_on). */
 #ifndef WIPPY_VM_REMOTE_H
 #define WIPPY_VM_REMOTE_H
 
@@ -25,24 +26,8 @@ struct remote_prefix {
     void (*free)(void *data);                /* on either thread */
 };
 
-/* On the main VM's thread, before the worker's thread starts: the main
- * VM's end of the line (on its loop). The worker's end opens on its own
- * thread with remote_link_attach. */
-struct remote_link *remote_link_new(struct vm *main);
-
-/* On the worker's thread, once its VM exists: the worker's end (on its
- * loop); from now on worker->remote is link. */
-void remote_link_attach(struct remote_link *link, struct vm *worker);
-
-/* On the worker's thread, before its loop closes (its tasks have
- * finished): replies that come later are dropped on the main VM. */
-void remote_link_detach(struct remote_link *link);
-
-/* On the main VM's thread, once the worker's thread has ended: closes the
- * main VM's end; the link is freed when no call of it is left. */
-void remote_link_free(struct remote_link *link);
-
-/* True when L's VM is a worker: its process operations run on the main VM. */
+/* True when L's VM is a worker (its main_mailbox is set): its process
+ * operations run on the main VM. */
 bool remote_is_worker(lua_State *L);
 
 /* In a worker VM, from a C function of a module: runs function on the main
@@ -51,6 +36,13 @@ bool remote_is_worker(lua_State *L);
  * prefix is not NULL) and returns what it returns, or raises what it
  * raises. Use as `return remote_call(L, module, function, prefix);`. */
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix);
+
+/* The same on the VM whose mailbox is target (any VM, from any other):
+ * requests, cancellations and replies travel as posts (vm/mailbox.h). The
+ * caller's loop stays alive while it waits; a target that has ended
+ * answers "runtime shutting down". */
+int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
+                   lua_CFunction function, struct remote_prefix *prefix);
 
 /* The same for a function Lua code calls by name (module.name, or a method
  * of prefix's value when prefix is set), so that an argument error names it
