@@ -307,6 +307,7 @@ static struct app *app_new_worker(struct app *main, struct wippy_error *error)
     open_loop(app);
     open_vm(app, main_vm->registry, main_vm->config, main_vm->verbose);
     app->vm->all_heap_bytes = main_vm->all_heap_bytes; /* vm.memory_limit is the runtime's */
+    app->vm->directory = main_vm->directory; /* one for the runtime: pids are unique */
     app->vm->main_mailbox = main_vm->mailbox; /* vm/remote.h: process calls go there */
     vm_mailbox_retain(main_vm->mailbox);
     on_close(app, let_go_of_main);

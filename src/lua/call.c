@@ -8,7 +8,6 @@
 #include "vm/channel.h"
 #include "vm/heap.h"
 #include "vm/process.h"
-#include "vm/remote.h"
 #include "vm/state.h"
 #include "vm/transfer.h"
 #include "lua/guard.h"
@@ -86,32 +85,9 @@ static int spawn_process_entry(lua_State *L, const struct entry *entry)
     return task_wait(L, task, process_exec_cancel, child, NULL, 0);
 }
 
-/* On the main VM, for a worker's call: the entry comes first. */
-static int spawn_process_entry_for_worker(lua_State *L)
-{
-    const struct entry *entry = lua_touserdata(L, 1);
-    lua_remove(L, 1);
-    return spawn_process_entry(L, entry);
-}
-
-static void push_entry_pointer(lua_State *L, void *entry)
-{
-    lua_pushlightuserdata(L, entry);
-}
-
-static void keep_entry(void *entry)
-{
-    (void)entry; /* the registry's */
-}
-
 static int run_process_entry(lua_State *L)
 {
-    const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
-    if (remote_is_worker(L)) { /* the processes live on the main VM */
-        struct remote_prefix prefix = {(void *)entry, push_entry_pointer, keep_entry};
-        return remote_call(L, "funcs", spawn_process_entry_for_worker, &prefix);
-    }
-    return spawn_process_entry(L, entry);
+    return spawn_process_entry(L, lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 /* Checks a call and makes its task (not started): pushes nothing and

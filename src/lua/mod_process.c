@@ -3,6 +3,7 @@
  * terminate, cancel, options, and spawners from with_options and
  * with_context. */
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@
 #include "lua/security_values.h"
 #include "vm/transfer.h"
 #include "lua/value_bridge.h"
+#include "vm/directory.h"
+#include "vm/mailbox.h"
 #include "vm/process.h"
 #include "vm/remote.h"
 #include "vm/heap.h"
@@ -179,22 +182,26 @@ static int registry_register(lua_State *L)
                                    lua_tointeger(L, 3) > REGISTRY_STRONG))
         return error_value_fail_with(L, ERROR_KIND_INVALID,
                                      "scope must be a number (process.registry.LOCAL|EVENTUAL|CONSISTENT|STRONG)");
-    struct process *target = lua_isnoneornil(L, 2) ? task->process
-                                                   : process_find(task->vm, luaL_checkstring(L, 2));
-    if (target == NULL)
-        return push_failure(L, lua_isnoneornil(L, 2) ? "process.registry.register needs a process"
-                                                     : "process not found");
+    struct process_identity target;
+    if (lua_isnoneornil(L, 2)) {
+        if (task->process == NULL)
+            return push_failure(L, "process.registry.register needs a process");
+        target.number = task->process->number;
+        snprintf(target.pid, sizeof target.pid, "%s", task->process->pid);
+    } else if (!directory_resolve(task->vm->directory, luaL_checkstring(L, 2), &target)) {
+        return push_failure(L, "process not found");
+    }
     if (name[0] == '{' || name[0] == '\0')
         return push_failure(L, "names must not be empty or look like a pid");
     /* naming another process, or (from such a callee) its caller's */
-    if ((target != task->process || task->guest) &&
-        !guard_allows(L, ACTION_PROCESS_REGISTER_FOREIGN, target->pid))
-        return guard_refuse(L, "not allowed to register foreign pid %s under name \"%s\"", target->pid, name);
+    bool own = task->process != NULL && target.number == task->process->number;
+    if ((!own || task->guest) && !guard_allows(L, ACTION_PROCESS_REGISTER_FOREIGN, target.pid))
+        return guard_refuse(L, "not allowed to register foreign pid %s under name \"%s\"", target.pid, name);
     if (!guard_allows(L, ACTION_PROCESS_REGISTER, name))
         return guard_refuse(L, "not allowed to register name: %s", name);
     struct wippy_error error;
-    if (process_register_name(task->vm, name, target, &error) < 0)
-        return error_value_fail(L, &error);
+    if (process_register_name(task->vm, name, target.number, &error) < 0)
+        return error.code == WIPPY_ENOENT ? push_failure(L, "process not found") : error_value_fail(L, &error);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -202,11 +209,10 @@ static int registry_register(lua_State *L)
 static int registry_lookup(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    struct process *process = process_find(task_current(L)->vm, name);
-    if (process == NULL) {
+    struct process_identity holder;
+    if (!directory_resolve(task_current(L)->vm->directory, name, &holder))
         return error_value_fail_with(L, ERROR_KIND_NOT_FOUND, "name \"%s\" is not registered", name);
-    }
-    lua_pushstring(L, process->pid);
+    lua_pushstring(L, holder.pid);
     return 1;
 }
 
@@ -215,14 +221,22 @@ static int registry_lookup(lua_State *L)
  * names). Without them Go allows anything; this runtime allows the caller
  * itself and what it spawned, and strict mode nothing. A process reached by
  * a registered name is no exception. */
-static bool may_stop(struct task *task, struct process *target, const char *action)
+static bool may_stop(struct task *task, const struct process_identity *target, const char *action)
 {
     const struct frame *frame = task->frame;
     if (frame->actor != NULL && frame->scope != NULL)
         return task_allows(task, action, target->pid);
     if (task->vm->config->strict_mode || task->guest) /* such a callee is not its caller */
         return false;
-    return task->process != NULL && (target == task->process || process_is_related(task->process, target));
+    const struct process *self = task->process;
+    return self != NULL && (target->number == self->number || target->parent_number == self->number);
+}
+
+static void identify(const struct process *process, struct process_identity *identity)
+{
+    identity->number = process->number;
+    identity->parent_number = process->parent_number;
+    snprintf(identity->pid, sizeof identity->pid, "%s", process->pid);
 }
 
 /* A name is given up by its holder, by what spawned the holder, or under a
@@ -232,14 +246,15 @@ static int registry_unregister(lua_State *L)
 {
     struct task *task = task_current(L);
     const char *name = luaL_checkstring(L, 1);
-    struct process *holder = name[0] != '{' ? process_find(task->vm, name) : NULL;
+    struct process_identity holder;
+    bool held = name[0] != '{' && directory_resolve(task->vm->directory, name, &holder);
     if (!guard_allows(L, ACTION_PROCESS_UNREGISTER, name))
         return guard_refuse(L, "not allowed to unregister name: %s", name);
-    if (holder != NULL && !may_stop(task, holder, ACTION_PROCESS_UNREGISTER)) {
+    if (held && !may_stop(task, &holder, ACTION_PROCESS_UNREGISTER)) {
         return error_value_fail_with(L, ERROR_KIND_PERMISSION_DENIED, "not allowed to unregister: %s", name);
     }
     process_unregister_name(task->vm, name);
-    lua_pushboolean(L, holder != NULL); /* false: no process held the name (as Go Wippy) */
+    lua_pushboolean(L, held); /* false: no process held the name (as Go Wippy) */
     return 1;
 }
 
@@ -283,6 +298,8 @@ static int absent_target(lua_State *L, const char *action, const char *verb, con
     return guard_refuse(L, "process %s not found", destination);
 }
 
+static struct process *find_target(lua_State *L, int index, const char *name, lua_CFunction self, int *forwarded);
+
 static int process_send(lua_State *L)
 {
     struct task *task = task_current(L);
@@ -291,7 +308,10 @@ static int process_send(lua_State *L)
     lua_settop(L, 3);
     if (topic[0] == '@')
         return push_failure(L, "topics starting with @ are reserved");
-    struct process *target = process_find(task->vm, destination);
+    int forwarded;
+    struct process *target = find_target(L, 1, "send", process_send, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target == NULL)
         return absent_target(L, ACTION_PROCESS_SEND, "send", destination);
     if (!guard_allows(L, ACTION_PROCESS_SEND, target->pid))
@@ -431,15 +451,34 @@ static int process_unlisten(lua_State *L)
     return 1;
 }
 
-static struct process *find_target(lua_State *L, int index)
+/* The process the argument at index names, when it is one of this VM's
+ * (or NULL: none is). When it lives on another VM, the whole call is made
+ * there, as this process (vm/remote.h), and *forwarded is what to return.
+ * A call made there does not move on again: a name registered meanwhile to
+ * a process of a third VM reads as no process. */
+static struct process *find_target(lua_State *L, int index, const char *name, lua_CFunction self, int *forwarded)
 {
-    return process_find(task_current(L)->vm, luaL_checkstring(L, index));
+    struct task *task = task_current(L);
+    struct vm_mailbox *elsewhere = NULL;
+    struct process *target = process_locate(task->vm, luaL_checkstring(L, index), &elsewhere);
+    *forwarded = -1;
+    if (elsewhere == NULL)
+        return target;
+    if (remote_is_proxy(task)) {
+        vm_mailbox_release(elsewhere);
+        return NULL;
+    }
+    *forwarded = remote_call_as_process(L, elsewhere, "process", name, self);
+    return NULL;
 }
 
 static int process_monitor(lua_State *L)
 {
     struct process *self = require_process(L, "process.monitor");
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "monitor", process_monitor, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target == NULL)
         return absent_target(L, ACTION_PROCESS_MONITOR, "monitor", luaL_checkstring(L, 1));
     if (!guard_allows(L, ACTION_PROCESS_MONITOR, target->pid))
@@ -452,7 +491,10 @@ static int process_monitor(lua_State *L)
 static int process_unmonitor(lua_State *L)
 {
     struct process *self = require_process(L, "process.unmonitor");
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "unmonitor", process_unmonitor, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNMONITOR, target->pid))
         return guard_refuse(L, "not allowed to unmonitor: %s", luaL_checkstring(L, 1));
     if (target != NULL)
@@ -464,7 +506,10 @@ static int process_unmonitor(lua_State *L)
 static int process_link_lua(lua_State *L)
 {
     struct process *self = require_process(L, "process.link");
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "link", process_link_lua, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target == NULL)
         return absent_target(L, ACTION_PROCESS_LINK, "link", luaL_checkstring(L, 1));
     if (!guard_allows(L, ACTION_PROCESS_LINK, target->pid))
@@ -477,7 +522,10 @@ static int process_link_lua(lua_State *L)
 static int process_unlink_lua(lua_State *L)
 {
     struct process *self = require_process(L, "process.unlink");
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "unlink", process_unlink_lua, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNLINK, target->pid))
         return guard_refuse(L, "not allowed to unlink: %s", luaL_checkstring(L, 1));
     if (target != NULL)
@@ -494,10 +542,15 @@ static int refuse_stop(lua_State *L, const char *action)
 static int process_terminate(lua_State *L)
 {
     struct task *task = task_current(L);
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "terminate", process_terminate, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     if (target == NULL)
         return absent_target(L, ACTION_PROCESS_TERMINATE, "terminate", luaL_checkstring(L, 1));
-    if (!may_stop(task, target, ACTION_PROCESS_TERMINATE))
+    struct process_identity identity;
+    identify(target, &identity);
+    if (!may_stop(task, &identity, ACTION_PROCESS_TERMINATE))
         return refuse_stop(L, "terminate");
     if (&target->task == task || target == task->process)
         return luaL_error(L, "terminated");
@@ -509,11 +562,16 @@ static int process_terminate(lua_State *L)
 static int process_cancel(lua_State *L)
 {
     struct task *task = task_current(L);
-    struct process *target = find_target(L, 1);
+    int forwarded;
+    struct process *target = find_target(L, 1, "cancel", process_cancel, &forwarded);
+    if (forwarded >= 0)
+        return forwarded;
     const char *reason = luaL_optstring(L, 2, "cancelled");
     if (target == NULL)
         return absent_target(L, ACTION_PROCESS_CANCEL, "cancel", luaL_checkstring(L, 1));
-    if (!may_stop(task, target, ACTION_PROCESS_CANCEL))
+    struct process_identity identity;
+    identify(target, &identity);
+    if (!may_stop(task, &identity, ACTION_PROCESS_CANCEL))
         return refuse_stop(L, "cancel");
     lua_State *main = target->task.heap->lua;
     vm_unlimited_begin(task->vm); /* on the main thread: core.h */
@@ -659,54 +717,6 @@ static int spawner_spawn_linked_monitored(lua_State *L)
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
 }
 
-/* ---- in a worker VM: the processes live on the main VM (vm/remote.h) ---- */
-
-static void push_spawner_options(lua_State *L, void *data)
-{
-    edge_push(L, data, SPAWNER_TYPE);
-}
-
-static void free_spawner_options(void *data)
-{
-    edge_options_clear(data);
-    free(data);
-}
-
-/* A spawner's spawn methods: its options travel beside the arguments and
- * become a spawner again on the main VM. */
-static int forward_spawner(lua_State *L)
-{
-    const luaL_Reg *method = lua_touserdata(L, lua_upvalueindex(1));
-    task_current(L); /* raises outside a task, before anything is held */
-    struct edge_options *options = check_spawner(L, 1);
-    struct edge_options *copy = xcalloc(1, sizeof *copy);
-    edge_options_copy(copy, options);
-    lua_remove(L, 1);
-    struct remote_prefix prefix = {copy, push_spawner_options, free_spawner_options};
-    return remote_call_named(L, "process", method->name, method->func, &prefix);
-}
-
-/* Sets functions into the table on top: on a worker VM the ones that act
- * on processes run on the main VM, the others (making a spawner) here. */
-static void set_functions(lua_State *L, const luaL_Reg *functions, bool spawner_methods)
-{
-    if (!remote_is_worker(L)) {
-        luaL_setfuncs(L, functions, 0);
-        return;
-    }
-    for (const luaL_Reg *function = functions; function->name != NULL; function++) {
-        if (strncmp(function->name, "with_", 5) == 0) {
-            lua_pushcfunction(L, function->func);
-        } else if (spawner_methods) {
-            lua_pushlightuserdata(L, (void *)function);
-            lua_pushcclosure(L, forward_spawner, 1);
-        } else {
-            remote_push_function(L, "process", function);
-        }
-        lua_setfield(L, -2, function->name);
-    }
-}
-
 int mod_process_open(lua_State *L, void *context)
 {
     static const luaL_Reg spawner_methods[] = {
@@ -722,7 +732,7 @@ int mod_process_open(lua_State *L, void *context)
     };
     state_new_type(L, SPAWNER_TYPE, spawner_methods, STATE_PRIVATE, NULL);
     lua_getfield(L, -1, "__index");
-    set_functions(L, spawner_methods, true);
+    luaL_setfuncs(L, spawner_methods, 0);
     lua_pop(L, 1);
     lua_pushcfunction(L, edge_collect);
     lua_setfield(L, -2, "__gc");
@@ -755,7 +765,7 @@ int mod_process_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     lua_newtable(L);
-    set_functions(L, functions, false);
+    luaL_setfuncs(L, functions, 0);
     static const luaL_Reg registry_functions[] = {
         {"register", registry_register},
         {"lookup", registry_lookup},
@@ -763,7 +773,7 @@ int mod_process_open(lua_State *L, void *context)
         {NULL, NULL},
     };
     lua_newtable(L);
-    set_functions(L, registry_functions, false);
+    luaL_setfuncs(L, registry_functions, 0);
     static const struct {
         const char *name;
         int scope;

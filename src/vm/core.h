@@ -22,6 +22,7 @@ struct heap_account;
 struct preemption;
 struct state_sources;
 struct process_table;
+struct process_directory;
 struct vm_mailbox;
 struct task;
 
@@ -87,7 +88,8 @@ struct vm {
     struct task *all_tasks;          /* every live task */
     size_t live_tasks;
     struct process_table *processes;
-    uint64_t next_process_number;
+    struct process_directory *directory;     /* every process of the runtime: the main VM's (vm/directory.h) */
+    struct process_directory *own_directory; /* freed with this VM */
     struct frame *root_frame;
     struct vm_module *modules;
     size_t module_count;

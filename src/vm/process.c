@@ -3,6 +3,7 @@
 #include "vm/process.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,33 +11,28 @@
 
 #include "util/list.h"
 #include "util/memory.h"
+#include "vm/mailbox.h"
 #include "vm/channel.h"
+#include "vm/directory.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
+#include "vm/process_elsewhere.h"
 #include "vm/transfer.h"
 #include "util/log.h"
 
 #define MESSAGE_TYPE "wippy.message"
 
 struct process_table {
-    struct process **buckets;
-    size_t bucket_count; /* a power of two */
-    size_t count;
+    size_t count; /* this VM's live processes; they are found through the directory */
 };
 
 struct process_table *process_table_new(void)
 {
-    struct process_table *table = xcalloc(1, sizeof *table);
-    table->bucket_count = 1024;
-    table->buckets = xcalloc(table->bucket_count, sizeof(struct process *));
-    return table;
+    return xcalloc(1, sizeof(struct process_table));
 }
 
 void process_table_free(struct process_table *table)
 {
-    if (table == NULL)
-        return;
-    free(table->buckets);
     free(table);
 }
 
@@ -45,164 +41,46 @@ size_t process_count(const struct vm *vm)
     return vm->processes->count;
 }
 
-static size_t bucket_of(const struct process_table *table, uint64_t number)
+static struct process *process_of_record(struct directory_record *record)
 {
-    return (size_t)((number * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (table->bucket_count - 1);
+    return record != NULL ? (struct process *)((char *)record - offsetof(struct process, record)) : NULL;
 }
 
-static void table_grow(struct process_table *table)
+struct process *process_find_number(struct vm *vm, uint64_t number)
 {
-    size_t old_count = table->bucket_count;
-    struct process **old = table->buckets;
-    table->bucket_count *= 2;
-    table->buckets = xcalloc(table->bucket_count, sizeof(struct process *));
-    for (size_t i = 0; i < old_count; i++) {
-        struct process *process = old[i];
-        while (process != NULL) {
-            struct process *next = process->table_next;
-            size_t bucket = bucket_of(table, process->number);
-            process->table_next = table->buckets[bucket];
-            table->buckets[bucket] = process;
-            process = next;
-        }
-    }
-    free(old);
+    struct vm_mailbox *elsewhere = NULL;
+    struct process *process = process_of_record(directory_find(vm->directory, number, NULL, vm->mailbox, &elsewhere));
+    vm_mailbox_release(elsewhere);
+    return process;
 }
 
-static void table_insert(struct process_table *table, struct process *process)
+int process_register_name(struct vm *vm, const char *name, uint64_t number, struct wippy_error *error)
 {
-    if (table->count >= table->bucket_count)
-        table_grow(table);
-    size_t bucket = bucket_of(table, process->number);
-    process->table_next = table->buckets[bucket];
-    table->buckets[bucket] = process;
-    table->count++;
-}
-
-static struct process *table_find(const struct process_table *table, uint64_t number)
-{
-    for (struct process *process = table->buckets[bucket_of(table, number)]; process != NULL;
-         process = process->table_next)
-        if (process->number == number)
-            return process;
-    return NULL;
-}
-
-static void table_remove(struct process_table *table, struct process *process)
-{
-    struct process **link = &table->buckets[bucket_of(table, process->number)];
-    while (*link != NULL && *link != process)
-        link = &(*link)->table_next;
-    if (*link == process) {
-        *link = process->table_next;
-        table->count--;
-    }
-}
-
-#define KEY_NAMES "wippy.names"
-
-/* The names table (name -> pid string) in the Lua registry, pushed on L. */
-static void push_names(lua_State *L)
-{
-    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_NAMES) == LUA_TTABLE)
-        return;
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_NAMES);
-}
-
-static struct process *find_by_pid(struct vm *vm, const char *pid);
-static int register_name(struct vm *vm, const char *name, struct process *process,
-                         struct wippy_error *error);
-
-int process_register_name(struct vm *vm, const char *name, struct process *process,
-                          struct wippy_error *error)
-{
-    vm_unlimited_begin(vm);
-    int rc = register_name(vm, name, process, error);
-    vm_unlimited_end(vm);
-    return rc;
-}
-
-static int register_name(struct vm *vm, const char *name, struct process *process,
-                         struct wippy_error *error)
-{
-    lua_State *L = vm->lua;
-    push_names(L);
-    if (lua_getfield(L, -1, name) == LUA_TSTRING) {
-        struct process *holder = find_by_pid(vm, lua_tostring(L, -1));
-        if (holder != NULL && holder != process) {
-            lua_pop(L, 2);
-            return error_set(error, WIPPY_EINVAL, "name \"%s\" is already registered to %s", name,
-                             holder->pid);
-        }
-    }
-    lua_pop(L, 1);
-    lua_pushstring(L, process->pid);
-    lua_setfield(L, -2, name);
-    lua_pop(L, 1);
-    return WIPPY_OK;
+    return directory_register(vm->directory, name, number, error);
 }
 
 void process_unregister_name(struct vm *vm, const char *name)
 {
-    lua_State *L = vm->lua;
-    vm_unlimited_begin(vm);
-    push_names(L);
-    lua_pushnil(L);
-    lua_setfield(L, -2, name);
-    lua_pop(L, 1);
-    vm_unlimited_end(vm);
+    directory_unregister(vm->directory, name);
 }
 
-/* Drops every name of a process that ends. */
-static void forget_names(struct vm *vm, struct process *process)
+struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere)
 {
-    lua_State *L = vm->lua;
-    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_NAMES) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return;
-    }
-    int names = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, names) != 0) {
-        bool mine = strcmp(lua_tostring(L, -1), process->pid) == 0;
-        lua_pop(L, 1);
-        if (mine) {
-            lua_pushvalue(L, -1);
-            lua_pushnil(L);
-            lua_rawset(L, names); /* clearing a field while iterating is allowed */
-        }
-    }
-    lua_pop(L, 1);
+    *elsewhere = NULL;
+    uint64_t number = directory_number_of_pid(destination);
+    if (number != 0)
+        return process_of_record(directory_find(vm->directory, number, destination, vm->mailbox, elsewhere));
+    if (destination[0] == '{')
+        return NULL;
+    return process_of_record(directory_find_name(vm->directory, destination, vm->mailbox, elsewhere));
 }
 
 struct process *process_find(struct vm *vm, const char *destination)
 {
-    struct process *process = find_by_pid(vm, destination);
-    if (process != NULL || destination[0] == '{')
-        return process;
-    lua_State *L = vm->lua;
-    push_names(L);
-    lua_getfield(L, -1, destination);
-    const char *pid = lua_tostring(L, -1);
-    process = pid != NULL ? find_by_pid(vm, pid) : NULL;
-    lua_pop(L, 2);
+    struct vm_mailbox *elsewhere = NULL;
+    struct process *process = process_locate(vm, destination, &elsewhere);
+    vm_mailbox_release(elsewhere);
     return process;
-}
-
-static struct process *find_by_pid(struct vm *vm, const char *pid)
-{
-    const char *bar = strrchr(pid, '|');
-    if (bar == NULL || strncmp(bar + 1, "0x", 2) != 0)
-        return NULL;
-    char *end = NULL;
-    uint64_t number = strtoull(bar + 3, &end, 16);
-    if (end == NULL || *end != '}')
-        return NULL;
-    struct process *process = table_find(vm->processes, number);
-    return process != NULL && strcmp(process->pid, pid) == 0 ? process : NULL;
 }
 
 struct process *process_current(struct vm *vm)
@@ -456,6 +334,14 @@ static void list_add(uint64_t **items, size_t *count, uint64_t number)
     (*items)[(*count)++] = number;
 }
 
+static bool has_number(const uint64_t *items, size_t count, uint64_t number)
+{
+    for (size_t i = 0; i < count; i++)
+        if (items[i] == number)
+            return true;
+    return false;
+}
+
 static void list_remove(uint64_t *items, size_t *count, uint64_t number)
 {
     for (size_t i = 0; i < *count; i++) {
@@ -464,11 +350,6 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
             return;
         }
     }
-}
-
-bool process_is_related(const struct process *one, const struct process *other)
-{
-    return other->parent_number == one->number;
 }
 
 void process_add_monitor(struct process *watched, uint64_t watcher)
@@ -481,16 +362,37 @@ void process_remove_monitor(struct process *watched, uint64_t watcher)
     list_remove(watched->monitors, &watched->monitor_count, watcher);
 }
 
+void process_add_link_number(struct process *process, uint64_t peer)
+{
+    list_add(&process->links, &process->link_count, peer);
+}
+
+void process_remove_link_number(struct process *process, uint64_t peer)
+{
+    list_remove(process->links, &process->link_count, peer);
+}
+
+/* One side of a link: a stand-in's is its process's, on its own VM. */
+static void change_link(struct process *process, uint64_t peer, bool add)
+{
+    if (process->elsewhere != NULL)
+        elsewhere_link(process->elsewhere, process->number, peer, add);
+    else if (add)
+        process_add_link_number(process, peer);
+    else
+        process_remove_link_number(process, peer);
+}
+
 void process_link(struct process *one, struct process *other)
 {
-    list_add(&one->links, &one->link_count, other->number);
-    list_add(&other->links, &other->link_count, one->number);
+    change_link(one, other->number, true);
+    change_link(other, one->number, true);
 }
 
 void process_unlink(struct process *one, struct process *other)
 {
-    list_remove(one->links, &one->link_count, other->number);
-    list_remove(other->links, &other->link_count, one->number);
+    change_link(one, other->number, false);
+    change_link(other, one->number, false);
 }
 
 void process_add_coroutine(struct process *process, struct task *coroutine)
@@ -569,11 +471,10 @@ static void on_process_finish(struct task *task, int status, int result_count)
 {
     struct process *process = (struct process *)task;
     struct vm *vm = task->vm;
-    table_remove(vm->processes, process);
+    directory_remove(vm->directory, &process->record); /* its names too */
+    vm->processes->count--;
     heaps_process_ended(task->heap);
     end_coroutines(process);
-    if (!vm->stopping)
-        forget_names(vm, process);
     bool had_exec_waiter = process->exec_waiter != NULL;
     if (process->exec_waiter != NULL) {
         /* process.exec: the caller gets (value) or (nil, error). */
@@ -628,18 +529,30 @@ static void on_process_finish(struct task *task, int status, int result_count)
      * process.exec: no need to report the failure on stderr. */
     bool watched = task->killed || had_exec_waiter;
     for (size_t i = 0; i < process->monitor_count; i++) {
-        struct process *watcher = table_find(vm->processes, process->monitors[i]);
-        if (watcher == NULL)
+        uint64_t number = process->monitors[i];
+        struct process *watcher = process_find_number(vm, number);
+        bool linked_too = failed && has_number(process->links, process->link_count, number);
+        if (watcher == NULL) {
+            /* a process of another VM is told there, once for both */
+            if (elsewhere_tell_end(vm, number, process, true, linked_too, status, result_count)) {
+                watched = true;
+                if (linked_too)
+                    list_remove(process->links, &process->link_count, number);
+            }
             continue;
+        }
         watched = true;
         push_exit_event(watcher->task.heap->lua, PROCESS_EVENT_EXIT, process, status, result_count);
         process_deliver_event(watcher->task.heap->lua, watcher);
     }
     const char *reason = failed ? lua_tostring(task->thread, -1) : NULL;
     for (size_t i = 0; i < process->link_count; i++) {
-        struct process *linked = table_find(vm->processes, process->links[i]);
-        if (linked == NULL)
+        struct process *linked = process_find_number(vm, process->links[i]);
+        if (linked == NULL) {
+            if (elsewhere_tell_end(vm, process->links[i], process, false, true, status, result_count) && failed)
+                watched = true;
             continue;
+        }
         list_remove(linked->links, &linked->link_count, process->number);
         if (!failed)
             continue;
@@ -744,7 +657,7 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
                   struct process **out, struct wippy_error *error)
 {
     struct process *process = xcalloc(1, sizeof *process);
-    process->number = ++vm->next_process_number;
+    process->number = directory_next_number(vm->directory);
     struct process *parent = process_current(vm);
     process->parent_number = parent != NULL ? parent->number : 0;
     process->pid = xasprintf("{%s|0x%05" PRIx64 "}", host->id, process->number);
@@ -782,8 +695,66 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
         free(process);
         return rc;
     }
-    table_insert(vm->processes, process);
+    process->record = (struct directory_record){
+        .number = process->number, .parent_number = process->parent_number, .pid = process->pid, .home = vm->mailbox};
+    directory_add(vm->directory, &process->record);
+    vm->processes->count++;
     if (out != NULL)
         *out = process;
     return WIPPY_OK;
+}
+
+struct process_card {
+    uint64_t number;
+    uint64_t parent_number;
+    char *pid;
+    const struct entry *host;
+    size_t memory_limit;
+};
+
+struct process_card *process_card_new(const struct process *process)
+{
+    struct process_card *card = xcalloc(1, sizeof *card);
+    card->number = process->number;
+    card->parent_number = process->parent_number;
+    card->pid = xstrdup(process->pid);
+    card->host = process->host;
+    card->memory_limit = process->account != NULL ? process->account->limit : 0;
+    return card;
+}
+
+void process_card_free(struct process_card *card)
+{
+    if (card == NULL)
+        return;
+    free(card->pid);
+    free(card);
+}
+
+struct process *process_new_stand_in(const struct process_card *card, struct vm_mailbox *home)
+{
+    struct process *stand_in = xcalloc(1, sizeof *stand_in);
+    stand_in->number = card->number;
+    stand_in->parent_number = card->parent_number;
+    stand_in->pid = xstrdup(card->pid);
+    stand_in->host = card->host;
+    stand_in->inbox_reference = LUA_NOREF;
+    stand_in->events_reference = LUA_NOREF;
+    stand_in->listeners_reference = LUA_NOREF;
+    stand_in->waiting_reference = LUA_NOREF;
+    stand_in->upgrade_arguments_reference = LUA_NOREF;
+    stand_in->account = heap_account_new(card->memory_limit);
+    stand_in->elsewhere = home;
+    vm_mailbox_retain(home);
+    return stand_in;
+}
+
+void process_free_stand_in(struct process *stand_in)
+{
+    if (stand_in == NULL)
+        return;
+    vm_mailbox_release(stand_in->elsewhere);
+    heap_account_release(stand_in->account);
+    free(stand_in->pid);
+    free(stand_in);
 }

@@ -8,6 +8,7 @@
 
 #include "vm/task.h"
 #include "vm/core.h"
+#include "vm/directory.h"
 
 #define PROCESS_EVENT_EXIT "pid.exit"
 #define PROCESS_EVENT_LINK_DOWN "pid.link.down"
@@ -38,7 +39,8 @@ struct process {
     size_t link_count;
     struct task *coroutines; /* started with coroutine.spawn, still running */
     struct heap_account *account; /* what its code holds (vm/heap.h) */
-    struct process *table_next;
+    struct vm_mailbox *elsewhere; /* a stand-in (below): the mailbox of the VM its process lives on */
+    struct directory_record record; /* how the runtime finds it (vm/directory.h) */
 };
 
 /* Starts a process of a process.lua entry on host, with frame, called with
@@ -56,13 +58,18 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
  * wait data, so that a waiter that goes away ends the child. */
 void process_exec_cancel(struct task *waiter);
 
-/* Finds a live process by its pid string or a name it registered, or NULL. */
+/* Finds one of this VM's live processes by its pid string or a name
+ * registered to it, or NULL. */
 struct process *process_find(struct vm *vm, const char *destination);
 
-/* Names (process.registry): a name points at one live process and goes away
- * with it. register fails when another live process holds the name. */
-int process_register_name(struct vm *vm, const char *name, struct process *process,
-                          struct wippy_error *error);
+/* The same, and when the process lives on another VM, *elsewhere is that
+ * VM's mailbox (counted: vm_mailbox_release it). */
+struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere);
+
+/* Names (process.registry): a name points at one live process (of any VM)
+ * and goes away with it. register fails when another live process holds
+ * the name, or the process has ended. */
+int process_register_name(struct vm *vm, const char *name, uint64_t number, struct wippy_error *error);
 void process_unregister_name(struct vm *vm, const char *name);
 
 /* The process whose code (or whose function call) is running, or NULL. */
@@ -111,15 +118,31 @@ void process_deliver_event(lua_State *L, struct process *target);
 void process_add_coroutine(struct process *process, struct task *coroutine);
 void process_remove_coroutine(struct process *process, struct task *coroutine);
 
-/* True when one spawned other: the processes one may stop (or take a name
- * from) without a scope that says so. Links and monitors give no such
- * right: anyone may set one. */
-bool process_is_related(const struct process *one, const struct process *other);
-
 void process_add_monitor(struct process *watched, uint64_t watcher);
 void process_remove_monitor(struct process *watched, uint64_t watcher);
+/* Either may be a stand-in: its side is changed on its process's VM. */
 void process_link(struct process *one, struct process *other);
 void process_unlink(struct process *one, struct process *other);
+
+/* Who a process is, carried with a call made for it to another VM
+ * (vm/remote.h): its number, parent, pid, host and memory limit. */
+struct process_card;
+struct process_card *process_card_new(const struct process *process);
+void process_card_free(struct process_card *card);
+
+/* On the VM a call made for a process of another VM runs on: a stand-in
+ * for that process, which its task runs as. It has the process's identity
+ * and nothing else (no task, inbox or lists of its own): it is found in no
+ * table, and a link made with it is posted to its process's VM (home). */
+struct process *process_new_stand_in(const struct process_card *card, struct vm_mailbox *home);
+void process_free_stand_in(struct process *stand_in);
+
+/* One side of a link, on a process of this VM. */
+void process_add_link_number(struct process *process, uint64_t peer);
+void process_remove_link_number(struct process *process, uint64_t peer);
+
+/* One of this VM's live processes by its number, or NULL. */
+struct process *process_find_number(struct vm *vm, uint64_t number);
 
 /* Creates and frees the pid table of a VM. */
 struct process_table *process_table_new(void);

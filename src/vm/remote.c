@@ -22,6 +22,7 @@
 #include "vm/heap.h"
 #include "vm/mailbox.h"
 #include "vm/message.h"
+#include "vm/process.h"
 #include "vm/task.h"
 
 /* Values (arguments, or results) on their way, each its own message so
@@ -49,6 +50,7 @@ struct remote_request {
     const struct entry *entry;
     int call_depth;
     bool guest;
+    struct process_card *acting; /* the caller's process, or NULL: who the call is made for */
     atomic_bool cancelled;       /* the caller went away */
     struct task *caller;         /* the caller's thread only; NULL once it went away */
     struct task *proxy;          /* the target's thread only: the task running it */
@@ -167,6 +169,7 @@ static void request_release(struct remote_request *request)
     values_free(&request->arguments);
     values_free(&request->results);
     frame_release(request->frame);
+    process_card_free(request->acting);
     vm_mailbox_release(request->target);
     vm_mailbox_release(request->home);
     free(request);
@@ -224,7 +227,13 @@ static void on_proxy_finish(struct task *task, int status, int result_count)
 
 static void dispose_proxy(struct task *task)
 {
+    process_free_stand_in(task->process);
     free(task);
+}
+
+bool remote_is_proxy(const struct task *task)
+{
+    return task->dispose == dispose_proxy;
 }
 
 static int proxy_body_done(lua_State *L, int status, lua_KContext context)
@@ -316,6 +325,8 @@ static void start_proxy(struct vm *vm, struct vm_post *post)
     }
     proxy->task.call_depth = request->call_depth;
     proxy->task.guest = request->guest;
+    if (request->acting != NULL) /* made for a process of the caller's VM: it acts as that one */
+        proxy->task.process = process_new_stand_in(request->acting, request->home);
     request->proxy = &proxy->task;
 }
 
@@ -449,22 +460,26 @@ static int remote_resumed(lua_State *L, int status, lua_KContext context)
     return count;
 }
 
-int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
-                   lua_CFunction function, struct remote_prefix *prefix)
+static int call_on(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
+                   lua_CFunction function, struct remote_prefix *prefix, bool as_process)
 {
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
     lua_Debug called;
     if (name != NULL && lua_getstack(L, 0, &called) && lua_getinfo(L, "n", &called) && called.name == NULL)
         name = NULL; /* called with no name (pcall(f)): its errors name none either */
-    if (!lua_isyieldable(L) && prefix != NULL)
-        prefix->free(prefix->data);
+    if (!lua_isyieldable(L)) {
+        if (prefix != NULL)
+            prefix->free(prefix->data);
+        vm_mailbox_release(target);
+    }
     task_check_can_block(L, task, "a call to the main scheduler thread");
     struct values arguments;
     struct wippy_error error;
     if (take_values(L, 1, lua_gettop(L), &arguments, &error) < 0) {
         if (prefix != NULL)
             prefix->free(prefix->data);
+        vm_mailbox_release(target);
         lua_pushnil(L); /* as the functions say a value cannot travel */
         vm_push_failure(vm, L, error.code, error.message, strlen(error.message));
         return 2;
@@ -476,8 +491,7 @@ int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
     request->call = (struct vm_post){.run = start_proxy, .drop = drop_call};
     request->cancel = (struct vm_post){.run = run_cancel, .drop = drop_cancel};
     request->reply = (struct vm_post){.run = deliver_reply, .drop = drop_reply};
-    request->target = target;
-    vm_mailbox_retain(target);
+    request->target = target; /* its count is the call's now */
     request->home = vm->mailbox;
     vm_mailbox_retain(vm->mailbox);
     request->module = module;
@@ -490,6 +504,8 @@ int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
     request->entry = task->entry;
     request->call_depth = task->call_depth;
     request->guest = task->guest;
+    if (as_process && task->process != NULL)
+        request->acting = process_card_new(task->process);
     request->caller = task;
     vm_mailbox_expect(vm, 1);
     vm_mailbox_post(target, &request->call);
@@ -499,7 +515,15 @@ int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
 int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
                       struct remote_prefix *prefix)
 {
-    return remote_call_on(L, vm_of(L)->main_mailbox, module, name, function, prefix);
+    struct vm_mailbox *main = vm_of(L)->main_mailbox;
+    vm_mailbox_retain(main);
+    return call_on(L, main, module, name, function, prefix, false);
+}
+
+int remote_call_as_process(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
+                           lua_CFunction function)
+{
+    return call_on(L, target, module, name, function, NULL, true);
 }
 
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix)

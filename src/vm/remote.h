@@ -37,12 +37,15 @@ bool remote_is_worker(lua_State *L);
  * raises. Use as `return remote_call(L, module, function, prefix);`. */
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix);
 
-/* The same on the VM whose mailbox is target (any VM, from any other):
- * requests, cancellations and replies travel as posts (vm/mailbox.h). The
+/* The same on the VM whose mailbox is target (any VM, from any other),
+ * taking over the caller's count of target, for a process operation: a
+ * call made from a process runs there as that process (a stand-in,
+ * vm/process.h: its pid, parent and memory limit, for that one function).
+ * Requests, cancellations and replies travel as posts (vm/mailbox.h). The
  * caller's loop stays alive while it waits; a target that has ended
  * answers "runtime shutting down". */
-int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
-                   lua_CFunction function, struct remote_prefix *prefix);
+int remote_call_as_process(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
+                           lua_CFunction function);
 
 /* The same for a function Lua code calls by name (module.name, or a method
  * of prefix's value when prefix is set), so that an argument error names it
@@ -50,6 +53,9 @@ int remote_call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
  * past vm.memory_limit) give nil and the error, as the functions do. */
 int remote_call_named(lua_State *L, const char *module, const char *name, lua_CFunction function,
                       struct remote_prefix *prefix);
+
+/* True when task runs a call made on another VM. */
+bool remote_is_proxy(const struct task *task);
 
 /* Pushes a function that runs function->func on the main VM through
  * remote_call; function (a static luaL_Reg) and module must stay. */

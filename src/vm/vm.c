@@ -8,6 +8,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/channel.h"
+#include "vm/directory.h"
 #include "vm/frame.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
@@ -34,6 +35,8 @@ struct vm *vm_new(uv_loop_t *loop, const struct registry *registry, const struct
     vm->requeue_check->data = vm;
     vm->root_frame = frame_new_root();
     vm->processes = process_table_new();
+    vm->own_directory = directory_new();
+    vm->directory = vm->own_directory; /* a worker's is the main VM's (app/app.c) */
     vm->runtime_account = heap_account_new(0);
     if (config->memory_limit > 0 && config->threads > 1) /* one limit for the whole runtime */
         vm->all_heap_bytes = &vm->own_all_heap_bytes;
@@ -94,6 +97,7 @@ void vm_free(struct vm *vm)
     handle_close((uv_handle_t *)vm->requeue_check);
     frame_release(vm->root_frame);
     process_table_free(vm->processes);
+    directory_free(vm->own_directory);
     free(vm->modules);
     vm_mailbox_close(vm); /* last: what other threads post from now on is dropped there */
     free(vm);

@@ -1,0 +1,287 @@
+/* directory.c - see directory.h. One lock guards both tables: every
+ * operation is a lookup or two, and records live in their processes. */
+#include "vm/directory.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "util/memory.h"
+#include "vm/mailbox.h"
+
+struct directory_name {
+    char *name;
+    struct directory_record *holder;
+    struct directory_name *bucket_next;
+    struct directory_name *holder_next; /* the holder's other names */
+};
+
+struct process_directory {
+    uv_mutex_t lock;
+    atomic_uint_fast64_t last_number;
+    struct directory_record **records; /* by number; record_buckets is a power of two */
+    size_t record_buckets;
+    size_t record_count;
+    struct directory_name **names;     /* by name; name_buckets is a power of two */
+    size_t name_buckets;
+    size_t name_count;
+};
+
+struct process_directory *directory_new(void)
+{
+    struct process_directory *directory = xcalloc(1, sizeof *directory);
+    uv_mutex_init(&directory->lock);
+    atomic_init(&directory->last_number, 0);
+    directory->record_buckets = 1024;
+    directory->records = xcalloc(directory->record_buckets, sizeof *directory->records);
+    directory->name_buckets = 64;
+    directory->names = xcalloc(directory->name_buckets, sizeof *directory->names);
+    return directory;
+}
+
+void directory_free(struct process_directory *directory)
+{
+    if (directory == NULL)
+        return;
+    for (size_t i = 0; i < directory->name_buckets; i++) {
+        struct directory_name *name = directory->names[i];
+        while (name != NULL) {
+            struct directory_name *next = name->bucket_next;
+            free(name->name);
+            free(name);
+            name = next;
+        }
+    }
+    free(directory->names);
+    free(directory->records);
+    uv_mutex_destroy(&directory->lock);
+    free(directory);
+}
+
+uint64_t directory_next_number(struct process_directory *directory)
+{
+    return atomic_fetch_add_explicit(&directory->last_number, 1, memory_order_relaxed) + 1;
+}
+
+static size_t record_bucket(size_t buckets, uint64_t number)
+{
+    return (size_t)((number * UINT64_C(0x9E3779B97F4A7C15)) >> 20) & (buckets - 1);
+}
+
+static size_t name_bucket(size_t buckets, const char *name)
+{
+    uint64_t hash = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)name; *c != '\0'; c++)
+        hash = (hash ^ *c) * UINT64_C(1099511628211);
+    return (size_t)hash & (buckets - 1);
+}
+
+static void grow_records(struct process_directory *directory)
+{
+    size_t old_buckets = directory->record_buckets;
+    struct directory_record **old = directory->records;
+    directory->record_buckets *= 2;
+    directory->records = xcalloc(directory->record_buckets, sizeof *directory->records);
+    for (size_t i = 0; i < old_buckets; i++) {
+        struct directory_record *record = old[i];
+        while (record != NULL) {
+            struct directory_record *next = record->bucket_next;
+            size_t bucket = record_bucket(directory->record_buckets, record->number);
+            record->bucket_next = directory->records[bucket];
+            directory->records[bucket] = record;
+            record = next;
+        }
+    }
+    free(old);
+}
+
+static void grow_names(struct process_directory *directory)
+{
+    size_t old_buckets = directory->name_buckets;
+    struct directory_name **old = directory->names;
+    directory->name_buckets *= 2;
+    directory->names = xcalloc(directory->name_buckets, sizeof *directory->names);
+    for (size_t i = 0; i < old_buckets; i++) {
+        struct directory_name *name = old[i];
+        while (name != NULL) {
+            struct directory_name *next = name->bucket_next;
+            size_t bucket = name_bucket(directory->name_buckets, name->name);
+            name->bucket_next = directory->names[bucket];
+            directory->names[bucket] = name;
+            name = next;
+        }
+    }
+    free(old);
+}
+
+/* ---- under the lock ---- */
+
+static struct directory_record *find_record(const struct process_directory *directory, uint64_t number)
+{
+    struct directory_record *record = directory->records[record_bucket(directory->record_buckets, number)];
+    while (record != NULL && record->number != number)
+        record = record->bucket_next;
+    return record;
+}
+
+static struct directory_name **find_name(struct process_directory *directory, const char *name)
+{
+    struct directory_name **link = &directory->names[name_bucket(directory->name_buckets, name)];
+    while (*link != NULL && strcmp((*link)->name, name) != 0)
+        link = &(*link)->bucket_next;
+    return link;
+}
+
+static void drop_name(struct process_directory *directory, struct directory_name **link)
+{
+    struct directory_name *name = *link;
+    *link = name->bucket_next;
+    struct directory_name **held = &name->holder->names;
+    while (*held != name)
+        held = &(*held)->holder_next;
+    *held = name->holder_next;
+    directory->name_count--;
+    free(name->name);
+    free(name);
+}
+
+/* What a lookup found, told as directory_find tells it. */
+static struct directory_record *found(struct directory_record *record, struct vm_mailbox *mine,
+                                      struct vm_mailbox **elsewhere)
+{
+    *elsewhere = NULL;
+    if (record == NULL || record->home == mine)
+        return record;
+    vm_mailbox_retain(record->home);
+    *elsewhere = record->home;
+    return NULL;
+}
+
+/* ---- the operations ---- */
+
+void directory_add(struct process_directory *directory, struct directory_record *record)
+{
+    record->names = NULL;
+    uv_mutex_lock(&directory->lock);
+    if (directory->record_count >= directory->record_buckets)
+        grow_records(directory);
+    size_t bucket = record_bucket(directory->record_buckets, record->number);
+    record->bucket_next = directory->records[bucket];
+    directory->records[bucket] = record;
+    directory->record_count++;
+    uv_mutex_unlock(&directory->lock);
+}
+
+void directory_remove(struct process_directory *directory, struct directory_record *record)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_record **link = &directory->records[record_bucket(directory->record_buckets, record->number)];
+    while (*link != NULL && *link != record)
+        link = &(*link)->bucket_next;
+    if (*link == record) {
+        *link = record->bucket_next;
+        directory->record_count--;
+    }
+    while (record->names != NULL)
+        drop_name(directory, find_name(directory, record->names->name));
+    uv_mutex_unlock(&directory->lock);
+}
+
+struct directory_record *directory_find(struct process_directory *directory, uint64_t number,
+                                        const char *pid, struct vm_mailbox *mine,
+                                        struct vm_mailbox **elsewhere)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *record = find_record(directory, number);
+    if (record != NULL && pid != NULL && strcmp(record->pid, pid) != 0)
+        record = NULL;
+    record = found(record, mine, elsewhere);
+    uv_mutex_unlock(&directory->lock);
+    return record;
+}
+
+struct directory_record *directory_find_name(struct process_directory *directory, const char *name,
+                                             struct vm_mailbox *mine, struct vm_mailbox **elsewhere)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_name *held = *find_name(directory, name);
+    struct directory_record *record = found(held != NULL ? held->holder : NULL, mine, elsewhere);
+    uv_mutex_unlock(&directory->lock);
+    return record;
+}
+
+uint64_t directory_number_of_pid(const char *pid)
+{
+    const char *bar = strrchr(pid, '|');
+    if (pid[0] != '{' || bar == NULL || strncmp(bar + 1, "0x", 2) != 0)
+        return 0;
+    char *end = NULL;
+    uint64_t number = strtoull(bar + 3, &end, 16);
+    if (end == NULL || end == bar + 3 || strcmp(end, "}") != 0)
+        return 0;
+    return number;
+}
+
+bool directory_resolve(struct process_directory *directory, const char *destination,
+                       struct process_identity *identity)
+{
+    uint64_t by_pid = directory_number_of_pid(destination);
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *record = NULL;
+    if (by_pid != 0) {
+        record = find_record(directory, by_pid);
+        if (record != NULL && strcmp(record->pid, destination) != 0)
+            record = NULL;
+    } else if (destination[0] != '{') {
+        struct directory_name *held = *find_name(directory, destination);
+        record = held != NULL ? held->holder : NULL;
+    }
+    if (record != NULL) {
+        identity->number = record->number;
+        identity->parent_number = record->parent_number;
+        snprintf(identity->pid, sizeof identity->pid, "%s", record->pid);
+    }
+    uv_mutex_unlock(&directory->lock);
+    return record != NULL;
+}
+
+int directory_register(struct process_directory *directory, const char *name, uint64_t number,
+                       struct wippy_error *error)
+{
+    int rc = WIPPY_OK;
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *record = find_record(directory, number);
+    struct directory_name **link = find_name(directory, name);
+    if (record == NULL) {
+        rc = error_set(error, WIPPY_ENOENT, "process not found");
+    } else if (*link != NULL && (*link)->holder != record) {
+        rc = error_set(error, WIPPY_EINVAL, "name \"%s\" is already registered to %s", name,
+                       (*link)->holder->pid);
+    } else if (*link == NULL) {
+        struct directory_name *held = xcalloc(1, sizeof *held);
+        held->name = xstrdup(name);
+        held->holder = record;
+        held->holder_next = record->names;
+        record->names = held;
+        if (directory->name_count >= directory->name_buckets) {
+            grow_names(directory);
+            link = find_name(directory, name);
+        }
+        held->bucket_next = *link;
+        *link = held;
+        directory->name_count++;
+    }
+    uv_mutex_unlock(&directory->lock);
+    return rc;
+}
+
+void directory_unregister(struct process_directory *directory, const char *name)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_name **link = find_name(directory, name);
+    if (*link != NULL)
+        drop_name(directory, link);
+    uv_mutex_unlock(&directory->lock);
+}

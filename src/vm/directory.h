@@ -1,0 +1,74 @@
+/* directory.h - every live process of a runtime, whichever VM (scheduler
+ * thread) runs it: its number, from one counter so that no two processes
+ * ever share one, its pid, the VM it lives on, and the names registered to
+ * processes. The VMs of one runtime share it; every function below may be
+ * called from any of their threads. A VM reaches its own processes through
+ * it (a record is embedded in its process), and learns where the others
+ * live, never more: another VM's process is acted on there (vm/remote.h). */
+#ifndef WIPPY_VM_DIRECTORY_H
+#define WIPPY_VM_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct vm_mailbox;
+struct process_directory;
+struct directory_name;
+
+/* Embedded in its process; set number, pid and home before adding it, and
+ * leave the rest to the directory. */
+struct directory_record {
+    uint64_t number;
+    uint64_t parent_number;    /* the process that spawned it, or 0 */
+    const char *pid;           /* valid until the record is removed */
+    struct vm_mailbox *home;   /* the mailbox of the VM it lives on */
+    struct directory_record *bucket_next;
+    struct directory_name *names;
+};
+
+struct process_directory *directory_new(void);
+void directory_free(struct process_directory *directory);
+
+uint64_t directory_next_number(struct process_directory *directory);
+
+/* A process starts and ends; its names go with it. */
+void directory_add(struct process_directory *directory, struct directory_record *record);
+void directory_remove(struct process_directory *directory, struct directory_record *record);
+
+/* The live process with number (and, when pid is not NULL, that pid):
+ * its record when it lives on the VM whose mailbox is mine, else NULL with
+ * *elsewhere set to its VM's mailbox (counted: vm_mailbox_release it) when
+ * it lives on another, or NULL when there is no such process. */
+struct directory_record *directory_find(struct process_directory *directory, uint64_t number,
+                                        const char *pid, struct vm_mailbox *mine,
+                                        struct vm_mailbox **elsewhere);
+
+/* The same for the process a name is registered to. */
+struct directory_record *directory_find_name(struct process_directory *directory, const char *name,
+                                             struct vm_mailbox *mine, struct vm_mailbox **elsewhere);
+
+/* Who a process is, as any VM may know it. */
+struct process_identity {
+    uint64_t number;
+    uint64_t parent_number;
+    char pid[1024]; /* cut to fit */
+};
+
+/* The live process destination names (its pid, or a name registered to
+ * it): true with who it is; false when there is none. */
+bool directory_resolve(struct process_directory *directory, const char *destination,
+                       struct process_identity *identity);
+
+/* The number a pid text carries ({host|0x...}), or 0 when it is not one. */
+uint64_t directory_number_of_pid(const char *pid);
+
+/* Registers name to the live process number; fails when that process has
+ * ended, or another holds the name (its pid in the message). */
+int directory_register(struct process_directory *directory, const char *name, uint64_t number,
+                       struct wippy_error *error);
+void directory_unregister(struct process_directory *directory, const char *name);
+
+#endif
