@@ -24,6 +24,7 @@
 #include "util/directories.h"
 #include "util/memory.h"
 #include "util/log.h"
+#include "vm/directory.h"
 #include "vm/mailbox.h"
 #include "vm/process.h"
 #include "vm/task.h"
@@ -290,6 +291,7 @@ void app_free(struct app *app)
 
 static void let_go_of_main(struct app *app)
 {
+    directory_remove_loop(app->vm->directory, app->vm->mailbox); /* no process is placed here any more */
     vm_mailbox_release(app->vm->main_mailbox);
     app->vm->main_mailbox = NULL;
 }
@@ -310,6 +312,7 @@ static struct app *app_new_worker(struct app *main, struct wippy_error *error)
     app->vm->directory = main_vm->directory; /* one for the runtime: pids are unique */
     app->vm->main_mailbox = main_vm->mailbox; /* vm/remote.h: process calls go there */
     vm_mailbox_retain(main_vm->mailbox);
+    directory_add_loop(app->vm->directory, app->vm->mailbox, 0); /* processes may be placed here */
     on_close(app, let_go_of_main);
     open_overlays(app, main_vm->config);
     open_http_client(app);
@@ -435,6 +438,7 @@ static int start_workers(struct app *app, struct wippy_error *error)
         return WIPPY_OK; /* nothing they could serve */
     const struct worker_hooks hooks = {worker_open, worker_loop, worker_run, worker_stop,
                                        worker_close, workers_ended, app};
+    directory_add_loop(app->vm->directory, app->vm->mailbox, process_count(app->vm));
     app->workers = workers_start(app->vm, threads, &hooks, error);
     if (app->workers == NULL)
         return error->code;

@@ -7,7 +7,9 @@
 
 #include "vm/channel.h"
 #include "vm/heap.h"
+#include "vm/directory.h"
 #include "vm/process.h"
+#include "vm/remote.h"
 #include "vm/state.h"
 #include "vm/transfer.h"
 #include "lua/guard.h"
@@ -85,9 +87,36 @@ static int spawn_process_entry(lua_State *L, const struct entry *entry)
     return task_wait(L, task, process_exec_cancel, child, NULL, 0);
 }
 
+/* On the loop the process was placed on: the entry comes first. */
+static int spawn_placed_process_entry(lua_State *L)
+{
+    const struct entry *entry = lua_touserdata(L, 1);
+    lua_remove(L, 1);
+    return spawn_process_entry(L, entry);
+}
+
+static void push_entry_pointer(lua_State *L, void *entry)
+{
+    lua_pushlightuserdata(L, entry);
+}
+
+static void keep_entry(void *entry)
+{
+    (void)entry; /* the registry's */
+}
+
 static int run_process_entry(lua_State *L)
 {
-    return spawn_process_entry(L, lua_touserdata(L, lua_upvalueindex(1)));
+    const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
+    struct task *task = task_current(L);
+    struct vm_mailbox *place = task->vm->config->threads > 1 && !remote_is_proxy(task)
+                                   ? directory_place(task->vm->directory, task->vm->mailbox)
+                                   : NULL;
+    if (place != NULL) { /* placed on another loop (vm/directory.h): made there, as this process */
+        struct remote_prefix prefix = {(void *)entry, push_entry_pointer, keep_entry};
+        return remote_call_as_process(L, place, "funcs", NULL, spawn_placed_process_entry, &prefix);
+    }
+    return spawn_process_entry(L, entry);
 }
 
 /* Checks a call and makes its task (not started): pushes nothing and

@@ -153,15 +153,75 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     return 1;
 }
 
-static int process_spawn_lua(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_PLAIN); }
-static int process_spawn_monitored(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_MONITORED); }
-static int process_spawn_linked(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_LINKED); }
+static void push_spawner_options(lua_State *L, void *data)
+{
+    edge_push(L, data, SPAWNER_TYPE);
+}
+
+static void free_spawner_options(void *data)
+{
+    edge_options_clear(data);
+    free(data);
+}
+
+/* Placement (vm/directory.h): a spawn whose process goes to another loop
+ * is made there, as this process, and the result is returned; -1 when it
+ * is made here. A spawner's options travel beside the arguments and become
+ * a spawner again there. A spawn made for another loop stays. */
+static int spawn_placed(lua_State *L, const char *name, lua_CFunction self, bool spawner)
+{
+    struct task *task = task_current(L);
+    if (task->vm->config->threads <= 1 || remote_is_proxy(task))
+        return -1;
+    struct edge_options *options = spawner ? edge_check(L, 1, SPAWNER_TYPE) : NULL; /* raises before anything is held */
+    struct vm_mailbox *place = directory_place(task->vm->directory, task->vm->mailbox);
+    if (place == NULL)
+        return -1;
+    if (!spawner)
+        return remote_call_as_process(L, place, "process", name, self, NULL);
+    struct edge_options *copy = xcalloc(1, sizeof *copy);
+    edge_options_copy(copy, options);
+    lua_remove(L, 1);
+    struct remote_prefix prefix = {copy, push_spawner_options, free_spawner_options};
+    return remote_call_as_process(L, place, "process", name, self, &prefix);
+}
+
+#define PLACED(name, self, spawner)                                \
+    do {                                                           \
+        int placed_ = spawn_placed(L, name, self, spawner);        \
+        if (placed_ >= 0)                                          \
+            return placed_;                                        \
+    } while (0)
+
+static int process_spawn_lua(lua_State *L)
+{
+    PLACED("spawn", process_spawn_lua, false);
+    return spawn_with(L, 1, NULL, SPAWN_PLAIN);
+}
+
+static int process_spawn_monitored(lua_State *L)
+{
+    PLACED("spawn_monitored", process_spawn_monitored, false);
+    return spawn_with(L, 1, NULL, SPAWN_MONITORED);
+}
+
+static int process_spawn_linked(lua_State *L)
+{
+    PLACED("spawn_linked", process_spawn_linked, false);
+    return spawn_with(L, 1, NULL, SPAWN_LINKED);
+}
+
 static int process_spawn_linked_monitored(lua_State *L)
 {
+    PLACED("spawn_linked_monitored", process_spawn_linked_monitored, false);
     return spawn_with(L, 1, NULL, SPAWN_LINKED | SPAWN_MONITORED);
 }
 
-static int process_exec(lua_State *L) { return spawn_with(L, 1, NULL, SPAWN_EXEC); }
+static int process_exec(lua_State *L)
+{
+    PLACED("exec", process_exec, false);
+    return spawn_with(L, 1, NULL, SPAWN_EXEC);
+}
 
 /* process.id(): the registry id of the entry running, as Go Wippy's frame id. */
 static int process_id(lua_State *L)
@@ -468,7 +528,7 @@ static struct process *find_target(lua_State *L, int index, const char *name, lu
         vm_mailbox_release(elsewhere);
         return NULL;
     }
-    *forwarded = remote_call_as_process(L, elsewhere, "process", name, self);
+    *forwarded = remote_call_as_process(L, elsewhere, "process", name, self, NULL);
     return NULL;
 }
 
@@ -703,17 +763,27 @@ static int spawner_with_scope(lua_State *L)
     return edge_with_scope(L, SPAWNER_TYPE);
 }
 
-static int spawner_spawn(lua_State *L) { return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN); }
+static int spawner_spawn(lua_State *L)
+{
+    PLACED("spawn", spawner_spawn, true);
+    return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN);
+}
+
 static int spawner_spawn_monitored(lua_State *L)
 {
+    PLACED("spawn_monitored", spawner_spawn_monitored, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_MONITORED);
 }
+
 static int spawner_spawn_linked(lua_State *L)
 {
+    PLACED("spawn_linked", spawner_spawn_linked, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED);
 }
+
 static int spawner_spawn_linked_monitored(lua_State *L)
 {
+    PLACED("spawn_linked_monitored", spawner_spawn_linked_monitored, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
 }
 

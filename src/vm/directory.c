@@ -18,8 +18,15 @@ struct directory_name {
     struct directory_name *holder_next; /* the holder's other names */
 };
 
+struct loop {
+    struct vm_mailbox *mailbox;
+    size_t processes; /* live, on it */
+};
+
 struct process_directory {
     uv_mutex_t lock;
+    struct loop *loops;
+    size_t loop_count;
     atomic_uint_fast64_t last_number;
     struct directory_record **records; /* by number; record_buckets is a power of two */
     size_t record_buckets;
@@ -56,6 +63,7 @@ void directory_free(struct process_directory *directory)
     }
     free(directory->names);
     free(directory->records);
+    free(directory->loops);
     uv_mutex_destroy(&directory->lock);
     free(directory);
 }
@@ -159,7 +167,47 @@ static struct directory_record *found(struct directory_record *record, struct vm
     return NULL;
 }
 
+static struct loop *find_loop(struct process_directory *directory, const struct vm_mailbox *mailbox)
+{
+    for (size_t i = 0; i < directory->loop_count; i++)
+        if (directory->loops[i].mailbox == mailbox)
+            return &directory->loops[i];
+    return NULL;
+}
+
 /* ---- the operations ---- */
+
+void directory_add_loop(struct process_directory *directory, struct vm_mailbox *loop, size_t processes)
+{
+    uv_mutex_lock(&directory->lock);
+    directory->loops = xrealloc(directory->loops, (directory->loop_count + 1) * sizeof *directory->loops);
+    directory->loops[directory->loop_count++] = (struct loop){loop, processes};
+    uv_mutex_unlock(&directory->lock);
+}
+
+void directory_remove_loop(struct process_directory *directory, struct vm_mailbox *loop)
+{
+    uv_mutex_lock(&directory->lock);
+    struct loop *found = find_loop(directory, loop);
+    if (found != NULL)
+        *found = directory->loops[--directory->loop_count];
+    uv_mutex_unlock(&directory->lock);
+}
+
+struct vm_mailbox *directory_place(struct process_directory *directory, struct vm_mailbox *mine)
+{
+    uv_mutex_lock(&directory->lock);
+    struct loop *own = find_loop(directory, mine);
+    struct loop *fewest = own;
+    for (size_t i = 0; own != NULL && i < directory->loop_count; i++)
+        if (directory->loops[i].processes < fewest->processes)
+            fewest = &directory->loops[i];
+    struct vm_mailbox *place = fewest != own ? fewest->mailbox : NULL;
+    if (place != NULL)
+        vm_mailbox_retain(place);
+    uv_mutex_unlock(&directory->lock);
+    return place;
+}
 
 void directory_add(struct process_directory *directory, struct directory_record *record)
 {
@@ -171,6 +219,9 @@ void directory_add(struct process_directory *directory, struct directory_record 
     record->bucket_next = directory->records[bucket];
     directory->records[bucket] = record;
     directory->record_count++;
+    struct loop *loop = find_loop(directory, record->home);
+    if (loop != NULL)
+        loop->processes++;
     uv_mutex_unlock(&directory->lock);
 }
 
@@ -183,6 +234,9 @@ void directory_remove(struct process_directory *directory, struct directory_reco
     if (*link == record) {
         *link = record->bucket_next;
         directory->record_count--;
+        struct loop *loop = find_loop(directory, record->home);
+        if (loop != NULL && loop->processes > 0)
+            loop->processes--;
     }
     while (record->names != NULL)
         drop_name(directory, find_name(directory, record->names->name));

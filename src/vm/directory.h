@@ -34,6 +34,16 @@ void directory_free(struct process_directory *directory);
 
 uint64_t directory_next_number(struct process_directory *directory);
 
+/* The loops processes may be placed on (scheduler threads): each added
+ * with its VM's mailbox and the count of processes it hosts already. */
+void directory_add_loop(struct process_directory *directory, struct vm_mailbox *loop, size_t processes);
+void directory_remove_loop(struct process_directory *directory, struct vm_mailbox *loop);
+
+/* Where a process spawned on the loop mine goes: the loop with the fewest
+ * live processes, mine when it has no more than that one. NULL for mine,
+ * else that loop's mailbox (counted: vm_mailbox_release it). */
+struct vm_mailbox *directory_place(struct process_directory *directory, struct vm_mailbox *mine);
+
 /* A process starts and ends; its names go with it. */
 void directory_add(struct process_directory *directory, struct directory_record *record);
 void directory_remove(struct process_directory *directory, struct directory_record *record);

@@ -521,9 +521,9 @@ int remote_call_named(lua_State *L, const char *module, const char *name, lua_CF
 }
 
 int remote_call_as_process(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
-                           lua_CFunction function)
+                           lua_CFunction function, struct remote_prefix *prefix)
 {
-    return call_on(L, target, module, name, function, NULL, true);
+    return call_on(L, target, module, name, function, prefix, true);
 }
 
 int remote_call(lua_State *L, const char *module, lua_CFunction function, struct remote_prefix *prefix)

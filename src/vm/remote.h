@@ -1,13 +1,13 @@
-/* remote.h - a worker VM (another thread with its own loop and Lua heaps,
- * serving HTTP handlers) has module functions run on the main VM, where the
- * processes, the terminal and the overlays with one identity live. Such a
- * call runs there as a task of its own with the caller's entry, frame
- * (network selection, actor, scope, context values), call depth and guest
- * mark, so every check and every text is the one the main VM gives. The
- * arguments and the results travel as messages (channels among them as
- * crossed channels, vm/channel.h). The caller's task waits; the other
- * tasks of its loop keep running. Any VM can call on any other the same
- * way (remote_call_on). */
+/* remote.h - a VM (a scheduler thread with its own loop and Lua heaps) has
+ * a module function run on another VM: a worker's io, env and overlay
+ * calls on the main VM, where the terminal and the overlays with one
+ * identity live, and any VM's process operations on the VM where their
+ * target process lives. Such a call runs there as a task of its own with
+ * the caller's entry, frame (network selection, actor, scope, context
+ * values), call depth and guest mark, so every check and every text is the
+ * one that VM gives. The arguments and the results travel as messages
+ * (channels among them as crossed channels, vm/channel.h). The caller's
+ * task waits; the other tasks of its loop keep running. */
 #ifndef WIPPY_VM_REMOTE_H
 #define WIPPY_VM_REMOTE_H
 
@@ -26,8 +26,8 @@ struct remote_prefix {
     void (*free)(void *data);                /* on either thread */
 };
 
-/* True when L's VM is a worker (its main_mailbox is set): its process
- * operations run on the main VM. */
+/* True when L's VM is a worker (its main_mailbox is set): its io and env
+ * calls run on the main VM. */
 bool remote_is_worker(lua_State *L);
 
 /* In a worker VM, from a C function of a module: runs function on the main
@@ -45,7 +45,7 @@ int remote_call(lua_State *L, const char *module, lua_CFunction function, struct
  * caller's loop stays alive while it waits; a target that has ended
  * answers "runtime shutting down". */
 int remote_call_as_process(lua_State *L, struct vm_mailbox *target, const char *module, const char *name,
-                           lua_CFunction function);
+                           lua_CFunction function, struct remote_prefix *prefix);
 
 /* The same for a function Lua code calls by name (module.name, or a method
  * of prefix's value when prefix is set), so that an argument error names it

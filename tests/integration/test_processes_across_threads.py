@@ -24,7 +24,9 @@ entries:
      meta: {default_host: processes}}
   - {name: echo, kind: process.lua, source: 'file://h.lua', method: echo}
   - {name: spinner, kind: process.lua, source: 'file://h.lua', method: spinner}
-  - {name: keeper, kind: process.lua, source: 'file://h.lua', method: keeper}
+  - {name: keeper, kind: process.lua, source: 'file://h.lua', method: keeper, modules: [funcs]}
+  - {name: twice, kind: process.lua, source: 'file://h.lua', method: twice, meta: {default_host: processes}}
+  - {name: ctx_value, kind: process.lua, source: 'file://h.lua', method: ctx_value, modules: [ctx]}
   - {name: keeper_service, kind: process.service, process: keeper, host: processes, lifecycle: {auto_start: true}}
 """
 
@@ -65,7 +67,12 @@ local function spinner()
   return x
 end
 
--- lives on the main loop (a process.service): watches and links on request
+local function twice(n) return n * 2 end
+local function ctx_value() return require("ctx").get("k") end
+
+-- lives on the main loop (a process.service): watches, links and spawns on
+-- request (with threads, what it spawns goes to the loop with the fewest
+-- processes)
 local function keeper()
   process.registry.register("keeper")
   process.set_options({trap_links = true})
@@ -87,8 +94,18 @@ local function keeper()
       elseif topic == "cancel" then answer = show(process.cancel(data.data, "asked"))
       elseif topic == "ping" then answer = "keeper got " .. tostring(data.data)
       elseif topic == "report" then answer = table.concat(log, "; ")
+      elseif topic == "spin" then
+        answer = type(process.spawn("app:spinner", "app:processes")) .. " " ..
+          type(process.spawn("app:spinner", "app:processes"))
+      elseif topic == "exec" then answer = show(process.exec("app:twice", "app:processes", 21))
+      elseif topic == "call" then answer = show(require("funcs").call("app:twice", 4))
+      elseif topic == "spawn_monitored" then
+        answer = type(process.spawn_monitored("app:twice", "app:processes", 5)) .. " " ..
+          type(process.with_context({k = "from keeper"}):spawn_monitored("app:ctx_value", "app:processes"))
+      elseif topic == "spawn_linked" then
+        answer = type(process.spawn_linked("app:echo", "app:processes", "e"))
       end
-      process.send(data.reply, "answer", answer)
+      if data.reply then process.send(data.reply, "answer", answer) end
     end
   end
 end
@@ -119,7 +136,8 @@ local function step()
   http.response():write(out)
 end
 
-return {step = step, ask = ask, echo = echo, spinner = spinner, keeper = keeper}
+return {step = step, ask = ask, echo = echo, spinner = spinner, keeper = keeper, twice = twice,
+        ctx_value = ctx_value}
 """
 
 # (path, how long to wait for events before the next step)
@@ -152,6 +170,14 @@ SCENARIO = [
     ("/step?do=handler_terminate&to=d", 0),
     ("/step?do=lookup&name=d", 0),
     ("/step?do=ping&to=nobody&data=5", 0),
+    # what the keeper spawns (placed on the loop with the fewest processes)
+    ("/step?do=keeper&topic=exec&target=x", 0),
+    ("/step?do=keeper&topic=call&target=x", 0),
+    ("/step?do=keeper&topic=spawn_monitored&target=x", 0.3),
+    ("/step?do=keeper&topic=spawn_linked&target=x", 0.2),
+    ("/step?do=ping&to=e&data=6", 0),
+    ("/step?do=send&to=e&topic=fail", 0.3),
+    ("/step?do=keeper&topic=report&target=x", 0),
 ]
 
 
@@ -184,6 +210,13 @@ def test_processes_on_handler_loops_answer_as_on_one(serve):
     assert answers[22].startswith("nil|not allowed to terminate"), answers
     assert answers[23] == "true"
     assert "not found" in answers[24], answers
+    assert answers[25:27] == ["42|nil", "8|nil|nil"], answers
+    assert answers[27] == "string string|nil", answers
+    assert answers[29] == "e got 6|nil", answers
+    report = answers[31].split("; ")
+    assert "pid.exit true value=10 error=false" in report, report
+    assert "pid.exit true value=from keeper error=false" in report, report
+    assert report[-1] == "pid.link.down true value=nil error=true|nil", report
 
 
 def thread_cpu(pid):
@@ -199,6 +232,14 @@ def thread_cpu(pid):
     return found
 
 
+def spent_while(served, *paths):
+    before = thread_cpu(served.process.pid)
+    answers = [served.get(path) for path in paths]
+    time.sleep(1.5)
+    after = thread_cpu(served.process.pid)
+    return answers, {name: after.get(name, 0) - before.get(name, 0) for name in after}
+
+
 def test_a_process_a_handler_spawns_runs_on_the_handlers_thread(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
     before = thread_cpu(served.process.pid)
@@ -209,5 +250,16 @@ def test_a_process_a_handler_spawns_runs_on_the_handlers_thread(serve):
     served.stop()
     spent = {name: after.get(name, 0) - before.get(name, 0) for name in after}
     # each spinner ran on the loop of the handler that spawned it: one per thread
+    assert spent["wippy-http1"] > 0.6 and spent["wippy-http2"] > 0.6, spent
+    assert spent.get("wippy", 0) < 0.3, spent
+
+
+def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(serve):
+    served = serve(INDEX, HANDLERS, "--threads", "2")
+    time.sleep(0.2)  # the keeper is up
+    answers, spent = spent_while(served, "/step?do=send&to=keeper&topic=spin")
+    served.stop()
+    assert answers == ["true"]
+    # the main loop holds the keeper, each worker loop none: one spinner each
     assert spent["wippy-http1"] > 0.6 and spent["wippy-http2"] > 0.6, spent
     assert spent.get("wippy", 0) < 0.3, spent

@@ -1,8 +1,8 @@
 """Scheduler threads (scheduler.threads, --threads): the direct-network HTTP
-services are served by that many loops of their own, the processes stay on
-the main one, and a handler's calls on processes, io and env run there with
-the handler's identity. Everything a handler sees is the same with one
-thread or several."""
+services are served by that many loops of their own; a handler's calls on
+io and env run on the main one, and on a process where that process lives,
+with the handler's identity. Everything a handler sees is the same with
+one thread or several."""
 import os
 import threading
 import time
