@@ -25,6 +25,7 @@ struct process_table;
 struct process_directory;
 struct vm_mailbox;
 struct task;
+struct process;
 
 /* A module that `require` can hand out. open pushes the module table; the
  * functions it registers find context as their first upvalue (see
@@ -75,6 +76,11 @@ struct vm {
     /* vm/sandbox.c's, handed down by vm.c: the sandbox sits above the
      * scheduler, which opens heaps as processes need them */
     int (*install_sandbox)(struct vm_heap *heap, struct wippy_error *error);
+    /* vm/process_elsewhere.c's, handed down by vm.c the same way: it sits
+     * above vm/process.c, which tells it what concerns another loop */
+    void (*link_elsewhere)(struct vm_mailbox *home, uint64_t number, uint64_t peer, bool add);
+    bool (*tell_end_elsewhere)(struct vm *vm, uint64_t number, const struct process *ended, bool as_monitor,
+                               bool as_link, int status, int result_count);
     const struct registry *registry; /* not owned */
     const struct config *config;     /* not owned */
     bool verbose;

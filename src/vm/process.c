@@ -16,7 +16,6 @@
 #include "vm/directory.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
-#include "vm/process_elsewhere.h"
 #include "vm/transfer.h"
 #include "util/log.h"
 
@@ -376,7 +375,7 @@ void process_remove_link_number(struct process *process, uint64_t peer)
 static void change_link(struct process *process, uint64_t peer, bool add)
 {
     if (process->elsewhere != NULL)
-        elsewhere_link(process->elsewhere, process->number, peer, add);
+        process->task.vm->link_elsewhere(process->elsewhere, process->number, peer, add);
     else if (add)
         process_add_link_number(process, peer);
     else
@@ -534,7 +533,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
         bool linked_too = failed && has_number(process->links, process->link_count, number);
         if (watcher == NULL) {
             /* a process of another VM is told there, once for both */
-            if (elsewhere_tell_end(vm, number, process, true, linked_too, status, result_count)) {
+            if (vm->tell_end_elsewhere(vm, number, process, true, linked_too, status, result_count)) {
                 watched = true;
                 if (linked_too)
                     list_remove(process->links, &process->link_count, number);
@@ -549,7 +548,7 @@ static void on_process_finish(struct task *task, int status, int result_count)
     for (size_t i = 0; i < process->link_count; i++) {
         struct process *linked = process_find_number(vm, process->links[i]);
         if (linked == NULL) {
-            if (elsewhere_tell_end(vm, process->links[i], process, false, true, status, result_count) && failed)
+            if (vm->tell_end_elsewhere(vm, process->links[i], process, false, true, status, result_count) && failed)
                 watched = true;
             continue;
         }
@@ -731,9 +730,10 @@ void process_card_free(struct process_card *card)
     free(card);
 }
 
-struct process *process_new_stand_in(const struct process_card *card, struct vm_mailbox *home)
+struct process *process_new_stand_in(struct vm *vm, const struct process_card *card, struct vm_mailbox *home)
 {
     struct process *stand_in = xcalloc(1, sizeof *stand_in);
+    stand_in->task.vm = vm; /* the VM it stands in on */
     stand_in->number = card->number;
     stand_in->parent_number = card->parent_number;
     stand_in->pid = xstrdup(card->pid);

@@ -134,7 +134,7 @@ void process_card_free(struct process_card *card);
  * for that process, which its task runs as. It has the process's identity
  * and nothing else (no task, inbox or lists of its own): it is found in no
  * table, and a link made with it is posted to its process's VM (home). */
-struct process *process_new_stand_in(const struct process_card *card, struct vm_mailbox *home);
+struct process *process_new_stand_in(struct vm *vm, const struct process_card *card, struct vm_mailbox *home);
 void process_free_stand_in(struct process *stand_in);
 
 /* One side of a link, on a process of this VM. */

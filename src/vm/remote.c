@@ -326,7 +326,7 @@ static void start_proxy(struct vm *vm, struct vm_post *post)
     proxy->task.call_depth = request->call_depth;
     proxy->task.guest = request->guest;
     if (request->acting != NULL) /* made for a process of the caller's VM: it acts as that one */
-        proxy->task.process = process_new_stand_in(request->acting, request->home);
+        proxy->task.process = process_new_stand_in(vm, request->acting, request->home);
     request->proxy = &proxy->task;
 }
 
