@@ -24,6 +24,7 @@
 #include "lua/value_bridge.h"
 #include "vm/directory.h"
 #include "vm/mailbox.h"
+#include "vm/message.h"
 #include "vm/process.h"
 #include "vm/remote.h"
 #include "vm/heap.h"
@@ -142,9 +143,10 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     if (rc < 0)
         return error_value_fail(L, &error);
     if (mode & SPAWN_MONITORED)
-        process_add_monitor(child, parent->number);
+        directory_monitor(vm->directory, child->number, parent->number, true);
     if (mode & SPAWN_LINKED)
-        process_link(child, parent);
+        if (directory_link(vm->directory, child->number, parent->number, true) < 0)
+            task_kill(&child->task, "the process it was linked with has ended"); /* a spawner on another loop */
     if (mode & SPAWN_EXEC) {
         child->exec_waiter = task;
         return task_wait(L, task, process_exec_cancel, child, NULL, 0);
@@ -260,7 +262,7 @@ static int registry_register(lua_State *L)
     if (!guard_allows(L, ACTION_PROCESS_REGISTER, name))
         return guard_refuse(L, "not allowed to register name: %s", name);
     struct wippy_error error;
-    if (process_register_name(task->vm, name, target.number, &error) < 0)
+    if (directory_register(task->vm->directory, name, target.number, &error) < 0)
         return error.code == WIPPY_ENOENT ? push_failure(L, "process not found") : error_value_fail(L, &error);
     lua_pushboolean(L, 1);
     return 1;
@@ -313,13 +315,15 @@ static int registry_unregister(lua_State *L)
     if (held && !may_stop(task, &holder, ACTION_PROCESS_UNREGISTER)) {
         return error_value_fail_with(L, ERROR_KIND_PERMISSION_DENIED, "not allowed to unregister: %s", name);
     }
-    process_unregister_name(task->vm, name);
+    if (held) /* only if the process checked holds it still: another may have taken it since */
+        directory_unregister_held(task->vm->directory, name, holder.number);
     lua_pushboolean(L, held); /* false: no process held the name (as Go Wippy) */
     return 1;
 }
 
 struct protected_copy {
     lua_State *to;
+    bool fresh;
     struct wippy_error *error;
     int rc;
 };
@@ -327,16 +331,22 @@ struct protected_copy {
 static int copy_value_protected(lua_State *L)
 {
     struct protected_copy *copy = lua_touserdata(L, 1);
-    copy->rc = transfer_value(L, 2, copy->to, copy->error);
+    if (!copy->fresh) {
+        copy->rc = transfer_value(L, 2, copy->to, copy->error);
+        return 0;
+    }
+    struct message *message = message_take(L, 2, 0, copy->error);
+    copy->rc = message != NULL ? message_push(copy->to, message, copy->error) : copy->error->code;
     return 0;
 }
 
 /* Copies the value at index onto to's stack; running out of memory (the
  * receiver's limit) is an error here, not a raise past the caller's
- * bookkeeping. */
-static int copy_for(lua_State *L, int index, lua_State *to, struct wippy_error *error)
+ * bookkeeping. fresh: a copy of its own even within one heap (where a
+ * transfer shares what it can), for a value nobody pays for yet. */
+static int copy_for(lua_State *L, int index, lua_State *to, bool fresh, struct wippy_error *error)
 {
-    struct protected_copy copy = {to, error, WIPPY_OK};
+    struct protected_copy copy = {to, fresh, error, WIPPY_OK};
     lua_pushcfunction(L, copy_value_protected);
     lua_pushlightuserdata(L, &copy);
     lua_pushvalue(L, index);
@@ -382,7 +392,9 @@ static int process_send(lua_State *L)
     struct heap_account *charged = heap_charge_begin(task->vm, target->account);
     /* messages may take half its limit: the other half stays its own */
     task->vm->copying_message = true;
-    int rc = copy_for(L, 3, main, &error);
+    /* made for a process of another loop, the payload here is the call's
+     * own copy, which nobody pays for: the receiver pays for one of its own */
+    int rc = copy_for(L, 3, main, remote_is_proxy(task), &error);
     enum process_delivery delivery =
         rc == WIPPY_OK ? process_deliver(main, target, topic, task->process != NULL ? task->process->pid : NULL)
                        : PROCESS_DELIVERY_NO_MEMORY;
@@ -532,18 +544,23 @@ static struct process *find_target(lua_State *L, int index, const char *name, lu
     return NULL;
 }
 
+/* Monitors and links are the directory's (vm/directory.h), whichever loop
+ * the target lives on: nothing of it is touched but its entry there. */
+static bool resolve_target(lua_State *L, struct process_identity *target)
+{
+    return directory_resolve(task_current(L)->vm->directory, luaL_checkstring(L, 1), target);
+}
+
 static int process_monitor(lua_State *L)
 {
     struct process *self = require_process(L, "process.monitor");
-    int forwarded;
-    struct process *target = find_target(L, 1, "monitor", process_monitor, &forwarded);
-    if (forwarded >= 0)
-        return forwarded;
-    if (target == NULL)
+    struct process_identity target;
+    if (!resolve_target(L, &target))
         return absent_target(L, ACTION_PROCESS_MONITOR, "monitor", luaL_checkstring(L, 1));
-    if (!guard_allows(L, ACTION_PROCESS_MONITOR, target->pid))
+    if (!guard_allows(L, ACTION_PROCESS_MONITOR, target.pid))
         return guard_refuse(L, "not allowed to monitor: %s", luaL_checkstring(L, 1));
-    process_add_monitor(target, self->number);
+    if (directory_monitor(task_current(L)->vm->directory, target.number, self->number, true) < 0)
+        return absent_target(L, ACTION_PROCESS_MONITOR, "monitor", luaL_checkstring(L, 1)); /* it ended meanwhile */
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -551,14 +568,14 @@ static int process_monitor(lua_State *L)
 static int process_unmonitor(lua_State *L)
 {
     struct process *self = require_process(L, "process.unmonitor");
-    int forwarded;
-    struct process *target = find_target(L, 1, "unmonitor", process_unmonitor, &forwarded);
-    if (forwarded >= 0)
-        return forwarded;
-    if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNMONITOR, target->pid))
+    struct process_identity target;
+    if (!resolve_target(L, &target)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (!guard_allows(L, ACTION_PROCESS_UNMONITOR, target.pid))
         return guard_refuse(L, "not allowed to unmonitor: %s", luaL_checkstring(L, 1));
-    if (target != NULL)
-        process_remove_monitor(target, self->number);
+    directory_monitor(task_current(L)->vm->directory, target.number, self->number, false);
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -566,15 +583,13 @@ static int process_unmonitor(lua_State *L)
 static int process_link_lua(lua_State *L)
 {
     struct process *self = require_process(L, "process.link");
-    int forwarded;
-    struct process *target = find_target(L, 1, "link", process_link_lua, &forwarded);
-    if (forwarded >= 0)
-        return forwarded;
-    if (target == NULL)
+    struct process_identity target;
+    if (!resolve_target(L, &target))
         return absent_target(L, ACTION_PROCESS_LINK, "link", luaL_checkstring(L, 1));
-    if (!guard_allows(L, ACTION_PROCESS_LINK, target->pid))
+    if (!guard_allows(L, ACTION_PROCESS_LINK, target.pid))
         return guard_refuse(L, "not allowed to link: %s", luaL_checkstring(L, 1));
-    process_link(self, target);
+    if (directory_link(task_current(L)->vm->directory, self->number, target.number, true) < 0)
+        return absent_target(L, ACTION_PROCESS_LINK, "link", luaL_checkstring(L, 1)); /* it ended meanwhile */
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -582,14 +597,14 @@ static int process_link_lua(lua_State *L)
 static int process_unlink_lua(lua_State *L)
 {
     struct process *self = require_process(L, "process.unlink");
-    int forwarded;
-    struct process *target = find_target(L, 1, "unlink", process_unlink_lua, &forwarded);
-    if (forwarded >= 0)
-        return forwarded;
-    if (target != NULL && !guard_allows(L, ACTION_PROCESS_UNLINK, target->pid))
+    struct process_identity target;
+    if (!resolve_target(L, &target)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    if (!guard_allows(L, ACTION_PROCESS_UNLINK, target.pid))
         return guard_refuse(L, "not allowed to unlink: %s", luaL_checkstring(L, 1));
-    if (target != NULL)
-        process_unlink(self, target);
+    directory_link(task_current(L)->vm->directory, self->number, target.number, false);
     lua_pushboolean(L, 1);
     return 1;
 }

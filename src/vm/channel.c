@@ -20,6 +20,7 @@
 #include "util/list.h"
 #include "util/memory.h"
 #include "vm/core.h"
+#include "vm/credit.h"
 #include "vm/heap.h"
 #include "vm/mailbox.h"
 #include "vm/message.h"
@@ -405,9 +406,6 @@ static void shared_append(struct channel *channel, struct message *message, stru
     shared_append_from(channel, message, account, NULL);
 }
 
-/* Gives account, of home's loop, bytes back: at once when that loop is
- * here's (here may be NULL: unknown), else through its mailbox. */
-static void credit(struct vm *here, struct vm_mailbox *home, struct heap_account *account, size_t bytes);
 
 /* A buffered item's sender pays for it no more: here's own account at once
  * (a channel of one loop: here is that loop), a crossed item's through its
@@ -418,7 +416,7 @@ static void give_back(struct vm *here, struct buffered *item)
         heap_account_let_go(here, item->account, cost_of(item->message));
         return;
     }
-    credit(here, item->home, item->account, cost_of(item->message));
+    credit_give(here, item->home, item->account, cost_of(item->message));
     vm_mailbox_release(item->home);
 }
 
@@ -464,51 +462,6 @@ static struct message *take_outgoing(lua_State *L, int index, struct channel *ch
 /* ---- crossed channels: what goes to another loop ---- */
 
 enum attempt { ATTEMPT_DONE, ATTEMPT_CLOSED, ATTEMPT_WOULD_BLOCK, ATTEMPT_FAILED };
-
-struct credit_post {
-    struct vm_post post; /* first */
-    struct heap_account *account;
-    size_t bytes;
-};
-
-static void run_credit(struct vm *vm, struct vm_post *post)
-{
-    struct credit_post *credit = (struct credit_post *)post;
-    heap_account_let_go(vm, credit->account, credit->bytes);
-    free(credit);
-}
-
-/* The account's loop is gone; what it left is dropped both by the loop as
- * it closes and by whoever posts later: one lock for those. */
-static uv_mutex_t dropped_credit_lock;
-static uv_once_t dropped_credit_lock_once = UV_ONCE_INIT;
-
-static void dropped_credit_lock_init(void)
-{
-    uv_mutex_init(&dropped_credit_lock);
-}
-
-static void drop_credit(struct vm_post *post)
-{
-    struct credit_post *credit = (struct credit_post *)post;
-    uv_once(&dropped_credit_lock_once, dropped_credit_lock_init);
-    uv_mutex_lock(&dropped_credit_lock);
-    credit->account->bytes -= credit->bytes;
-    heap_account_release(credit->account);
-    uv_mutex_unlock(&dropped_credit_lock);
-    free(credit);
-}
-
-static void credit(struct vm *here, struct vm_mailbox *home, struct heap_account *account, size_t bytes)
-{
-    if (here != NULL && here->mailbox == home) {
-        heap_account_let_go(here, account, bytes);
-        return;
-    }
-    struct credit_post *post = xmalloc(sizeof *post);
-    *post = (struct credit_post){{NULL, run_credit, drop_credit}, account, bytes};
-    vm_mailbox_post(home, &post->post);
-}
 
 static struct channel_wait *wait_of_post(struct vm_post *post)
 {

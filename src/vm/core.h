@@ -77,8 +77,7 @@ struct vm {
      * scheduler, which opens heaps as processes need them */
     int (*install_sandbox)(struct vm_heap *heap, struct wippy_error *error);
     /* vm/process_elsewhere.c's, handed down by vm.c the same way: it sits
-     * above vm/process.c, which tells it what concerns another loop */
-    void (*link_elsewhere)(struct vm_mailbox *home, uint64_t number, uint64_t peer, bool add);
+     * above vm/process.c, which tells it of ends that concern another loop */
     bool (*tell_end_elsewhere)(struct vm *vm, uint64_t number, const struct process *ended, bool as_monitor,
                                bool as_link, int status, int result_count);
     const struct registry *registry; /* not owned */

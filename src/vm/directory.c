@@ -209,9 +209,30 @@ struct vm_mailbox *directory_place(struct process_directory *directory, struct v
     return place;
 }
 
+static void list_add(uint64_t **items, size_t *count, uint64_t number)
+{
+    for (size_t i = 0; i < *count; i++)
+        if ((*items)[i] == number)
+            return;
+    *items = xrealloc(*items, (*count + 1) * sizeof(uint64_t));
+    (*items)[(*count)++] = number;
+}
+
+static void list_remove(uint64_t *items, size_t *count, uint64_t number)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (items[i] == number) {
+            items[i] = items[--*count];
+            return;
+        }
+    }
+}
+
 void directory_add(struct process_directory *directory, struct directory_record *record)
 {
     record->names = NULL;
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
     uv_mutex_lock(&directory->lock);
     if (directory->record_count >= directory->record_buckets)
         grow_records(directory);
@@ -225,7 +246,8 @@ void directory_add(struct process_directory *directory, struct directory_record 
     uv_mutex_unlock(&directory->lock);
 }
 
-void directory_remove(struct process_directory *directory, struct directory_record *record)
+void directory_remove(struct process_directory *directory, struct directory_record *record,
+                      struct directory_watchers *watchers)
 {
     uv_mutex_lock(&directory->lock);
     struct directory_record **link = &directory->records[record_bucket(directory->record_buckets, record->number)];
@@ -240,7 +262,45 @@ void directory_remove(struct process_directory *directory, struct directory_reco
     }
     while (record->names != NULL)
         drop_name(directory, find_name(directory, record->names->name));
+    for (size_t i = 0; i < record->link_count; i++) {
+        struct directory_record *linked = find_record(directory, record->links[i]);
+        if (linked != NULL)
+            list_remove(linked->links, &linked->link_count, record->number);
+    }
+    *watchers = (struct directory_watchers){record->monitors, record->monitor_count, record->links,
+                                            record->link_count};
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
     uv_mutex_unlock(&directory->lock);
+}
+
+int directory_link(struct process_directory *directory, uint64_t one, uint64_t other, bool add)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *first = find_record(directory, one), *second = find_record(directory, other);
+    int rc = first != NULL && second != NULL ? WIPPY_OK : WIPPY_ENOENT;
+    if (rc == WIPPY_OK && add) {
+        list_add(&first->links, &first->link_count, other);
+        list_add(&second->links, &second->link_count, one);
+    } else if (rc == WIPPY_OK) {
+        list_remove(first->links, &first->link_count, other);
+        list_remove(second->links, &second->link_count, one);
+    }
+    uv_mutex_unlock(&directory->lock);
+    return rc;
+}
+
+int directory_monitor(struct process_directory *directory, uint64_t watched, uint64_t watcher, bool add)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *record = find_record(directory, watched);
+    int rc = record != NULL ? WIPPY_OK : WIPPY_ENOENT;
+    if (record != NULL && add)
+        list_add(&record->monitors, &record->monitor_count, watcher);
+    else if (record != NULL)
+        list_remove(record->monitors, &record->monitor_count, watcher);
+    uv_mutex_unlock(&directory->lock);
+    return rc;
 }
 
 struct directory_record *directory_find(struct process_directory *directory, uint64_t number,
@@ -331,11 +391,11 @@ int directory_register(struct process_directory *directory, const char *name, ui
     return rc;
 }
 
-void directory_unregister(struct process_directory *directory, const char *name)
+void directory_unregister_held(struct process_directory *directory, const char *name, uint64_t number)
 {
     uv_mutex_lock(&directory->lock);
     struct directory_name **link = find_name(directory, name);
-    if (*link != NULL)
+    if (*link != NULL && (*link)->holder->number == number)
         drop_name(directory, link);
     uv_mutex_unlock(&directory->lock);
 }

@@ -27,6 +27,18 @@ struct directory_record {
     struct vm_mailbox *home;   /* the mailbox of the VM it lives on */
     struct directory_record *bucket_next;
     struct directory_name *names;
+    uint64_t *monitors;        /* the processes told of its end (EXIT events) */
+    size_t monitor_count;
+    uint64_t *links;           /* the processes linked with it */
+    size_t link_count;
+};
+
+/* Who a process that ended had watching it: free both lists. */
+struct directory_watchers {
+    uint64_t *monitors;
+    size_t monitor_count;
+    uint64_t *links;
+    size_t link_count;
 };
 
 struct process_directory *directory_new(void);
@@ -44,9 +56,20 @@ void directory_remove_loop(struct process_directory *directory, struct vm_mailbo
  * else that loop's mailbox (counted: vm_mailbox_release it). */
 struct vm_mailbox *directory_place(struct process_directory *directory, struct vm_mailbox *mine);
 
-/* A process starts and ends; its names go with it. */
+/* A process starts; and ends: its names go with it, it leaves the links of
+ * the processes linked with it, and who watched it is handed over. */
 void directory_add(struct process_directory *directory, struct directory_record *record);
-void directory_remove(struct process_directory *directory, struct directory_record *record);
+void directory_remove(struct process_directory *directory, struct directory_record *record,
+                      struct directory_watchers *watchers);
+
+/* Links (add) or unlinks two live processes, both sides at once, so that
+ * an end is told to a linked process exactly when the link stood at that
+ * moment; WIPPY_ENOENT when either has ended. */
+int directory_link(struct process_directory *directory, uint64_t one, uint64_t other, bool add);
+
+/* watcher is told (add), or no longer told, of watched's end; WIPPY_ENOENT
+ * when watched has ended. */
+int directory_monitor(struct process_directory *directory, uint64_t watched, uint64_t watcher, bool add);
 
 /* The live process with number (and, when pid is not NULL, that pid):
  * its record when it lives on the VM whose mailbox is mine, else NULL with
@@ -75,10 +98,14 @@ bool directory_resolve(struct process_directory *directory, const char *destinat
 /* The number a pid text carries ({host|0x...}), or 0 when it is not one. */
 uint64_t directory_number_of_pid(const char *pid);
 
-/* Registers name to the live process number; fails when that process has
+/* Names (process.registry): a name points at one live process (of any
+ * VM) and goes away with it. Registering fails when that process has
  * ended, or another holds the name (its pid in the message). */
 int directory_register(struct process_directory *directory, const char *name, uint64_t number,
                        struct wippy_error *error);
-void directory_unregister(struct process_directory *directory, const char *name);
+
+/* Unregisters name only while process number holds it (whoever checked
+ * that it may, checked that holder). */
+void directory_unregister_held(struct process_directory *directory, const char *name, uint64_t number);
 
 #endif

@@ -53,16 +53,6 @@ struct process *process_find_number(struct vm *vm, uint64_t number)
     return process;
 }
 
-int process_register_name(struct vm *vm, const char *name, uint64_t number, struct wippy_error *error)
-{
-    return directory_register(vm->directory, name, number, error);
-}
-
-void process_unregister_name(struct vm *vm, const char *name)
-{
-    directory_unregister(vm->directory, name);
-}
-
 struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere)
 {
     *elsewhere = NULL;
@@ -324,15 +314,6 @@ void process_deliver_event(lua_State *L, struct process *target)
     vm_unlimited_end(target->task.vm);
 }
 
-static void list_add(uint64_t **items, size_t *count, uint64_t number)
-{
-    for (size_t i = 0; i < *count; i++)
-        if ((*items)[i] == number)
-            return;
-    *items = xrealloc(*items, (*count + 1) * sizeof(uint64_t));
-    (*items)[(*count)++] = number;
-}
-
 static bool has_number(const uint64_t *items, size_t count, uint64_t number)
 {
     for (size_t i = 0; i < count; i++)
@@ -349,49 +330,6 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
             return;
         }
     }
-}
-
-void process_add_monitor(struct process *watched, uint64_t watcher)
-{
-    list_add(&watched->monitors, &watched->monitor_count, watcher);
-}
-
-void process_remove_monitor(struct process *watched, uint64_t watcher)
-{
-    list_remove(watched->monitors, &watched->monitor_count, watcher);
-}
-
-void process_add_link_number(struct process *process, uint64_t peer)
-{
-    list_add(&process->links, &process->link_count, peer);
-}
-
-void process_remove_link_number(struct process *process, uint64_t peer)
-{
-    list_remove(process->links, &process->link_count, peer);
-}
-
-/* One side of a link: a stand-in's is its process's, on its own VM. */
-static void change_link(struct process *process, uint64_t peer, bool add)
-{
-    if (process->elsewhere != NULL)
-        process->task.vm->link_elsewhere(process->elsewhere, process->number, peer, add);
-    else if (add)
-        process_add_link_number(process, peer);
-    else
-        process_remove_link_number(process, peer);
-}
-
-void process_link(struct process *one, struct process *other)
-{
-    change_link(one, other->number, true);
-    change_link(other, one->number, true);
-}
-
-void process_unlink(struct process *one, struct process *other)
-{
-    change_link(one, other->number, false);
-    change_link(other, one->number, false);
 }
 
 void process_add_coroutine(struct process *process, struct task *coroutine)
@@ -466,15 +404,19 @@ static void report_command_result(struct process *process, int status, int resul
     vm_stop(vm, exit_code);
 }
 
+static void tell_watchers(struct process *process, struct directory_watchers *watchers, int status,
+                          int result_count);
+
 static void on_process_finish(struct task *task, int status, int result_count)
 {
     struct process *process = (struct process *)task;
     struct vm *vm = task->vm;
-    directory_remove(vm->directory, &process->record); /* its names too */
+    struct directory_watchers watchers; /* taken as it leaves: a later link or monitor finds it gone */
+    directory_remove(vm->directory, &process->record, &watchers); /* its names too */
     vm->processes->count--;
     heaps_process_ended(task->heap);
     end_coroutines(process);
-    bool had_exec_waiter = process->exec_waiter != NULL;
+    process->exec_waited = process->exec_waiter != NULL;
     if (process->exec_waiter != NULL) {
         /* process.exec: the caller gets (value) or (nil, error). */
         struct task *waiter = process->exec_waiter;
@@ -520,23 +462,34 @@ static void on_process_finish(struct task *task, int status, int result_count)
     }
     if (process->is_command)
         report_command_result(process, status, result_count);
-    if (vm->stopping)
-        return;
+    if (!vm->stopping)
+        tell_watchers(process, &watchers, status, result_count);
+    free(watchers.monitors);
+    free(watchers.links);
+}
+
+/* The EXIT events, the LINK_DOWN events and the linked failures of a
+ * process that ended: to processes of this VM here, to others on theirs. */
+static void tell_watchers(struct process *process, struct directory_watchers *watchers, int status,
+                          int result_count)
+{
+    struct task *task = &process->task;
+    struct vm *vm = task->vm;
 
     bool failed = status != LUA_OK;
     /* Ended on purpose (terminate, a linked failure) or awaited by
      * process.exec: no need to report the failure on stderr. */
-    bool watched = task->killed || had_exec_waiter;
-    for (size_t i = 0; i < process->monitor_count; i++) {
-        uint64_t number = process->monitors[i];
+    bool watched = task->killed || process->exec_waited;
+    for (size_t i = 0; i < watchers->monitor_count; i++) {
+        uint64_t number = watchers->monitors[i];
         struct process *watcher = process_find_number(vm, number);
-        bool linked_too = failed && has_number(process->links, process->link_count, number);
+        bool linked_too = failed && has_number(watchers->links, watchers->link_count, number);
         if (watcher == NULL) {
             /* a process of another VM is told there, once for both */
             if (vm->tell_end_elsewhere(vm, number, process, true, linked_too, status, result_count)) {
                 watched = true;
                 if (linked_too)
-                    list_remove(process->links, &process->link_count, number);
+                    list_remove(watchers->links, &watchers->link_count, number);
             }
             continue;
         }
@@ -545,14 +498,13 @@ static void on_process_finish(struct task *task, int status, int result_count)
         process_deliver_event(watcher->task.heap->lua, watcher);
     }
     const char *reason = failed ? lua_tostring(task->thread, -1) : NULL;
-    for (size_t i = 0; i < process->link_count; i++) {
-        struct process *linked = process_find_number(vm, process->links[i]);
+    for (size_t i = 0; i < watchers->link_count; i++) {
+        struct process *linked = process_find_number(vm, watchers->links[i]);
         if (linked == NULL) {
-            if (vm->tell_end_elsewhere(vm, process->links[i], process, false, true, status, result_count) && failed)
+            if (failed && vm->tell_end_elsewhere(vm, watchers->links[i], process, false, true, status, result_count))
                 watched = true;
             continue;
         }
-        list_remove(linked->links, &linked->link_count, process->number);
         if (!failed)
             continue;
         watched = true;
@@ -644,8 +596,6 @@ static void dispose_process(struct task *task)
     luaL_unref(L, LUA_REGISTRYINDEX, process->listeners_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->waiting_reference);
     luaL_unref(L, LUA_REGISTRYINDEX, process->upgrade_arguments_reference);
-    free(process->monitors);
-    free(process->links);
     free(process->pid);
     heap_account_release(process->account);
     free(process);

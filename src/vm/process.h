@@ -33,10 +33,7 @@ struct process {
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
     struct task *exec_waiter; /* a task in process.exec waiting for my result */
-    uint64_t *monitors;      /* processes that get my EXIT event */
-    size_t monitor_count;
-    uint64_t *links;         /* processes linked with me */
-    size_t link_count;
+    bool exec_waited;        /* it had an exec_waiter when it ended */
     struct task *coroutines; /* started with coroutine.spawn, still running */
     struct heap_account *account; /* what its code holds (vm/heap.h) */
     struct vm_mailbox *elsewhere; /* a stand-in (below): the mailbox of the VM its process lives on */
@@ -66,11 +63,6 @@ struct process *process_find(struct vm *vm, const char *destination);
  * VM's mailbox (counted: vm_mailbox_release it). */
 struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere);
 
-/* Names (process.registry): a name points at one live process (of any VM)
- * and goes away with it. register fails when another live process holds
- * the name, or the process has ended. */
-int process_register_name(struct vm *vm, const char *name, uint64_t number, struct wippy_error *error);
-void process_unregister_name(struct vm *vm, const char *name);
 
 /* The process whose code (or whose function call) is running, or NULL. */
 struct process *process_current(struct vm *vm);
@@ -118,6 +110,11 @@ void process_deliver_event(lua_State *L, struct process *target);
 void process_add_coroutine(struct process *process, struct task *coroutine);
 void process_remove_coroutine(struct process *process, struct task *coroutine);
 
+/* The coroutines a process started with coroutine.spawn: they are killed
+ * when it ends. remove accepts a process that has ended (NULL). */
+void process_add_coroutine(struct process *process, struct task *coroutine);
+void process_remove_coroutine(struct process *process, struct task *coroutine);
+
 void process_add_monitor(struct process *watched, uint64_t watcher);
 void process_remove_monitor(struct process *watched, uint64_t watcher);
 /* Either may be a stand-in: its side is changed on its process's VM. */
@@ -133,13 +130,9 @@ void process_card_free(struct process_card *card);
 /* On the VM a call made for a process of another VM runs on: a stand-in
  * for that process, which its task runs as. It has the process's identity
  * and nothing else (no task, inbox or lists of its own): it is found in no
- * table, and a link made with it is posted to its process's VM (home). */
+ * table (home is its process's VM). */
 struct process *process_new_stand_in(struct vm *vm, const struct process_card *card, struct vm_mailbox *home);
 void process_free_stand_in(struct process *stand_in);
-
-/* One side of a link, on a process of this VM. */
-void process_add_link_number(struct process *process, uint64_t peer);
-void process_remove_link_number(struct process *process, uint64_t peer);
 
 /* One of this VM's live processes by its number, or NULL. */
 struct process *process_find_number(struct vm *vm, uint64_t number);

@@ -12,39 +12,6 @@
 #include "vm/message.h"
 #include "vm/process.h"
 
-struct link_post {
-    struct vm_post post; /* first */
-    uint64_t number;
-    uint64_t peer;
-    bool add;
-};
-
-static void run_link(struct vm *vm, struct vm_post *post)
-{
-    struct link_post *link = (struct link_post *)post;
-    struct process *process = process_find_number(vm, link->number);
-    if (process != NULL && link->add)
-        process_add_link_number(process, link->peer);
-    else if (process != NULL)
-        process_remove_link_number(process, link->peer);
-    free(link);
-}
-
-static void drop_post(struct vm_post *post)
-{
-    free(post);
-}
-
-void elsewhere_link(struct vm_mailbox *home, uint64_t number, uint64_t peer, bool add)
-{
-    struct link_post *link = xcalloc(1, sizeof *link);
-    link->post = (struct vm_post){.run = run_link, .drop = drop_post};
-    link->number = number;
-    link->peer = peer;
-    link->add = add;
-    vm_mailbox_post(home, &link->post);
-}
-
 struct end_post {
     struct vm_post post; /* first */
     uint64_t number;     /* who is told */
@@ -119,7 +86,6 @@ static void run_end(struct vm *vm, struct vm_post *post)
         process_deliver_event(L, process);
     }
     if (end->as_link) {
-        process_remove_link_number(process, end->ended);
         if (end->failed && process->trap_links) {
             vm_unlimited_begin(vm);
             push_event(L, end, PROCESS_EVENT_LINK_DOWN);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "util/memory.h"
+#include "vm/credit.h"
 #include "vm/frame.h"
 #include "vm/heap.h"
 #include "vm/mailbox.h"
@@ -51,6 +52,8 @@ struct remote_request {
     int call_depth;
     bool guest;
     struct process_card *acting; /* the caller's process, or NULL: who the call is made for */
+    struct heap_account *payer;  /* pays for the arguments until the reply (the caller's loop's) */
+    size_t paid;
     atomic_bool cancelled;       /* the caller went away */
     struct task *caller;         /* the caller's thread only; NULL once it went away */
     struct task *proxy;          /* the target's thread only: the task running it */
@@ -81,6 +84,7 @@ struct take_call {
     int count;
     struct values *values;
     struct vm *vm;
+    bool in_transit;
     struct wippy_error error;
 };
 
@@ -98,23 +102,27 @@ static int take_values_protected(lua_State *L)
         if (message == NULL)
             return 0;
         values->messages[values->count++] = message;
-        if (!heap_reserve_in_transit(call->vm, message_bytes(message))) {
+        if (call->in_transit && !heap_reserve_in_transit(call->vm, message_bytes(message))) {
             error_set(&call->error, WIPPY_ENOMEM, "not enough memory");
             return 0;
         }
-        values->counted = call->vm->all_heap_bytes;
+        if (call->in_transit)
+            values->counted = call->vm->all_heap_bytes;
         values->bytes += message_bytes(message);
     }
     call->error.code = WIPPY_OK;
     return 0;
 }
 
-/* Takes the count values from first on of L into values; on failure
- * (error set) values holds nothing. Never raises. */
-static int take_values(lua_State *L, int first, int count, struct values *values, struct wippy_error *error)
+/* Takes the count values from first on of L into values, counted against
+ * vm.memory_limit while they travel when in_transit (else the caller
+ * charges them to someone); on failure (error set) values holds nothing.
+ * Never raises. */
+static int take_values(lua_State *L, int first, int count, bool in_transit, struct values *values,
+                       struct wippy_error *error)
 {
     *values = (struct values){0};
-    struct take_call call = {first, count, values, vm_of(L), {.code = WIPPY_ENOMEM}};
+    struct take_call call = {first, count, values, vm_of(L), in_transit, {.code = WIPPY_ENOMEM}};
     if (!lua_checkstack(L, count + 3))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
     lua_pushcfunction(L, take_values_protected);
@@ -190,9 +198,9 @@ static void fail_with_top(lua_State *L, struct remote_request *request)
     struct wippy_error error;
     values_free(&request->results);
     request->failed = true;
-    if (take_values(L, lua_gettop(L), 1, &request->results, &error) < 0) {
+    if (take_values(L, lua_gettop(L), 1, true, &request->results, &error) < 0) {
         lua_pushstring(L, error.message);
-        take_values(L, lua_gettop(L), 1, &request->results, &error);
+        take_values(L, lua_gettop(L), 1, true, &request->results, &error);
         lua_pop(L, 1);
     }
 }
@@ -212,7 +220,7 @@ static void on_proxy_finish(struct task *task, int status, int result_count)
     struct wippy_error error;
     vm_unlimited_begin(task->vm);
     if (status == LUA_OK) {
-        if (take_values(L, lua_gettop(L) - result_count + 1, result_count, &request->results, &error) < 0)
+        if (take_values(L, lua_gettop(L) - result_count + 1, result_count, true, &request->results, &error) < 0)
             fail_with_text(L, request, error.message);
     } else if (task->raised_shared && lua_checkstack(L, 1)) {
         lua_pushvalue(L, -2); /* the error object the function raised, below its text */
@@ -370,6 +378,7 @@ static void deliver_reply(struct vm *vm, struct vm_post *post)
 {
     struct remote_request *request = request_of_reply(post);
     struct task *caller = request->caller;
+    heap_account_let_go(vm, request->payer, request->paid);
     if (caller == NULL) { /* it went away: the caller's side goes */
         request_release(request);
         return;
@@ -409,7 +418,9 @@ static void deliver_reply(struct vm *vm, struct vm_post *post)
 
 static void drop_reply(struct vm_post *post)
 {
-    request_release(request_of_reply(post)); /* its caller has ended with its VM */
+    struct remote_request *request = request_of_reply(post); /* its caller has ended with its VM */
+    credit_drop(request->payer, request->paid);
+    request_release(request);
 }
 
 bool remote_is_worker(lua_State *L)
@@ -476,7 +487,15 @@ static int call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
     task_check_can_block(L, task, "a call to the main scheduler thread");
     struct values arguments;
     struct wippy_error error;
-    if (take_values(L, 1, lua_gettop(L), &arguments, &error) < 0) {
+    /* the arguments are the caller's to pay for until the reply comes:
+     * a process cannot hold more in calls than its limit allows */
+    struct heap_account *payer = task->account != NULL ? task->account : vm->runtime_account;
+    int rc = take_values(L, 1, lua_gettop(L), false, &arguments, &error);
+    if (rc == WIPPY_OK && !heap_account_hold(vm, payer, arguments.bytes)) {
+        values_free(&arguments);
+        rc = error_set(&error, WIPPY_ENOMEM, "not enough memory");
+    }
+    if (rc < 0) {
         if (prefix != NULL)
             prefix->free(prefix->data);
         vm_mailbox_release(target);
@@ -500,6 +519,8 @@ static int call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
     if (prefix != NULL)
         request->prefix = *prefix;
     request->arguments = arguments;
+    request->payer = payer;
+    request->paid = arguments.bytes;
     request->frame = frame_retain(task->frame);
     request->entry = task->entry;
     request->call_depth = task->call_depth;

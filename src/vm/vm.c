@@ -59,7 +59,6 @@ int vm_load(struct vm *vm, struct wippy_error *error)
     vm->memory_limit = vm->config->memory_limit > 0 ? (size_t)vm->config->memory_limit : 0;
     vm->heap_size = (size_t)vm->config->heap_size;
     vm->install_sandbox = sandbox_install;
-    vm->link_elsewhere = elsewhere_link;
     vm->tell_end_elsewhere = elsewhere_tell_end;
     if (rc == WIPPY_OK)
         rc = state_read_sources(vm, error);

@@ -1,0 +1,37 @@
+local function worker(work)
+  local x = 0
+  for i = 1, work do x = x + (i % 7) end
+  return x
+end
+
+local function spread(count, work)
+  count, work = tonumber(count) or 4, tonumber(work) or 20000000
+  for _ = 1, count do process.spawn_monitored("bench:worker", "bench:processes", work) end
+  local events = process.events()
+  for _ = 1, count do
+    local event = events:receive()
+    if event.result.error then error(event.result.error) end
+  end
+  require("io").print("done", count)
+end
+
+local function echo()
+  local inbox = process.inbox()
+  while true do
+    local message = inbox:receive()
+    process.send(message:payload():data(), "pong", true)
+  end
+end
+
+local function pingpong(count)
+  count = tonumber(count) or 10000
+  local other = process.spawn("bench:echo", "bench:processes")
+  local inbox, me = process.inbox(), process.pid()
+  for _ = 1, count do
+    process.send(other, "ping", me)
+    inbox:receive()
+  end
+  require("io").print("done", count)
+end
+
+return {worker = worker, spread = spread, echo = echo, pingpong = pingpong}
