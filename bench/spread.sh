@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Processes on every loop: a command of a project with an http.service
+# (so --threads N gives it N loops besides the main one), timed with
+# farm-bench --vs, --threads 2 (A) against --threads 1 (B), three calls:
+#  - spread: 4 processes of about 0.1 s of Lua each, spawned and awaited
+#    (placed on the loop with the fewest processes: the gain);
+#  - pingpong: 20,000 round trips between a process and the one it
+#    spawned on another loop (each send a call to that loop: the cost).
+# Writes bench/results/processes-across-threads.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/packages.sh
+source bench/common.sh
+ensure_packages $WIPPY_BUILD_PACKAGES python3
+[ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
+result=${RESULT:-bench/results/processes-across-threads.md}
+wippy="${WIPPY:-$PWD/build/wippy}"
+bench_setup
+cp -r bench/apps/spread "$work/app"
+sed -i "s/@PORT@/$(port)/" "$work/app/src/_index.yaml"
+cd "$work/app"
+
+measure() { # COMMAND ARGS...: three farm-bench calls, A = --threads 2, B = --threads 1
+    for call in 1 2 3; do
+        farm-bench -n 10 --timeout 600 --vs "$wippy --threads 1 run $*" -- "$wippy" --threads 2 run "$@" 2>&1 |
+            grep -E "^(A wall|B wall|A/B wall|A/B cpu)"
+        echo
+    done
+}
+
+{
+    echo "# Processes on every loop (bench/spread.sh)"
+    echo
+    echo "$(date -u +%F), $(nproc) cores. A = \`--threads 2\` (two loops besides the main one), B ="
+    echo "\`--threads 1\`, same binary ($wippy), farm-bench --vs, three calls of 10 pairs each;"
+    echo "min, median and max of each figure. Below 1: A takes less."
+    echo
+    echo "## spread 4 20000000: four CPU-bound processes, spawned and awaited"
+    echo '```'
+    measure spread 4 20000000
+    echo '```'
+    echo
+    echo "## pingpong 20000: round trips with a process of another loop"
+    echo '```'
+    measure pingpong 20000
+    echo '```'
+} | tee "$OLDPWD/$result"
