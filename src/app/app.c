@@ -391,6 +391,7 @@ static int worker_run(void *runtime)
 static void worker_stop(void *runtime, bool drain)
 {
     struct app *app = runtime;
+    directory_remove_loop(app->vm->directory, app->vm->mailbox); /* stopping: nothing more is placed here */
     if (drain)
         http_services_shutdown(app->services, 0, SHUTDOWN_GRACE_NS);
     else

@@ -109,7 +109,7 @@ static int run_process_entry(lua_State *L)
 {
     const struct entry *entry = lua_touserdata(L, lua_upvalueindex(1));
     struct task *task = task_current(L);
-    struct vm_mailbox *place = task->vm->config->threads > 1 && !remote_is_proxy(task)
+    struct vm_mailbox *place = task->vm->config->threads > 1 && !remote_is_proxy(task) && lua_isyieldable(L)
                                    ? directory_place(task->vm->directory, task->vm->mailbox)
                                    : NULL;
     if (place != NULL) { /* placed on another loop (vm/directory.h): made there, as this process */

@@ -120,6 +120,10 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     struct process *parent = task->process;
     if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && parent == NULL)
         return push_failure(L, "monitoring or linking needs a calling process");
+    if ((mode & (SPAWN_MONITORED | SPAWN_LINKED)) && task->guest) /* as process.link refuses it */
+        return luaL_error(L, "%s: a function called with an actor or a scope of its own cannot act as its "
+                             "caller's process", (mode & SPAWN_LINKED) ? "process.spawn_linked"
+                                                                        : "process.spawn_monitored");
     if (mode & SPAWN_EXEC)
         task_check_can_block(L, task, "process.exec");
 
@@ -173,8 +177,8 @@ static void free_spawner_options(void *data)
 static int spawn_placed(lua_State *L, const char *name, lua_CFunction self, bool spawner)
 {
     struct task *task = task_current(L);
-    if (task->vm->config->threads <= 1 || remote_is_proxy(task))
-        return -1;
+    if (task->vm->config->threads <= 1 || remote_is_proxy(task) || !lua_isyieldable(L))
+        return -1; /* where it cannot wait (a comparator, a metamethod) it spawns here */
     struct edge_options *options = spawner ? edge_check(L, 1, SPAWNER_TYPE) : NULL; /* raises before anything is held */
     struct vm_mailbox *place = directory_place(task->vm->directory, task->vm->mailbox);
     if (place == NULL)
@@ -649,16 +653,32 @@ static int process_cancel(lua_State *L)
     if (!may_stop(task, &identity, ACTION_PROCESS_CANCEL))
         return refuse_stop(L, "cancel");
     lua_State *main = target->task.heap->lua;
+    lua_pushstring(L, reason);
+    if (remote_is_proxy(task)) {
+        /* made for a process of another loop: the reason here is the call's
+         * own copy, which nobody pays for; the receiver keeps one of its own */
+        struct wippy_error error;
+        struct heap_account *charged = heap_charge_begin(task->vm, target->account);
+        task->vm->copying_message = true;
+        int rc = copy_for(L, lua_gettop(L), main, true, &error);
+        task->vm->copying_message = false;
+        heap_charge_end(task->vm, charged);
+        if (rc < 0)
+            return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE, "process %s: it has no memory left for the "
+                                         "reason (its memory limit); it was not cancelled", target->pid);
+    }
     vm_unlimited_begin(task->vm); /* on the main thread: core.h */
+    if (!remote_is_proxy(task))
+        lua_pushstring(main, reason);
     lua_createtable(main, 0, 3);
+    lua_insert(main, -2);
+    lua_setfield(main, -2, "reason");
     lua_pushliteral(main, PROCESS_EVENT_CANCEL);
     lua_setfield(main, -2, "kind");
     if (task->process != NULL) {
         lua_pushstring(main, task->process->pid);
         lua_setfield(main, -2, "from");
     }
-    lua_pushstring(main, reason);
-    lua_setfield(main, -2, "reason");
     process_deliver_event(main, target);
     vm_unlimited_end(task->vm);
     lua_pushboolean(L, 1);

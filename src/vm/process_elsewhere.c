@@ -1,6 +1,7 @@
 /* process_elsewhere.c - see process_elsewhere.h. */
 #include "vm/process_elsewhere.h"
 
+#include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct end_post {
     bool failed;
     char *reason;            /* its error's text, when failed */
     struct message *value;   /* its result, or NULL */
+    int value_reference;     /* once taken by the watcher's heap (a registry reference) */
     char *value_refused;     /* why its result could not be passed, or NULL */
     atomic_size_t *counted;  /* where the value's bytes are counted while it travels, or NULL */
     size_t bytes;
@@ -59,15 +61,34 @@ static void push_event(lua_State *L, struct end_post *end, const char *kind)
     } else if (end->value_refused != NULL) {
         lua_pushfstring(L, "result could not be passed: %s", end->value_refused);
         lua_setfield(L, -2, "value");
-    } else if (end->value != NULL) {
-        struct wippy_error error;
-        struct message *value = end->value;
-        end->value = NULL;
-        if (message_push(L, value, &error) < 0)
-            lua_pushfstring(L, "result could not be passed: %s", error.message);
+    } else if (end->value_reference != LUA_NOREF) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, end->value_reference);
+        luaL_unref(L, LUA_REGISTRYINDEX, end->value_reference);
+        end->value_reference = LUA_NOREF;
         lua_setfield(L, -2, "value");
     }
     lua_setfield(L, -2, "result");
+}
+
+/* The result is the watcher's to keep: its account pays, within half its
+ * limit (as for a message); what does not fit is told instead. */
+static void take_value(struct vm *vm, lua_State *L, struct process *watcher, struct end_post *end)
+{
+    if (end->value == NULL)
+        return;
+    struct wippy_error error;
+    struct message *value = end->value;
+    end->value = NULL;
+    struct heap_account *charged = heap_charge_begin(vm, watcher->account);
+    vm->copying_message = true;
+    int rc = message_push(L, value, &error);
+    vm->copying_message = false;
+    heap_charge_end(vm, charged);
+    if (rc == WIPPY_OK) {
+        end->value_reference = luaL_ref(L, LUA_REGISTRYINDEX);
+        return;
+    }
+    end->value_refused = xstrdup(error.message);
 }
 
 static void run_end(struct vm *vm, struct vm_post *post)
@@ -80,6 +101,7 @@ static void run_end(struct vm *vm, struct vm_post *post)
     }
     lua_State *L = process->task.heap->lua;
     if (end->as_monitor) {
+        take_value(vm, L, process, end);
         vm_unlimited_begin(vm); /* events are bounded by the processes watched */
         push_event(L, end, PROCESS_EVENT_EXIT);
         vm_unlimited_end(vm);
@@ -108,6 +130,7 @@ bool elsewhere_tell_end(struct vm *vm, uint64_t number, const struct process *en
         return false; /* not of another VM: a live one of this VM is told there */
     struct end_post *end = xcalloc(1, sizeof *end);
     end->post = (struct vm_post){.run = run_end, .drop = drop_end};
+    end->value_reference = LUA_NOREF;
     end->number = number;
     end->ended = ended->number;
     end->pid = xstrdup(ended->pid);

@@ -389,9 +389,12 @@ static void deliver_reply(struct vm *vm, struct vm_post *post)
     lua_State *thread = caller->thread;
     bool failed = request->failed;
     struct wippy_error error;
-    /* the target made these within the runtime's limit; the caller waits */
+    /* the target made these within the runtime's limit; the caller waits,
+     * and keeps them: its account pays, as for a result on its own loop */
     vm_unlimited_begin(vm);
+    struct heap_account *charged = heap_charge_begin(vm, caller->account != NULL ? caller->account : vm->runtime_account);
     int count = push_values(thread, &request->results, &error);
+    heap_charge_end(vm, charged);
     if (count < 0 && lua_checkstack(thread, 3)) {
         lua_pushstring(thread, error.message);
         failed = true;
@@ -451,12 +454,12 @@ static int remote_resumed(lua_State *L, int status, lua_KContext context)
     (void)context;
     int top = lua_gettop(L);
     if (top < 3 || lua_touserdata(L, -1) != &reply_marker)
-        return luaL_error(L, "the call to the main scheduler thread was cancelled");
+        return luaL_error(L, "the call to another scheduler thread was cancelled");
     int count = (int)lua_tointeger(L, -2);
     bool failed = lua_toboolean(L, -3);
     lua_pop(L, 3);
     if (count < 0 || count > top - 3)
-        return luaL_error(L, "the call to the main scheduler thread was cancelled");
+        return luaL_error(L, "the call to another scheduler thread was cancelled");
     if (failed) {
         size_t length;
         const char *text = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &length) : NULL;
@@ -484,7 +487,7 @@ static int call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
             prefix->free(prefix->data);
         vm_mailbox_release(target);
     }
-    task_check_can_block(L, task, "a call to the main scheduler thread");
+    task_check_can_block(L, task, "a call to another scheduler thread");
     struct values arguments;
     struct wippy_error error;
     /* the arguments are the caller's to pay for until the reply comes:

@@ -444,3 +444,43 @@ def test_a_flood_of_messages_cannot_spend_the_receivers_memory_limit(make_app):
         "refused\ttrue\tprocess PID: it has no memory left for the message (its memory limit); the message was "
         "not delivered",
         "victim still works\t1000"]), result
+
+
+GUEST_SPAWN_APP = """version: '1.0'
+namespace: app
+entries:
+  - {name: processes, kind: process.host}
+  - {name: main, kind: process.lua, source: file://main.lua, method: main, modules: [io, funcs, security],
+     meta: {command: {name: main}}}
+  - {name: g, kind: function.lua, source: file://main.lua, method: g}
+  - {name: idle, kind: process.lua, source: file://main.lua, method: idle}
+"""
+
+GUEST_SPAWN_LUA = r"""
+local function main()
+  local io, funcs, security = require("io"), require("funcs"), require("security")
+  local executor = funcs.new():with_actor(security.new_actor("plugin"))
+  io.print(executor:call("app:g", "spawn_linked"))
+  io.print(executor:call("app:g", "spawn_monitored"))
+  io.print("caller alive")
+end
+local function g(how)
+  local ok, err = pcall(process[how], "app:idle", "app:processes")
+  return tostring(ok) .. " " .. tostring(err)
+end
+local function idle() error("the child fails") end
+return {main = main, g = g, idle = idle}
+"""
+
+
+def test_a_callee_with_its_own_actor_cannot_spawn_linked_as_its_caller(make_app):
+    # a linked child's failure would take down the caller, which never asked for it
+    app = make_app({"src/_index.yaml": GUEST_SPAWN_APP, "src/main.lua": GUEST_SPAWN_LUA})
+    result = run_wippy(app, "run", "main")
+    assert result.code == 0, result
+    assert result.lines == [
+        "false process.spawn_linked: a function called with an actor or a scope of its own "
+        "cannot act as its caller's process\tnil",
+        "false process.spawn_monitored: a function called with an actor or a scope of its own "
+        "cannot act as its caller's process\tnil",
+        "caller alive"], result
