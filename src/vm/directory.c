@@ -231,8 +231,8 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
 void directory_add(struct process_directory *directory, struct directory_record *record)
 {
     record->names = NULL;
-    record->monitors = record->links = NULL;
-    record->monitor_count = record->link_count = 0;
+    record->monitors = record->links = record->watching = NULL;
+    record->monitor_count = record->link_count = record->watching_count = 0;
     uv_mutex_lock(&directory->lock);
     if (directory->record_count >= directory->record_buckets)
         grow_records(directory);
@@ -267,6 +267,19 @@ void directory_remove(struct process_directory *directory, struct directory_reco
         if (linked != NULL)
             list_remove(linked->links, &linked->link_count, record->number);
     }
+    for (size_t i = 0; i < record->watching_count; i++) {
+        struct directory_record *watched = find_record(directory, record->watching[i]);
+        if (watched != NULL)
+            list_remove(watched->monitors, &watched->monitor_count, record->number);
+    }
+    for (size_t i = 0; i < record->monitor_count; i++) {
+        struct directory_record *watcher = find_record(directory, record->monitors[i]);
+        if (watcher != NULL)
+            list_remove(watcher->watching, &watcher->watching_count, record->number);
+    }
+    free(record->watching);
+    record->watching = NULL;
+    record->watching_count = 0;
     *watchers = (struct directory_watchers){record->monitors, record->monitor_count, record->links,
                                             record->link_count};
     record->monitors = record->links = NULL;
@@ -294,11 +307,17 @@ int directory_monitor(struct process_directory *directory, uint64_t watched, uin
 {
     uv_mutex_lock(&directory->lock);
     struct directory_record *record = find_record(directory, watched);
+    struct directory_record *watching = find_record(directory, watcher);
     int rc = record != NULL ? WIPPY_OK : WIPPY_ENOENT;
-    if (record != NULL && add)
+    if (record != NULL && add) {
         list_add(&record->monitors, &record->monitor_count, watcher);
-    else if (record != NULL)
+        if (watching != NULL)
+            list_add(&watching->watching, &watching->watching_count, watched);
+    } else if (record != NULL) {
         list_remove(record->monitors, &record->monitor_count, watcher);
+        if (watching != NULL)
+            list_remove(watching->watching, &watching->watching_count, watched);
+    }
     uv_mutex_unlock(&directory->lock);
     return rc;
 }

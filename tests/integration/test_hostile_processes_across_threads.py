@@ -156,12 +156,21 @@ return {step = step, target = target, linker = linker, unlinker = unlinker, vict
 """
 
 
+def eventually(served, path, expected, seconds=10):
+    """The answer to path once it is expected, or the last one after seconds."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = served.get(path)
+        if answer == expected or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.1)
+
+
 def test_a_process_of_another_loop_failing_right_after_linking_takes_its_link_down(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
     assert served.get("/step?do=start&what=target&arg=t1").startswith("{")  # first loop
     assert served.get("/step?do=start&what=linker&arg=t1").startswith("{")  # second loop
-    time.sleep(0.5)
-    assert served.get("/step?do=lookup&name=t1") == "false"  # linked, so taken down
+    assert eventually(served, "/step?do=lookup&name=t1", "false") == "false"  # linked, so taken down
     served.stop()
 
 
@@ -179,8 +188,7 @@ def test_a_name_cannot_be_taken_from_its_holder_between_a_check_and_a_removal(se
     # a handler (no process, so never allowed to take a held name) keeps
     # giving "svc" up while the victim, on the main loop, holds it on and off
     assert served.get("/step?do=unregister", timeout=60) == "refused>0=true"
-    time.sleep(1.5)
-    assert served.get("/step?do=lookup&name=victim%20done,%20stolen%200,%20busy%20true") == "true"
+    assert eventually(served, "/step?do=lookup&name=victim%20done,%20stolen%200,%20busy%20true", "true") == "true"
     served.stop()
 
 
