@@ -236,7 +236,7 @@ def thread_cpu(pid):
 # Lua iterations of about 1.5 s of CPU. Under ThreadSanitizer a loop of
 # pure Lua takes no signal, so no pre-emption: a few seconds' worth, or
 # stopping the runtime waits for them.
-SPIN = 300_000_000 if os.environ.get("SANITIZE", "0") in ("", "0") else 20_000_000
+SPIN = {"thread": 20_000_000, "1": 100_000_000}.get(os.environ.get("SANITIZE", "0"), 300_000_000)
 
 
 def spent_while(served, *paths):
@@ -257,8 +257,8 @@ def test_a_process_a_handler_spawns_runs_on_the_handlers_thread(serve):
     served.stop()
     spent = {name: after.get(name, 0) - before.get(name, 0) for name in after}
     # each spinner ran on the loop of the handler that spawned it: one per thread
-    assert spent["wippy-http1"] > 0.6 and spent["wippy-http2"] > 0.6, spent
-    assert spent.get("wippy", 0) < 0.3, spent
+    assert spent["wippy-http1"] > 0.3 and spent["wippy-http2"] > 0.3, spent
+    assert spent.get("wippy", 0) < 0.2, spent
 
 
 def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(serve):
@@ -268,5 +268,5 @@ def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(ser
     served.stop()
     assert answers == ["true"]
     # the main loop holds the keeper, each worker loop none: one spinner each
-    assert spent["wippy-http1"] > 0.6 and spent["wippy-http2"] > 0.6, spent
-    assert spent.get("wippy", 0) < 0.3, spent
+    assert spent["wippy-http1"] > 0.3 and spent["wippy-http2"] > 0.3, spent
+    assert spent.get("wippy", 0) < 0.2, spent
