@@ -4,8 +4,11 @@
 # farm-bench --vs, --threads 2 (A) against --threads 1 (B), three calls:
 #  - spread: 4 processes of about 0.1 s of Lua each, spawned and awaited
 #    (placed on the loop with the fewest processes: the gain);
-#  - pingpong: 20,000 round trips between a process and the one it
-#    spawned on another loop (each send a call to that loop: the cost).
+#  - pingpong: 20,000 round trips between a process and the child it
+#    spawned (placed on its own loop: a spawn moves only when its loop
+#    holds two more processes than another);
+#  - pingpong far: the same with the child placed on another loop (each
+#    send a call to that loop: the cost).
 # Writes bench/results/processes-across-threads.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,8 +43,13 @@ measure() { # COMMAND ARGS...: three farm-bench calls, A = --threads 2, B = --th
     measure spread 4 20000000
     echo '```'
     echo
-    echo "## pingpong 20000: round trips with a process of another loop"
+    echo "## pingpong 20000: round trips with its child (same loop)"
     echo '```'
     measure pingpong 20000
+    echo '```'
+    echo
+    echo "## pingpong 20000 far: round trips with a child on another loop"
+    echo '```'
+    measure pingpong 20000 far
     echo '```'
 } | tee "$OLDPWD/$result"

@@ -202,7 +202,9 @@ struct vm_mailbox *directory_place(struct process_directory *directory, struct v
     for (size_t i = 0; own != NULL && i < directory->loop_count; i++)
         if (directory->loops[i].processes < fewest->processes)
             fewest = &directory->loops[i];
-    struct vm_mailbox *place = fewest != own ? fewest->mailbox : NULL;
+    /* one more than the fewest stays: a process and its first child keep
+     * talking within one loop (a message to another is two wake-ups) */
+    struct vm_mailbox *place = own != NULL && own->processes > fewest->processes + 1 ? fewest->mailbox : NULL;
     if (place != NULL)
         vm_mailbox_retain(place);
     uv_mutex_unlock(&directory->lock);

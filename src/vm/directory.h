@@ -54,8 +54,8 @@ void directory_add_loop(struct process_directory *directory, struct vm_mailbox *
 void directory_remove_loop(struct process_directory *directory, struct vm_mailbox *loop);
 
 /* Where a process spawned on the loop mine goes: the loop with the fewest
- * live processes, mine when it has no more than that one. NULL for mine,
- * else that loop's mailbox (counted: vm_mailbox_release it). */
+ * live processes, mine while it has at most one more than that one. NULL
+ * for mine, else that loop's mailbox (counted: vm_mailbox_release it). */
 struct vm_mailbox *directory_place(struct process_directory *directory, struct vm_mailbox *mine);
 
 /* A process starts; and ends: its names go with it, it leaves the links of

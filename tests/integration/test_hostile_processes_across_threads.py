@@ -108,9 +108,10 @@ end
 
 local function idle() process.inbox():receive() end
 
--- a process with a 4 MB limit cancels its child (placed on another loop)
--- with reasons of 1.5 MB, again and again
+-- a process with a 4 MB limit cancels its child (placed on another loop:
+-- two idle ones first fill its own) with reasons of 1.5 MB, again and again
 local function canceller()
+  for _ = 1, 2 do process.spawn("app:idle", "app:processes") end
   local child = process.spawn("app:idle", "app:processes")
   local done, refused = 0, 0
   for i = 1, 300 do

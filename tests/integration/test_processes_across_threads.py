@@ -72,7 +72,7 @@ local function ctx_value() return require("ctx").get("k") end
 
 -- lives on the main loop (a process.service): watches, links and spawns on
 -- request (with threads, what it spawns goes to the loop with the fewest
--- processes)
+-- processes once its own holds two more)
 local function keeper()
   process.registry.register("keeper")
   process.set_options({trap_links = true})
@@ -96,6 +96,7 @@ local function keeper()
       elseif topic == "report" then answer = table.concat(log, "; ")
       elseif topic == "spin" then
         answer = type(process.spawn("app:spinner", "app:processes", data.data)) .. " " ..
+          type(process.spawn("app:spinner", "app:processes", data.data)) .. " " ..
           type(process.spawn("app:spinner", "app:processes", data.data))
       elseif topic == "exec" then answer = show(process.exec("app:twice", "app:processes", 21))
       elseif topic == "call" then answer = show(require("funcs").call("app:twice", 4))
@@ -267,6 +268,6 @@ def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(ser
     answers, spent = spent_while(served, f"/step?do=send&to=keeper&topic=spin&n={SPIN}")
     served.stop()
     assert answers == ["true"]
-    # the main loop holds the keeper, each worker loop none: one spinner each
-    assert spent["wippy-http1"] > 0.3 and spent["wippy-http2"] > 0.3, spent
-    assert spent.get("wippy", 0) < 0.2, spent
+    # the main loop holds the keeper, each worker loop none: the first
+    # spinner stays (one more than the fewest), the next two go one to each
+    assert min(spent["wippy"], spent["wippy-http1"], spent["wippy-http2"]) > 0.3, spent

@@ -23,8 +23,15 @@ local function echo()
   end
 end
 
-local function pingpong(count)
+local function idle() process.inbox():receive() end
+
+-- far: two idle processes first, so that the one it talks with is placed
+-- on another loop (a spawn leaves its loop once that holds two more)
+local function pingpong(count, far)
   count = tonumber(count) or 10000
+  if far == "far" then
+    for _ = 1, 2 do process.spawn("bench:idle", "bench:processes") end
+  end
   local other = process.spawn("bench:echo", "bench:processes")
   local inbox, me = process.inbox(), process.pid()
   for _ = 1, count do
@@ -34,4 +41,4 @@ local function pingpong(count)
   require("io").print("done", count)
 end
 
-return {worker = worker, spread = spread, echo = echo, pingpong = pingpong}
+return {worker = worker, spread = spread, echo = echo, pingpong = pingpong, idle = idle}
