@@ -263,6 +263,9 @@ def test_a_process_a_handler_spawns_runs_on_the_handlers_thread(serve):
     assert spent["main"] < 0.2, spent
 
 
+@pytest.mark.skipif(os.environ.get("SANITIZE") == "thread",
+                    reason="under ThreadSanitizer the first spinner, on the keeper's loop, takes no pre-emption "
+                           "signal, so the keeper never reads the answer of its next spawn")
 def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
     time.sleep(0.2)  # the keeper is up
