@@ -233,8 +233,8 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
 void directory_add(struct process_directory *directory, struct directory_record *record)
 {
     record->names = NULL;
-    record->monitors = record->links = record->watching = NULL;
-    record->monitor_count = record->link_count = record->watching_count = 0;
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
     uv_mutex_lock(&directory->lock);
     if (directory->record_count >= directory->record_buckets)
         grow_records(directory);
@@ -269,19 +269,6 @@ void directory_remove(struct process_directory *directory, struct directory_reco
         if (linked != NULL)
             list_remove(linked->links, &linked->link_count, record->number);
     }
-    for (size_t i = 0; i < record->watching_count; i++) {
-        struct directory_record *watched = find_record(directory, record->watching[i]);
-        if (watched != NULL)
-            list_remove(watched->monitors, &watched->monitor_count, record->number);
-    }
-    for (size_t i = 0; i < record->monitor_count; i++) {
-        struct directory_record *watcher = find_record(directory, record->monitors[i]);
-        if (watcher != NULL)
-            list_remove(watcher->watching, &watcher->watching_count, record->number);
-    }
-    free(record->watching);
-    record->watching = NULL;
-    record->watching_count = 0;
     *watchers = (struct directory_watchers){record->monitors, record->monitor_count, record->links,
                                             record->link_count};
     record->monitors = record->links = NULL;
@@ -305,20 +292,31 @@ int directory_link(struct process_directory *directory, uint64_t one, uint64_t o
     return rc;
 }
 
+/* Watchers that ended stay in a list until it doubles: then they go, so
+ * a long-lived process watched by short-lived ones keeps a list at most
+ * twice its live watchers, at no cost to a process's end. */
+static void drop_ended_watchers(struct process_directory *directory, struct directory_record *record)
+{
+    size_t count = record->monitor_count;
+    if (count < 16 || (count & (count - 1)) != 0)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++)
+        if (find_record(directory, record->monitors[i]) != NULL)
+            record->monitors[kept++] = record->monitors[i];
+    record->monitor_count = kept;
+}
+
 int directory_monitor(struct process_directory *directory, uint64_t watched, uint64_t watcher, bool add)
 {
     uv_mutex_lock(&directory->lock);
     struct directory_record *record = find_record(directory, watched);
-    struct directory_record *watching = find_record(directory, watcher);
     int rc = record != NULL ? WIPPY_OK : WIPPY_ENOENT;
     if (record != NULL && add) {
+        drop_ended_watchers(directory, record);
         list_add(&record->monitors, &record->monitor_count, watcher);
-        if (watching != NULL)
-            list_add(&watching->watching, &watching->watching_count, watched);
     } else if (record != NULL) {
         list_remove(record->monitors, &record->monitor_count, watcher);
-        if (watching != NULL)
-            list_remove(watching->watching, &watching->watching_count, watched);
     }
     uv_mutex_unlock(&directory->lock);
     return rc;

@@ -29,8 +29,6 @@ struct directory_record {
     struct directory_name *names;
     uint64_t *monitors;        /* the processes told of its end (EXIT events) */
     size_t monitor_count;
-    uint64_t *watching;        /* the processes it monitors (so it leaves their lists as it ends) */
-    size_t watching_count;
     uint64_t *links;           /* the processes linked with it */
     size_t link_count;
 };
