@@ -6,17 +6,9 @@ process.service lives on the main loop."""
 import os
 import time
 
-INDEX = """version: '1.0'
-namespace: app
-entries:
-  - {name: processes, kind: process.host}
-  - name: server
-    kind: http.service
-    addr: 127.0.0.1:@PORT@
-    lifecycle: {auto_start: true}
-  - {name: root, kind: http.router, meta: {server: server}, prefix: /}
-  - {name: step, kind: http.endpoint, meta: {router: root}, method: GET, path: /step, func: h_step}
-  - {name: h_step, kind: function.lua, source: 'file://h.lua', method: step, modules: [http, time]}
+from test_processes_across_threads import SERVED
+
+INDEX = SERVED + """  - {name: h_step, kind: function.lua, source: 'file://h.lua', method: step, modules: [http, time]}
   - {name: target, kind: process.lua, source: 'file://h.lua', method: target}
   - {name: linker, kind: process.lua, source: 'file://h.lua', method: linker}
   - {name: unlinker, kind: process.lua, source: 'file://h.lua', method: unlinker}

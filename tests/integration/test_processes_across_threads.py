@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-INDEX = """version: '1.0'
+# a host and a service whose /step endpoint calls h_step
+SERVED = """version: '1.0'
 namespace: app
 entries:
   - {name: processes, kind: process.host}
@@ -19,7 +20,9 @@ entries:
     lifecycle: {auto_start: true}
   - {name: root, kind: http.router, meta: {server: server}, prefix: /}
   - {name: step, kind: http.endpoint, meta: {router: root}, method: GET, path: /step, func: h_step}
-  - {name: h_step, kind: function.lua, source: 'file://h.lua', method: step, modules: [http, funcs, time]}
+"""
+
+INDEX = SERVED + """  - {name: h_step, kind: function.lua, source: 'file://h.lua', method: step, modules: [http, funcs, time]}
   - {name: ask, kind: process.lua, source: 'file://h.lua', method: ask, modules: [time],
      meta: {default_host: processes}}
   - {name: echo, kind: process.lua, source: 'file://h.lua', method: echo}
