@@ -26,6 +26,7 @@
 #include "vm/mailbox.h"
 #include "vm/message.h"
 #include "vm/process.h"
+#include "vm/send_elsewhere.h"
 #include "vm/remote.h"
 #include "vm/heap.h"
 
@@ -374,6 +375,26 @@ static int absent_target(lua_State *L, const char *action, const char *verb, con
 
 static struct process *find_target(lua_State *L, int index, const char *name, lua_CFunction self, int *forwarded);
 
+static int process_send(lua_State *L);
+
+/* A process of another loop is sent to without waiting for it, unless its
+ * sender has too many messages on their way (vm/send_elsewhere.h). */
+static int send_to_another_loop(lua_State *L, struct vm_mailbox *elsewhere, const struct process_identity *to,
+                                const char *topic)
+{
+    struct wippy_error error;
+    int sent = send_elsewhere(L, 3, elsewhere, to, topic, &error);
+    if (sent == 0) /* the call takes over the count */
+        return remote_call_as_process(L, elsewhere, "process", "send", process_send, NULL);
+    vm_mailbox_release(elsewhere);
+    if (sent < 0 && error.code != WIPPY_ENOMEM) /* a value that cannot cross */
+        return error_value_fail(L, &error);
+    if (sent < 0)
+        return error_value_fail_with(L, ERROR_KIND_UNAVAILABLE, "%s", error.message);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 static int process_send(lua_State *L)
 {
     struct task *task = task_current(L);
@@ -382,14 +403,21 @@ static int process_send(lua_State *L)
     lua_settop(L, 3);
     if (topic[0] == '@')
         return push_failure(L, "topics starting with @ are reserved");
-    int forwarded;
-    struct process *target = find_target(L, 1, "send", process_send, &forwarded);
-    if (forwarded >= 0)
-        return forwarded;
-    if (target == NULL)
+    struct process_identity elsewhere_identity;
+    struct vm_mailbox *elsewhere = NULL;
+    struct process *target = process_locate(task->vm, destination, &elsewhere_identity, &elsewhere);
+    if (elsewhere != NULL && remote_is_proxy(task)) { /* a call made there does not move on again */
+        vm_mailbox_release(elsewhere);
+        elsewhere = NULL;
+    }
+    if (target == NULL && elsewhere == NULL)
         return absent_target(L, ACTION_PROCESS_SEND, "send", destination);
-    if (!guard_allows(L, ACTION_PROCESS_SEND, target->pid))
+    if (!guard_allows(L, ACTION_PROCESS_SEND, target != NULL ? target->pid : elsewhere_identity.pid)) {
+        vm_mailbox_release(elsewhere);
         return guard_refuse(L, "not allowed to send: %s", destination);
+    }
+    if (elsewhere != NULL)
+        return send_to_another_loop(L, elsewhere, &elsewhere_identity, topic);
     lua_State *main = target->task.heap->lua;
     struct wippy_error error;
     /* the copy is the receiver's: it pays for it, within its limit */
@@ -536,7 +564,7 @@ static struct process *find_target(lua_State *L, int index, const char *name, lu
 {
     struct task *task = task_current(L);
     struct vm_mailbox *elsewhere = NULL;
-    struct process *target = process_locate(task->vm, luaL_checkstring(L, index), &elsewhere);
+    struct process *target = process_locate(task->vm, luaL_checkstring(L, index), NULL, &elsewhere);
     *forwarded = -1;
     if (elsewhere == NULL)
         return target;

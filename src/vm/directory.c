@@ -335,16 +335,6 @@ struct directory_record *directory_find(struct process_directory *directory, uin
     return record;
 }
 
-struct directory_record *directory_find_name(struct process_directory *directory, const char *name,
-                                             struct vm_mailbox *mine, struct vm_mailbox **elsewhere)
-{
-    uv_mutex_lock(&directory->lock);
-    struct directory_name *held = *find_name(directory, name);
-    struct directory_record *record = found(held != NULL ? held->holder : NULL, mine, elsewhere);
-    uv_mutex_unlock(&directory->lock);
-    return record;
-}
-
 uint64_t directory_number_of_pid(const char *pid)
 {
     const char *bar = strrchr(pid, '|');
@@ -357,27 +347,50 @@ uint64_t directory_number_of_pid(const char *pid)
     return number;
 }
 
+/* Under the lock: the live process destination names (its pid, or a name
+ * registered to it), or NULL. */
+static struct directory_record *resolve_locked(struct process_directory *directory, const char *destination)
+{
+    uint64_t by_pid = directory_number_of_pid(destination);
+    if (by_pid != 0) {
+        struct directory_record *record = find_record(directory, by_pid);
+        return record != NULL && strcmp(record->pid, destination) == 0 ? record : NULL;
+    }
+    if (destination[0] == '{')
+        return NULL;
+    struct directory_name *held = *find_name(directory, destination);
+    return held != NULL ? held->holder : NULL;
+}
+
+static void identify(const struct directory_record *record, struct process_identity *identity)
+{
+    identity->number = record->number;
+    identity->parent_number = record->parent_number;
+    snprintf(identity->pid, sizeof identity->pid, "%s", record->pid);
+}
+
 bool directory_resolve(struct process_directory *directory, const char *destination,
                        struct process_identity *identity)
 {
-    uint64_t by_pid = directory_number_of_pid(destination);
     uv_mutex_lock(&directory->lock);
-    struct directory_record *record = NULL;
-    if (by_pid != 0) {
-        record = find_record(directory, by_pid);
-        if (record != NULL && strcmp(record->pid, destination) != 0)
-            record = NULL;
-    } else if (destination[0] != '{') {
-        struct directory_name *held = *find_name(directory, destination);
-        record = held != NULL ? held->holder : NULL;
-    }
-    if (record != NULL) {
-        identity->number = record->number;
-        identity->parent_number = record->parent_number;
-        snprintf(identity->pid, sizeof identity->pid, "%s", record->pid);
-    }
+    struct directory_record *record = resolve_locked(directory, destination);
+    if (record != NULL)
+        identify(record, identity);
     uv_mutex_unlock(&directory->lock);
     return record != NULL;
+}
+
+struct directory_record *directory_locate(struct process_directory *directory, const char *destination,
+                                          struct vm_mailbox *mine, struct process_identity *identity,
+                                          struct vm_mailbox **elsewhere)
+{
+    uv_mutex_lock(&directory->lock);
+    struct directory_record *record = resolve_locked(directory, destination);
+    if (record != NULL && record->home != mine && identity != NULL)
+        identify(record, identity);
+    record = found(record, mine, elsewhere);
+    uv_mutex_unlock(&directory->lock);
+    return record;
 }
 
 int directory_register(struct process_directory *directory, const char *name, uint64_t number,

@@ -79,10 +79,6 @@ struct directory_record *directory_find(struct process_directory *directory, uin
                                         const char *pid, struct vm_mailbox *mine,
                                         struct vm_mailbox **elsewhere);
 
-/* The same for the process a name is registered to. */
-struct directory_record *directory_find_name(struct process_directory *directory, const char *name,
-                                             struct vm_mailbox *mine, struct vm_mailbox **elsewhere);
-
 /* Who a process is, as any VM may know it. */
 struct process_identity {
     uint64_t number;
@@ -94,6 +90,14 @@ struct process_identity {
  * it): true with who it is; false when there is none. */
 bool directory_resolve(struct process_directory *directory, const char *destination,
                        struct process_identity *identity);
+
+/* The live process destination names, found from the VM whose mailbox is
+ * mine: its record when it lives there; else NULL with, when it lives on
+ * another VM, *elsewhere set to that VM's mailbox (counted:
+ * vm_mailbox_release it) and who it is in *identity (when not NULL). */
+struct directory_record *directory_locate(struct process_directory *directory, const char *destination,
+                                          struct vm_mailbox *mine, struct process_identity *identity,
+                                          struct vm_mailbox **elsewhere);
 
 /* The number a pid text carries ({host|0x...}), or 0 when it is not one. */
 uint64_t directory_number_of_pid(const char *pid);

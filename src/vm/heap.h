@@ -22,6 +22,7 @@ struct heap_account {
     size_t bytes; /* held by blocks charged here */
     size_t limit; /* 0 = none */
     int owners;   /* the process (or the runtime) holding it, while it lives */
+    unsigned messages_away; /* its messages on their way to another loop (vm/send_elsewhere.h) */
 };
 
 /* A new account with limit (0 = none), owned by its caller. */

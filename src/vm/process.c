@@ -53,21 +53,16 @@ struct process *process_find_number(struct vm *vm, uint64_t number)
     return process;
 }
 
-struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere)
+struct process *process_locate(struct vm *vm, const char *destination, struct process_identity *identity,
+                               struct vm_mailbox **elsewhere)
 {
-    *elsewhere = NULL;
-    uint64_t number = directory_number_of_pid(destination);
-    if (number != 0)
-        return process_of_record(directory_find(vm->directory, number, destination, vm->mailbox, elsewhere));
-    if (destination[0] == '{')
-        return NULL;
-    return process_of_record(directory_find_name(vm->directory, destination, vm->mailbox, elsewhere));
+    return process_of_record(directory_locate(vm->directory, destination, vm->mailbox, identity, elsewhere));
 }
 
 struct process *process_find(struct vm *vm, const char *destination)
 {
     struct vm_mailbox *elsewhere = NULL;
-    struct process *process = process_locate(vm, destination, &elsewhere);
+    struct process *process = process_locate(vm, destination, NULL, &elsewhere);
     vm_mailbox_release(elsewhere);
     return process;
 }

@@ -36,6 +36,7 @@ struct process {
     bool exec_waited;        /* it had an exec_waiter when it ended */
     struct task *coroutines; /* started with coroutine.spawn, still running */
     struct heap_account *account; /* what its code holds (vm/heap.h) */
+    size_t refused_from_elsewhere; /* messages from other loops it could not take (vm/send_elsewhere.h) */
     struct vm_mailbox *elsewhere; /* a stand-in (below): the mailbox of the VM its process lives on */
     struct directory_record record; /* how the runtime finds it (vm/directory.h) */
 };
@@ -60,8 +61,10 @@ void process_exec_cancel(struct task *waiter);
 struct process *process_find(struct vm *vm, const char *destination);
 
 /* The same, and when the process lives on another VM, *elsewhere is that
- * VM's mailbox (counted: vm_mailbox_release it). */
-struct process *process_locate(struct vm *vm, const char *destination, struct vm_mailbox **elsewhere);
+ * VM's mailbox (counted: vm_mailbox_release it) and *identity (when not
+ * NULL) who it is. */
+struct process *process_locate(struct vm *vm, const char *destination, struct process_identity *identity,
+                               struct vm_mailbox **elsewhere);
 
 
 /* The process whose code (or whose function call) is running, or NULL. */

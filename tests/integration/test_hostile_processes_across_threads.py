@@ -192,13 +192,16 @@ def test_calls_to_another_loop_count_against_the_callers_memory_limit(serve):
     flooded = served.get("/step?do=flooded", timeout=60)
     with open(f"/proc/{served.process.pid}/status") as status:
         peak_kb = int(next(line for line in status if line.startswith("VmHWM:")).split()[1])
-    served.stop()
+    _, _, err = served.stop()
     # the copies in flight are the flooder's to pay for: a few fit in its
-    # 4 MB, and the receiver's half of its own 4 MB a couple (it was 3 GB
-    # and 3,000 sends); at its limit the flooder's own code may fail too
+    # 4 MB, and the receiver's half of its own 4 MB a couple (it was 3 GB);
+    # a send to another loop does not wait, so the receiver's refusals are
+    # told in the log (once, then at each power of two)
     if os.environ.get("SANITIZE", "0") in ("", "0"):  # ASan keeps freed memory in quarantine
         assert peak_kb < 150 * 1024, peak_kb
-    assert flooded == "none" or int(flooded.split()[1].rstrip(",")) <= 4, flooded
+    assert flooded != "none", err
+    refusals = [line for line in err.splitlines() if "was not delivered: it has no memory left for it" in line]
+    assert refusals and len(refusals) <= 20, err[-2000:]
 
 
 def test_a_cancel_to_another_loop_gives_its_reason_to_the_receiver_to_pay_for(serve):

@@ -41,4 +41,23 @@ local function pingpong(count, far)
   require("io").print("done", count)
 end
 
-return {worker = worker, spread = spread, echo = echo, pingpong = pingpong, idle = idle}
+local function sink(count, reply_to)
+  local inbox = process.inbox()
+  for _ = 1, count do inbox:receive() end
+  process.send(reply_to, "done", count)
+end
+
+-- count messages one way to a child (far: on another loop), then its answer
+local function stream(count, far)
+  count = tonumber(count) or 100000
+  if far == "far" then
+    for _ = 1, 2 do process.spawn("bench:idle", "bench:processes") end
+  end
+  local other = process.spawn("bench:sink", "bench:processes", count, process.pid())
+  for i = 1, count do assert(process.send(other, "item", i)) end
+  process.inbox():receive()
+  require("io").print("done", count)
+end
+
+return {worker = worker, spread = spread, echo = echo, pingpong = pingpong, idle = idle, sink = sink,
+        stream = stream}
