@@ -25,6 +25,7 @@
 #include "util/memory.h"
 #include "util/log.h"
 #include "vm/directory.h"
+#include "vm/idle_loops.h"
 #include "vm/mailbox.h"
 #include "vm/process.h"
 #include "vm/task.h"
@@ -289,6 +290,35 @@ void app_free(struct app *app)
 
 /* ---- a scheduler thread's app ---- */
 
+/* With several loops, each stays alive for what others may post to it, and
+ * a deadlock is every loop idle with nothing in flight (vm/idle_loops.h). */
+static void watch_loop(struct app *app)
+{
+    vm_mailbox_keep_loop(app->vm);
+    idle_loops_watch(app->vm);
+}
+
+static void run_deadlock(struct vm *vm, struct vm_post *post)
+{
+    free(post);
+    if (!vm->stopping)
+        vm_stop_deadlocked(vm);
+}
+
+static void drop_deadlock(struct vm_post *post)
+{
+    free(post);
+}
+
+/* From any thread: told on the main loop (until close_workers). */
+static void tell_deadlock(void *context)
+{
+    struct app *app = context;
+    struct vm_post *post = xmalloc(sizeof *post);
+    *post = (struct vm_post){.run = run_deadlock, .drop = drop_deadlock};
+    vm_mailbox_post(app->vm->mailbox, post);
+}
+
 static void let_go_of_main(struct app *app)
 {
     directory_remove_loop(app->vm->directory, app->vm->mailbox); /* no process is placed here any more */
@@ -313,6 +343,7 @@ static struct app *app_new_worker(struct app *main, struct wippy_error *error)
     app->vm->main_mailbox = main_vm->mailbox; /* vm/remote.h: process calls go there */
     vm_mailbox_retain(main_vm->mailbox);
     directory_add_loop(app->vm->directory, app->vm->mailbox, 0); /* processes may be placed here */
+    watch_loop(app);
     on_close(app, let_go_of_main);
     open_overlays(app, main_vm->config);
     open_http_client(app);
@@ -421,13 +452,15 @@ static void close_workers(struct app *app)
     workers_free(app->workers);
     app->workers = NULL;
     free(app->shared);
+    idle_loops_end();
 }
 
-/* scheduler.threads > 1: that many threads serve the direct-network HTTP
- * services (this one accepts and hands each connection over), and this one
- * runs the processes (and the services of overlays with one identity).
- * Every handler of such a service runs on a scheduler thread, so each
- * behaves the same whichever serves it. */
+/* scheduler.threads > 1: that many threads run processes besides this one
+ * (what is spawned goes to the loop with the fewest, vm/directory.h) and
+ * serve the direct-network HTTP services (this one accepts and hands each
+ * connection over); this one also runs the services of overlays with one
+ * identity. Every handler of such a service runs on a scheduler thread, so
+ * each behaves the same whichever serves it. */
 static int start_workers(struct app *app, struct wippy_error *error)
 {
     size_t threads = (size_t)app->vm->config->threads;
@@ -435,16 +468,16 @@ static int start_workers(struct app *app, struct wippy_error *error)
         return WIPPY_OK;
     on_close(app, close_workers);
     app->shared_count = http_services_shared(app->services, &app->shared);
-    if (app->shared_count == 0)
-        return WIPPY_OK; /* nothing they could serve */
     const struct worker_hooks hooks = {worker_open, worker_loop, worker_run, worker_stop,
                                        worker_close, workers_ended, app};
     directory_add_loop(app->vm->directory, app->vm->mailbox, process_count(app->vm));
+    idle_loops_begin((int)threads + 1, tell_deadlock, app);
+    watch_loop(app);
     app->workers = workers_start(app->vm, threads, &hooks, error);
     if (app->workers == NULL)
         return error->code;
     http_services_wait_for_others(app->services, 1);
-    vm_log(app->vm, "%zu scheduler threads serve HTTP", threads);
+    vm_log(app->vm, "%zu scheduler threads", threads);
     return WIPPY_OK;
 }
 

@@ -94,6 +94,7 @@ static void worker_main(void *argument)
     uv_async_t *stop_handle = xmalloc(sizeof *stop_handle);
     uv_async_init(set->hooks.loop(runtime), stop_handle, on_asked);
     stop_handle->data = worker;
+    uv_unref((uv_handle_t *)stop_handle); /* the runtime's loop stays alive on its own (vm/idle_loops.h) */
     uv_mutex_lock(&worker->lock);
     worker->stop_handle = stop_handle;
     bool stop_now = worker->stop_mode != STOP_NONE;

@@ -208,10 +208,8 @@ static struct message *hand_over(struct vm *vm, struct message *message, struct 
 static void wait_clear(struct channel_wait *wait)
 {
     lua_State *L = wait->task->heap->lua;
-    if (wait->crossed) {
+    if (wait->crossed)
         lock_crossed();
-        vm_mailbox_expect(wait->task->vm, -1);
-    }
     for (int i = 0; i < wait->waiter_count; i++) {
         struct channel_waiter *waiter = &wait->waiters[i];
         struct channel *channel = waiter->channel;
@@ -626,7 +624,6 @@ static void mark_wait_crossed(struct channel_wait *wait)
     if (wait->crossed)
         return;
     wait->crossed = true;
-    vm_mailbox_expect(wait->task->vm, 1);
 }
 
 /* With several scheduler threads every channel that comes to be shared

@@ -48,6 +48,16 @@ void vm_push_failure(struct vm *vm, lua_State *L, int code, const char *message,
         lua_pushlstring(L, message, length);
 }
 
+void vm_stop_deadlocked(struct vm *vm)
+{
+    if (vm->live_tasks > 0) {
+        log_message(LOG_ERROR, "every process is blocked and nothing can wake them (deadlock)");
+        vm->exit_code = 1;
+    }
+    vm->stopping = true;
+    uv_stop(vm->loop);
+}
+
 void vm_stop(struct vm *vm, int exit_code)
 {
     if (vm->stopping)

@@ -115,6 +115,8 @@ struct vm {
     bool stopping;
     struct vm_mailbox *main_mailbox; /* a worker VM's: the main VM's, counted (vm/remote.h); NULL on it */
     struct vm_mailbox *mailbox;      /* what other threads post to this loop (vm/mailbox.h) */
+    uv_prepare_t *idle_watch;        /* with several loops: sees when this one idles (vm/idle_loops.h) */
+    bool idle;                       /* counted idle there */
 };
 
 /* Pushes a failure for a caller, as the application has it made. */
@@ -126,6 +128,10 @@ struct vm_heap *vm_heap_of(lua_State *L);
 
 /* The context a module was opened with, from inside one of its functions. */
 void *vm_module_context(lua_State *L);
+
+/* Every task is blocked with nothing left to wake it: says so and stops
+ * with exit code 1 (when tasks are left). */
+void vm_stop_deadlocked(struct vm *vm);
 
 /* Stops the loop; vm_run then returns exit_code. */
 void vm_stop(struct vm *vm, int exit_code);

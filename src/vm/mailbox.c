@@ -8,6 +8,7 @@
 #include "util/handle.h"
 #include "util/memory.h"
 #include "vm/core.h"
+#include "vm/idle_loops.h"
 
 struct vm_mailbox {
     atomic_int references;
@@ -16,13 +17,7 @@ struct vm_mailbox {
     bool closed;                 /* guarded by lock */
     struct vm *vm;               /* its thread only */
     uv_async_t *wake;            /* on the VM's loop */
-    int expected;                /* its thread only: vm_mailbox_expect */
-    bool keeps_loop;             /* its thread only: wake is referenced */
 };
-
-/* The VMs whose mailbox is open: with one, nothing can post to it from
- * elsewhere, and a loop whose tasks all wait must run dry (a deadlock). */
-static atomic_int open_mailboxes;
 
 static void run_posts(uv_async_t *wake)
 {
@@ -31,9 +26,12 @@ static void run_posts(uv_async_t *wake)
     struct vm_post *post = mailbox->head;
     mailbox->head = mailbox->tail = NULL;
     uv_mutex_unlock(&mailbox->lock);
+    if (post != NULL)
+        idle_loops_busy(mailbox->vm);
     while (post != NULL) {
         struct vm_post *next = post->next;
         post->run(mailbox->vm, post);
+        idle_loops_post_done();
         post = next;
     }
 }
@@ -47,9 +45,13 @@ void vm_mailbox_open(struct vm *vm)
     mailbox->wake = xmalloc(sizeof *mailbox->wake);
     uv_async_init(vm->loop, mailbox->wake, run_posts);
     mailbox->wake->data = mailbox;
-    uv_unref((uv_handle_t *)mailbox->wake); /* see vm_mailbox_expect */
+    uv_unref((uv_handle_t *)mailbox->wake); /* see vm_mailbox_keep_loop */
     vm->mailbox = mailbox;
-    atomic_fetch_add(&open_mailboxes, 1);
+}
+
+void vm_mailbox_keep_loop(struct vm *vm)
+{
+    uv_ref((uv_handle_t *)vm->mailbox->wake);
 }
 
 void vm_mailbox_close(struct vm *vm)
@@ -65,11 +67,11 @@ void vm_mailbox_close(struct vm *vm)
     while (post != NULL) {
         struct vm_post *next = post->next;
         post->drop(post);
+        idle_loops_post_done();
         post = next;
     }
     handle_close((uv_handle_t *)mailbox->wake);
     mailbox->wake = NULL;
-    atomic_fetch_sub(&open_mailboxes, 1);
     vm->mailbox = NULL;
     vm_mailbox_release(mailbox);
 }
@@ -77,10 +79,12 @@ void vm_mailbox_close(struct vm *vm)
 void vm_mailbox_post(struct vm_mailbox *mailbox, struct vm_post *post)
 {
     post->next = NULL;
+    idle_loops_post_made();
     uv_mutex_lock(&mailbox->lock);
     if (mailbox->closed) {
         uv_mutex_unlock(&mailbox->lock);
         post->drop(post);
+        idle_loops_post_done();
         return;
     }
     if (mailbox->tail != NULL)
@@ -103,18 +107,4 @@ void vm_mailbox_release(struct vm_mailbox *mailbox)
         return;
     uv_mutex_destroy(&mailbox->lock);
     free(mailbox);
-}
-
-void vm_mailbox_expect(struct vm *vm, int change)
-{
-    struct vm_mailbox *mailbox = vm->mailbox;
-    if (mailbox == NULL || mailbox->wake == NULL)
-        return;
-    mailbox->expected += change;
-    bool keep = mailbox->expected > 0 && atomic_load(&open_mailboxes) > 1;
-    if (keep && !mailbox->keeps_loop)
-        uv_ref((uv_handle_t *)mailbox->wake);
-    else if (!keep && mailbox->keeps_loop)
-        uv_unref((uv_handle_t *)mailbox->wake);
-    mailbox->keeps_loop = keep;
 }

@@ -34,9 +34,8 @@ void vm_mailbox_post(struct vm_mailbox *mailbox, struct vm_post *post);
 void vm_mailbox_retain(struct vm_mailbox *mailbox);
 void vm_mailbox_release(struct vm_mailbox *mailbox);
 
-/* On the VM's thread: while what it expects is above zero (tasks wait on
- * crossed channels) and another VM could post, the VM's loop stays alive
- * for what may come. */
-void vm_mailbox_expect(struct vm *vm, int change);
+/* On the VM's thread, with several loops: its loop stays alive for what
+ * may be posted (vm/idle_loops.h tells when nothing can come). */
+void vm_mailbox_keep_loop(struct vm *vm);
 
 #endif

@@ -383,7 +383,6 @@ static void deliver_reply(struct vm *vm, struct vm_post *post)
         request_release(request);
         return;
     }
-    vm_mailbox_expect(vm, -1);
     request->caller = NULL;
     caller->wait_data = NULL;
     lua_State *thread = caller->thread;
@@ -439,7 +438,6 @@ static void cancel_remote(struct task *task)
     struct remote_request *request = task->wait_data;
     if (request == NULL)
         return;
-    vm_mailbox_expect(task->vm, -1);
     request->caller = NULL;
     atomic_store(&request->cancelled, true);
     atomic_fetch_add_explicit(&request->references, 1, memory_order_relaxed); /* the cancellation's */
@@ -531,7 +529,6 @@ static int call_on(lua_State *L, struct vm_mailbox *target, const char *module, 
     if (as_process && task->process != NULL)
         request->acting = process_card_new(task->process);
     request->caller = task;
-    vm_mailbox_expect(vm, 1);
     vm_mailbox_post(target, &request->call);
     return task_wait(L, task, cancel_remote, request, remote_resumed, 0);
 }

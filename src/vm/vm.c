@@ -12,6 +12,7 @@
 #include "vm/frame.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
+#include "vm/idle_loops.h"
 #include "vm/mailbox.h"
 #include "vm/preempt.h"
 #include "vm/process.h"
@@ -70,14 +71,8 @@ int vm_load(struct vm *vm, struct wippy_error *error)
 int vm_run(struct vm *vm)
 {
     uv_run(vm->loop, UV_RUN_DEFAULT);
-    if (!vm->stopping) {
-        /* The loop ran dry: every task is blocked with nothing left to wake it. */
-        if (vm->live_tasks > 0) {
-            log_message(LOG_ERROR, "every process is blocked and nothing can wake them (deadlock)");
-            vm->exit_code = 1;
-        }
-        vm->stopping = true;
-    }
+    if (!vm->stopping) /* the loop ran dry */
+        vm_stop_deadlocked(vm);
     return vm->exit_code;
 }
 
@@ -101,6 +96,7 @@ void vm_free(struct vm *vm)
     process_table_free(vm->processes);
     directory_free(vm->own_directory);
     free(vm->modules);
+    idle_loops_unwatch(vm);
     vm_mailbox_close(vm); /* last: what other threads post from now on is dropped there */
     free(vm);
 }

@@ -35,10 +35,12 @@ local function counter(count)
   process.inbox():receive()
 end
 
--- reads nothing
+-- takes its inbox and reads nothing
 local function hoarder()
   process.registry.register("hoarder")
-  process.inbox():receive()
+  local inbox = process.inbox()
+  channel.new():receive()
+  return inbox
 end
 
 -- on the main loop: on "stream" sends count numbers to the counter; on
