@@ -8,7 +8,14 @@
 #    spawned (placed on its own loop: a spawn moves only when its loop
 #    holds two more processes than another);
 #  - pingpong far: the same with the child placed on another loop (each
-#    send a call to that loop: the cost).
+#    message a post to that loop, which wakes it: the cost);
+#  - stream far: 100,000 messages one way to a child on another loop
+#    (sends do not wait for that loop);
+#  - spawn: 100,000 monitored processes that exit at once (bench/apps/core),
+#    half of them placed on the other loop, each such spawn a call there.
+# With BASE=path/to/an/older/wippy, pingpong far and stream far are also
+# timed against it (both --threads 2). The project keeps an HTTP service so
+# that a binary from before commands had threads runs it on several loops.
 # Writes bench/results/processes-across-threads.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +27,21 @@ result=${RESULT:-bench/results/processes-across-threads.md}
 wippy="${WIPPY:-$PWD/build/wippy}"
 bench_setup
 cp -r bench/apps/spread "$work/app"
+cp -r bench/apps/core "$work/core"
 sed -i "s/@PORT@/$(port)/" "$work/app/src/_index.yaml"
 cd "$work/app"
 
 measure() { # COMMAND ARGS...: three farm-bench calls, A = --threads 2, B = --threads 1
     for call in 1 2 3; do
-        farm-bench -n 10 --timeout 600 --vs "$wippy --threads 1 run $*" -- "$wippy" --threads 2 run "$@" 2>&1 |
+        farm-bench -n "${PAIRS:-10}" --timeout 600 --vs "$wippy --threads 1 run $*" -- "$wippy" --threads 2 run "$@" 2>&1 |
+            grep -E "^(A wall|B wall|A/B wall|A/B cpu)"
+        echo
+    done
+}
+
+against_base() { # COMMAND ARGS...: A = this binary, B = $BASE, both --threads 2
+    for call in 1 2 3; do
+        farm-bench -n "${PAIRS:-10}" --timeout 600 --vs "$BASE --threads 2 run $*" -- "$wippy" --threads 2 run "$@" 2>&1 |
             grep -E "^(A wall|B wall|A/B wall|A/B cpu)"
         echo
     done
@@ -52,4 +68,28 @@ measure() { # COMMAND ARGS...: three farm-bench calls, A = --threads 2, B = --th
     echo '```'
     measure pingpong 20000 far
     echo '```'
+    echo
+    echo "## stream 100000 far: messages one way to a child on another loop"
+    echo '```'
+    measure stream 100000 far
+    echo '```'
+    echo
+    echo "## spawn 100000 (bench/apps/core): monitored processes that exit at once"
+    echo '```'
+    (cd "$work/core" && measure spawn 100000)
+    echo '```'
+    if [ -n "${BASE:-}" ]; then
+        echo
+        echo "## against $BASE (B), both --threads 2"
+        echo
+        echo "### pingpong 20000 far"
+        echo '```'
+        against_base pingpong 20000 far
+        echo '```'
+        echo
+        echo "### stream 100000 far (fewer pairs: B takes seconds)"
+        echo '```'
+        PAIRS=3 against_base stream 100000 far
+        echo '```'
+    fi
 } | tee "$OLDPWD/$result"

@@ -348,7 +348,14 @@ static void release_error(void *exported)
     free(holder);
 }
 
-static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false};
+static size_t error_bytes(const void *exported)
+{
+    const struct exported_error *holder = exported;
+    return sizeof *holder + message_held_bytes(holder->fields);
+}
+
+static const struct state_transport error_transport = {ERROR_TYPE, export_error, import_error, release_error, false,
+                                                       error_bytes};
 
 /* string.find(err, ...) and the like: where the string library expects a
  * string, an error object stands for its message (Wippy's Lua lets code

@@ -293,7 +293,7 @@ static void release_logger(void *exported)
     logger_release(exported);
 }
 
-static const struct state_transport logger_transport = {LOGGER_TYPE, export_logger, import_logger, release_logger, false};
+static const struct state_transport logger_transport = {LOGGER_TYPE, export_logger, import_logger, release_logger, false, NULL};
 
 int mod_logger_open(lua_State *L, void *context)
 {

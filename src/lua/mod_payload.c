@@ -226,8 +226,14 @@ static int import_payload(lua_State *L, void *exported, struct wippy_error *erro
     return WIPPY_OK;
 }
 
+static size_t payload_bytes(const void *exported)
+{
+    const struct exported_payload *payload = exported;
+    return sizeof *payload + message_held_bytes(payload->value);
+}
+
 static const struct state_transport payload_transport = {PAYLOAD_TYPE, export_payload, import_payload,
-                                                         release_payload, true};
+                                                         release_payload, true, payload_bytes};
 
 void payload_register(lua_State *L)
 {

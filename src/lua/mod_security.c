@@ -145,9 +145,9 @@ static void release_policy(void *exported)
     /* nothing to give back: the registry owns its entries */
 }
 
-static const struct state_transport actor_transport = {ACTOR_TYPE, export_actor, import_actor, release_actor, false};
-static const struct state_transport scope_transport = {SCOPE_TYPE, export_scope, import_scope, release_scope, false};
-static const struct state_transport policy_transport = {POLICY_TYPE, export_policy, import_policy, release_policy, false};
+static const struct state_transport actor_transport = {ACTOR_TYPE, export_actor, import_actor, release_actor, false, NULL};
+static const struct state_transport scope_transport = {SCOPE_TYPE, export_scope, import_scope, release_scope, false, NULL};
+static const struct state_transport policy_transport = {POLICY_TYPE, export_policy, import_policy, release_policy, false, NULL};
 
 static int actor_id(lua_State *L)
 {

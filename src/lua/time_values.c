@@ -598,10 +598,10 @@ static int import_location(lua_State *L, void *exported, struct wippy_error *err
     return WIPPY_OK;
 }
 
-static const struct state_transport duration_transport = {DURATION_TYPE, export_duration, import_duration, free, false};
-static const struct state_transport time_transport = {TIME_TYPE, export_time, import_time, release_time, false};
+static const struct state_transport duration_transport = {DURATION_TYPE, export_duration, import_duration, free, false, NULL};
+static const struct state_transport time_transport = {TIME_TYPE, export_time, import_time, release_time, false, NULL};
 static const struct state_transport location_transport = {LOCATION_TYPE, export_location, import_location,
-                                                          release_location, false};
+                                                          release_location, false, NULL};
 
 void time_values_register(lua_State *L)
 {

@@ -192,7 +192,7 @@ static struct channel_waiter *claim_first(struct waiter_queue *queue)
  * takes (the message, a buffer slot, the allocator's headers). */
 static size_t cost_of(const struct message *message)
 {
-    return message_bytes(message) + 160;
+    return message_held_bytes(message) + 160;
 }
 
 /* A message a sender had been charged for, taken by a receiver (or dropped). */
@@ -1093,7 +1093,7 @@ static void channel_export_release(void *exported)
 }
 
 static const struct state_transport channel_transport = {CHANNEL_TYPE, channel_export, channel_import,
-                                                          channel_export_release, false};
+                                                          channel_export_release, false, NULL};
 
 /* ---- closing ---- */
 

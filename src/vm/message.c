@@ -53,6 +53,7 @@ struct message {
     size_t max_bytes;
     size_t table_count;
     size_t shared_count; /* shared values not yet imported */
+    size_t exported_bytes; /* what their exports hold (state_transport.bytes) */
 };
 
 /* Tables seen while taking: their address to their number. */
@@ -187,6 +188,8 @@ static int take_shared(lua_State *L, int index, struct message *message, struct 
     put(message, &transport, sizeof transport, error);
     put(message, &exported, sizeof exported, error);
     message->shared_count++;
+    if (transport->bytes != NULL)
+        message->exported_bytes += transport->bytes(exported);
     return WIPPY_OK;
 }
 
@@ -306,6 +309,11 @@ struct message *message_take(lua_State *L, int index, size_t max_bytes, struct w
 size_t message_bytes(const struct message *message)
 {
     return message->length;
+}
+
+size_t message_held_bytes(const struct message *message)
+{
+    return message->length + message->exported_bytes;
 }
 
 /* ---- reading ---- */

@@ -35,8 +35,12 @@ int message_push(lua_State *L, struct message *message, struct wippy_error *erro
 void message_cross_thread_begin(void);
 void message_cross_thread_end(void);
 
-/* The bytes the message holds (what rebuilding it costs, roughly). */
+/* The bytes the message holds itself (what rebuilding it costs, roughly). */
 size_t message_bytes(const struct message *message);
+
+/* The same with what the exports of its shared values hold outside it (a
+ * payload's copy of its value): what holding the message costs. */
+size_t message_held_bytes(const struct message *message);
 
 /* Calls visit with the export of each shared value of the message whose
  * transport is `transport` (values nested in another's export are not

@@ -81,7 +81,9 @@ static void take_value(struct vm *vm, lua_State *L, struct process *watcher, str
     end->value = NULL;
     struct heap_account *charged = heap_charge_begin(vm, watcher->account);
     vm->copying_message = true;
+    vm->bounded++; /* its limit holds here, outside any task */
     int rc = message_push(L, value, &error);
+    vm->bounded--;
     vm->copying_message = false;
     heap_charge_end(vm, charged);
     if (rc == WIPPY_OK) {
@@ -146,13 +148,13 @@ bool elsewhere_tell_end(struct vm *vm, uint64_t number, const struct process *en
         vm_unlimited_begin(vm);
         end->value = message_take(thread, -result_count, 0, &error);
         vm_unlimited_end(vm);
-        if (end->value != NULL && !heap_reserve_in_transit(vm, message_bytes(end->value))) {
+        if (end->value != NULL && !heap_reserve_in_transit(vm, message_held_bytes(end->value))) {
             message_free(end->value);
             end->value = NULL;
             error_set(&error, WIPPY_ENOMEM, "not enough memory");
         } else if (end->value != NULL) {
             end->counted = vm->all_heap_bytes;
-            end->bytes = message_bytes(end->value);
+            end->bytes = message_held_bytes(end->value);
         }
         if (end->value == NULL)
             end->value_refused = xstrdup(error.message);

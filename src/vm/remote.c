@@ -102,13 +102,13 @@ static int take_values_protected(lua_State *L)
         if (message == NULL)
             return 0;
         values->messages[values->count++] = message;
-        if (call->in_transit && !heap_reserve_in_transit(call->vm, message_bytes(message))) {
+        if (call->in_transit && !heap_reserve_in_transit(call->vm, message_held_bytes(message))) {
             error_set(&call->error, WIPPY_ENOMEM, "not enough memory");
             return 0;
         }
         if (call->in_transit)
             values->counted = call->vm->all_heap_bytes;
-        values->bytes += message_bytes(message);
+        values->bytes += message_held_bytes(message);
     }
     call->error.code = WIPPY_OK;
     return 0;

@@ -75,7 +75,7 @@ static void warn_refused(struct process *receiver, const struct message_post *me
     size_t count = ++receiver->refused_from_elsewhere;
     if ((count & (count - 1)) != 0)
         return;
-    log_message(LOG_WARN, "process %s: a message from %s on topic %s was not delivered: %s (%zu such so far)",
+    log_message(LOG_WARN, "process %s: a message from %s on topic %.200s was not delivered: %s (%zu such so far)",
                 receiver->pid, message->from != NULL ? message->from : "a function", message->topic, why, count);
 }
 
@@ -91,10 +91,13 @@ static void run_message(struct vm *vm, struct vm_post *post)
     struct wippy_error error;
     struct message *value = message->value;
     message->value = NULL;
-    /* the copy is the receiver's: it pays for it, within half its limit */
+    /* the copy is the receiver's: it pays for it, within half its limit
+     * (which holds here, outside any task, as for a send made on this loop) */
     struct heap_account *charged = heap_charge_begin(vm, receiver->account);
     vm->copying_message = true;
+    vm->bounded++;
     int rc = message_push(L, value, &error);
+    vm->bounded--;
     enum process_delivery delivery =
         rc == WIPPY_OK ? process_deliver(L, receiver, message->topic, message->from) : PROCESS_DELIVERY_NO_MEMORY;
     vm->copying_message = false;
@@ -148,15 +151,22 @@ int send_elsewhere(lua_State *L, int index, struct vm_mailbox *home, const struc
     struct task *task = task_current(L);
     struct vm *vm = task->vm;
     struct heap_account *payer = task->account != NULL ? task->account : vm->runtime_account;
-    if (payer->messages_away >= SEND_ELSEWHERE_MAX_AWAY)
+    if (payer->messages_away >= SEND_ELSEWHERE_MAX_AWAY && lua_isyieldable(L))
         return 0;
+    if (payer->messages_away >= SEND_ELSEWHERE_MAX_AWAY) { /* and it cannot wait here */
+        return error_set(error, WIPPY_ENOMEM, "process %s: %d messages of the sender are on their way to other "
+                         "loops, and it cannot wait here; the message was not delivered", to->pid,
+                         SEND_ELSEWHERE_MAX_AWAY);
+    }
     index = lua_absindex(L, index);
     if (!lua_checkstack(L, 4))
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
     struct message *value = take(L, index, error);
     if (value == NULL)
         return error->code;
-    size_t bytes = message_bytes(value);
+    const char *from = task->process != NULL ? task->process->pid : NULL;
+    size_t bytes = message_held_bytes(value) + sizeof(struct message_post) + strlen(topic) + 1 +
+                   (from != NULL ? strlen(from) + 1 : 0);
     /* a process cannot have more on its way than its limit allows */
     if (!heap_account_hold(vm, payer, bytes)) {
         message_free(value);
@@ -168,7 +178,7 @@ int send_elsewhere(lua_State *L, int index, struct vm_mailbox *home, const struc
     message->post = (struct vm_post){.run = run_message, .drop = drop_message};
     message->number = to->number;
     message->topic = xstrdup(topic);
-    message->from = task->process != NULL ? xstrdup(task->process->pid) : NULL;
+    message->from = from != NULL ? xstrdup(from) : NULL;
     message->value = value;
     message->home = vm->mailbox;
     vm_mailbox_retain(vm->mailbox);

@@ -27,8 +27,9 @@ struct process_identity;
  * of the VM whose mailbox is home (the caller's count stays its own), on
  * topic. 1 once it is on its way; 0 when the sender has
  * SEND_ELSEWHERE_MAX_AWAY messages away (nothing sent: send the waiting
- * way); else the error's code (the value cannot travel, or its sender
- * cannot pay for it). Never raises. */
+ * way); else the error's code (the value cannot travel, its sender cannot
+ * pay for it, or it has that many away where it cannot wait). The sender
+ * pays for all the message holds: its value, topic and pid. Never raises. */
 int send_elsewhere(lua_State *L, int index, struct vm_mailbox *home, const struct process_identity *to,
                    const char *topic, struct wippy_error *error);
 

@@ -96,6 +96,9 @@ struct state_transport {
      * crossing to another process within one heap makes a copy through
      * export and import too, rather than sharing the object */
     bool copies;
+    /* what an export holds outside the message (a payload's copy of its
+     * value), counted in message_held_bytes; NULL: nothing worth counting */
+    size_t (*bytes)(const void *exported);
 };
 
 /* Gives a shared type (made by state_new_type in L) its transport. */

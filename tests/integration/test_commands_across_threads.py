@@ -121,4 +121,5 @@ def test_what_a_command_spawns_runs_on_the_other_threads(project):
     out, err = command.communicate(timeout=120)
     assert (command.returncode, out) == (0, "spun\n"), err
     workers = [seconds for name, seconds in spent.items() if name.startswith("wippy-http")]
-    assert len(workers) == 2 and all(seconds > 0.3 for seconds in workers), spent
+    # more than what starting a loop costs (under ThreadSanitizer a spinner does less in a second)
+    assert len(workers) == 2 and all(seconds > 0.1 for seconds in workers), spent

@@ -140,7 +140,7 @@ static void counted_release(void *exported)
 }
 
 static const struct state_transport counted_transport = {"test.counted", counted_export, counted_import,
-                                                         counted_release, false};
+                                                         counted_release, false, NULL};
 
 static int counted_value(lua_State *L)
 {
