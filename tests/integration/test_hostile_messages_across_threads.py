@@ -35,7 +35,7 @@ local function receiver(how)
     for i = 1, 200 do list[i] = 200 - i end
     table.sort(list, function(a, b)
       local x = 0
-      for i = 1, 20000 do x = x + i end
+      for i = 1, 5000 do x = x + i end
       return a < b
     end)
   end
@@ -112,11 +112,12 @@ def test_the_topic_of_a_message_on_its_way_is_the_senders_to_pay_for(project):
 
 def test_a_payload_on_its_way_counts_what_it_holds(project):
     # a payload's copy of its value counted as about 20 bytes: 1,000 of 1 MB
-    # each were on their way at once while the receiver's loop was busy
-    code, peak_kb, out, err = run(project, "payload", 1000)
+    # each were on their way at once while the receiver's loop was busy (300
+    # here: each refused send still copies its megabyte, slow under TSan)
+    code, peak_kb, out, err = run(project, "payload", 300)
     assert code == 0, err
     sent, refused, _ = out.rstrip("\n").split("\t", 2)
-    assert int(sent) <= 4 and int(refused) >= 996, out
+    assert int(sent) <= 4 and int(refused) >= 296, out
     if PLAIN:
         assert peak_kb < 150 * 1024, peak_kb
 
