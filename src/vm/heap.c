@@ -69,6 +69,23 @@ static void count_growth(struct vm *vm, size_t delta)
         atomic_fetch_add_explicit(vm->all_heap_bytes, delta, memory_order_relaxed);
 }
 
+size_t heap_room(const struct vm *vm)
+{
+    if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)
+        return SIZE_MAX;
+    size_t room = SIZE_MAX;
+    size_t held = limited_bytes(vm);
+    if (vm->memory_limit > 0)
+        room = vm->memory_limit > held ? vm->memory_limit - held : 0;
+    const struct heap_account *account = vm->charged;
+    size_t limit = vm->copying_message ? account->limit / 2 : account->limit;
+    if (limit > 0) {
+        size_t left = limit > account->bytes ? limit - account->bytes : 0;
+        room = left < room ? left : room;
+    }
+    return room;
+}
+
 static bool within_limits(const struct vm *vm, size_t heap_growth, size_t charged_growth)
 {
     if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)

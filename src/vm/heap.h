@@ -49,6 +49,11 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
  * go on its own (no limit is looked at again). */
 void heap_account_split_hold(struct vm *vm, struct heap_account *account, size_t parts);
 
+/* What the account charged at the moment (vm->charged) may still grow by,
+ * within its limit (half of it while a message is copied for it) and
+ * vm.memory_limit; SIZE_MAX when no limit holds (the runtime's own work). */
+size_t heap_room(const struct vm *vm);
+
 /* Charges new blocks to account until the matching heap_charge_end (which
  * gets what heap_charge_begin returned). */
 struct heap_account *heap_charge_begin(struct vm *vm, struct heap_account *account);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "util/memory.h"
+#include "vm/heap.h"
 #include "vm/state.h"
 
 #define MESSAGE_MAX_DEPTH 128
@@ -66,6 +67,22 @@ struct seen {
 
 /* ---- writing ---- */
 
+/* A take and every take nested in it (a payload's or an error's export
+ * takes its value as a message of its own, copying it again) draw on one
+ * room: what the account paying at the moment may still hold (heap_room).
+ * So a value cannot make the runtime copy more than its payer could pay
+ * for, whatever it is charged once the message stands. */
+static _Thread_local int take_depth;
+static _Thread_local size_t take_room;
+
+/* A state of the runtime's heaps allocates through heap_allocate, its
+ * context the VM; any other state (a unit test's) has no limit. */
+static size_t room_of(lua_State *L)
+{
+    void *context = NULL;
+    return lua_getallocf(L, &context) == heap_allocate ? heap_room(context) : SIZE_MAX;
+}
+
 static int grow(struct message *message, size_t more, struct wippy_error *error)
 {
     size_t needed = message->length + more;
@@ -75,6 +92,10 @@ static int grow(struct message *message, size_t more, struct wippy_error *error)
         size_t capacity = message->capacity > 0 ? message->capacity : 64;
         while (capacity < needed)
             capacity *= 2;
+        if (take_room != SIZE_MAX && capacity - message->capacity > take_room)
+            return error_set(error, WIPPY_ENOMEM, "not enough memory");
+        if (take_room != SIZE_MAX)
+            take_room -= capacity - message->capacity;
         uint8_t *bytes = realloc(message->bytes, capacity);
         if (bytes == NULL)
             return error_set(error, WIPPY_ENOMEM, "not enough memory for a message of %zu bytes", needed);
@@ -284,6 +305,8 @@ struct message *message_take(lua_State *L, int index, size_t max_bytes, struct w
     struct take_call call = {.error = error};
     call.message = xcalloc(1, sizeof *call.message);
     call.message->max_bytes = max_bytes;
+    if (take_depth++ == 0)
+        take_room = room_of(L);
     int top = lua_gettop(L);
     if (!lua_checkstack(L, 4)) {
         call.rc = error_set(error, WIPPY_ENOMEM, "out of Lua stack space for a message");
@@ -297,6 +320,7 @@ struct message *message_take(lua_State *L, int index, size_t max_bytes, struct w
         }
     }
     lua_settop(L, top);
+    take_depth--;
     free(call.seen.keys);
     free(call.seen.numbers);
     if (call.rc < 0) {

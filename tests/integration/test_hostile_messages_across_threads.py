@@ -51,6 +51,11 @@ local function sender(to, how, count, reply_to)
   local sent, refused, why = 0, 0, nil
   local topic = how == "topic" and string.rep("t", 1000000) or "n"
   local value = how == "payload" and require("payload").new(string.rep("p", 1000000)) or 1
+  if how == "payloads" then -- each a few bytes here, each copying the megabyte as it is taken
+    local text, payload = string.rep("q", 1000000), require("payload")
+    value = {}
+    for i = 1, 300 do value[i] = payload.new(text) end
+  end
   local function one(i)
     local ok, err = process.send(to, topic, value)
     if ok then sent = sent + 1 else refused = refused + 1; why = tostring(err) end
@@ -90,8 +95,8 @@ def project(make_app):
     return make_app({"src/_index.yaml": INDEX, "src/main.lua": MAIN})
 
 
-def run(project, how, count):
-    result = subprocess.run([sys.executable, "-c", MEASURE, wippy_binary(), "--threads", "3",
+def run(project, how, count, threads=3):
+    result = subprocess.run([sys.executable, "-c", MEASURE, wippy_binary(), "--threads", str(threads),
                              "--memory-limit", "64M", "run", "main", how, str(count)],
                             cwd=project, capture_output=True, text=True, timeout=180)
     first, rest = result.stdout.split("\n", 1)
@@ -131,3 +136,15 @@ def test_past_the_messages_away_where_it_cannot_wait_a_send_says_so(project):
     assert int(sent) == 1024 and int(refused) == 76, out
     assert why.endswith("1024 messages of the sender are on their way to other loops, and it cannot wait here; "
                         "the message was not delivered"), out
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_payloads_cannot_make_the_runtime_copy_more_than_their_sender_may_hold(project, threads):
+    # 300 payloads of one 1 MB string: the copy peaked at 305 MB before the
+    # 4 MB sender's send was refused (on one loop too: a send's copy)
+    code, peak_kb, out, err = run(project, "payloads", 1, threads)
+    assert code == 0, err
+    sent, refused, why = out.rstrip("\n").split("\t", 2)
+    assert (sent, refused) == ("0", "1") and "not enough memory" in why, out
+    if PLAIN:
+        assert peak_kb < 100 * 1024, peak_kb
