@@ -69,18 +69,28 @@ static void count_growth(struct vm *vm, size_t delta)
         atomic_fetch_add_explicit(vm->all_heap_bytes, delta, memory_order_relaxed);
 }
 
+static bool limits_hold(const struct vm *vm)
+{
+    return (vm->current != NULL || vm->bounded > 0) && vm->unlimited == 0;
+}
+
+/* The charged account's limit as it holds now (0 = none). */
+static size_t charged_limit(const struct vm *vm)
+{
+    return vm->copying_message ? vm->charged->limit / 2 : vm->charged->limit;
+}
+
 size_t heap_room(const struct vm *vm)
 {
-    if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)
+    if (!limits_hold(vm))
         return SIZE_MAX;
     size_t room = SIZE_MAX;
     size_t held = limited_bytes(vm);
     if (vm->memory_limit > 0)
         room = vm->memory_limit > held ? vm->memory_limit - held : 0;
-    const struct heap_account *account = vm->charged;
-    size_t limit = vm->copying_message ? account->limit / 2 : account->limit;
+    size_t limit = charged_limit(vm);
     if (limit > 0) {
-        size_t left = limit > account->bytes ? limit - account->bytes : 0;
+        size_t left = limit > vm->charged->bytes ? limit - vm->charged->bytes : 0;
         room = left < room ? left : room;
     }
     return room;
@@ -88,13 +98,12 @@ size_t heap_room(const struct vm *vm)
 
 static bool within_limits(const struct vm *vm, size_t heap_growth, size_t charged_growth)
 {
-    if ((vm->current == NULL && vm->bounded == 0) || vm->unlimited > 0)
+    if (!limits_hold(vm))
         return true;
     if (vm->memory_limit > 0 && limited_bytes(vm) + heap_growth > vm->memory_limit)
         return false;
-    const struct heap_account *account = vm->charged;
-    size_t limit = vm->copying_message ? account->limit / 2 : account->limit;
-    return limit == 0 || account->bytes + charged_growth <= limit;
+    size_t limit = charged_limit(vm);
+    return limit == 0 || vm->charged->bytes + charged_growth <= limit;
 }
 
 bool heap_account_hold(struct vm *vm, struct heap_account *account, size_t bytes)

@@ -36,13 +36,12 @@ static void look(uv_prepare_t *watch)
 {
     struct vm *vm = watch->data;
     bool idle = vm->loop->active_handles == 1 && vm->loop->active_reqs.count == 0;
-    if (idle == vm->idle)
-        return;
-    vm->idle = idle;
-    if (idle)
+    if (!idle) {
+        idle_loops_busy(vm);
+    } else if (!vm->idle) {
+        vm->idle = true;
         check(atomic_fetch_add(&idle_and_in_flight, ONE_IDLE_LOOP) + ONE_IDLE_LOOP);
-    else
-        atomic_fetch_sub(&idle_and_in_flight, ONE_IDLE_LOOP);
+    }
 }
 
 void idle_loops_begin(int count, void (*still)(void *context), void *context)

@@ -116,35 +116,6 @@ static void drop_message(struct vm_post *post)
 
 /* ---- the sender's side ---- */
 
-struct take_call {
-    int index;
-    struct message *value;
-    struct wippy_error *error;
-};
-
-static int take_protected(lua_State *L)
-{
-    struct take_call *call = lua_touserdata(L, 1);
-    call->value = message_take(L, 2, 0, call->error);
-    return 0;
-}
-
-static struct message *take(lua_State *L, int index, struct wippy_error *error)
-{
-    struct take_call call = {index, NULL, error};
-    lua_pushcfunction(L, take_protected);
-    lua_pushlightuserdata(L, &call);
-    lua_pushvalue(L, index);
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
-        error_set(error, WIPPY_ENOMEM, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "not enough memory");
-        lua_pop(L, 1);
-        if (call.value != NULL)
-            message_free(call.value);
-        return NULL;
-    }
-    return call.value;
-}
-
 int send_elsewhere(lua_State *L, int index, struct vm_mailbox *home, const struct process_identity *to,
                    const char *topic, struct wippy_error *error)
 {
@@ -158,10 +129,7 @@ int send_elsewhere(lua_State *L, int index, struct vm_mailbox *home, const struc
                          "loops, and it cannot wait here; the message was not delivered", to->pid,
                          SEND_ELSEWHERE_MAX_AWAY);
     }
-    index = lua_absindex(L, index);
-    if (!lua_checkstack(L, 4))
-        return error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
-    struct message *value = take(L, index, error);
+    struct message *value = message_take(L, index, 0, error); /* never raises */
     if (value == NULL)
         return error->code;
     const char *from = task->process != NULL ? task->process->pid : NULL;

@@ -6,8 +6,7 @@ answer). What the receiver cannot take (its inbox is full, its memory
 limit) is dropped with a warning in the log, once and then at each power of
 two, since the sender has gone on. The streamer is a process.service, so it
 lives on the main loop; what a handler spawns lives on the handler's."""
-import time
-
+from test_hostile_processes_across_threads import eventually as eventually_answers
 from test_processes_across_threads import SERVED
 
 INDEX = SERVED + """  - {name: h_step, kind: function.lua, source: 'file://h.lua', method: step, modules: [http]}
@@ -90,13 +89,8 @@ return {step = step, counter = counter, hoarder = hoarder, streamer = streamer}
 """
 
 
-def eventually(served, path, expected="true", seconds=20):
-    deadline = time.monotonic() + seconds
-    while True:
-        answer = served.get(path)
-        if answer == expected or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.1)
+def eventually(served, path):
+    return eventually_answers(served, path, "true", seconds=20)
 
 
 def test_messages_to_another_loop_arrive_in_order_past_the_number_away_at_once(serve):
