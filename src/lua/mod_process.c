@@ -27,6 +27,7 @@
 #include "vm/message.h"
 #include "vm/process.h"
 #include "vm/send_elsewhere.h"
+#include "vm/spawn_elsewhere.h"
 #include "vm/remote.h"
 #include "vm/heap.h"
 
@@ -96,6 +97,25 @@ static int check_spawn_permissions(lua_State *L, const char *id, const char *hos
     return 0;
 }
 
+/* Placement (vm/directory.h): a process spawned for another loop is
+ * started there without waiting (vm/spawn_elsewhere.h), its pid left on
+ * top of L: 1; 0 when it starts here; else the error's code. */
+static int spawn_placed(lua_State *L, enum spawn_mode mode, struct process *child, struct frame *frame,
+                        int argument_count, struct wippy_error *error)
+{
+    struct task *task = task_current(L);
+    if (task->vm->config->threads <= 1 || remote_is_proxy(task) || (mode & SPAWN_EXEC))
+        return 0;
+    struct vm_mailbox *place = directory_place(task->vm->directory, task->vm->mailbox);
+    if (place == NULL)
+        return 0;
+    uint64_t spawner = task->process != NULL ? task->process->number : 0;
+    int placed = spawn_elsewhere(L, place, child, frame, argument_count, (mode & SPAWN_MONITORED) ? spawner : 0,
+                                 (mode & SPAWN_LINKED) ? spawner : 0, error);
+    vm_mailbox_release(place);
+    return placed;
+}
+
 /* spawn*(id, host, ...) with the arguments at index first_argument of L. */
 static int spawn_with(lua_State *L, int first_argument, const struct edge_options *options,
                       enum spawn_mode mode)
@@ -140,10 +160,20 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     if (options != NULL)
         changes = edge_options_changes(options);
     struct frame *frame = frame_inherit(task->frame, options != NULL ? &changes : NULL);
-    struct process *child = NULL;
     struct wippy_error error;
     size_t memory_limit = options != NULL ? (size_t)options->memory_limit : 0;
-    int rc = process_spawn(vm, entry, host, frame, L, argument_count, memory_limit, &child, &error);
+    struct process *child = process_plan(vm, entry, host, memory_limit);
+    int placed = spawn_placed(L, mode, child, frame, argument_count, &error);
+    if (placed != 0) {
+        frame_release(frame);
+        if (placed < 0) {
+            process_plan_abandon(child);
+            lua_pop(L, argument_count);
+            return error_value_fail(L, &error);
+        }
+        return 1; /* its pid: the child is its home's now */
+    }
+    int rc = process_start_here(vm, child, frame, L, argument_count, &error);
     frame_release(frame);
     if (rc < 0)
         return error_value_fail(L, &error);
@@ -160,73 +190,47 @@ static int spawn_with(lua_State *L, int first_argument, const struct edge_option
     return 1;
 }
 
-static void push_spawner_options(lua_State *L, void *data)
-{
-    edge_push(L, data, SPAWNER_TYPE);
-}
+static int process_exec(lua_State *L);
 
-static void free_spawner_options(void *data)
-{
-    edge_options_clear(data);
-    free(data);
-}
-
-/* Placement (vm/directory.h): a spawn whose process goes to another loop
- * is made there, as this process, and the result is returned; -1 when it
- * is made here. A spawner's options travel beside the arguments and become
- * a spawner again there. A spawn made for another loop stays. */
-static int spawn_placed(lua_State *L, const char *name, lua_CFunction self, bool spawner)
+/* Exec waits for its child wherever it runs: made on the loop its child
+ * is placed on, as this process, and the result is returned; -1 when it is
+ * made here. */
+static int exec_placed(lua_State *L)
 {
     struct task *task = task_current(L);
     if (task->vm->config->threads <= 1 || remote_is_proxy(task) || !lua_isyieldable(L))
-        return -1; /* where it cannot wait (a comparator, a metamethod) it spawns here */
-    struct edge_options *options = spawner ? edge_check(L, 1, SPAWNER_TYPE) : NULL; /* raises before anything is held */
+        return -1; /* where it cannot wait (a comparator, a metamethod) it runs here */
     struct vm_mailbox *place = directory_place(task->vm->directory, task->vm->mailbox);
     if (place == NULL)
         return -1;
-    if (!spawner)
-        return remote_call_as_process(L, place, "process", name, self, NULL);
-    struct edge_options *copy = xcalloc(1, sizeof *copy);
-    edge_options_copy(copy, options);
-    lua_remove(L, 1);
-    struct remote_prefix prefix = {copy, push_spawner_options, free_spawner_options};
-    return remote_call_as_process(L, place, "process", name, self, &prefix);
+    return remote_call_as_process(L, place, "process", "exec", process_exec, NULL);
 }
-
-#define PLACED(name, self, spawner)                                \
-    do {                                                           \
-        int placed_ = spawn_placed(L, name, self, spawner);        \
-        if (placed_ >= 0)                                          \
-            return placed_;                                        \
-    } while (0)
 
 static int process_spawn_lua(lua_State *L)
 {
-    PLACED("spawn", process_spawn_lua, false);
     return spawn_with(L, 1, NULL, SPAWN_PLAIN);
 }
 
 static int process_spawn_monitored(lua_State *L)
 {
-    PLACED("spawn_monitored", process_spawn_monitored, false);
     return spawn_with(L, 1, NULL, SPAWN_MONITORED);
 }
 
 static int process_spawn_linked(lua_State *L)
 {
-    PLACED("spawn_linked", process_spawn_linked, false);
     return spawn_with(L, 1, NULL, SPAWN_LINKED);
 }
 
 static int process_spawn_linked_monitored(lua_State *L)
 {
-    PLACED("spawn_linked_monitored", process_spawn_linked_monitored, false);
     return spawn_with(L, 1, NULL, SPAWN_LINKED | SPAWN_MONITORED);
 }
 
 static int process_exec(lua_State *L)
 {
-    PLACED("exec", process_exec, false);
+    int placed = exec_placed(L);
+    if (placed >= 0)
+        return placed;
     return spawn_with(L, 1, NULL, SPAWN_EXEC);
 }
 
@@ -828,25 +832,21 @@ static int spawner_with_scope(lua_State *L)
 
 static int spawner_spawn(lua_State *L)
 {
-    PLACED("spawn", spawner_spawn, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_PLAIN);
 }
 
 static int spawner_spawn_monitored(lua_State *L)
 {
-    PLACED("spawn_monitored", spawner_spawn_monitored, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_MONITORED);
 }
 
 static int spawner_spawn_linked(lua_State *L)
 {
-    PLACED("spawn_linked", spawner_spawn_linked, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED);
 }
 
 static int spawner_spawn_linked_monitored(lua_State *L)
 {
-    PLACED("spawn_linked_monitored", spawner_spawn_linked_monitored, true);
     return spawn_with(L, 2, check_spawner(L, 1), SPAWN_LINKED | SPAWN_MONITORED);
 }
 

@@ -160,7 +160,7 @@ static struct directory_record *found(struct directory_record *record, struct vm
                                       struct vm_mailbox **elsewhere)
 {
     *elsewhere = NULL;
-    if (record == NULL || record->home == mine)
+    if (record == NULL || (record->home == mine && !record->starting))
         return record;
     vm_mailbox_retain(record->home);
     *elsewhere = record->home;
@@ -230,12 +230,8 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
     }
 }
 
-void directory_add(struct process_directory *directory, struct directory_record *record)
+static void add_locked(struct process_directory *directory, struct directory_record *record)
 {
-    record->names = NULL;
-    record->monitors = record->links = NULL;
-    record->monitor_count = record->link_count = 0;
-    uv_mutex_lock(&directory->lock);
     if (directory->record_count >= directory->record_buckets)
         grow_records(directory);
     size_t bucket = record_bucket(directory->record_buckets, record->number);
@@ -245,6 +241,50 @@ void directory_add(struct process_directory *directory, struct directory_record 
     struct loop *loop = find_loop(directory, record->home);
     if (loop != NULL)
         loop->processes++;
+}
+
+void directory_add(struct process_directory *directory, struct directory_record *record)
+{
+    record->names = NULL;
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
+    record->starting = false;
+    uv_mutex_lock(&directory->lock);
+    add_locked(directory, record);
+    uv_mutex_unlock(&directory->lock);
+}
+
+bool directory_add_starting(struct process_directory *directory, struct directory_record *record,
+                            uint64_t monitor, uint64_t link, struct vm_post *start)
+{
+    record->names = NULL;
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
+    record->starting = true;
+    uv_mutex_lock(&directory->lock);
+    add_locked(directory, record);
+    if (monitor != 0)
+        list_add(&record->monitors, &record->monitor_count, monitor);
+    struct directory_record *linked = link != 0 ? find_record(directory, link) : NULL;
+    if (linked != NULL) {
+        list_add(&record->links, &record->link_count, link);
+        list_add(&linked->links, &linked->link_count, record->number);
+    }
+    bool posted = vm_mailbox_post_if_open(record->home, start);
+    uv_mutex_unlock(&directory->lock);
+    if (!posted) { /* its home has ended (the runtime stops): it never was */
+        struct directory_watchers watchers;
+        directory_remove(directory, record, &watchers);
+        free(watchers.monitors);
+        free(watchers.links);
+    }
+    return posted;
+}
+
+void directory_started(struct process_directory *directory, struct directory_record *record)
+{
+    uv_mutex_lock(&directory->lock);
+    record->starting = false;
     uv_mutex_unlock(&directory->lock);
 }
 
@@ -386,7 +426,7 @@ struct directory_record *directory_locate(struct process_directory *directory, c
 {
     uv_mutex_lock(&directory->lock);
     struct directory_record *record = resolve_locked(directory, destination);
-    if (record != NULL && record->home != mine && identity != NULL)
+    if (record != NULL && (record->home != mine || record->starting) && identity != NULL)
         identify(record, identity);
     record = found(record, mine, elsewhere);
     uv_mutex_unlock(&directory->lock);

@@ -25,6 +25,7 @@ struct directory_record {
     uint64_t parent_number;    /* the process that spawned it, or 0 */
     const char *pid;           /* valid until the record is removed */
     struct vm_mailbox *home;   /* the mailbox of the VM it lives on */
+    bool starting;             /* added by directory_add_starting, not yet started */
     struct directory_record *bucket_next;
     struct directory_name *names;
     uint64_t *monitors;        /* the processes told of its end (EXIT events) */
@@ -61,6 +62,19 @@ struct vm_mailbox *directory_place(struct process_directory *directory, struct v
 void directory_add(struct process_directory *directory, struct directory_record *record);
 void directory_remove(struct process_directory *directory, struct directory_record *record,
                       struct directory_watchers *watchers);
+
+/* A process another VM (its home) is to start (vm/spawn_elsewhere.h):
+ * added as starting, with monitor (a process number, or 0) told of its end
+ * and link (a process number, or 0) linked with it, and start posted to
+ * its home while the lock is held, so that whatever anyone posts to it
+ * once it can be found arrives after its start. Until directory_started,
+ * it reads as living on another VM for every VM, its home included, so
+ * that everything for it goes through its home's mailbox. False (nothing
+ * added or posted) when its home has ended. */
+struct vm_post;
+bool directory_add_starting(struct process_directory *directory, struct directory_record *record,
+                            uint64_t monitor, uint64_t link, struct vm_post *start);
+void directory_started(struct process_directory *directory, struct directory_record *record);
 
 /* Links (add) or unlinks two live processes, both sides at once, so that
  * an end is told to a linked process exactly when the link stood at that

@@ -78,14 +78,19 @@ void vm_mailbox_close(struct vm *vm)
 
 void vm_mailbox_post(struct vm_mailbox *mailbox, struct vm_post *post)
 {
+    if (!vm_mailbox_post_if_open(mailbox, post))
+        post->drop(post);
+}
+
+bool vm_mailbox_post_if_open(struct vm_mailbox *mailbox, struct vm_post *post)
+{
     post->next = NULL;
     idle_loops_post_made();
     uv_mutex_lock(&mailbox->lock);
     if (mailbox->closed) {
         uv_mutex_unlock(&mailbox->lock);
-        post->drop(post);
         idle_loops_post_done();
-        return;
+        return false;
     }
     if (mailbox->tail != NULL)
         mailbox->tail->next = post;
@@ -94,6 +99,7 @@ void vm_mailbox_post(struct vm_mailbox *mailbox, struct vm_post *post)
     mailbox->tail = post;
     uv_async_send(mailbox->wake); /* under the lock: close cannot free it meanwhile */
     uv_mutex_unlock(&mailbox->lock);
+    return true;
 }
 
 void vm_mailbox_retain(struct vm_mailbox *mailbox)

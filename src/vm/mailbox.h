@@ -31,6 +31,9 @@ void vm_mailbox_close(struct vm *vm);
 /* From any thread: post runs on the mailbox's VM (or is dropped). */
 void vm_mailbox_post(struct vm_mailbox *mailbox, struct vm_post *post);
 
+/* The same, but a closed mailbox leaves post to the caller: false. */
+bool vm_mailbox_post_if_open(struct vm_mailbox *mailbox, struct vm_post *post);
+
 void vm_mailbox_retain(struct vm_mailbox *mailbox);
 void vm_mailbox_release(struct vm_mailbox *mailbox);
 

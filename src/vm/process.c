@@ -16,6 +16,7 @@
 #include "vm/directory.h"
 #include "vm/heap.h"
 #include "vm/heaps.h"
+#include "vm/message.h"
 #include "vm/transfer.h"
 #include "util/log.h"
 
@@ -596,9 +597,8 @@ static void dispose_process(struct task *task)
     free(process);
 }
 
-int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
-                  struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
-                  struct process **out, struct wippy_error *error)
+struct process *process_plan(struct vm *vm, const struct entry *entry, const struct entry *host,
+                             size_t memory_limit)
 {
     struct process *process = xcalloc(1, sizeof *process);
     process->number = directory_next_number(vm->directory);
@@ -620,32 +620,111 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
     process->account = heap_account_new(
         smaller_limit(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit), inherited));
     process->task.account = process->account;
-    struct vm_heap *heap = heaps_place_process(vm, vm_heap_of(from), error);
-    if (heap == NULL) {
-        lua_pop(from, argument_count);
-        free(process->pid);
-        heap_account_release(process->account);
-        free(process);
-        return error->code;
-    }
+    process->record = (struct directory_record){
+        .number = process->number, .parent_number = process->parent_number, .pid = process->pid, .home = vm->mailbox};
+    return process;
+}
+
+void process_plan_abandon(struct process *process)
+{
+    free(process->pid);
+    heap_account_release(process->account);
+    free(process);
+}
+
+/* Starts a planned process's code on heap, with the argument_count values
+ * on top of from; on failure the heap's count is given back. */
+static int start_on(struct vm *vm, struct process *process, struct vm_heap *heap, struct frame *frame,
+                    lua_State *from, int argument_count, struct wippy_error *error)
+{
     struct heap_account *charged = heap_charge_begin(vm, process->account); /* its thread is its own */
-    int rc = task_start(heap, &process->task, TASK_PROCESS, entry, frame, from,
-                        argument_count, error);
+    int rc = task_start(heap, &process->task, TASK_PROCESS, process->entry, frame, from, argument_count, error);
     heap_charge_end(vm, charged);
     if (rc < 0) {
         heaps_process_ended(heap);
-        free(process->pid);
-        heap_account_release(process->account);
-        free(process);
         return rc;
     }
-    process->record = (struct directory_record){
-        .number = process->number, .parent_number = process->parent_number, .pid = process->pid, .home = vm->mailbox};
-    directory_add(vm->directory, &process->record);
     vm->processes->count++;
-    if (out != NULL)
-        *out = process;
     return WIPPY_OK;
+}
+
+int process_start_here(struct vm *vm, struct process *process, struct frame *frame, lua_State *from,
+                       int argument_count, struct wippy_error *error)
+{
+    struct vm_heap *heap = heaps_place_process(vm, vm_heap_of(from), error);
+    int rc = heap != NULL ? start_on(vm, process, heap, frame, from, argument_count, error) : error->code;
+    if (heap == NULL)
+        lua_pop(from, argument_count);
+    if (rc < 0) {
+        process_plan_abandon(process);
+        return rc;
+    }
+    directory_add(vm->directory, &process->record);
+    return WIPPY_OK;
+}
+
+int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *host,
+                  struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
+                  struct process **out, struct wippy_error *error)
+{
+    struct process *process = process_plan(vm, entry, host, memory_limit);
+    int rc = process_start_here(vm, process, frame, from, argument_count, error);
+    if (rc == WIPPY_OK && out != NULL)
+        *out = process;
+    return rc;
+}
+
+int process_start_placed(struct vm *vm, struct process *process, struct frame *frame,
+                         struct message **arguments, int argument_count, struct wippy_error *error)
+{
+    struct vm_heap *heap = heaps_place_process(vm, NULL, error);
+    if (heap == NULL)
+        return error->code;
+    lua_State *L = heap->lua;
+    int rc = lua_checkstack(L, argument_count + 8) ? WIPPY_OK
+                                                   : error_set(error, WIPPY_ENOMEM, "out of Lua stack space");
+    /* its arguments are its own: it pays for them, unbounded as when they
+     * are moved to it on its spawner's loop (the spawner paid for them
+     * while they travelled, within its own limit) */
+    struct heap_account *charged = heap_charge_begin(vm, process->account);
+    vm_unlimited_begin(vm);
+    int pushed = 0;
+    for (; rc == WIPPY_OK && pushed < argument_count; pushed++) {
+        rc = message_push(L, arguments[pushed], error);
+        arguments[pushed] = NULL; /* freed by the push in any case */
+        if (rc < 0)
+            break;
+    }
+    vm_unlimited_end(vm);
+    heap_charge_end(vm, charged);
+    if (rc < 0) {
+        lua_pop(L, pushed);
+        heaps_process_ended(heap);
+        return rc;
+    }
+    rc = start_on(vm, process, heap, frame, L, argument_count, error);
+    if (rc == WIPPY_OK)
+        directory_started(vm->directory, &process->record);
+    return rc;
+}
+
+void process_fail_start(struct vm *vm, struct process *process, const char *why)
+{
+    struct directory_watchers watchers;
+    directory_remove(vm->directory, &process->record, &watchers);
+    if (!vm->stopping) {
+        /* told as an end with that error, from a thread of its own loop */
+        lua_State *L = vm->lua;
+        process->task.vm = vm;
+        process->task.entry = process->entry;
+        process->task.thread = L;
+        lua_pushfstring(L, "process %s could not start: %s", process->pid, why);
+        tell_watchers(process, &watchers, LUA_ERRRUN, 0);
+        lua_pop(L, 1);
+    }
+    free(watchers.monitors);
+    free(watchers.links);
+    process_plan_abandon(process);
 }
 
 struct process_card {

@@ -50,6 +50,27 @@ int process_spawn(struct vm *vm, const struct entry *entry, const struct entry *
                   struct frame *frame, lua_State *from, int argument_count, size_t memory_limit,
                   struct process **out, struct wippy_error *error);
 
+/* The same in steps, for a process started on another VM than its
+ * spawner's (vm/spawn_elsewhere.h). On the spawner's VM: a plan gives the
+ * process its number, pid, parent and memory limit, its record's home set
+ * to this VM (change it before it is added); abandon frees a plan never
+ * started. Here: start it on this VM (the plan is freed on failure). */
+struct process *process_plan(struct vm *vm, const struct entry *entry, const struct entry *host,
+                             size_t memory_limit);
+void process_plan_abandon(struct process *process);
+int process_start_here(struct vm *vm, struct process *process, struct frame *frame, lua_State *from,
+                       int argument_count, struct wippy_error *error);
+
+/* On its home VM, for a plan added as starting (directory_add_starting):
+ * starts it with the arguments (each freed whatever happens, and set to
+ * NULL), and marks it started. On failure the plan stays the caller's:
+ * process_fail_start takes it out, tells its watchers and links of an end
+ * with the reason, and frees it. */
+struct message;
+int process_start_placed(struct vm *vm, struct process *process, struct frame *frame,
+                         struct message **arguments, int argument_count, struct wippy_error *error);
+void process_fail_start(struct vm *vm, struct process *process, const char *why);
+
 /* process.exec, and funcs.call of a process entry: waiter (the running
  * task) is told the child's result as (value) or (nil, error) when it
  * ends; pass this as the waiter's cancel_wait, with the child as its
