@@ -107,21 +107,21 @@ int spawn_elsewhere(lua_State *L, struct vm_mailbox *home, struct process *proce
     start->arguments = xcalloc(argument_count > 0 ? (size_t)argument_count : 1, sizeof *start->arguments);
     start->argument_count = argument_count;
     size_t bytes = sizeof *start + (size_t)argument_count * sizeof *start->arguments;
-    for (int i = 0; i < argument_count; i++) {
+    bool taken = true;
+    for (int i = 0; i < argument_count && taken; i++) {
         start->arguments[i] = message_take(L, first + i, 0, error); /* never raises */
-        if (start->arguments[i] == NULL) {
-            free_post(start);
-            lua_pop(L, 1);
-            return error->code;
-        }
-        bytes += message_held_bytes(start->arguments[i]);
+        taken = start->arguments[i] != NULL;
+        if (taken)
+            bytes += message_held_bytes(start->arguments[i]);
     }
     /* a process cannot have more on its way than its limit allows */
-    if (!heap_account_hold(vm, payer, bytes)) {
+    if (!taken || !heap_account_hold(vm, payer, bytes)) {
         free_post(start);
         lua_pop(L, 1);
-        return error_set(error, WIPPY_ENOMEM, "not enough memory to spawn %s (the spawner's memory limit)",
-                         process->entry->id);
+        if (taken || error->code == WIPPY_ENOMEM)
+            return error_set(error, WIPPY_ENOMEM, "not enough memory to spawn %s (the spawner's memory limit)",
+                             process->entry->id);
+        return error->code;
     }
     start->post = (struct vm_post){.run = run_start, .drop = drop_start};
     start->process = process;
