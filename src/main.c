@@ -35,7 +35,7 @@ static void print_usage(FILE *stream)
           "  --set section.path=value  a setting over the files (repeatable)\n"
           "  -o, --override NS:ENTRY:FIELD=VALUE   set an entry's field (FIELD may be a.b.c; repeatable)\n"
           "  -m, --memory-limit SIZE   the same as --set vm.memory_limit=SIZE\n"
-          "  --threads N               scheduler threads serving the HTTP services (scheduler.threads; default 1)\n"
+          "  --threads N               scheduler threads (scheduler.threads; default: the cores)\n"
           "  -q, --quiet               only warnings and errors (no listening lines, no info)\n"
           "  -v, --verbose             say what the runtime does, with tracebacks of Lua errors\n"
           "  -vv                       also every HTTP request served\n"

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,17 @@ static int read_duration(const struct value *root, const char *where, const char
 }
 
 /* A whole number setting of at least minimum, or fallback when absent. */
+/* The cores this process may run on (its affinity, which containers and
+ * taskset narrow), at most CONFIG_MAX_THREADS: scheduler.threads' default. */
+static int64_t usable_cores(void)
+{
+    cpu_set_t set;
+    int count = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (count < 1)
+        return 1;
+    return count < CONFIG_MAX_THREADS ? count : CONFIG_MAX_THREADS;
+}
+
 static int read_count(const struct value *root, const char *where, const char *path, int64_t fallback,
                       int64_t minimum, int64_t *out, struct wippy_error *error)
 {
@@ -250,7 +262,8 @@ static int read_settings(struct config *config, const char *where, struct wippy_
         rc = read_count(config->root, where, "scheduler.heap_size", CONFIG_DEFAULT_HEAP_SIZE, 1,
                         &config->heap_size, error);
     if (rc == WIPPY_OK)
-        rc = read_count(config->root, where, "scheduler.threads", 1, 1, &config->threads, error);
+        rc = read_count(config->root, where, "scheduler.threads", usable_cores(), 1, &config->threads,
+                        error);
     if (rc == WIPPY_OK && config->threads > CONFIG_MAX_THREADS)
         rc = setting_error(where, value_map_get_path(config->root, "scheduler.threads"), "scheduler.threads",
                            error, "a whole number from 1 to 256");
