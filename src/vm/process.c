@@ -712,15 +712,18 @@ void process_fail_start(struct vm *vm, struct process *process, const char *why)
 {
     struct directory_watchers watchers;
     directory_remove(vm->directory, &process->record, &watchers);
-    if (!vm->stopping) {
-        /* told as an end with that error, from a thread of its own loop */
-        lua_State *L = vm->lua;
+    if (!vm->stopping && lua_checkstack(vm->lua, 2)) {
+        /* told as an end with that error, from a thread of its own that
+         * holds the error alone (the events are built on other stacks) */
+        vm_unlimited_begin(vm);
+        lua_State *thread = lua_newthread(vm->lua);
+        lua_pushfstring(thread, "process %s could not start: %s", process->pid, why);
+        vm_unlimited_end(vm);
         process->task.vm = vm;
         process->task.entry = process->entry;
-        process->task.thread = L;
-        lua_pushfstring(L, "process %s could not start: %s", process->pid, why);
+        process->task.thread = thread;
         tell_watchers(process, &watchers, LUA_ERRRUN, 0);
-        lua_pop(L, 1);
+        lua_pop(vm->lua, 1);
     }
     free(watchers.monitors);
     free(watchers.links);

@@ -102,7 +102,11 @@ int spawn_elsewhere(lua_State *L, struct vm_mailbox *home, struct process *proce
     if (payer->messages_away >= SEND_ELSEWHERE_MAX_AWAY)
         return 0;
     int first = lua_gettop(L) - argument_count + 1;
-    lua_pushstring(L, process->pid); /* before anything is held: once added, the plan is its home's */
+    /* before anything is held (and unbounded, so that it cannot raise and
+     * lose the caller's plan): once added, the plan is its home's */
+    vm_unlimited_begin(vm);
+    lua_pushstring(L, process->pid);
+    vm_unlimited_end(vm);
     struct start_post *start = xcalloc(1, sizeof *start);
     start->arguments = xcalloc(argument_count > 0 ? (size_t)argument_count : 1, sizeof *start->arguments);
     start->argument_count = argument_count;

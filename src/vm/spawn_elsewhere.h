@@ -26,7 +26,7 @@ struct vm_mailbox;
  * SEND_ELSEWHERE_MAX_AWAY posts away (nothing done: start it here); else
  * the error's code (an argument cannot travel, the spawner cannot pay for
  * them, home has ended), the plan and the arguments still the caller's.
- * Raises only for want of memory, before anything is done. */
+ * Never raises. */
 int spawn_elsewhere(lua_State *L, struct vm_mailbox *home, struct process *process, struct frame *frame,
                     int argument_count, uint64_t monitor, uint64_t link, struct wippy_error *error);
 

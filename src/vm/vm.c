@@ -94,9 +94,10 @@ void vm_free(struct vm *vm)
     handle_close((uv_handle_t *)vm->requeue_check);
     frame_release(vm->root_frame);
     process_table_free(vm->processes);
-    directory_free(vm->own_directory);
     free(vm->modules);
     idle_loops_unwatch(vm);
-    vm_mailbox_close(vm); /* last: what other threads post from now on is dropped there */
+    struct process_directory *own_directory = vm->own_directory;
+    vm_mailbox_close(vm); /* what other threads post from now on is dropped there */
+    directory_free(own_directory); /* after: a start dropped at the close leaves it (vm/spawn_elsewhere.c) */
     free(vm);
 }
