@@ -156,7 +156,6 @@ static int read_duration(const struct value *root, const char *where, const char
     return WIPPY_OK;
 }
 
-/* A whole number setting of at least minimum, or fallback when absent. */
 /* The cores this process may run on (its affinity, which containers and
  * taskset narrow), at most CONFIG_MAX_THREADS: scheduler.threads' default. */
 static int64_t usable_cores(void)
@@ -168,6 +167,7 @@ static int64_t usable_cores(void)
     return count < CONFIG_MAX_THREADS ? count : CONFIG_MAX_THREADS;
 }
 
+/* A whole number setting of at least minimum, or fallback when absent. */
 static int read_count(const struct value *root, const char *where, const char *path, int64_t fallback,
                       int64_t minimum, int64_t *out, struct wippy_error *error)
 {

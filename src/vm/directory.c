@@ -230,8 +230,12 @@ static void list_remove(uint64_t *items, size_t *count, uint64_t number)
     }
 }
 
-static void add_locked(struct process_directory *directory, struct directory_record *record)
+static void add_locked(struct process_directory *directory, struct directory_record *record, bool starting)
 {
+    record->names = NULL;
+    record->monitors = record->links = NULL;
+    record->monitor_count = record->link_count = 0;
+    record->starting = starting;
     if (directory->record_count >= directory->record_buckets)
         grow_records(directory);
     size_t bucket = record_bucket(directory->record_buckets, record->number);
@@ -245,24 +249,16 @@ static void add_locked(struct process_directory *directory, struct directory_rec
 
 void directory_add(struct process_directory *directory, struct directory_record *record)
 {
-    record->names = NULL;
-    record->monitors = record->links = NULL;
-    record->monitor_count = record->link_count = 0;
-    record->starting = false;
     uv_mutex_lock(&directory->lock);
-    add_locked(directory, record);
+    add_locked(directory, record, false);
     uv_mutex_unlock(&directory->lock);
 }
 
 bool directory_add_starting(struct process_directory *directory, struct directory_record *record,
                             uint64_t monitor, uint64_t link, struct vm_post *start)
 {
-    record->names = NULL;
-    record->monitors = record->links = NULL;
-    record->monitor_count = record->link_count = 0;
-    record->starting = true;
     uv_mutex_lock(&directory->lock);
-    add_locked(directory, record);
+    add_locked(directory, record, true);
     if (monitor != 0)
         list_add(&record->monitors, &record->monitor_count, monitor);
     struct directory_record *linked = link != 0 ? find_record(directory, link) : NULL;
