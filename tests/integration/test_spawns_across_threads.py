@@ -3,6 +3,7 @@ back at once, and the process is started there. Whatever is aimed at it
 meanwhile (a send, a terminate, a link, a name) waits behind its start, so
 a spawner sees the same answers, events and order with --threads 1 and
 --threads 3. Its arguments travel at the spawner's cost."""
+import re
 import subprocess
 
 import pytest
@@ -22,6 +23,7 @@ entries:
   - {name: named, kind: process.lua, source: 'file://main.lua', method: named}
   - {name: length, kind: process.lua, source: 'file://main.lua', method: length}
   - {name: spawner, kind: process.lua, source: 'file://main.lua', method: spawner}
+  - {name: guesser, kind: process.lua, source: 'file://main.lua', method: guesser}
 """
 
 MAIN = r"""
@@ -64,6 +66,23 @@ local function events(count)
   end
   table.sort(seen)
   return table.concat(seen, "; ")
+end
+
+-- hostile: guesses the pid its spawner gives the next process and, as soon
+-- as that pid can be found (while it may still be starting), tries to stop
+-- it, which only its spawner may do
+local function guesser(spawner)
+  local mine = tonumber(process.pid():match("|0x(%x+)}$"), 16)
+  local guess = string.format("{app:processes|0x%05x}", mine + 1)
+  process.send(spawner, "ready", true)
+  local tries = 0
+  while not process.send(guess, "hello", {reply = spawner, k = 0}) and tries < 1000000 do
+    tries = tries + 1
+  end
+  local stopped, why = process.terminate(guess)
+  local cancelled, reason = process.cancel(guess, "guessed")
+  process.send(spawner, "done", table.concat({tostring(stopped), tostring(why), tostring(cancelled),
+                                              tostring(reason)}, " "))
 end
 
 local function main(what, n)
@@ -150,6 +169,22 @@ local function main(what, n)
     time.sleep("50ms")
     for _, pid in ipairs(keepers) do process.send(pid, "quit", true) end
     for _, pid in ipairs(spawners) do process.send(pid, "go", true) end
+  elseif what == "guessed" then
+    process.spawn("app:guesser", "app:processes", process.pid())
+    process.inbox():receive() -- ready: the next pid is the victim's
+    local victim = process.spawn("app:echo", "app:processes", 7)
+    local inbox = process.inbox()
+    local done, answers = nil, {}
+    while not done or #answers < 2 do
+      local message = inbox:receive()
+      if message:topic() == "done" then done = message:payload():data()
+      else answers[#answers + 1] = message:payload():data() end
+      if message:topic() == "echo" and #answers == 1 then
+        process.send(victim, "ask", {reply = process.pid(), k = 1})
+      end
+    end
+    table.sort(answers)
+    io.print(done, table.concat(answers, " "))
   elseif what == "pays" then
     -- 4 MB arguments from a spawner limited to 16 MB, spawned without
     -- yielding: the ones in flight are its cost, the rest are refused
@@ -177,7 +212,7 @@ local function main(what, n)
 end
 
 return {main = main, echo = echo, give = give, fail = fail, stuck = stuck, named = named, length = length,
-        spawner = spawner}
+        spawner = spawner, guesser = guesser}
 """
 
 LIMITED = INDEX.replace("meta: {command: {name: main}}}", "memory_limit: 16M, meta: {command: {name: main}}}")
@@ -240,3 +275,15 @@ def test_a_runtime_ending_with_starts_on_their_way_ends_cleanly(project):
     # starts still in its mailbox were dropped (an abort in 3 of 60 runs)
     for attempt in range(40):
         assert run(project, "ends_while_spawning", threads=2) == (0, "", ""), attempt
+
+
+def test_a_pid_guessed_while_its_process_starts_cannot_be_stopped_by_a_stranger(project):
+    # the guesser finds the victim as soon as it can be found, perhaps still
+    # starting on its loop: its terminate and cancel are refused as for a
+    # started process, and the victim answers both its and its spawner's ask
+    results = [run(project, "guessed", threads=threads) for threads in (1, 3, 3, 3)]
+    assert all(result == results[0] for result in results), results
+    code, out, err = results[0]
+    assert (code, err) == (0, ""), results[0]
+    assert re.fullmatch(r"nil not allowed to terminate: (\{app:processes\|0x[0-9a-f]+\}) "
+                        r"nil not allowed to cancel: \1\t7:0 7:1\n", out), out
