@@ -298,6 +298,22 @@ static void text_append(struct text *text, const char *data, size_t length)
     text->data[text->length] = '\0';
 }
 
+static void text_append_string(struct text *text, const char *string)
+{
+    text_append(text, string, strlen(string));
+}
+
+static void text_append_number(struct text *text, size_t number)
+{
+    char digits[24];
+    size_t at = sizeof digits;
+    do {
+        digits[--at] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number != 0);
+    text_append(text, digits + at, sizeof digits - at);
+}
+
 static void text_printf(struct text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 static void text_printf(struct text *text, const char *format, ...)
@@ -860,9 +876,18 @@ void http_exchange_finish(struct http_exchange *exchange)
         return;
     }
     connection->exchange = NULL;
-    struct text text = {0};
-    text_printf(&text, "HTTP/1.1 %d %s\r\nDate: %s\r\n", exchange->status, reason_phrase(exchange->status),
-                http_date());
+    size_t headers_length = 0;
+    for (size_t i = 0; i < exchange->response_count; i++)
+        headers_length += strlen(exchange->response_names[i]) + strlen(exchange->response_values[i]) + 4;
+    size_t capacity = 192 + headers_length + exchange->response_length; /* all of it: one allocation */
+    struct text text = {xmalloc(capacity), 0, capacity};
+    text_append_string(&text, "HTTP/1.1 ");
+    text_append_number(&text, (size_t)exchange->status);
+    text_append_string(&text, " ");
+    text_append_string(&text, reason_phrase(exchange->status));
+    text_append_string(&text, "\r\nDate: ");
+    text_append_string(&text, http_date());
+    text_append_string(&text, "\r\n");
     bool has_type = false;
     for (size_t i = 0; i < exchange->response_count; i++) {
         const char *name = exchange->response_names[i], *value = exchange->response_values[i];
@@ -871,18 +896,21 @@ void http_exchange_finish(struct http_exchange *exchange)
             strcasecmp(name, "Transfer-Encoding") == 0)
             continue; /* the server owns framing */
         has_type = has_type || strcasecmp(name, "Content-Type") == 0;
-        text_append(&text, name, strlen(name));
-        text_append(&text, ": ", 2);
-        text_append(&text, value, strlen(value));
-        text_append(&text, "\r\n", 2);
+        text_append_string(&text, name);
+        text_append_string(&text, ": ");
+        text_append_string(&text, value);
+        text_append_string(&text, "\r\n");
     }
     bool bodyless = exchange->status == 204 || exchange->status == 304 || exchange->status < 200;
     if (!has_type && exchange->response_length > 0)
-        text_printf(&text, "Content-Type: text/plain; charset=utf-8\r\n");
-    if (!bodyless)
-        text_printf(&text, "Content-Length: %zu\r\n", exchange->response_length);
+        text_append_string(&text, "Content-Type: text/plain; charset=utf-8\r\n");
+    if (!bodyless) {
+        text_append_string(&text, "Content-Length: ");
+        text_append_number(&text, exchange->response_length);
+        text_append_string(&text, "\r\n");
+    }
     bool keep_alive = connection->keep_alive && !connection->service->shutting_down;
-    text_printf(&text, "Connection: %s\r\n\r\n", keep_alive ? "keep-alive" : "close");
+    text_append_string(&text, keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
     if (!exchange->request->head && !bodyless && exchange->response_length > 0)
         text_append(&text, exchange->response_body, exchange->response_length);
     if (log_enabled(LOG_TRACE))

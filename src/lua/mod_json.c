@@ -1,11 +1,9 @@
-/* mod_json.c - the json module on jansson: encode(value) -> text | nil, err
- * and decode(text) -> value | nil, err; validate(schema, data) and
- * validate_string(schema, text) -> true | false, err against a JSON Schema
- * (util/json_schema.h). Errors are returned, never raised.
- * Encoding follows Wippy: sequences become arrays, string-keyed tables
- * objects, an empty table "[]", keys sorted, written as Go writes them
- * (util/json_text.h); mixed or sparse tables, cycles
- * and functions are errors; NaN and infinities become null. */
+/* mod_json.c - the json module: encode(value) -> text | nil, err (written
+ * by lua/json_encode.c) and decode(text) -> value | nil, err on jansson;
+ * validate(schema, data) and validate_string(schema, text) -> true | false,
+ * err against a JSON Schema (util/json_schema.h), with Lua values turned
+ * into jansson values by the rules encode follows. Errors are returned,
+ * never raised. */
 #include <jansson.h>
 #include <lauxlib.h>
 #include <math.h>
@@ -15,68 +13,36 @@
 #include <string.h>
 
 #include "lua/error_values.h"
-#include "util/json_text.h"
+#include "lua/json_encode.h"
 #include "lua/modules.h"
 #include "util/json_schema.h"
 #include "vm/state.h"
 #include "vm/task.h"
 #include "vm/core.h"
 
-#define JSON_MAX_DEPTH 128
-
-/* A table reached many times is written each time: this bounds the
- * blow-up of one shared a few times over (2^30 values from 30 tables). */
-#define JSON_MAX_VALUES 1000000
-
-struct encoding {
+/* A Lua value as a jansson value, for json.validate: the rules of
+ * json.encode (lua/json_encode.c) with the same errors. */
+struct conversion {
     char message[256];
     size_t values;
     bool empty_table_is_object; /* json.validate's data, as Go Wippy converts it */
 };
 
-static json_t *encode_value(lua_State *L, int index, int depth, struct encoding *error);
+static json_t *convert_value(lua_State *L, int index, int depth, struct conversion *error);
 static void decode_push(lua_State *L, json_t *value);
 
-/* Returns the array length when the table is a proper sequence 1..n, 0 for an
- * empty table, -1 when it has string keys only, -2 when mixed or sparse. */
-static lua_Integer classify_table(lua_State *L, int index)
+static json_t *convert_table(lua_State *L, int index, int depth, struct conversion *error)
 {
-    lua_Integer count = 0, max_index = 0;
-    bool has_strings = false, has_numbers = false;
-    lua_pushnil(L);
-    while (lua_next(L, index) != 0) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) == LUA_TSTRING) {
-            has_strings = true;
-        } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
-            has_numbers = true;
-            if (lua_tointeger(L, -1) > max_index)
-                max_index = lua_tointeger(L, -1);
-        } else {
-            lua_pop(L, 1);
-            return -2;
-        }
-        count++;
-    }
-    if (has_strings && has_numbers)
-        return -2;
-    if (has_strings)
-        return -1;
-    return max_index == count ? count : -2;
-}
-
-static json_t *encode_table(lua_State *L, int index, int depth, struct encoding *error)
-{
-    if (depth >= JSON_MAX_DEPTH) {
+    if (depth >= JSON_ENCODE_MAX_DEPTH) {
         snprintf(error->message, sizeof error->message, "nesting deeper than %d levels (or a cycle)",
-                 JSON_MAX_DEPTH);
+                 JSON_ENCODE_MAX_DEPTH);
         return NULL;
     }
     if (!lua_checkstack(L, 6)) {
         snprintf(error->message, sizeof error->message, "out of stack space");
         return NULL;
     }
-    lua_Integer kind = classify_table(L, index);
+    lua_Integer kind = json_encode_table_kind(L, index);
     if (kind == -2) {
         snprintf(error->message, sizeof error->message,
                  "cannot encode a table with mixed or sparse keys");
@@ -88,7 +54,7 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encoding 
         json_t *array = json_array();
         for (lua_Integer i = 1; i <= kind; i++) {
             lua_rawgeti(L, index, i);
-            json_t *item = encode_value(L, lua_gettop(L), depth + 1, error);
+            json_t *item = convert_value(L, lua_gettop(L), depth + 1, error);
             lua_pop(L, 1);
             if (item == NULL) {
                 json_decref(array);
@@ -103,7 +69,7 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encoding 
     while (lua_next(L, index) != 0) {
         size_t length;
         const char *key = lua_tolstring(L, -2, &length);
-        json_t *item = encode_value(L, lua_gettop(L), depth + 1, error);
+        json_t *item = convert_value(L, lua_gettop(L), depth + 1, error);
         lua_pop(L, 1);
         if (item == NULL || json_object_setn_new(object, key, length, item) != 0) {
             if (item != NULL)
@@ -116,10 +82,10 @@ static json_t *encode_table(lua_State *L, int index, int depth, struct encoding 
     return object;
 }
 
-static json_t *encode_value(lua_State *L, int index, int depth, struct encoding *error)
+static json_t *convert_value(lua_State *L, int index, int depth, struct conversion *error)
 {
-    if (++error->values > JSON_MAX_VALUES) {
-        snprintf(error->message, sizeof error->message, "more than %d values", JSON_MAX_VALUES);
+    if (++error->values > JSON_ENCODE_MAX_VALUES) {
+        snprintf(error->message, sizeof error->message, "more than %d values", JSON_ENCODE_MAX_VALUES);
         return NULL;
     }
     switch (lua_type(L, index)) {
@@ -146,7 +112,7 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encoding 
         return string;
     }
     case LUA_TTABLE:
-        return encode_table(L, index, depth, error);
+        return convert_table(L, index, depth, error);
     case LUA_TUSERDATA:
         if (error_value_is(L, index)) { /* an error is its message, as Go Wippy encodes it */
             size_t length;
@@ -163,39 +129,6 @@ static json_t *encode_value(lua_State *L, int index, int depth, struct encoding 
                  luaL_typename(L, index));
         return NULL;
     }
-}
-
-static int push_text(lua_State *L)
-{
-    lua_pushlstring(L, lua_touserdata(L, 1), (size_t)lua_tointeger(L, 2));
-    return 1;
-}
-
-bool mod_json_encode(lua_State *L, int index)
-{
-    index = lua_absindex(L, index);
-    struct encoding error = {{0}, 0, false};
-    json_t *root = encode_value(L, index, 0, &error);
-    if (root == NULL) {
-        lua_pushfstring(L, "json.encode: %s", error.message);
-        return false;
-    }
-    size_t length = 0;
-    char *text = json_text_write(root, &length); /* the bytes Go Wippy writes */
-    json_decref(root);
-    if (text == NULL) {
-        lua_pushliteral(L, "json.encode: out of memory");
-        return false;
-    }
-    /* the text is malloc'd: a push the memory limit refuses must not lose it */
-    lua_pushcfunction(L, push_text);
-    lua_pushlightuserdata(L, text);
-    lua_pushinteger(L, (lua_Integer)length);
-    int status = lua_pcall(L, 2, 1, 0);
-    free(text);
-    if (status != LUA_OK)
-        lua_error(L); /* the memory error, raised now that the text is freed */
-    return true;
 }
 
 bool mod_json_decode(lua_State *L, const char *text, size_t length)
@@ -317,7 +250,7 @@ static json_t *parse(const char *text, size_t length, char *message, size_t size
  * stands for {} where the schema expects an object. */
 static struct json_schema *schema_argument(lua_State *L)
 {
-    struct encoding encoding = {{0}, 0, false};
+    struct conversion encoding = {{0}, 0, false};
     json_t *document = NULL;
     unsigned flags = 0;
     if (lua_type(L, 1) == LUA_TSTRING) {
@@ -329,7 +262,7 @@ static struct json_schema *schema_argument(lua_State *L)
             return NULL;
         }
     } else if (lua_type(L, 1) == LUA_TTABLE) {
-        document = encode_value(L, 1, 0, &encoding);
+        document = convert_value(L, 1, 0, &encoding);
         flags = JSON_SCHEMA_EMPTY_ARRAY_AS_OBJECT;
         if (document == NULL) {
             validation_failure(L, "schema error: %s", encoding.message);
@@ -375,9 +308,9 @@ static int json_validate_lua(lua_State *L)
     struct json_schema *schema = schema_argument(L);
     if (schema == NULL)
         return 2;
-    struct encoding encoding = {{0}, 0, false};
-    encoding.empty_table_is_object = lua_type(L, 2) == LUA_TTABLE && classify_table(L, 2) <= 0;
-    json_t *instance = encode_value(L, 2, 0, &encoding);
+    struct conversion encoding = {{0}, 0, false};
+    encoding.empty_table_is_object = lua_type(L, 2) == LUA_TTABLE && json_encode_table_kind(L, 2) <= 0;
+    json_t *instance = convert_value(L, 2, 0, &encoding);
     if (instance == NULL) {
         json_schema_free(schema);
         return validation_failure(L, "convert data: %s", encoding.message);

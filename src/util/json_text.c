@@ -2,20 +2,12 @@
 #include "util/json_text.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct text {
-    char *bytes;
-    size_t length;
-    size_t capacity;
-    bool failed;
-};
-
-static void add(struct text *text, const char *bytes, size_t length)
+void json_text_add(struct json_text *text, const char *bytes, size_t length)
 {
     if (text->failed)
         return;
@@ -35,47 +27,117 @@ static void add(struct text *text, const char *bytes, size_t length)
     text->bytes[text->length] = '\0';
 }
 
-static void add_string(struct text *text, const char *bytes, size_t length)
+/* What a byte of a string needs: 0 nothing, 1 an escape, 2 a look at the
+ * next two (0xE2 starts U+2028 and U+2029). */
+static unsigned char escape_class(unsigned char c)
+{
+    if (c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&')
+        return 1;
+    return c == 0xE2 ? 2 : 0;
+}
+
+void json_text_add_string(struct json_text *text, const char *bytes, size_t length)
 {
     static const char hex[] = "0123456789abcdef";
-    add(text, "\"", 1);
+    json_text_add(text, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < length; i++) {
         unsigned char c = (unsigned char)bytes[i];
-        const char *escape = NULL;
-        char unicode[7];
-        size_t skip = 1;
-        if (c == '"')
-            escape = "\\\"";
-        else if (c == '\\')
-            escape = "\\\\";
-        else if (c == '\n')
-            escape = "\\n";
-        else if (c == '\r')
-            escape = "\\r";
-        else if (c == '\t')
-            escape = "\\t";
-        else if (c == '\b')
-            escape = "\\b";
-        else if (c == '\f')
-            escape = "\\f";
-        else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            snprintf(unicode, sizeof unicode, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
-            escape = unicode;
-        } else if (c == 0xE2 && i + 2 < length && (unsigned char)bytes[i + 1] == 0x80 &&
-                   ((unsigned char)bytes[i + 2] == 0xA8 || (unsigned char)bytes[i + 2] == 0xA9)) {
-            escape = (unsigned char)bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029"; /* JavaScript line ends */
-            skip = 3;
-        }
-        if (escape == NULL)
+        unsigned char class = escape_class(c);
+        if (class == 0)
             continue;
-        add(text, bytes + start, i - start);
-        add(text, escape, strlen(escape));
+        char escape[7] = {'\\', 0};
+        size_t escape_length = 2, skip = 1;
+        if (class == 2) {
+            if (i + 2 >= length || (unsigned char)bytes[i + 1] != 0x80 ||
+                ((unsigned char)bytes[i + 2] != 0xA8 && (unsigned char)bytes[i + 2] != 0xA9))
+                continue;
+            memcpy(escape, (unsigned char)bytes[i + 2] == 0xA8 ? "\\u2028" : "\\u2029", 6); /* JavaScript line ends */
+            escape_length = 6;
+            skip = 3;
+        } else if (c == '"' || c == '\\') {
+            escape[1] = (char)c;
+        } else if (c == '\n') {
+            escape[1] = 'n';
+        } else if (c == '\r') {
+            escape[1] = 'r';
+        } else if (c == '\t') {
+            escape[1] = 't';
+        } else if (c == '\b') {
+            escape[1] = 'b';
+        } else if (c == '\f') {
+            escape[1] = 'f';
+        } else {
+            memcpy(escape, "\\u00", 4);
+            escape[4] = hex[c >> 4];
+            escape[5] = hex[c & 15];
+            escape_length = 6;
+        }
+        json_text_add(text, bytes + start, i - start);
+        json_text_add(text, escape, escape_length);
         i += skip - 1;
         start = i + 1;
     }
-    add(text, bytes + start, length - start);
-    add(text, "\"", 1);
+    json_text_add(text, bytes + start, length - start);
+    json_text_add(text, "\"", 1);
+}
+
+void json_text_add_integer(struct json_text *text, long long number)
+{
+    char digits[24];
+    size_t at = sizeof digits;
+    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
+    do {
+        digits[--at] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (number < 0)
+        digits[--at] = '-';
+    json_text_add(text, digits + at, sizeof digits - at);
+}
+
+void json_text_add_double(struct json_text *text, double number)
+{
+    if (number == floor(number) && number >= -9223372036854775808.0 && number < 9223372036854775808.0) {
+        json_text_add_integer(text, (long long)number);
+        return;
+    }
+    char buffer[400];
+    json_text_add(text, buffer, json_text_shortest_double(number, buffer, sizeof buffer));
+}
+
+bool json_text_is_utf8(const char *bytes, size_t length)
+{
+    const unsigned char *at = (const unsigned char *)bytes, *end = at + length;
+    while (at < end) {
+        unsigned char first = *at;
+        if (first < 0x80) {
+            at++;
+            continue;
+        }
+        size_t count;
+        uint32_t code;
+        if (first >= 0xC2 && first <= 0xDF)
+            count = 2, code = first & 0x1F;
+        else if (first >= 0xE0 && first <= 0xEF)
+            count = 3, code = first & 0x0F;
+        else if (first >= 0xF0 && first <= 0xF4)
+            count = 4, code = first & 0x07;
+        else
+            return false; /* a continuation byte, an overlong ASCII form (C0, C1) or past F4 */
+        if ((size_t)(end - at) < count)
+            return false;
+        for (size_t i = 1; i < count; i++) {
+            if ((at[i] & 0xC0) != 0x80)
+                return false;
+            code = (code << 6) | (at[i] & 0x3F);
+        }
+        if ((count == 3 && code < 0x800) || (count == 4 && code < 0x10000) || code > 0x10FFFF ||
+            (code >= 0xD800 && code <= 0xDFFF))
+            return false;
+        at += count;
+    }
+    return true;
 }
 
 size_t json_text_shortest_double(double number, char *buffer, size_t size)
@@ -122,100 +184,4 @@ size_t json_text_shortest_double(double number, char *buffer, size_t size)
 #undef PUT
     buffer[at] = '\0';
     return at;
-}
-
-static void add_value(struct text *text, const json_t *value);
-
-struct member {
-    const char *key;
-    size_t length; /* a key may hold zero bytes */
-    const json_t *value;
-};
-
-static int compare_members(const void *a, const void *b)
-{
-    const struct member *x = a, *y = b;
-    int order = memcmp(x->key, y->key, x->length < y->length ? x->length : y->length);
-    return order != 0 ? order : (x->length > y->length) - (x->length < y->length);
-}
-
-static void add_object(struct text *text, const json_t *object)
-{
-    size_t count = json_object_size(object), i = 0;
-    struct member *members = malloc((count + 1) * sizeof *members);
-    if (members == NULL) {
-        text->failed = true;
-        return;
-    }
-    const char *key;
-    size_t length;
-    json_t *member;
-    json_object_keylen_foreach((json_t *)object, key, length, member)
-        members[i++] = (struct member){key, length, member};
-    qsort(members, count, sizeof *members, compare_members);
-    add(text, "{", 1);
-    for (i = 0; i < count; i++) {
-        if (i > 0)
-            add(text, ",", 1);
-        add_string(text, members[i].key, members[i].length);
-        add(text, ":", 1);
-        add_value(text, members[i].value);
-    }
-    add(text, "}", 1);
-    free(members);
-}
-
-static void add_value(struct text *text, const json_t *value)
-{
-    char number[400];
-    switch (json_typeof(value)) {
-    case JSON_OBJECT:
-        add_object(text, value);
-        break;
-    case JSON_ARRAY:
-        add(text, "[", 1);
-        for (size_t i = 0; i < json_array_size(value); i++) {
-            if (i > 0)
-                add(text, ",", 1);
-            add_value(text, json_array_get(value, i));
-        }
-        add(text, "]", 1);
-        break;
-    case JSON_STRING:
-        add_string(text, json_string_value(value), json_string_length(value));
-        break;
-    case JSON_INTEGER:
-        add(text, number, (size_t)snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT, json_integer_value(value)));
-        break;
-    case JSON_REAL: {
-        double real = json_real_value(value);
-        if (real == floor(real) && real >= -9223372036854775808.0 && real < 9223372036854775808.0)
-            add(text, number, (size_t)snprintf(number, sizeof number, "%lld", (long long)real));
-        else
-            add(text, number, json_text_shortest_double(real, number, sizeof number));
-        break;
-    }
-    case JSON_TRUE:
-        add(text, "true", 4);
-        break;
-    case JSON_FALSE:
-        add(text, "false", 5);
-        break;
-    case JSON_NULL:
-        add(text, "null", 4);
-        break;
-    }
-}
-
-char *json_text_write(const json_t *value, size_t *length)
-{
-    struct text text = {0};
-    add(&text, "", 0);
-    add_value(&text, value);
-    if (text.failed) {
-        free(text.bytes);
-        return NULL;
-    }
-    *length = text.length;
-    return text.bytes;
 }

@@ -43,7 +43,8 @@ TEST(test_json_schema_bounds_the_size_of_a_schema);
 TEST(test_json_schema_bounds_large_data_and_unique_items);
 TEST(test_json_text_writes_numbers_as_go_does);
 TEST(test_json_text_shortest_reads_back_the_same_double);
-TEST(test_json_text_writes_values_as_go_does);
+TEST(test_json_text_writes_strings_and_numbers_as_go_does);
+TEST(test_json_text_accepts_only_well_formed_utf8);
 TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
 TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
 TEST(test_message_drops_metatables_and_copies_deeply);
@@ -198,7 +199,8 @@ static const struct {
     {"test_json_schema_bounds_large_data_and_unique_items", test_json_schema_bounds_large_data_and_unique_items},
     {"test_json_text_writes_numbers_as_go_does", test_json_text_writes_numbers_as_go_does},
     {"test_json_text_shortest_reads_back_the_same_double", test_json_text_shortest_reads_back_the_same_double},
-    {"test_json_text_writes_values_as_go_does", test_json_text_writes_values_as_go_does},
+    {"test_json_text_writes_strings_and_numbers_as_go_does", test_json_text_writes_strings_and_numbers_as_go_does},
+    {"test_json_text_accepts_only_well_formed_utf8", test_json_text_accepts_only_well_formed_utf8},
     {"test_message_carries_scalars_and_strings_with_zero_bytes", test_message_carries_scalars_and_strings_with_zero_bytes},
     {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
     {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
