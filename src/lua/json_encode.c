@@ -16,7 +16,7 @@
 #include "util/json_text.h"
 
 struct member {
-    const char *key; /* held by the table being written, which nothing changes meanwhile */
+    const char *key; /* kept alive by its anchor on the stack until its object is written */
     size_t length;   /* a key may hold zero bytes */
     size_t value_start; /* where its value's text begins, from the first value of its object */
     size_t value_length;
@@ -106,7 +106,10 @@ static bool add_member(struct encoder *encoder, struct member member)
 /* Go sorts an object's keys; Lua's traversal has its own order. The values
  * are written in traversal order (so the first error found is the one a
  * traversal meets), each at the end of the text, then moved behind their
- * sorted keys. */
+ * sorted keys. Each key stays on the stack until then, so its bytes live
+ * whatever happens to the table meanwhile (nothing can happen to it today:
+ * no Lua code runs while this writes, the sandbox refusing __gc; the
+ * anchors keep memory safety from resting on that). */
 static bool write_object(lua_State *L, int index, int depth, struct encoder *encoder)
 {
     size_t first = encoder->member_count, values_start = encoder->text.length;
@@ -122,36 +125,43 @@ static bool write_object(lua_State *L, int index, int depth, struct encoder *enc
             refusal = "";
         else if (!json_text_is_utf8(member.key, member.length))
             refusal = "key is not valid UTF-8";
+        else if (!lua_checkstack(L, 4))
+            refusal = "out of stack space";
         else if (!add_member(encoder, member))
             refusal = "out of memory";
+        else {
+            lua_pushvalue(L, -1);
+            lua_insert(L, -2); /* the key's anchor, below the key lua_next goes on from */
+        }
     }
     size_t count = encoder->member_count - first;
     encoder->member_count = first;
     if (refusal != NULL) {
-        lua_pop(L, 1); /* the key lua_next left */
+        lua_pop(L, (int)count + 1); /* the anchors and the key lua_next left */
         return refusal[0] == '\0' ? false : fail(encoder, refusal);
     }
-    if (encoder->text.failed)
-        return true; /* told as running out of memory once the value is done */
-    size_t values_length = encoder->text.length - values_start;
-    struct json_text *values = &encoder->scratch;
-    values->length = 0;
-    json_text_add(values, encoder->text.bytes + values_start, values_length);
-    if (values->failed)
-        return fail(encoder, "out of memory");
-    encoder->text.length = values_start;
-    struct member *members = encoder->members + first;
-    qsort(members, count, sizeof *members, compare_members);
-    json_text_add(&encoder->text, "{", 1);
-    for (size_t i = 0; i < count; i++) {
-        if (i > 0)
-            json_text_add(&encoder->text, ",", 1);
-        json_text_add_string(&encoder->text, members[i].key, members[i].length);
-        json_text_add(&encoder->text, ":", 1);
-        json_text_add(&encoder->text, values->bytes + members[i].value_start, members[i].value_length);
+    bool written = true;
+    if (!encoder->text.failed) { /* else told as running out of memory once the value is done */
+        size_t values_length = encoder->text.length - values_start;
+        struct json_text *values = &encoder->scratch;
+        values->length = 0;
+        json_text_add(values, encoder->text.bytes + values_start, values_length);
+        written = !values->failed || fail(encoder, "out of memory");
+        encoder->text.length = values_start;
+        struct member *members = encoder->members + first;
+        qsort(members, count, sizeof *members, compare_members);
+        json_text_add(&encoder->text, "{", 1);
+        for (size_t i = 0; i < count && written; i++) {
+            if (i > 0)
+                json_text_add(&encoder->text, ",", 1);
+            json_text_add_string(&encoder->text, members[i].key, members[i].length);
+            json_text_add(&encoder->text, ":", 1);
+            json_text_add(&encoder->text, values->bytes + members[i].value_start, members[i].value_length);
+        }
+        json_text_add(&encoder->text, "}", 1);
     }
-    json_text_add(&encoder->text, "}", 1);
-    return true;
+    lua_pop(L, (int)count);
+    return written;
 }
 
 static bool write_table(lua_State *L, int index, int depth, struct encoder *encoder)

@@ -15,6 +15,7 @@
 #include "registry/config.h"
 #include "registry/registry.h"
 #include "util/error.h"
+#include "vm/heap.h"
 
 struct frame;
 struct channel;
@@ -105,6 +106,7 @@ struct vm {
     atomic_size_t *all_heap_bytes;   /* with vm.memory_limit and scheduler threads: what every
                                         VM's heaps hold (the main VM's own_all_heap_bytes) */
     struct heap_account *charged;    /* pays for new blocks (vm/heap.h) */
+    struct heap_cache block_cache;   /* small blocks kept for reuse (vm/heap.h) */
     bool copying_message;            /* charged is a receiver: half its limit is the bound */
     struct heap_account *runtime_account; /* pays outside any process */
     size_t memory_limit;             /* vm.memory_limit, 0 = none */

@@ -4,6 +4,7 @@
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/memory.h"
 #include "vm/core.h"
@@ -140,6 +141,82 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
     heap_account_release(account);
 }
 
+#define CACHE_GRAIN 16
+#define CACHE_DEPTH 256 /* blocks kept a class: about half a megabyte at most */
+
+/* The class of a block of total bytes (its header included), or
+ * HEAP_CACHE_CLASSES when it is too big to be kept. Blocks of a class are
+ * all allocated with the class's whole size, so any may serve. */
+static size_t class_of(size_t total)
+{
+    size_t class = (total + CACHE_GRAIN - 1) / CACHE_GRAIN - 1;
+    return class < HEAP_CACHE_CLASSES ? class : HEAP_CACHE_CLASSES;
+}
+
+/* Under AddressSanitizer every block goes back to malloc at once, so a use
+ * after free is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CACHE_ON false
+#else
+#define CACHE_ON true
+#endif
+
+static struct block_header *block_new(struct heap_cache *cache, size_t total)
+{
+    size_t class = class_of(total);
+    if (class == HEAP_CACHE_CLASSES)
+        return malloc(total);
+    if (cache->blocks[class] != NULL) {
+        void *block = cache->blocks[class];
+        cache->blocks[class] = *(void **)block;
+        cache->counts[class]--;
+        return block;
+    }
+    return malloc((class + 1) * CACHE_GRAIN);
+}
+
+static void block_release(struct heap_cache *cache, struct block_header *block, size_t total)
+{
+    size_t class = class_of(total);
+    if (!CACHE_ON || class == HEAP_CACHE_CLASSES || cache->counts[class] >= CACHE_DEPTH) {
+        free(block);
+        return;
+    }
+    *(void **)block = cache->blocks[class];
+    cache->blocks[class] = block;
+    cache->counts[class]++;
+}
+
+static struct block_header *block_resize(struct heap_cache *cache, struct block_header *block, size_t old_total,
+                                         size_t new_total)
+{
+    if (block == NULL)
+        return block_new(cache, new_total);
+    size_t old_class = class_of(old_total), new_class = class_of(new_total);
+    if (old_class == new_class && old_class < HEAP_CACHE_CLASSES)
+        return block;
+    if (old_class == HEAP_CACHE_CLASSES && new_class == HEAP_CACHE_CLASSES)
+        return realloc(block, new_total);
+    struct block_header *moved = block_new(cache, new_total);
+    if (moved == NULL) /* a shrink cannot fail: the block is big enough for its smaller class */
+        return new_total < old_total ? block : NULL;
+    memcpy(moved, block, old_total < new_total ? old_total : new_total);
+    block_release(cache, block, old_total);
+    return moved;
+}
+
+void heap_cache_release(struct heap_cache *cache)
+{
+    for (size_t class = 0; class < HEAP_CACHE_CLASSES; class++) {
+        while (cache->blocks[class] != NULL) {
+            void *block = cache->blocks[class];
+            cache->blocks[class] = *(void **)block;
+            free(block);
+        }
+        cache->counts[class] = 0;
+    }
+}
+
 void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size)
 {
     struct vm *vm = context;
@@ -147,7 +224,8 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
     struct block_header *header = block != NULL ? (struct block_header *)block - 1 : NULL;
     struct heap_account *account = header != NULL ? header->account : vm->charged;
     if (new_size == 0) {
-        free(header);
+        if (header != NULL)
+            block_release(&vm->block_cache, header, sizeof *header + old);
         count_growth(vm, -old);
         account->bytes -= old;
         free_if_unused(account);
@@ -160,7 +238,7 @@ void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size
     bool moves = new_size > old && account != vm->charged && account != vm->runtime_account;
     if (new_size > old && !within_limits(vm, new_size - old, moves ? new_size : new_size - old))
         return NULL;
-    struct block_header *grown = realloc(header, sizeof *grown + new_size);
+    struct block_header *grown = block_resize(&vm->block_cache, header, sizeof *header + old, sizeof *grown + new_size);
     if (grown == NULL)
         return NULL;
     count_growth(vm, new_size - old);

@@ -25,6 +25,19 @@ struct heap_account {
     unsigned messages_away; /* its messages on their way to another loop (vm/send_elsewhere.h) */
 };
 
+/* Small blocks a VM's heaps freed, kept for its next allocations of the
+ * same size: the collector frees hundreds at once, far past what glibc's
+ * per-thread cache keeps (seven a size), and every other one went the slow
+ * way. One VM's, used by its own thread only. */
+#define HEAP_CACHE_CLASSES 16 /* blocks of 16, 32, ... 256 bytes, header included */
+struct heap_cache {
+    void *blocks[HEAP_CACHE_CLASSES]; /* each linked through its first word */
+    unsigned counts[HEAP_CACHE_CLASSES];
+};
+
+/* Frees every block the cache keeps (once the VM's states are closed). */
+void heap_cache_release(struct heap_cache *cache);
+
 /* A new account with limit (0 = none), owned by its caller. */
 struct heap_account *heap_account_new(size_t limit);
 

@@ -99,5 +99,6 @@ void vm_free(struct vm *vm)
     struct process_directory *own_directory = vm->own_directory;
     vm_mailbox_close(vm); /* what other threads post from now on is dropped there */
     directory_free(own_directory); /* after: a start dropped at the close leaves it (vm/spawn_elsewhere.c) */
+    heap_cache_release(&vm->block_cache);
     free(vm);
 }
