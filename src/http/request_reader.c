@@ -28,16 +28,25 @@ static void free_strings(char **items, size_t count)
     free(items);
 }
 
+/* What an empty query or body points at: most requests have neither, and
+ * an allocation each was a tenth of a request's. */
+static char nothing[1];
+
+static void free_text(char *text)
+{
+    if (text != nothing)
+        free(text);
+}
+
 void http_request_free(struct http_request *request)
 {
     if (request == NULL)
         return;
-    free(request->method);
     free(request->path);
-    free(request->query);
+    free_text(request->query);
     free_strings(request->header_names, request->header_count);
     free_strings(request->header_values, request->header_count);
-    free(request->body);
+    free_text(request->body);
     free(request);
 }
 
@@ -163,7 +172,7 @@ static int split_target(struct http_request_reader *reader, const char *target, 
     size_t path_length = question != NULL ? (size_t)(question - target) : length;
     if (!decode_path(target, path_length, &request->path))
         return refuse(reader, 400, "the request path has a malformed %-escape or a NUL");
-    request->query = question != NULL ? xstrndup(question + 1, length - path_length - 1) : xstrdup("");
+    request->query = question != NULL ? xstrndup(question + 1, length - path_length - 1) : nothing;
     return HPE_OK;
 }
 
@@ -288,7 +297,7 @@ static int on_headers_complete(llhttp_t *parser)
     struct http_request_reader *reader = of(parser);
     struct http_request *request = reader->request;
     reader->headers_done = true;
-    request->method = xstrdup(llhttp_method_name((llhttp_method_t)parser->method));
+    request->method = llhttp_method_name((llhttp_method_t)parser->method);
     request->head = parser->method == HTTP_HEAD;
     bool http_1_0 = parser->http_minor == 0;
     size_t hosts = header_occurrences(request, "Host");
@@ -345,7 +354,7 @@ static int on_message_complete(llhttp_t *parser)
     struct http_request_reader *reader = of(parser);
     struct http_request *request = reader->request;
     if (request->body == NULL)
-        request->body = xstrdup("");
+        request->body = nothing;
     else
         request->body[request->body_length] = '\0';
     /* no upgrade is served: after such a request the connection ends */

@@ -21,7 +21,7 @@ struct http_limits {
 
 /* A whole request, as the handler sees it. */
 struct http_request {
-    char *method;
+    const char *method; /* llhttp's name of it */
     char *path;  /* decoded */
     char *query; /* raw, without "?"; may be "" */
     char **header_names;

@@ -63,6 +63,8 @@ struct http_connection {
     struct http_service *service;
     uv_stream_t *stream;
     uv_timer_t *timer;
+    uint64_t deadline_ms; /* when the phase's time runs out (loop time), 0: never */
+    uint64_t timer_due_ms; /* when the timer fires, if it runs: never after deadline_ms */
     struct http_request_reader reader;
     enum connection_phase phase;
     char *remote_address;
@@ -163,11 +165,22 @@ static const char *http_date(void)
 
 static void on_timer(uv_timer_t *timer);
 
+/* Most requests move the deadline later two or three times: the timer is
+ * left running then, and on_timer sets it again for what is left, rather
+ * than taking it out of libuv's heap and putting it back each time. */
 static void arm_timer(struct http_connection *connection, int64_t timeout_ns)
 {
-    uv_timer_stop(connection->timer);
-    if (timeout_ns > 0)
-        uv_timer_start(connection->timer, on_timer, (uint64_t)((timeout_ns + 999999) / 1000000), 0);
+    if (timeout_ns <= 0) {
+        connection->deadline_ms = 0;
+        uv_timer_stop(connection->timer);
+        return;
+    }
+    uint64_t timeout_ms = (uint64_t)((timeout_ns + 999999) / 1000000);
+    connection->deadline_ms = uv_now(connection->timer->loop) + timeout_ms;
+    if (uv_is_active((uv_handle_t *)connection->timer) && connection->timer_due_ms <= connection->deadline_ms)
+        return;
+    connection->timer_due_ms = connection->deadline_ms;
+    uv_timer_start(connection->timer, on_timer, timeout_ms, 0);
 }
 
 /* ---- writing ---- */
@@ -550,6 +563,14 @@ static void after_response(struct http_connection *connection)
 static void on_timer(uv_timer_t *timer)
 {
     struct http_connection *connection = timer->data;
+    uint64_t now = uv_now(timer->loop);
+    if (connection->deadline_ms == 0)
+        return;
+    if (now < connection->deadline_ms) { /* moved later since the timer was set */
+        connection->timer_due_ms = connection->deadline_ms;
+        uv_timer_start(timer, on_timer, connection->deadline_ms - now, 0);
+        return;
+    }
     switch (connection->phase) {
     case PHASE_READING:
         send_error_and_close(connection, 408, "request not received in time");
