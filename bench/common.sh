@@ -18,11 +18,15 @@ start_proxy() {
     pids+=($!)
 }
 
-# start_nginx DIR PORT [WORKERS] serves DIR/www on 127.0.0.1:PORT with
-# WORKERS worker processes (default 1), keep-alive and no access log, and
-# leaves nginx's pid in NGINX_PID. DIR must be readable by www-data.
+# start_nginx DIR PORT [WORKERS] [BODY] serves DIR/www on 127.0.0.1:PORT
+# with WORKERS worker processes (default 1), keep-alive and no access log,
+# or answers every request with BODY from memory (`return 200`) when given,
+# and leaves nginx's pid in NGINX_PID. DIR must be readable by www-data.
+# NGINX_PREFIX runs it under a command (taskset -c 0 pins it and its workers).
 start_nginx() {
-    local dir=$1 port=$2 workers=${3:-1}
+    local dir=$1 port=$2 workers=${3:-1} body=${4:-}
+    local serve="root $dir/www;"
+    [ -n "$body" ] && serve="location / { return 200 '$body'; }"
     mkdir -p "$dir/www" "$dir/nginx"
     cat >"$dir/nginx/nginx.conf" <<CONF
 daemon off;
@@ -39,9 +43,9 @@ http {
     fastcgi_temp_path $dir/nginx;
     uwsgi_temp_path $dir/nginx;
     scgi_temp_path $dir/nginx;
-    server { listen 127.0.0.1:$port; root $dir/www; }
+    server { listen 127.0.0.1:$port; $serve }
 }
 CONF
-    nginx -c "$dir/nginx/nginx.conf" &
+    ${NGINX_PREFIX:-} nginx -c "$dir/nginx/nginx.conf" &
     NGINX_PID=$!
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# SOCKS5 overlay benchmark: 2,000 sequential and 2,000 concurrent (100 in
-# flight) GETs of a small static file served by nginx on loopback, through
+# SOCKS5 overlay benchmark: 2,000 sequential and 2,000 concurrent
+# (IN_FLIGHT at once, default 300 as issue 15 measures) GETs of a small static file served by nginx on loopback, through
 # microsocks, via (a) wippy's overlay, (b) curl --socks5-hostname in one
 # process (--parallel for the concurrent case), (c) wippy direct; and
 # 2,000 sequential GETs on a new connection each (isolate_streams against
@@ -16,6 +16,7 @@ ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
 result=${RESULT:-bench/results/socks.md}
 
 count=${COUNT:-2000}
+in_flight=${IN_FLIGHT:-300} # curl's --parallel-max goes up to 300
 runs=${RUNS:-5}
 bench_setup
 
@@ -41,17 +42,17 @@ json="$work/hyperfine.json"
     "$wippy run get $count $url bench:proxy sequential" \
     "curl -s -o /dev/null --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
     "$wippy run get $count $url direct sequential" \
-    "$wippy run get $count $url bench:proxy concurrent" \
-    "curl -s -o /dev/null --parallel --parallel-max 100 --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
-    "$wippy run get $count $url direct concurrent" \
+    "$wippy run get $count $url bench:proxy concurrent $in_flight" \
+    "curl -s -o /dev/null --parallel --parallel-max $in_flight --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
+    "$wippy run get $count $url direct concurrent $in_flight" \
     "$wippy run get $count $url bench:isolated sequential" \
     "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
     "$wippy run get $count $url direct sequential" >/dev/null)
 
-python3 - "$json" "$count" <<'PY' | tee "$result"
+python3 - "$json" "$count" "$in_flight" <<'PY' | tee "$result"
 import json, sys, datetime, os
 results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
-count = int(sys.argv[2])
+count, in_flight = int(sys.argv[2]), int(sys.argv[3])
 boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl, new_direct = results
 def per_request(total, subtract_boot=True):
     return (total - (boot if subtract_boot else 0)) / count * 1e6
@@ -64,7 +65,7 @@ print()
 print("| case | wippy overlay | curl --socks5-hostname | wippy direct | ours / curl | overlay cost / direct cost |")
 print("|---|---|---|---|---|---|")
 for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
-                                 ("100 in flight", par_ours, par_curl, par_direct),
+                                 (f"{in_flight} in flight", par_ours, par_curl, par_direct),
                                  ("new connection each (isolated / Connection: close)", new_ours, new_curl,
                                   new_direct)):
     o, c, d = per_request(ours), per_request(curl, False), per_request(direct)

@@ -89,6 +89,23 @@ static int compare_members(const void *a, const void *b)
     return order != 0 ? order : (x->length > y->length) - (x->length < y->length);
 }
 
+/* Most objects have a handful of keys: an insertion sort beats qsort's
+ * set-up there. */
+static void sort_members(struct member *members, size_t count)
+{
+    if (count > 8) {
+        qsort(members, count, sizeof *members, compare_members);
+        return;
+    }
+    for (size_t i = 1; i < count; i++) {
+        struct member member = members[i];
+        size_t j = i;
+        for (; j > 0 && compare_members(&members[j - 1], &member) > 0; j--)
+            members[j] = members[j - 1];
+        members[j] = member;
+    }
+}
+
 static bool add_member(struct encoder *encoder, struct member member)
 {
     if (encoder->member_count == encoder->member_capacity) {
@@ -149,7 +166,7 @@ static bool write_object(lua_State *L, int index, int depth, struct encoder *enc
         written = !values->failed || fail(encoder, "out of memory");
         encoder->text.length = values_start;
         struct member *members = encoder->members + first;
-        qsort(members, count, sizeof *members, compare_members);
+        sort_members(members, count);
         json_text_add(&encoder->text, "{", 1);
         for (size_t i = 0; i < count && written; i++) {
             if (i > 0)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void json_text_add(struct json_text *text, const char *bytes, size_t length)
+void json_text_grow_and_add(struct json_text *text, const char *bytes, size_t length)
 {
     if (text->failed)
         return;

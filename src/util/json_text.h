@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* A growing, NUL-terminated text. Start from {0}; free bytes when done.
  * Once memory runs out, failed is set and every later add does nothing. */
@@ -19,7 +20,17 @@ struct json_text {
 };
 
 /* Appends length bytes as they are. */
-void json_text_add(struct json_text *text, const char *bytes, size_t length);
+void json_text_grow_and_add(struct json_text *text, const char *bytes, size_t length);
+static inline void json_text_add(struct json_text *text, const char *bytes, size_t length)
+{
+    if (text->failed || text->length + length + 1 > text->capacity) {
+        json_text_grow_and_add(text, bytes, length);
+        return;
+    }
+    memcpy(text->bytes + text->length, bytes, length);
+    text->length += length;
+    text->bytes[text->length] = '\0';
+}
 
 /* Appends a quoted, escaped string. The bytes must be UTF-8
  * (json_text_is_utf8). */

@@ -53,7 +53,7 @@ local function table_value(depth)
   elseif below(2) == 0 then
     for i = 1, below(5) do t[i] = value(depth + 1) end
   else
-    for _ = 1, below(6) do t[text()] = value(depth + 1) end
+    for _ = 1, below(10) == 0 and 20 + below(20) or below(6) do t[text()] = value(depth + 1) end
   end
   return t
 end
@@ -72,7 +72,7 @@ end
 
 local function main()
   local io, json = require("io"), require("json")
-  for _ = 1, 3000 do
+  for _ = 1, 1500 do
     defects = below(4) == 0 and 1 or 0
     local text, err = json.encode(value(0))
     io.print(text or ("error\t" .. tostring(err)))
@@ -110,7 +110,7 @@ def has_float(value):
 
 def test_json_encode_corpus_reads_back_as_the_same_text(make_app):
     written = [line for line in run_corpus(make_app) if line and not line.startswith("error\t")]
-    assert len(written) > 1500
+    assert len(written) > 1000
     for line in written:
         value = json.loads(line)
         again = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
