@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/bridge.h"
 #include "http/curl_socks5.h"
@@ -23,6 +24,8 @@ struct http_pool {
     CURLM *multi;
     uv_timer_t *timer;
     struct overlay *overlay; /* the network of every connection in the pool */
+    struct socket_watch **watches; /* by socket, while curl has the socket open */
+    size_t watch_capacity;
     struct http_pool *next;
 };
 
@@ -38,6 +41,8 @@ struct socket_watch {
     uv_poll_t poll; /* first: freed when the handle closes */
     curl_socket_t fd;
     struct http_pool *pool;
+    int events; /* what the poll waits for now (UV_READABLE, UV_WRITABLE) */
+    bool idle;  /* curl stopped watching (a connection back in its cache) */
 };
 
 struct http_request {
@@ -100,6 +105,11 @@ static void on_poll(uv_poll_t *poll, int status, int events)
 {
     struct socket_watch *watch = (struct socket_watch *)poll;
     struct http_pool *pool = watch->pool;
+    if (watch->idle) { /* an idle connection spoke or closed: curl looks when it next takes it */
+        uv_poll_stop(&watch->poll);
+        watch->events = 0;
+        return;
+    }
     int flags = 0;
     if (status < 0)
         flags = CURL_CSELECT_ERR;
@@ -112,32 +122,96 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     process_finished(pool);
 }
 
+static struct socket_watch *watch_of(struct http_pool *pool, curl_socket_t fd)
+{
+    return fd >= 0 && (size_t)fd < pool->watch_capacity ? pool->watches[fd] : NULL;
+}
+
+static struct socket_watch *watch_new(struct http_pool *pool, curl_socket_t fd)
+{
+    struct socket_watch *watch = xcalloc(1, sizeof *watch);
+    watch->fd = fd;
+    watch->pool = pool;
+    uv_poll_init_socket(pool->client->loop, &watch->poll, fd);
+    return watch;
+}
+
+/* A connection's socket, just opened: its watch is kept by the pool until
+ * curl closes the socket through on_close_socket. */
+static void watch_connection_socket(struct http_pool *pool, curl_socket_t fd)
+{
+    if (fd < 0)
+        return;
+    if ((size_t)fd >= pool->watch_capacity) {
+        size_t capacity = (size_t)fd * 2 + 16;
+        pool->watches = xrealloc(pool->watches, capacity * sizeof *pool->watches);
+        memset(pool->watches + pool->watch_capacity, 0,
+               (capacity - pool->watch_capacity) * sizeof *pool->watches);
+        pool->watch_capacity = capacity;
+    }
+    if (pool->watches[fd] != NULL)
+        handle_close((uv_handle_t *)&pool->watches[fd]->poll);
+    pool->watches[fd] = watch_new(pool, fd);
+}
+
+/* A connection curl puts back in its cache is removed from curl's watch
+ * and taken again for the next request on it, as a rule within
+ * microseconds. Its poll stays as it is while it only waits to read, and
+ * its handle lives until curl closes the socket: stopping and starting a
+ * libuv poll costs an epoll_ctl each (two for a start), and making a new
+ * handle an allocation, for every request. Other sockets curl watches
+ * (its resolver's) are closed without telling: theirs go at once. */
 static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
 {
     struct http_pool *pool = user;
     struct socket_watch *watch = socket_data;
     if (what == CURL_POLL_REMOVE) {
         if (watch != NULL) {
-            uv_poll_stop(&watch->poll);
-            handle_close((uv_handle_t *)&watch->poll);
             curl_multi_assign(pool->multi, fd, NULL);
+            if (watch_of(pool, fd) != watch) {
+                uv_poll_stop(&watch->poll);
+                handle_close((uv_handle_t *)&watch->poll);
+            } else {
+                watch->idle = true;
+                if (watch->events != UV_READABLE) {
+                    uv_poll_stop(&watch->poll);
+                    watch->events = 0;
+                }
+            }
         }
         return 0;
     }
     if (watch == NULL) {
-        watch = xcalloc(1, sizeof *watch);
-        watch->fd = fd;
-        watch->pool = pool;
-        uv_poll_init_socket(pool->client->loop, &watch->poll, fd);
+        watch = watch_of(pool, fd);
+        if (watch == NULL)
+            watch = watch_new(pool, fd);
         curl_multi_assign(pool->multi, fd, watch);
     }
+    watch->idle = false;
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
-    uv_poll_start(&watch->poll, events, on_poll);
+    if (events != watch->events) {
+        uv_poll_start(&watch->poll, events, on_poll);
+        watch->events = events;
+    }
     return 0;
+}
+
+/* curl closes every socket of the pool's connections here: the watch goes
+ * first, so that libuv forgets the socket before its number can be used
+ * again. */
+static int on_close_socket(void *user, curl_socket_t fd)
+{
+    struct http_pool *pool = user;
+    struct socket_watch *watch = watch_of(pool, fd);
+    if (watch != NULL) {
+        pool->watches[fd] = NULL;
+        handle_close((uv_handle_t *)&watch->poll);
+    }
+    return close(fd);
 }
 
 static void initialise_curl(void)
@@ -319,6 +393,16 @@ static int current_target(struct http_request *request, char *host, size_t host_
 /* A direct connection: the address curl resolved (for the first request
  * and every redirect) is asked about before the socket exists, so a name
  * that resolves to this host's own network is caught as a literal is. */
+/* A direct connection nothing has to approve. */
+static curl_socket_t on_open_plain_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    (void)purpose;
+    struct http_request *request = user;
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    watch_connection_socket(request->pool, fd);
+    return fd;
+}
+
 static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
 {
     (void)purpose;
@@ -333,7 +417,9 @@ static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, str
         on_bridge_dial_failed(request, &error);
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    watch_connection_socket(request->pool, fd);
+    return fd;
 }
 
 static int refuse_request(struct http_request *request, const struct wippy_error *error)
@@ -406,6 +492,7 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
     address->addrlen = (unsigned int)length;
     request->bridges = xrealloc(request->bridges, (request->bridge_count + 1) * sizeof(struct bridge *));
     request->bridges[request->bridge_count++] = bridge;
+    watch_connection_socket(request->pool, fd);
     return fd;
 }
 
@@ -436,7 +523,9 @@ static curl_socket_t on_open_proxy_socket(void *user, curlsocktype purpose, stru
         on_bridge_dial_failed(request, &error);
         return CURL_SOCKET_BAD;
     }
-    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    watch_connection_socket(request->pool, fd);
+    return fd;
 }
 
 static void unlink_request(struct http_client *client, struct http_request *request)
@@ -761,7 +850,12 @@ struct http_request *http_request_start(struct http_client *client,
     } else if (options->may_connect != NULL) {
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_direct_socket);
         curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_plain_socket);
+        curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, request);
     }
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, request->pool);
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_request_ready);
     curl_easy_setopt(easy, CURLOPT_PREREQDATA, request);
     DLIST_PUSH(client->requests, request, previous, next);
@@ -803,7 +897,11 @@ void http_client_free(struct http_client *client)
     struct http_pool *pool = client->pools;
     while (pool != NULL) {
         struct http_pool *next = pool->next;
-        curl_multi_cleanup(pool->multi);
+        curl_multi_cleanup(pool->multi); /* closes every socket, and so every watch */
+        for (size_t fd = 0; fd < pool->watch_capacity; fd++)
+            if (pool->watches[fd] != NULL)
+                handle_close((uv_handle_t *)&pool->watches[fd]->poll);
+        free(pool->watches);
         handle_close((uv_handle_t *)pool->timer);
         free(pool);
         pool = next;
