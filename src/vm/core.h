@@ -15,7 +15,7 @@
 #include "registry/config.h"
 #include "registry/registry.h"
 #include "util/error.h"
-#include "vm/heap.h"
+#include "vm/heap_cache.h"
 
 struct frame;
 struct channel;

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vm/heap_cache.h"
+
 struct vm;
 
 struct heap_account {
@@ -23,16 +25,6 @@ struct heap_account {
     size_t limit; /* 0 = none */
     int owners;   /* the process (or the runtime) holding it, while it lives */
     unsigned messages_away; /* its messages on their way to another loop (vm/send_elsewhere.h) */
-};
-
-/* Small blocks a VM's heaps freed, kept for its next allocations of the
- * same size: the collector frees hundreds at once, far past what glibc's
- * per-thread cache keeps (seven a size), and every other one went the slow
- * way. One VM's, used by its own thread only. */
-#define HEAP_CACHE_CLASSES 16 /* blocks of 16, 32, ... 256 bytes, header included */
-struct heap_cache {
-    void *blocks[HEAP_CACHE_CLASSES]; /* each linked through its first word */
-    unsigned counts[HEAP_CACHE_CLASSES];
 };
 
 /* Frees every block the cache keeps (once the VM's states are closed). */
