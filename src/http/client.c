@@ -156,8 +156,10 @@ static void watch_connection_socket(struct http_pool *pool, curl_socket_t fd)
 
 /* A connection curl puts back in its cache is removed from curl's watch
  * and taken again for the next request on it, as a rule within
- * microseconds. Its poll stays as it is while it only waits to read, and
- * its handle lives until curl closes the socket: stopping and starting a
+ * microseconds. Its poll stays as it is while it only waits to read (no
+ * longer counted among what keeps the loop alive: a deadlock is still
+ * seen), and its handle lives until curl closes the socket: stopping and
+ * starting a
  * libuv poll costs an epoll_ctl each (two for a start), and making a new
  * handle an allocation, for every request. Other sockets curl watches
  * (its resolver's) are closed without telling: theirs go at once. */
@@ -173,6 +175,7 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
                 handle_close((uv_handle_t *)&watch->poll);
             } else {
                 watch->idle = true;
+                uv_unref((uv_handle_t *)&watch->poll); /* a kept connection keeps no loop alive */
                 if (watch->events != UV_READABLE) {
                     uv_poll_stop(&watch->poll);
                     watch->events = 0;
@@ -188,6 +191,7 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
         curl_multi_assign(pool->multi, fd, watch);
     }
     watch->idle = false;
+    uv_ref((uv_handle_t *)&watch->poll);
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
         events |= UV_READABLE;

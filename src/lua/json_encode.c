@@ -16,7 +16,7 @@
 #include "util/json_text.h"
 
 struct member {
-    const char *key; /* kept alive by its anchor on the stack until its object is written */
+    const char *key; /* held by the table being written, which nothing changes meanwhile */
     size_t length;   /* a key may hold zero bytes */
     size_t value_start; /* where its value's text begins, from the first value of its object */
     size_t value_length;
@@ -123,10 +123,11 @@ static bool add_member(struct encoder *encoder, struct member member)
 /* Go sorts an object's keys; Lua's traversal has its own order. The values
  * are written in traversal order (so the first error found is the one a
  * traversal meets), each at the end of the text, then moved behind their
- * sorted keys. Each key stays on the stack until then, so its bytes live
- * whatever happens to the table meanwhile (nothing can happen to it today:
- * no Lua code runs while this writes, the sandbox refusing __gc; the
- * anchors keep memory safety from resting on that). */
+ * sorted keys. The keys' bytes stay valid until then: the table holds
+ * them, it is on the stack, and nothing can change it meanwhile (no Lua
+ * code runs while this writes: no metamethod is called, and the sandbox
+ * refuses __gc). Anchoring each key on the stack instead would cap an
+ * object at the stack's million slots, and charge them. */
 static bool write_object(lua_State *L, int index, int depth, struct encoder *encoder)
 {
     size_t first = encoder->member_count, values_start = encoder->text.length;
@@ -142,19 +143,13 @@ static bool write_object(lua_State *L, int index, int depth, struct encoder *enc
             refusal = "";
         else if (!json_text_is_utf8(member.key, member.length))
             refusal = "key is not valid UTF-8";
-        else if (!lua_checkstack(L, 4))
-            refusal = "out of stack space";
         else if (!add_member(encoder, member))
             refusal = "out of memory";
-        else {
-            lua_pushvalue(L, -1);
-            lua_insert(L, -2); /* the key's anchor, below the key lua_next goes on from */
-        }
     }
     size_t count = encoder->member_count - first;
     encoder->member_count = first;
     if (refusal != NULL) {
-        lua_pop(L, (int)count + 1); /* the anchors and the key lua_next left */
+        lua_pop(L, 1); /* the key lua_next left */
         return refusal[0] == '\0' ? false : fail(encoder, refusal);
     }
     bool written = true;
@@ -177,7 +172,6 @@ static bool write_object(lua_State *L, int index, int depth, struct encoder *enc
         }
         json_text_add(&encoder->text, "}", 1);
     }
-    lua_pop(L, (int)count);
     return written;
 }
 

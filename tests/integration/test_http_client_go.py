@@ -48,3 +48,21 @@ def test_http_client_query_form_uri_and_batch_as_go(make_app, target):
         "nil\tURL must be a string",
         "2\tnil",
     ], result
+
+
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_a_connection_kept_for_the_next_request_does_not_hide_a_deadlock(make_app, target, threads):
+    """The client keeps a finished connection's socket watched for the next
+    request; a process blocked for good after its requests is still a
+    deadlock, told at once, while the server keeps the connection open."""
+    main = """return {main = function(url)
+  for _ = 1, 3 do assert(http_client.get(url)) end
+  io.print("fetched")
+  channel.new():receive()
+end}
+"""
+    app = make_app({"src/_index.yaml": one_command_index(["io", "http_client", "channel"]), "src/main.lua": main})
+    result = run_wippy(app, "--threads", threads, "run", "main", target.url, timeout=30)
+    assert result.code == 1, result
+    assert result.lines == ["fetched"], result
+    assert result.err.strip() == "wippy: every process is blocked and nothing can wake them (deadlock)", result

@@ -118,3 +118,19 @@ def test_json_encode_corpus_reads_back_as_the_same_text(make_app):
         again = again.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
         if not has_float(value): # Python writes doubles its own way
             assert again == line
+
+
+def test_json_encode_writes_an_object_as_large_as_the_value_limit_allows(make_app):
+    """999,999 keys and their values stay under the limit of 1,000,000
+    values: no other bound (the Lua stack's million slots) may refuse it."""
+    script = """return {main = function()
+  local big = {}
+  for i = 1, 999999 do big["k" .. i] = i end
+  local text, err = require("json").encode(big)
+  require("io").print(text and #text, err, text and text:sub(1, 12))
+end}
+"""
+    app = make_app({"src/_index.yaml": one_command_index(["io", "json"]), "src/main.lua": script})
+    result = run_wippy(app, "run", "main", timeout=120)
+    assert result.code == 0, result
+    assert result.lines == ['16777774\tnil\t{"k1":1,"k10'], result
