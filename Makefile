@@ -219,8 +219,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined
 FUZZ_TARGETS := fuzz_socks5_codec fuzz_sam_codec fuzz_sam_client fuzz_http_request fuzz_typed_lua
 .PHONY: fuzz-tools
+# clang's fuzzer and sanitizer runtimes are a package of their own
+# (libclang-rt-dev), which a clang installed without recommends lacks.
 fuzz-tools:
-	@bash -c 'source scripts/packages.sh && command -v clang >/dev/null || ensure_packages clang'
+	@bash -c 'source scripts/packages.sh && ensure_packages clang libclang-rt-dev'
 
 build-fuzz/llhttp/llhttp.h: scripts/fetch-llhttp
 	@scripts/fetch-llhttp build-fuzz/llhttp
