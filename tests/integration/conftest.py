@@ -2,6 +2,7 @@
 import os
 import pathlib
 import subprocess
+import time
 
 import pytest
 
@@ -128,6 +129,15 @@ class ServedApp:
         import urllib.request
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=timeout) as response:
             return response.read().decode()
+
+    def wait_for(self, path, expected, timeout=30):
+        """Asks `path` until it answers `expected`: a process.service starts
+        beside the HTTP service, not before it, so a handler may run before
+        the name it sends to is registered."""
+        deadline = time.monotonic() + timeout
+        while (got := self.get(path)) != expected:
+            assert time.monotonic() < deadline, f"{path} answered {got!r}, not {expected!r}"
+            time.sleep(0.05)
 
     def stop(self, timeout=30):
         import signal

@@ -144,6 +144,10 @@ function cases.fill()
   return counts[1] .. " " .. counts[2]
 end
 
+function cases.ready()
+  return tostring(process.registry.lookup("helper") ~= nil and process.registry.lookup("filler") ~= nil)
+end
+
 function cases.spam()
   local ch = channel.new(3000)
   process.send("helper", "drain", {channel = ch, count = 3000})
@@ -165,7 +169,11 @@ CASES = ["double", "sum", "sum_buffered", "select", "select_send", "closed_recei
 
 @pytest.fixture
 def runtime(serve):
-    return lambda threads: serve(INDEX, HANDLERS, "--threads", str(threads))
+    def start(threads):
+        served = serve(INDEX, HANDLERS, "--threads", str(threads))
+        served.wait_for("/ask?case=ready", "true")
+        return served
+    return start
 
 
 def answers(served):

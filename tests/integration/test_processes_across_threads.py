@@ -188,6 +188,7 @@ SCENARIO = [
 
 def run_scenario(serve, threads):
     served = serve(INDEX, HANDLERS, "--threads", str(threads))
+    served.wait_for("/step?do=lookup&name=keeper", "true")
     lines = []
     for path, pause in SCENARIO:
         lines.append(path + " -> " + served.get(path))
@@ -271,7 +272,7 @@ def test_a_process_a_handler_spawns_runs_on_the_handlers_thread(serve):
                            "signal, so the keeper never reads the answer of its next spawn")
 def test_what_a_process_of_the_main_loop_spawns_goes_to_the_least_busy_loops(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
-    time.sleep(0.2)  # the keeper is up
+    served.wait_for("/step?do=lookup&name=keeper", "true")
     answers, spent = spent_while(served, f"/step?do=send&to=keeper&topic=spin&n={SPIN}")
     served.stop()
     assert answers == ["true"]

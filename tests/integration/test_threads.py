@@ -27,6 +27,8 @@ entries:
   - {name: spin, kind: http.endpoint, meta: {router: root}, method: GET, path: /spin, func: h_spin}
   - {name: slow, kind: http.endpoint, meta: {router: root}, method: GET, path: /slow, func: h_slow}
   - {name: count, kind: http.endpoint, meta: {router: root}, method: GET, path: /count, func: h_count}
+  - {name: ready, kind: http.endpoint, meta: {router: root}, method: GET, path: /ready, func: h_ready}
+  - {name: h_ready, kind: function.lua, source: 'file://h.lua', method: ready, modules: [http]}
   - {name: h_probe, kind: function.lua, source: 'file://h.lua', method: probe,
      modules: [http, io, env, funcs, uuid]}
   - {name: h_chan, kind: function.lua, source: 'file://h.lua', method: chan, modules: [http, funcs]}
@@ -122,6 +124,10 @@ local function count()
   http().response():write(show(require("funcs").call("app:ask_count")))
 end
 
+local function ready()
+  http().response():write(tostring(process.registry.lookup("counter") ~= nil))
+end
+
 local function double(n) return n * 2 end
 local function double_table(t) return t end
 local function make_channel() return channel.new(1) end
@@ -148,14 +154,18 @@ local function counter()
   end
 end
 
-return {probe = probe, chan = chan, spin = spin, slow = slow, count = count, double = double, boom = boom,
+return {ready = ready, probe = probe, chan = chan, spin = spin, slow = slow, count = count, double = double, boom = boom,
         context_echo = context_echo, make_channel = make_channel, double_table = double_table, note = note, ask_count = ask_count, counter = counter}
 """
 
 
 @pytest.fixture
 def runtime(serve):
-    return lambda threads: serve(INDEX, HANDLERS, "--threads", str(threads))
+    def start(threads):
+        served = serve(INDEX, HANDLERS, "--threads", str(threads))
+        served.wait_for("/ready", "true")
+        return served
+    return start
 
 
 def probe_with(runtime, threads):
