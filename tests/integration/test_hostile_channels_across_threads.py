@@ -50,6 +50,8 @@ local cases = {}
 
 -- a send that fails (its value cannot travel) must not leave the receiver it
 -- found claimed: the receiver is woken by the close that follows
+function cases.ready() return tostring(process.registry.lookup("helper") ~= nil) end
+
 function cases.failed_send()
   local time = require("time")
   local ch, reply = channel.new(), channel.new()
@@ -156,6 +158,7 @@ return {helper = helper, ask = ask}
 
 def ask(serve, case, threads):
     served = serve(INDEX, HANDLERS, "--threads", str(threads))
+    served.wait_for("/ask?case=ready", "true")
     answer = served.get(f"/ask?case={case}", timeout=30)
     code, out, err = served.stop()
     assert code == 0, err

@@ -178,6 +178,7 @@ def test_an_unlink_before_failing_spares_the_process_of_another_loop(serve):
 
 def test_a_name_cannot_be_taken_from_its_holder_between_a_check_and_a_removal(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
+    served.wait_for("/step?do=lookup&name=victim", "true")
     # a handler (no process, so never allowed to take a held name) keeps
     # giving "svc" up while the victim, on the main loop, holds it on and off
     assert served.get("/step?do=unregister", timeout=60) == "refused>0=true"
@@ -187,6 +188,7 @@ def test_a_name_cannot_be_taken_from_its_holder_between_a_check_and_a_removal(se
 
 def test_calls_to_another_loop_count_against_the_callers_memory_limit(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
+    served.wait_for("/step?do=lookup&name=sink", "true")
     assert served.get("/step?do=start&what=flooder").startswith("{")
     time.sleep(5)  # it floods for 2 to 3 seconds, then waits one
     flooded = served.get("/step?do=flooded", timeout=60)
