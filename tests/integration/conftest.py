@@ -17,6 +17,19 @@ def real_wippy_binary():
 _WRAPPER = []
 
 
+def pytest_collection_finish(session):
+    """Starts the scenario of every collected suite that has one (background.py)."""
+    import background
+    for module in {item.module for item in session.items if getattr(item, "module", None)}:
+        if hasattr(module, "BACKGROUND_SCENARIO"):
+            background.start(module.__name__, module.BACKGROUND_SCENARIO, wippy_binary())
+
+
+def pytest_sessionfinish(session):
+    import background
+    background.stop_all()
+
+
 def wippy_binary():
     """The binary, or with WIPPY_SET=section.key=value (scripts/test runs the
     suite again with scheduler.heap_size=1) a script that runs it with that

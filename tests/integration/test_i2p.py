@@ -5,30 +5,37 @@ namespace holding only `lo`."""
 import json
 import os
 import pathlib
-import subprocess
 import warnings
 
 import pytest
 
+import background
 from conftest import wippy_binary
 from i2pnet import TREE
 
 HERE = pathlib.Path(__file__).resolve().parent
 
 
-@pytest.fixture(scope="module")
-def i2p_run(tmp_path_factory):
+def i2p_prerequisites():
     if os.environ.get("WIPPY_REAL_I2P") == "0":
         pytest.skip("WIPPY_REAL_I2P=0 leaves out the real I2P network")
     if os.geteuid() != 0:
         pytest.skip("the I2P network runs i2pd with chroot in a network namespace: run the tests as root (CI does)")
     if not (TREE / "usr" / "bin" / "i2pd").exists():
         pytest.fail(f"no i2pd tree at {TREE}: scripts/prepare-i2p builds it (scripts/test does)")
-    work = tmp_path_factory.mktemp("i2p")
+
+
+def i2p_command(work):
     script = f"ip link set lo up && exec python3 {HERE / 'i2p_scenario.py'} {work}"
-    completed = subprocess.run(["unshare", "--net", "--fork", "sh", "-c", script],
-                               env={**os.environ, "WIPPY": wippy_binary()},
-                               capture_output=True, text=True, timeout=1500)
+    return ["unshare", "--net", "--fork", "sh", "-c", script]
+
+
+BACKGROUND_SCENARIO = (i2p_prerequisites, i2p_command, 1500)
+
+
+@pytest.fixture(scope="module")
+def i2p_run():
+    completed = background.finish(__name__, BACKGROUND_SCENARIO, wippy_binary())
     assert completed.returncode == 0, completed.stderr[-4000:]
     for line in completed.stderr.splitlines():  # every retry shows in pytest's summary
         if line.startswith("i2p_scenario: "):

@@ -5,10 +5,10 @@ HTTP on the tailnet; Lua processes in the other fetch from it."""
 import json
 import os
 import pathlib
-import subprocess
 
 import pytest
 
+import background
 from conftest import wippy_binary
 from headscale import BINARY
 
@@ -17,17 +17,24 @@ NAMESPACE = ("ip link set lo up && ip link add wippy0 type veth peer name wippy1
              "ip addr add 10.200.0.1/24 dev wippy0 && ip link set wippy0 up && ip link set wippy1 up")
 
 
-@pytest.fixture(scope="module")
-def tailnet(tmp_path_factory):
+def tailnet_prerequisites():
     if os.geteuid() != 0:
         pytest.skip("the tailnet runs in a network namespace with a veth pair: run the tests as root (CI does)")
     if not BINARY.exists():
         pytest.fail(f"no headscale at {BINARY}: scripts/prepare-headscale builds it (scripts/test does)")
-    work = tmp_path_factory.mktemp("tailnet")
+
+
+def tailnet_command(work):
     script = f"{NAMESPACE} && exec python3 {HERE / 'tailscale_scenario.py'} {work}"
-    completed = subprocess.run(["unshare", "--net", "--fork", "sh", "-c", script],
-                               env={**os.environ, "WIPPY": wippy_binary()},
-                               capture_output=True, text=True, timeout=900)
+    return ["unshare", "--net", "--fork", "sh", "-c", script]
+
+
+BACKGROUND_SCENARIO = (tailnet_prerequisites, tailnet_command, 900)
+
+
+@pytest.fixture(scope="module")
+def tailnet():
+    completed = background.finish(__name__, BACKGROUND_SCENARIO, wippy_binary())
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 

@@ -5,11 +5,11 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import warnings
 
 import pytest
 
+import background
 from conftest import wippy_binary
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -22,15 +22,22 @@ def namespace_command():
     return ["unshare", "--map-root-user", "--net", "--fork"]
 
 
-@pytest.fixture(scope="module")
-def tor_run(tmp_path_factory):
+def tor_prerequisites():
     if shutil.which("tor") is None or shutil.which("tor-gencert") is None:
         pytest.fail("tor is not installed (scripts/test installs it)")
-    work = tmp_path_factory.mktemp("tor")
+
+
+def tor_command(work):
     script = f"ip link set lo up && exec python3 {HERE / 'tor_scenario.py'} {work}"
-    completed = subprocess.run(namespace_command() + ["sh", "-c", script],
-                               env={**os.environ, "WIPPY": wippy_binary()},
-                               capture_output=True, text=True, timeout=600)
+    return namespace_command() + ["sh", "-c", script]
+
+
+BACKGROUND_SCENARIO = (tor_prerequisites, tor_command, 600)
+
+
+@pytest.fixture(scope="module")
+def tor_run():
+    completed = background.finish(__name__, BACKGROUND_SCENARIO, wippy_binary())
     assert completed.returncode == 0, completed.stderr[-4000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     for retry in result.get("retries", []):  # shown in pytest's summary, never silent
