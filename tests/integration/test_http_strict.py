@@ -127,8 +127,12 @@ http {{
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port)
     yield port
-    process.kill()
-    process.wait()
+    process.terminate()  # its master stops the worker; a SIGKILL would leave the worker running
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @pytest.mark.parametrize("name,data,status,differs", CASES, ids=[case[0] for case in CASES])
