@@ -141,16 +141,26 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
     heap_account_release(account);
 }
 
-#define CACHE_GRAIN 16
 #define CACHE_DEPTH 256 /* blocks kept a class: about half a megabyte at most */
+
+/* Class c holds blocks of up to 24 + 16c bytes, what glibc's malloc gives
+ * for a chunk of 32 + 16c (its 8-byte size field and 16-byte steps): a
+ * kept block then costs what malloc alone would have given that size. */
+#define SMALLEST_CLASS 24
+#define CLASS_STEP 16
 
 /* The class of a block of total bytes (its header included), or
  * HEAP_CACHE_CLASSES when it is too big to be kept. Blocks of a class are
  * all allocated with the class's whole size, so any may serve. */
 static size_t class_of(size_t total)
 {
-    size_t class = (total + CACHE_GRAIN - 1) / CACHE_GRAIN - 1;
+    size_t class = total <= SMALLEST_CLASS ? 0 : (total - SMALLEST_CLASS + CLASS_STEP - 1) / CLASS_STEP;
     return class < HEAP_CACHE_CLASSES ? class : HEAP_CACHE_CLASSES;
+}
+
+static size_t class_size(size_t class)
+{
+    return SMALLEST_CLASS + class * CLASS_STEP;
 }
 
 /* Under AddressSanitizer every block goes back to malloc at once, so a use
@@ -172,7 +182,7 @@ static struct block_header *block_new(struct heap_cache *cache, size_t total)
         cache->counts[class]--;
         return block;
     }
-    return malloc((class + 1) * CACHE_GRAIN);
+    return malloc(class_size(class));
 }
 
 static void block_release(struct heap_cache *cache, struct block_header *block, size_t total)

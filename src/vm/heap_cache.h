@@ -7,7 +7,7 @@
  * same size: the collector frees hundreds at once, far past what glibc's
  * per-thread cache keeps (seven a size), and every other one went the slow
  * way. One VM's, used by its own thread only. */
-#define HEAP_CACHE_CLASSES 16 /* blocks of 16, 32, ... 256 bytes, header included */
+#define HEAP_CACHE_CLASSES 16 /* blocks of 24, 40, ... 264 bytes, header included */
 struct heap_cache {
     void *blocks[HEAP_CACHE_CLASSES]; /* each linked through its first word */
     unsigned counts[HEAP_CACHE_CLASSES];
