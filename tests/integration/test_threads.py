@@ -116,6 +116,7 @@ local function spin()
 end
 
 local function slow()
+  process.send("counter", "inc", {}) -- the test waits until every one has started
   require("time").sleep("1200ms")
   http().response():write("finished")
 end
@@ -172,8 +173,10 @@ def probe_with(runtime, threads):
     served = runtime(threads)
     first = served.get("/probe")
     second = served.get("/probe")
-    time.sleep(0.2)  # the note process reports to the counter
-    count = served.get("/count")
+    # the note process (spawned by the first probe) reports to the counter
+    deadline = time.monotonic() + 20
+    while "from handler" not in (count := served.get("/count")) and time.monotonic() < deadline:
+        time.sleep(0.05)
     code, out, err = served.stop()
     return first, second, count, code, out, err
 
@@ -259,7 +262,7 @@ def test_requests_in_flight_on_the_threads_finish_at_shutdown(runtime):
     clients = [threading.Thread(target=fetch) for _ in range(4)]
     for client in clients:
         client.start()
-    time.sleep(0.4)  # every request handed to a thread (slower under the sanitizers)
+    served.wait_for("/count", "4 nil|nil")  # every request is being handled
     code, _, err = served.stop()
     for client in clients:
         client.join()
