@@ -159,9 +159,8 @@ static void watch_connection_socket(struct http_pool *pool, curl_socket_t fd)
  * microseconds. Its poll stays as it is while it only waits to read (no
  * longer counted among what keeps the loop alive: a deadlock is still
  * seen), and its handle lives until curl closes the socket: stopping and
- * starting a
- * libuv poll costs an epoll_ctl each (two for a start), and making a new
- * handle an allocation, for every request. Other sockets curl watches
+ * starting a libuv poll costs an epoll_ctl each (two for a start), and
+ * making a new handle an allocation, for every request. Other sockets curl watches
  * (its resolver's) are closed without telling: theirs go at once. */
 static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
 {

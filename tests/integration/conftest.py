@@ -144,13 +144,16 @@ class ServedApp:
             return response.read().decode()
 
     def wait_for(self, path, expected, timeout=30):
-        """Asks `path` until it answers `expected`: a process.service starts
-        beside the HTTP service, not before it, so a handler may run before
-        the name it sends to is registered."""
+        """Asks `path` until it answers `expected` (or an answer `expected`
+        accepts, when it is a function) and returns that answer: a
+        process.service starts beside the HTTP service, not before it, so a
+        handler may run before the name it sends to is registered."""
+        accepts = expected if callable(expected) else (lambda answer: answer == expected)
         deadline = time.monotonic() + timeout
-        while (got := self.get(path)) != expected:
+        while not accepts(got := self.get(path)):
             assert time.monotonic() < deadline, f"{path} answered {got!r}, not {expected!r}"
             time.sleep(0.05)
+        return got
 
     def stop(self, timeout=30):
         import signal

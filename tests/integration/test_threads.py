@@ -174,9 +174,7 @@ def probe_with(runtime, threads):
     first = served.get("/probe")
     second = served.get("/probe")
     # the note process (spawned by the first probe) reports to the counter
-    deadline = time.monotonic() + 20
-    while "from handler" not in (count := served.get("/count")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    count = served.wait_for("/count", lambda answer: "from handler" in answer)
     code, out, err = served.stop()
     return first, second, count, code, out, err
 
