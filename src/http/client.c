@@ -59,8 +59,7 @@ struct http_request {
     struct http_header *headers;
     size_t header_count;
     char error_buffer[CURL_ERROR_SIZE];
-    struct wippy_error overlay_error;
-    bool has_overlay_error;
+    struct wippy_error *overlay_error; /* the first, when an overlay failed */
     int64_t timeout_ns;
     char method[16];
     int (*may_dial)(void *context, const char *host, struct wippy_error *error);
@@ -344,9 +343,9 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
 static void on_bridge_dial_failed(void *context, const struct wippy_error *error)
 {
     struct http_request *request = context;
-    if (!request->has_overlay_error) {
-        request->overlay_error = *error;
-        request->has_overlay_error = true;
+    if (request->overlay_error == NULL) {
+        request->overlay_error = xmalloc(sizeof *request->overlay_error);
+        *request->overlay_error = *error;
     }
 }
 
@@ -549,6 +548,7 @@ static void request_free(struct http_request *request)
     clear_headers(request);
     free(request->body);
     free(request->origin);
+    free(request->overlay_error);
     free(request);
 }
 
@@ -568,8 +568,8 @@ static void finish(struct http_request *request, CURLcode result)
     const char *method = request->method;
     char *url = NULL;
     curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &url);
-    if (request->has_overlay_error) {
-        error = request->overlay_error;
+    if (request->overlay_error != NULL) {
+        error = *request->overlay_error;
     } else if (request->body_too_large) {
         error_set(&error, WIPPY_EIO, "%s %s: response body larger than max_response_body (%zu bytes)",
                   method, url, request->max_response_body);
@@ -594,7 +594,7 @@ static void finish(struct http_request *request, CURLcode result)
     }
     http_request_done done = request->done;
     void *context = request->context;
-    if (result != CURLE_OK || request->has_overlay_error || request->body_too_large) {
+    if (result != CURLE_OK || request->overlay_error != NULL || request->body_too_large) {
         request_free(request);
         done(context, NULL, &error);
         return;
@@ -731,7 +731,7 @@ static void process_finished(struct http_pool *pool)
         curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&request);
         CURLcode result = message->data.result;
         unlink_request(pool->client, request);
-        if (result == CURLE_OK && request->follows_itself && !request->has_overlay_error &&
+        if (result == CURLE_OK && request->follows_itself && request->overlay_error == NULL &&
             !request->body_too_large && follow_redirect(request) > 0)
             continue;
         finish(request, result);
@@ -800,7 +800,8 @@ struct http_request *http_request_start(struct http_client *client,
     for (const char *const *line = options->headers; line != NULL && *line != NULL; line++)
         request->header_list = curl_slist_append(request->header_list, *line);
     /* curl would add "Expect: 100-continue" for large bodies; servers rarely want it. */
-    request->header_list = curl_slist_append(request->header_list, "Expect:");
+    if (options->body != NULL)
+        request->header_list = curl_slist_append(request->header_list, "Expect:");
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, request->header_list);
     if (options->username != NULL) {
         curl_easy_setopt(easy, CURLOPT_USERNAME, options->username);
