@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/decimal.h"
 #include "util/list.h"
 #include "util/handle.h"
 #include "util/memory.h"
@@ -318,13 +319,9 @@ static void text_append_string(struct text *text, const char *string)
 
 static void text_append_number(struct text *text, size_t number)
 {
-    char digits[24];
-    size_t at = sizeof digits;
-    do {
-        digits[--at] = (char)('0' + number % 10);
-        number /= 10;
-    } while (number != 0);
-    text_append(text, digits + at, sizeof digits - at);
+    char buffer[DECIMAL_BUFFER_SIZE];
+    const char *digits = decimal_digits(number, 0, buffer);
+    text_append(text, digits, (size_t)(buffer + sizeof buffer - digits));
 }
 
 static void text_printf(struct text *text, const char *format, ...) __attribute__((format(printf, 2, 3)));

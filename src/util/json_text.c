@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/decimal.h"
+
 void json_text_grow_and_add(struct json_text *text, const char *bytes, size_t length)
 {
     if (text->failed)
@@ -84,16 +86,10 @@ void json_text_add_string(struct json_text *text, const char *bytes, size_t leng
 
 void json_text_add_integer(struct json_text *text, long long number)
 {
-    char digits[24];
-    size_t at = sizeof digits;
+    char buffer[DECIMAL_BUFFER_SIZE];
     unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number : (unsigned long long)number;
-    do {
-        digits[--at] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude != 0);
-    if (number < 0)
-        digits[--at] = '-';
-    json_text_add(text, digits + at, sizeof digits - at);
+    const char *digits = decimal_digits(magnitude, number < 0, buffer);
+    json_text_add(text, digits, (size_t)(buffer + sizeof buffer - digits));
 }
 
 void json_text_add_double(struct json_text *text, double number)
