@@ -21,7 +21,8 @@ nginx_port=$(port)
 cp -r bench/apps/web "$work/app"
 sed -i "s/@PORT@/$wippy_port/" "$work/app/src/_index.yaml"
 wippy="${WIPPY:-$PWD/build/wippy}"
-(cd "$work/app" && exec "$wippy" run) >/dev/null 2>&1 &
+# one loop, as nginx has one worker (a loop per core would share wrk's core)
+(cd "$work/app" && exec "$wippy" --threads "${WIPPY_THREADS:-1}" run) >/dev/null 2>&1 &
 pids+=($!)
 
 mkdir -p "$work/www"

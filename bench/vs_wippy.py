@@ -44,9 +44,11 @@ def wait_served(url, deadline):
     return False
 
 
-def servers(work, node_dir):
-    """name -> function(port) returning (argv, cwd) of a server of the same JSON."""
-    table = {"wippy-c": lambda port: ([OURS, "run"], web_app(work, port))}
+def servers(work, node_dir, threads=()):
+    """name -> function(port) returning (argv, cwd) of a server of the same JSON;
+    threads=("--threads", "1") gives wippy-c one loop, as Node and nginx's one
+    worker have (with a loop per core it shares wrk's cores)."""
+    table = {"wippy-c": lambda port: ([OURS, *threads, "run"], web_app(work, port))}
     if os.environ.get("PEER_WIPPY"):
         table["Go Wippy"] = lambda port: ([os.environ["PEER_WIPPY"], "run"], web_app(work, port))
     table["Node"] = lambda port: (["node", str(node_dir / "server.mjs"), str(port)], node_dir)
@@ -110,7 +112,7 @@ def socks(work, node_dir, web_port, proxy_port, count=2000, in_flight=300):
 
 def wrk(work, node_dir, nginx_port, duration=10, connections=50):
     rows = {}
-    for name, make in servers(work, node_dir).items():
+    for name, make in servers(work, node_dir, threads=("--threads", "1")).items():
         port = free_port()
         argv, cwd = make(port)
         process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -120,7 +122,8 @@ def wrk(work, node_dir, nginx_port, duration=10, connections=50):
         process.wait()
     rows["nginx (static file)"] = run_wrk(f"http://127.0.0.1:{nginx_port}/status.json", duration, connections)
     lines = ["## (e) wrk on the same endpoint", "",
-             f"wrk -t1 -c{connections} -d{duration}s, keep-alive, the same JSON body from each.", "",
+             f"wrk -t1 -c{connections} -d{duration}s, keep-alive, the same JSON body from each; "
+             "one worker each (wippy-c with --threads 1).", "",
              "| server | requests/s | p99 |", "|---|---|---|"]
     lines += [f"| {name} | {rate:,.0f} | {p99} |" for name, (rate, p99) in rows.items()]
     return lines, {name: rate for name, (rate, _) in rows.items()}
