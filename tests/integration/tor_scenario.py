@@ -60,7 +60,8 @@ def tor_example(work, network, target):
         if found["fetch"]["code"] == 0:
             break
         retried("example fetch", attempt, found["fetch"])
-        time.sleep(2)  # give the young network a moment, as measured() below does
+        if attempt < 2:
+            time.sleep(2)  # give the young network a moment, as measured() below does
     network.events.clear()
 
     # isolate_streams against tor's IsolateSOCKSAuth (on by default) and
@@ -204,7 +205,8 @@ def main(work):
             if "tor IP:" in result["netdemo"]["out"]:
                 break
             retried("netdemo", attempt, result["netdemo"])
-            time.sleep(2)
+            if attempt < 2:
+                time.sleep(2)
 
         started = time.monotonic()
         result["example"] = tor_example(work, network, target)
