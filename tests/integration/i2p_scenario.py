@@ -224,7 +224,7 @@ def what_failed(outcome):
     its last fetch's stderr."""
     if "fetch" in outcome:
         return one_line(outcome["fetch"]["err"])
-    return one_line(outcome.get("out") or outcome.get("error", ""))
+    return one_line(outcome.get("out") or outcome.get("err") or outcome.get("error", ""))
 
 
 def example_served(found):
