@@ -55,6 +55,7 @@ struct message {
     size_t table_count;
     size_t shared_count; /* shared values not yet imported */
     size_t exported_bytes; /* what their exports hold (state_transport.bytes) */
+    uint8_t first_bytes[32]; /* bytes until it outgrows them: most messages are a number or a short string */
 };
 
 /* Tables seen while taking: their address to their number. */
@@ -96,9 +97,12 @@ static int grow(struct message *message, size_t more, struct wippy_error *error)
             return error_set(error, WIPPY_ENOMEM, "not enough memory");
         if (take_room != SIZE_MAX)
             take_room -= capacity - message->capacity;
-        uint8_t *bytes = realloc(message->bytes, capacity);
+        bool first = message->bytes == message->first_bytes;
+        uint8_t *bytes = realloc(first ? NULL : message->bytes, capacity);
         if (bytes == NULL)
             return error_set(error, WIPPY_ENOMEM, "not enough memory for a message of %zu bytes", needed);
+        if (first)
+            memcpy(bytes, message->first_bytes, message->length);
         message->bytes = bytes;
         message->capacity = capacity;
     }
@@ -291,6 +295,14 @@ struct take_call {
     int rc;
 };
 
+/* Taking nil, a boolean, a number or a string raises nothing, so it needs
+ * no protected call. */
+static bool is_plain(lua_State *L, int index)
+{
+    int type = lua_type(L, index);
+    return type == LUA_TNIL || type == LUA_TBOOLEAN || type == LUA_TNUMBER || type == LUA_TSTRING;
+}
+
 /* Run protected: a share hook or an export may raise (Lua's memory). */
 static int take_protected(lua_State *L)
 {
@@ -305,10 +317,14 @@ struct message *message_take(lua_State *L, int index, size_t max_bytes, struct w
     struct take_call call = {.error = error};
     call.message = xcalloc(1, sizeof *call.message);
     call.message->max_bytes = max_bytes;
+    call.message->bytes = call.message->first_bytes;
+    call.message->capacity = sizeof call.message->first_bytes;
     if (take_depth++ == 0)
         take_room = room_of(L);
     int top = lua_gettop(L);
-    if (!lua_checkstack(L, 4)) {
+    if (is_plain(L, index)) {
+        call.rc = take_value(L, index, call.message, &call.seen, 0, error);
+    } else if (!lua_checkstack(L, 4)) {
         call.rc = error_set(error, WIPPY_ENOMEM, "out of Lua stack space for a message");
     } else {
         lua_pushcfunction(L, take_protected);
@@ -576,7 +592,8 @@ void message_each_export(const struct message *message, const struct state_trans
 
 static void free_bytes(struct message *message)
 {
-    free(message->bytes);
+    if (message->bytes != message->first_bytes)
+        free(message->bytes);
     free(message);
 }
 
@@ -592,10 +609,31 @@ void message_free(struct message *message)
 static int push_protected(lua_State *L)
 {
     struct reader *reader = lua_touserdata(L, 1);
-    lua_newtable(L);
-    reader->tables = lua_gettop(L);
+    if (reader->message->table_count > 0) { /* tables, long strings and shared values are numbered */
+        lua_newtable(L);
+        reader->tables = lua_gettop(L);
+    }
     push_value(L, reader);
     return 1;
+}
+
+/* nil, a boolean or a number: pushing it cannot raise. */
+static bool push_plain(lua_State *L, const struct message *message)
+{
+    if (message->length == 0)
+        return false;
+    struct reader reader = {.message = message};
+    switch (message->bytes[0]) {
+    case TAG_NIL:
+    case TAG_FALSE:
+    case TAG_TRUE:
+    case TAG_INTEGER:
+    case TAG_FLOAT:
+        push_value(L, &reader);
+        return true;
+    default:
+        return false;
+    }
 }
 
 int message_push(lua_State *L, struct message *message, struct wippy_error *error)
@@ -604,6 +642,10 @@ int message_push(lua_State *L, struct message *message, struct wippy_error *erro
     if (!lua_checkstack(L, 4)) {
         message_free(message);
         return error_set(error, WIPPY_ENOMEM, "out of Lua stack space for a message");
+    }
+    if (push_plain(L, message)) {
+        free_bytes(message);
+        return WIPPY_OK;
     }
     lua_pushcfunction(L, push_protected);
     lua_pushlightuserdata(L, &reader);

@@ -597,6 +597,31 @@ static void dispose_process(struct task *task)
     free(process);
 }
 
+/* "{host|0x0002a}": the number in hex, at least five digits (a printf
+ * here was a twentieth of a spawn's instructions). */
+static char *format_pid(const char *host_id, uint64_t number)
+{
+    char digits[16];
+    size_t count = 0;
+    do {
+        digits[count++] = "0123456789abcdef"[number & 15];
+        number >>= 4;
+    } while (number != 0 || count < 5);
+    size_t host_length = strlen(host_id);
+    char *pid = xmalloc(host_length + count + 6);
+    char *at = pid;
+    *at++ = '{';
+    memcpy(at, host_id, host_length);
+    at += host_length;
+    memcpy(at, "|0x", 3);
+    at += 3;
+    while (count > 0)
+        *at++ = digits[--count];
+    *at++ = '}';
+    *at = '\0';
+    return pid;
+}
+
 struct process *process_plan(struct vm *vm, const struct entry *entry, const struct entry *host,
                              size_t memory_limit)
 {
@@ -604,7 +629,7 @@ struct process *process_plan(struct vm *vm, const struct entry *entry, const str
     process->number = directory_next_number(vm->directory);
     struct process *parent = process_current(vm);
     process->parent_number = parent != NULL ? parent->number : 0;
-    process->pid = xasprintf("{%s|0x%05" PRIx64 "}", host->id, process->number);
+    process->pid = format_pid(host->id, process->number);
     process->host = host;
     process->inbox_reference = LUA_NOREF;
     process->events_reference = LUA_NOREF;
