@@ -24,16 +24,16 @@ struct process {
     int events_reference;    /* channel, created on first use */
     int listeners_reference; /* table: topic -> {channel, message} */
     int waiting_reference;   /* messages for no listener before the inbox is taken */
-    size_t waiting_count;
-    bool inbox_taken;        /* its code has asked for its inbox */
-    const struct entry *entry;         /* its process.lua entry (a task's entry changes while a library loads) */
-    const struct entry *upgrade_entry; /* process.upgrade asked for: its code ends, this starts */
     int upgrade_arguments_reference;   /* table of the new code's arguments */
     int upgrade_argument_count;
+    bool inbox_taken;        /* its code has asked for its inbox */
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
-    struct task *exec_waiter; /* a task in process.exec waiting for my result */
     bool exec_waited;        /* it had an exec_waiter when it ended */
+    size_t waiting_count;
+    const struct entry *entry;         /* its process.lua entry (a task's entry changes while a library loads) */
+    const struct entry *upgrade_entry; /* process.upgrade asked for: its code ends, this starts */
+    struct task *exec_waiter; /* a task in process.exec waiting for my result */
     struct task *coroutines; /* started with coroutine.spawn, still running */
     struct heap_account *account; /* what its code holds (vm/heap.h) */
     size_t refused_from_elsewhere; /* messages from other loops it could not take (vm/send_elsewhere.h) */

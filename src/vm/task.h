@@ -52,24 +52,24 @@ struct task {
     enum task_state state;
     bool killed;             /* finish with kill_reason at the next chance */
     bool raised_shared;      /* ended by raising a shared value (an error object): it sits below its text */
+    bool guest;              /* a funcs.call given an actor or a scope of its own (or code
+                                below one): it runs in its caller's process but under
+                                another identity, so it may not act as that process */
     int call_depth;          /* funcs.call calls this task is nested in */
     int unyieldable_resumes; /* coroutines of its own resumed where it cannot yield
                                 (vm/coroutines.c): a block there can only fail */
+    int resume_count;        /* values pushed on thread for the next resume */
+    int thread_reference;    /* keeps the coroutine alive (registry ref) */
+    int environment_reference;
+    int loaded_reference;    /* per-task cache of required libraries, or LUA_NOREF */
     char *kill_reason;
     struct vm *vm;
     struct vm_heap *heap;    /* where its coroutine lives */
     lua_State *thread;
-    int thread_reference;    /* keeps the coroutine alive (registry ref) */
-    int environment_reference;
-    int loaded_reference;    /* per-task cache of required libraries, or LUA_NOREF */
     const struct entry *entry;
     struct frame *frame;
     struct process *process; /* the process this task runs in, or NULL */
     struct heap_account *account; /* pays for what its code allocates (the process's), or NULL */
-    bool guest;              /* a funcs.call given an actor or a scope of its own (or code
-                                below one): it runs in its caller's process but under
-                                another identity, so it may not act as that process */
-    int resume_count;        /* values pushed on thread for the next resume */
     struct task *next_ready;
     struct task *sibling_previous; /* coroutines of one process */
     struct task *sibling_next;
