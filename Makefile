@@ -72,6 +72,18 @@ LUA_OBJECTS := $(addprefix $(BUILD)/obj/lua54/,$(addsuffix .o,$(LUA_MODULES)))
 CFLAGS := -I$(LUA_DIR) $(CFLAGS)
 LIB_OBJECTS += $(LUA_OBJECTS)
 LDLIBS += -ldl
+# mimalloc 2.3.2 for the Lua heaps (src/vm/heap.c): scripts/fetch-mimalloc
+# brings its C sources, pinned by version and SHA-256, from a cache outside
+# the checkout; they are built here as one unit that replaces no malloc, its
+# free lists encoded (MI_ENCODE_FREELIST, as glibc mangles its own).
+# Sanitizer builds leave it out: their own allocator must see every block.
+ifeq ($(SANFLAGS),)
+MIMALLOC_DIR := $(BUILD)/mimalloc
+MIMALLOC_HEADER := $(MIMALLOC_DIR)/include/mimalloc.h
+MIMALLOC_OBJECT := $(BUILD)/obj/mimalloc/static.o
+CFLAGS += -DWIPPY_MIMALLOC -I$(MIMALLOC_DIR)/include
+LIB_OBJECTS += $(MIMALLOC_OBJECT)
+endif
 # The starter project of `wippy init --starter`: the netdemo's files, built in.
 STARTER_FILES := $(sort $(shell find examples/netdemo/src -type f))
 STARTER_OBJECT := $(BUILD)/obj/gen/starter.o
@@ -134,7 +146,18 @@ $(BUILD)/obj/lua54/%.o: $(LUA_HEADER)
 	@echo "  CC      lua/$*.c"
 	@$(CC) -std=gnu99 $(OPTFLAGS) $(SANFLAGS) -DLUA_USE_LINUX -I$(LUA_DIR) -c -o $@ $(LUA_DIR)/$*.c
 
-$(LIB_OBJECTS) $(MAIN_OBJECT) $(UNIT_OBJECTS): | $(LLHTTP_HEADER) $(LUA_HEADER)
+$(MIMALLOC_HEADER): scripts/fetch-mimalloc
+	@echo "  FETCH   mimalloc 2.3.2"
+	@scripts/fetch-mimalloc $(MIMALLOC_DIR)
+
+# Built as it comes, without our warnings.
+$(MIMALLOC_OBJECT): $(MIMALLOC_HEADER)
+	@mkdir -p $(dir $@)
+	@echo "  CC      mimalloc/static.c"
+	@$(CC) -std=gnu11 $(OPTFLAGS) -DNDEBUG -DMI_ENCODE_FREELIST=1 -w -I$(MIMALLOC_DIR)/include -c -o $@ \
+	    $(MIMALLOC_DIR)/src/static.c
+
+$(LIB_OBJECTS) $(MAIN_OBJECT) $(UNIT_OBJECTS): | $(LLHTTP_HEADER) $(LUA_HEADER) $(MIMALLOC_HEADER)
 
 # The version `wippy --version` prints: the git tag or commit it is built
 # from; the stamp changes (and main.c is built again) only when that does.

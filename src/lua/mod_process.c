@@ -306,7 +306,7 @@ static bool may_stop(struct task *task, const struct process_identity *target, c
 static void identify(const struct process *process, struct process_identity *identity)
 {
     identity->number = process->number;
-    identity->parent_number = process->parent_number;
+    identity->parent_number = process->record.parent_number;
     snprintf(identity->pid, sizeof identity->pid, "%s", process->pid);
 }
 

@@ -1,12 +1,16 @@
 /* heap.c - see heap.h. */
 #include "vm/heap.h"
 
+#include <pthread.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/memory.h"
+#ifdef WIPPY_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include "vm/core.h"
 
 /* Before every block. Eight bytes keep a block aligned as Lua needs
@@ -141,6 +145,43 @@ void heap_account_let_go(struct vm *vm, struct heap_account *account, size_t byt
     heap_account_release(account);
 }
 
+#ifdef WIPPY_MIMALLOC
+/* The Lua heaps' blocks come from mimalloc (built from its sources, see
+ * scripts/fetch-mimalloc; the rest of the runtime keeps glibc's malloc).
+ * Its free lists, one for each small page, do for a burst of processes
+ * started and ended what the cache below does for glibc, whose free and
+ * consolidation otherwise take most of a spawn's time. */
+static void configure_mimalloc(void)
+{
+    /* commit an arena's memory as it is used, not 6 MB of it up front */
+    mi_option_set(mi_option_arena_eager_commit, 0);
+}
+
+void heap_allocator_prepare(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_mimalloc);
+}
+
+static struct block_header *block_resize(struct heap_cache *cache, struct block_header *block, size_t old_total,
+                                         size_t new_total)
+{
+    (void)cache;
+    struct block_header *moved = mi_realloc(block, new_total);
+    if (moved == NULL && block != NULL && new_total < old_total)
+        return block; /* a shrink cannot fail: the block is big enough for it */
+    return moved;
+}
+
+static void block_release(struct heap_cache *cache, struct block_header *block, size_t total)
+{
+    (void)cache;
+    (void)total;
+    mi_free(block);
+}
+#else
+void heap_allocator_prepare(void) {}
+
 #define CACHE_DEPTH 256 /* blocks kept a class: about half a megabyte at most */
 
 /* Class c holds blocks of up to 24 + 16c bytes, what glibc's malloc gives
@@ -214,6 +255,8 @@ static struct block_header *block_resize(struct heap_cache *cache, struct block_
     block_release(cache, block, old_total);
     return moved;
 }
+
+#endif
 
 void heap_cache_release(struct heap_cache *cache)
 {

@@ -41,6 +41,10 @@ void heap_account_release(struct heap_account *account);
  * vm->charged. */
 void *heap_allocate(void *context, void *block, size_t old_size, size_t new_size);
 
+/* Before the first state that allocates through heap_allocate (any thread,
+ * any number of times). */
+void heap_allocator_prepare(void);
+
 /* A value held as a message outside the Lua heaps (buffered in a channel
  * that several heaps reach) stays its sender's to pay for: hold charges
  * its bytes to account (NULL: the runtime's) and keeps the account alive,

@@ -628,7 +628,6 @@ struct process *process_plan(struct vm *vm, const struct entry *entry, const str
     struct process *process = xcalloc(1, sizeof *process);
     process->number = directory_next_number(vm->directory);
     struct process *parent = process_current(vm);
-    process->parent_number = parent != NULL ? parent->number : 0;
     process->pid = format_pid(host->id, process->number);
     process->host = host;
     process->inbox_reference = LUA_NOREF;
@@ -646,7 +645,8 @@ struct process *process_plan(struct vm *vm, const struct entry *entry, const str
         smaller_limit(smaller_limit((size_t)entry->as.lua.memory_limit, memory_limit), inherited));
     process->task.account = process->account;
     process->record = (struct directory_record){
-        .number = process->number, .parent_number = process->parent_number, .pid = process->pid, .home = vm->mailbox};
+        .number = process->number, .parent_number = parent != NULL ? parent->number : 0, .pid = process->pid,
+        .home = vm->mailbox};
     return process;
 }
 
@@ -767,7 +767,7 @@ struct process_card *process_card_new(const struct process *process)
 {
     struct process_card *card = xcalloc(1, sizeof *card);
     card->number = process->number;
-    card->parent_number = process->parent_number;
+    card->parent_number = process->record.parent_number;
     card->pid = xstrdup(process->pid);
     card->host = process->host;
     card->memory_limit = process->account != NULL ? process->account->limit : 0;
@@ -787,7 +787,7 @@ struct process *process_new_stand_in(struct vm *vm, const struct process_card *c
     struct process *stand_in = xcalloc(1, sizeof *stand_in);
     stand_in->task.vm = vm; /* the VM it stands in on */
     stand_in->number = card->number;
-    stand_in->parent_number = card->parent_number;
+    stand_in->record.parent_number = card->parent_number;
     stand_in->pid = xstrdup(card->pid);
     stand_in->host = card->host;
     stand_in->inbox_reference = LUA_NOREF;

@@ -16,8 +16,7 @@
 
 struct process {
     struct task task; /* first, so a struct task * of kind TASK_PROCESS is one */
-    uint64_t number;
-    uint64_t parent_number;  /* the process that spawned it, or 0 */
+    uint64_t number;         /* its parent's is record.parent_number */
     char *pid;
     const struct entry *host;
     int inbox_reference;     /* channel, created on first use */
@@ -30,13 +29,13 @@ struct process {
     bool trap_links;
     bool is_command;         /* its return value becomes the exit code */
     bool exec_waited;        /* it had an exec_waiter when it ended */
+    uint32_t refused_from_elsewhere; /* messages from other loops it could not take (vm/send_elsewhere.h) */
     size_t waiting_count;
     const struct entry *entry;         /* its process.lua entry (a task's entry changes while a library loads) */
     const struct entry *upgrade_entry; /* process.upgrade asked for: its code ends, this starts */
     struct task *exec_waiter; /* a task in process.exec waiting for my result */
     struct task *coroutines; /* started with coroutine.spawn, still running */
     struct heap_account *account; /* what its code holds (vm/heap.h) */
-    size_t refused_from_elsewhere; /* messages from other loops it could not take (vm/send_elsewhere.h) */
     struct vm_mailbox *elsewhere; /* a stand-in (below): the mailbox of the VM its process lives on */
     struct directory_record record; /* how the runtime finds it (vm/directory.h) */
 };

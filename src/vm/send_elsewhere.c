@@ -72,7 +72,9 @@ static void send_receipt(struct message_post *message)
  * a full inbox does not flood the log. */
 static void warn_refused(struct process *receiver, const struct message_post *message, const char *why)
 {
-    size_t count = ++receiver->refused_from_elsewhere;
+    if (receiver->refused_from_elsewhere < UINT32_MAX)
+        receiver->refused_from_elsewhere++;
+    size_t count = receiver->refused_from_elsewhere;
     if ((count & (count - 1)) != 0)
         return;
     log_message(LOG_WARN, "process %s: a message from %s on topic %.200s was not delivered: %s (%zu such so far)",

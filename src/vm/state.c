@@ -276,6 +276,7 @@ static int panic(lua_State *L)
 
 int state_open(struct vm_heap *heap, struct wippy_error *error)
 {
+    heap_allocator_prepare();
     lua_State *L = lua_newstate(heap_allocate, heap->vm);
     if (L == NULL)
         return error_set(error, WIPPY_ENOMEM, "cannot create a Lua state");
