@@ -93,11 +93,12 @@ static int grow(struct message *message, size_t more, struct wippy_error *error)
         size_t capacity = message->capacity > 0 ? message->capacity : 64;
         while (capacity < needed)
             capacity *= 2;
-        if (take_room != SIZE_MAX && capacity - message->capacity > take_room)
+        bool first = message->bytes == message->first_bytes;
+        size_t charge = first ? capacity : capacity - message->capacity; /* the bytes inside are no allocation */
+        if (take_room != SIZE_MAX && charge > take_room)
             return error_set(error, WIPPY_ENOMEM, "not enough memory");
         if (take_room != SIZE_MAX)
-            take_room -= capacity - message->capacity;
-        bool first = message->bytes == message->first_bytes;
+            take_room -= charge;
         uint8_t *bytes = realloc(first ? NULL : message->bytes, capacity);
         if (bytes == NULL)
             return error_set(error, WIPPY_ENOMEM, "not enough memory for a message of %zu bytes", needed);
@@ -499,9 +500,15 @@ static void push_value(lua_State *L, struct reader *reader)
         reader->at++;
         return;
     }
-    case TAG_STAND_IN:
-        push_stand_in(L, get_tag(reader));
+    case TAG_STAND_IN: {
+        int type = get_tag(reader);
+        push_stand_in(L, type);
+        if (type == LUA_TUSERDATA) { /* numbered when taken (take_shared), for later references */
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, reader->tables, ++reader->next_table);
+        }
         return;
+    }
     default:
         luaL_error(L, "internal error: a message with tag %d", tag); /* never written */
     }

@@ -49,6 +49,7 @@ TEST(test_message_carries_scalars_and_strings_with_zero_bytes);
 TEST(test_message_keeps_cycles_and_shared_subtables_as_one_table);
 TEST(test_message_drops_metatables_and_copies_deeply);
 TEST(test_message_refuses_functions_coroutines_and_deep_nesting);
+TEST(test_message_keeps_references_after_a_stand_in_for_a_userdata);
 TEST(test_message_refuses_a_value_larger_than_its_bound);
 TEST(test_message_carries_shared_values_through_their_transport);
 TEST(test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild);
@@ -205,6 +206,7 @@ static const struct {
     {"test_message_keeps_cycles_and_shared_subtables_as_one_table", test_message_keeps_cycles_and_shared_subtables_as_one_table},
     {"test_message_drops_metatables_and_copies_deeply", test_message_drops_metatables_and_copies_deeply},
     {"test_message_refuses_functions_coroutines_and_deep_nesting", test_message_refuses_functions_coroutines_and_deep_nesting},
+    {"test_message_keeps_references_after_a_stand_in_for_a_userdata", test_message_keeps_references_after_a_stand_in_for_a_userdata},
     {"test_message_refuses_a_value_larger_than_its_bound", test_message_refuses_a_value_larger_than_its_bound},
     {"test_message_carries_shared_values_through_their_transport", test_message_carries_shared_values_through_their_transport},
     {"test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild", test_message_that_cannot_be_rebuilt_gives_back_what_it_did_not_rebuild},

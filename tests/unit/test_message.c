@@ -101,6 +101,20 @@ TEST(test_message_refuses_functions_coroutines_and_deep_nesting)
     CHECK_CONTAINS(travel("return io.stdout", "", 0, &error), "refused: cannot pass a userdata between processes");
 }
 
+/* Crossing threads, a userdata without a transport becomes a stand-in; it
+ * was numbered when taken, so the tables met after it must keep theirs. */
+TEST(test_message_keeps_references_after_a_stand_in_for_a_userdata)
+{
+    struct wippy_error error;
+    message_cross_thread_begin();
+    const char *result = travel("local shared = {'x'} return {io.stdout, shared, shared}",
+                                "return function(v) return type(v[1]) == 'userdata' and type(v[2]) == 'table' "
+                                "and v[2] == v[3] and v[3][1] == 'x' and 'ok' or 'broken' end",
+                                0, &error);
+    message_cross_thread_end();
+    CHECK_STRING(result, "ok");
+}
+
 TEST(test_message_refuses_a_value_larger_than_its_bound)
 {
     struct wippy_error error;
