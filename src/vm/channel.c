@@ -350,53 +350,16 @@ static void complete_sender(struct channel_waiter *waiter, bool ok)
     end_for(task, charged);
 }
 
-/* ---- private buffer (a table of this heap's, created on first use) ---- */
-
-/* The buffers of this heap's private channels, by handle. Weak keys: a
- * buffer goes with its handle. Kept apart rather than in a user value of
- * the handle, which would make every handle (every process's inbox) 32
- * bytes bigger for a buffer most never use. */
-static const char buffers_key; /* its address: the registry's key (a string key costs every send) */
-
-static void push_buffers(lua_State *L)
-{
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &buffers_key) == LUA_TTABLE)
-        return;
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &buffers_key);
-}
+/* ---- private buffer (the channel userdata's user value, created on first use) ---- */
 
 static void push_buffer(lua_State *L, int channel_index)
 {
-    channel_index = lua_absindex(L, channel_index);
-    luaL_checkstack(L, 4, "channel buffer");
-    push_buffers(L);
-    lua_pushvalue(L, channel_index);
-    if (lua_rawget(L, -2) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, channel_index);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, -4);
-    }
-    lua_remove(L, -2);
-}
-
-/* The buffer's values have become messages (the channel is now shared). */
-static void drop_buffer(lua_State *L, int channel_index)
-{
-    channel_index = lua_absindex(L, channel_index);
-    push_buffers(L);
-    lua_pushvalue(L, channel_index);
-    lua_pushnil(L);
-    lua_rawset(L, -3);
+    if (lua_getiuservalue(L, channel_index, 1) == LUA_TTABLE)
+        return;
     lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, channel_index, 1);
 }
 
 static void buffer_append(lua_State *L, int channel_index, struct channel *channel)
@@ -873,7 +836,7 @@ static int channel_collect(lua_State *L)
 
 struct channel *channel_push_new(lua_State *L, size_t capacity)
 {
-    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 1);
     *slot = NULL;
     luaL_setmetatable(L, CHANNEL_TYPE);
     struct channel *channel = xcalloc(1, sizeof *channel);
@@ -1055,7 +1018,8 @@ static int share_now(lua_State *L, int index, struct channel *channel, struct wi
     size_t buffered = channel->count;
     channel->count = 0;
     channel->head = 1;
-    drop_buffer(L, index);
+    lua_pushnil(L);
+    lua_setiuservalue(L, index, 1);
     while (next < buffered)
         shared_append(channel, messages[next++], account);
     for (struct channel_waiter *sender = channel->senders.head; sender != NULL; sender = sender->next) {
@@ -1111,7 +1075,7 @@ static int channel_import(lua_State *L, void *exported, struct wippy_error *erro
         return WIPPY_OK;
     }
     lua_pop(L, 1);
-    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    struct channel **slot = lua_newuserdatauv(L, sizeof *slot, 1);
     *slot = NULL;
     luaL_setmetatable(L, CHANNEL_TYPE);
     lua_pushvalue(L, -1);

@@ -179,9 +179,8 @@ end}
 
 @pytest.mark.parametrize("size", SIZES)
 def test_a_private_channel_holding_itself_is_freed_once_dropped(make_app, size):
-    # a private channel's buffer lives in a weak-keyed table of its heap, by
-    # handle: a buffer that holds its own channel must not keep it alive
-    # (300 rounds of 1 MB each in a 16M process; a handle has a finalizer,
+    # a buffer that holds its own channel must not keep it alive (300 rounds
+    # of 1 MB each in a 16M process; a handle has a finalizer,
     # which the emergency collection of a full heap does not run, hence
     # the collections asked for)
     result = run_app(make_app, size, """return {main = function()
