@@ -24,6 +24,10 @@ struct http_header {
 struct http_request_options {
     const char *method;
     const char *url;
+    /* The host and port http_url_target read from url, when the caller has
+     * read them: spares reading them again for the first connection. */
+    const char *url_host;
+    uint16_t url_port;
     const char *const *headers; /* "Name: value" lines, NULL-terminated, or NULL */
     const char *body;           /* may contain NULs; NULL for none */
     size_t body_length;
@@ -77,5 +81,11 @@ struct http_request *http_request_start(struct http_client *client,
 void http_request_cancel(struct http_request *request);
 
 void http_response_free(struct http_response *response);
+
+/* The host (as written: an IPv6 literal in brackets; free with curl_free)
+ * and port (the scheme's default when none is written) of an absolute
+ * URL, as the client reads them before every connection. -1 when url has
+ * no scheme or no host. */
+int http_url_target(const char *url, char **host, uint16_t *port);
 
 #endif

@@ -40,6 +40,7 @@ struct prepared_request {
     char *username;
     char *password;
     char *ca_pem;
+    char *host; /* of url, as written (a name stays a name); curl's */
     /* for the private-address rule at every dial (redirects too) */
     struct route_policy policy;
     struct frame *frame; /* the caller's, retained */
@@ -78,6 +79,7 @@ static void prepared_free(struct prepared_request *prepared)
     free(prepared->username);
     free(prepared->password);
     free(prepared->ca_pem);
+    curl_free(prepared->host);
     frame_release(prepared->frame);
 }
 
@@ -290,19 +292,6 @@ static int read_cookies_auth_tls(lua_State *L, int options, struct prepared_requ
     return WIPPY_OK;
 }
 
-/* The host of url as written (a name stays a name), or NULL. Free with
- * curl_free. */
-static char *url_host(const char *url)
-{
-    CURLU *parsed = curl_url();
-    char *host = NULL;
-    if (parsed != NULL && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-        host = NULL;
-    curl_url_cleanup(parsed);
-    return host;
-}
-
 /* Every connection through an overlay, a redirect's included, passes the
  * private-address rule with the caller's security context. */
 static int may_dial(void *context, const char *host, struct wippy_error *error)
@@ -354,8 +343,7 @@ static int choose_network(lua_State *L, struct task *task, int options, const ch
     }
     struct route_policy policy = vm_route_policy(task->vm);
     struct route_caller caller = task_route_caller(task);
-    char *host = url_host(prepared->url);
-    if (host == NULL) {
+    if (http_url_target(prepared->url, &prepared->host, &prepared->options.url_port) < 0) {
         /* curl would guess a scheme for "10.0.0.1/x": the host the routing
          * rules look at must be the one that is dialed */
         lua_settop(L, top);
@@ -363,9 +351,9 @@ static int choose_network(lua_State *L, struct task *task, int options, const ch
                          prepared->url);
     }
     const struct entry *network = NULL;
-    int rc = route_dial(&policy, &caller, explicit_selection, frame_network(task->frame), host,
+    int rc = route_dial(&policy, &caller, explicit_selection, frame_network(task->frame), prepared->host,
                         &network, error);
-    curl_free(host);
+    prepared->options.url_host = prepared->host;
     lua_settop(L, top);
     /* before the overlay is opened (a refused call brings up no node) */
     if (rc == WIPPY_OK && !guard_allows(L, ACTION_HTTP_CLIENT_REQUEST, url_as_given))

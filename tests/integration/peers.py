@@ -81,6 +81,7 @@ class IpService:
                     "body": body_in.decode("utf-8", "replace"),
                     "host": self.headers.get("Host"),
                     "authorization": self.headers.get("Authorization"),
+                    "x_secret": self.headers.get("X-Secret"),
                 }).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

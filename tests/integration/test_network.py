@@ -389,6 +389,16 @@ def test_a_redirect_keeps_secrets_at_their_origin_and_follows_the_method_rules(n
     assert kept.lines == ["200\tPOST\t/landed\tpayload\tnil"], kept
 
 
+@pytest.mark.parametrize("overlay", ["direct", "app:proxy"])
+def test_a_request_carries_nothing_of_the_caller_before_it(network, target, overlay):
+    """A hostile or careless process cannot hand its credentials, headers or
+    body to the next caller's request, nor see them in it: the curl handle a
+    finished request leaves for the next one (one loop, so one pool) is
+    reset first."""
+    result = run_wippy(network.app, "run", "--threads", "1", "scenario", "after_another_caller", target.url, overlay)
+    assert result.lines == ["first caller:\t200", "GET\t\tnil\tnil"], result
+
+
 def test_max_response_body_limits_what_is_kept(network, target):
     fits = network.scenario("limit", target.url, "app:proxy", "1000", "1000")
     assert fits.out == "1000\tnil\n", fits

@@ -46,6 +46,19 @@ function scenarios.redirect_with_secret(url, overlay, method)
   io.print(response.status_code, seen.method, seen.path, seen.body, tostring(seen.authorization))
 end
 
+-- Another process sends secrets, then this one a plain GET on the same
+-- network: prints what the GET carried (the runtime keeps curl handles of
+-- finished requests for the next ones, whoever makes them).
+function scenarios.after_another_caller(url, overlay)
+  process.spawn_monitored("app:secret_proc", "app:processes", url, overlay)
+  local event = process.events():receive()
+  io.print("first caller:", event.result.value or event.result.error)
+  local response, err = http_client.get(url, { overlay_network = overlay ~= "direct" and overlay or nil })
+  if not response then io.print("error: " .. err) return end
+  local seen = json.decode(response.body)
+  io.print(seen.method, seen.body, tostring(seen.authorization), tostring(seen.x_secret))
+end
+
 function scenarios.limit(url, overlay, size, limit)
   local response, err = http_client.get(url .. "big/" .. size, {
     overlay_network = overlay, max_response_body = tonumber(limit) })
