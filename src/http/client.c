@@ -73,6 +73,7 @@ struct http_request {
     bool body_too_large;
     struct http_header *headers;
     size_t header_count;
+    size_t header_capacity;
     char error_buffer[CURL_ERROR_SIZE];
     bool handle_reusable;    /* its transfer ended as it should: the handle may serve another request */
     struct wippy_error *overlay_error; /* the first, when an overlay failed */
@@ -309,25 +310,53 @@ static size_t on_body(char *data, size_t size, size_t count, void *user)
     return length;
 }
 
-static void clear_headers(struct http_request *request)
+static void free_headers(struct http_header *headers, size_t count)
 {
-    for (size_t i = 0; i < request->header_count; i++) {
-        free(request->headers[i].name);
-        free(request->headers[i].value);
-    }
-    free(request->headers);
-    request->headers = NULL;
-    request->header_count = 0;
+    for (size_t i = 0; i < count; i++)
+        free(headers[i].name); /* the value lives in the same block */
+    free(headers);
 }
 
-/* "content-TYPE" -> "Content-Type", as Go's http.Header does. */
+static void clear_headers(struct http_request *request)
+{
+    free_headers(request->headers, request->header_count);
+    request->headers = NULL;
+    request->header_count = 0;
+    request->header_capacity = 0;
+}
+
+/* "content-TYPE" -> "Content-Type", as Go's http.Header does (ASCII only,
+ * whatever the locale). */
 static void canonicalize(char *name)
 {
     bool upper = true;
     for (char *c = name; *c != '\0'; c++) {
-        *c = (char)(upper ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+        if (upper && *c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 'a' + 'A');
+        else if (!upper && *c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
         upper = *c == '-';
     }
+}
+
+/* One block holds a header's canonical name and then its value. */
+static void set_header(struct http_header *header, const char *name, size_t name_length, const char *value,
+                       size_t value_length, const char *more, size_t more_length)
+{
+    size_t joined_length = value_length + (more != NULL ? 2 + more_length : 0);
+    char *block = xmalloc(name_length + 1 + joined_length + 1);
+    memcpy(block, name, name_length);
+    block[name_length] = '\0';
+    canonicalize(block);
+    char *joined = block + name_length + 1;
+    memcpy(joined, value, value_length);
+    if (more != NULL) {
+        memcpy(joined + value_length, ", ", 2);
+        memcpy(joined + value_length + 2, more, more_length);
+    }
+    joined[joined_length] = '\0';
+    header->name = block;
+    header->value = joined;
 }
 
 static size_t on_header(char *data, size_t size, size_t count, void *user)
@@ -348,21 +377,23 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
         value++;
     while (end > value && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    char *name = xstrndup(data, name_length);
-    canonicalize(name);
+    size_t value_length = (size_t)(end - value);
+    /* names equal but for case have the same canonical form */
     for (size_t i = 0; i < request->header_count; i++) {
-        if (strcmp(request->headers[i].name, name) == 0) {
-            char *joined = xasprintf("%s, %.*s", request->headers[i].value, (int)(end - value), value);
-            free(request->headers[i].value);
-            request->headers[i].value = joined;
-            free(name);
+        struct http_header *header = &request->headers[i];
+        if (tolower((unsigned char)header->name[0]) == tolower((unsigned char)data[0]) &&
+            strncasecmp(header->name, data, name_length) == 0 && header->name[name_length] == '\0') {
+            char *old = header->name;
+            set_header(header, old, name_length, header->value, strlen(header->value), value, value_length);
+            free(old);
             return length;
         }
     }
-    request->headers = xrealloc(request->headers, (request->header_count + 1) * sizeof *request->headers);
-    request->headers[request->header_count].name = name;
-    request->headers[request->header_count].value = xstrndup(value, (size_t)(end - value));
-    request->header_count++;
+    if (request->header_count == request->header_capacity) {
+        request->header_capacity = request->header_capacity == 0 ? 16 : request->header_capacity * 2;
+        request->headers = xrealloc(request->headers, request->header_capacity * sizeof *request->headers);
+    }
+    set_header(&request->headers[request->header_count++], data, name_length, value, value_length, NULL, 0);
     return length;
 }
 
@@ -705,6 +736,7 @@ static void finish(struct http_request *request, CURLcode result)
     response->header_count = request->header_count;
     request->headers = NULL;
     request->header_count = 0;
+    request->header_capacity = 0;
     request_free(request);
     done(context, response, NULL);
 }
@@ -980,11 +1012,7 @@ void http_response_free(struct http_response *response)
 {
     if (response == NULL)
         return;
-    for (size_t i = 0; i < response->header_count; i++) {
-        free(response->headers[i].name);
-        free(response->headers[i].value);
-    }
-    free(response->headers);
+    free_headers(response->headers, response->header_count);
     free(response->body);
     free(response->url);
     free(response);

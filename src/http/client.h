@@ -17,8 +17,8 @@ struct http_client;
 struct http_request;
 
 struct http_header {
-    char *name; /* canonical form: "Content-Type" */
-    char *value;
+    char *name;  /* canonical form: "Content-Type"; one block with the value */
+    char *value; /* within name's block: freed with it */
 };
 
 struct http_request_options {

@@ -6,6 +6,8 @@
  * conditions of the network. */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -90,13 +92,7 @@ static void call_free(struct pending_call *call)
         http_response_free(call->responses[i]);
         free(call->errors[i]);
     }
-    free(call->requests);
-    free(call->running);
-    free(call->responses);
-    free(call->errors);
-    free(call->error_codes);
-    free(call->completions);
-    free(call);
+    free(call); /* and its arrays, in the same block */
 }
 
 /* ---- reading options (each returns WIPPY_OK or fills error) ---- */
@@ -615,18 +611,40 @@ static void cancel_call(struct task *task)
     call_free(call);
 }
 
+/* Reserves count elements of size bytes and alignment at *offset of a
+ * block being laid out; returns where they start. */
+static size_t reserve(size_t *offset, size_t count, size_t size, size_t alignment)
+{
+    size_t start = (*offset + alignment - 1) / alignment * alignment;
+    if (*offset > SIZE_MAX - alignment || count > (SIZE_MAX - start) / size) {
+        *offset = SIZE_MAX; /* the allocation then fails as calloc would */
+        return 0;
+    }
+    *offset = start + count * size;
+    return start;
+}
+
+/* A call and its arrays are one allocation. */
 static struct pending_call *call_new(struct task *task, size_t count, bool batch)
 {
-    struct pending_call *call = xcalloc(1, sizeof *call);
+    size_t n = count + 1, end = sizeof(struct pending_call);
+    size_t requests = reserve(&end, n, sizeof(struct prepared_request), alignof(struct prepared_request));
+    size_t running = reserve(&end, n, sizeof(struct http_request *), alignof(struct http_request *));
+    size_t responses = reserve(&end, n, sizeof(struct http_response *), alignof(struct http_response *));
+    size_t errors = reserve(&end, n, sizeof(char *), alignof(char *));
+    size_t error_codes = reserve(&end, n, sizeof(int), alignof(int));
+    size_t completions = reserve(&end, n, sizeof(struct completion), alignof(struct completion));
+    char *block = xcalloc(1, end);
+    struct pending_call *call = (struct pending_call *)block;
+    call->requests = (struct prepared_request *)(block + requests);
+    call->running = (struct http_request **)(block + running);
+    call->responses = (struct http_response **)(block + responses);
+    call->errors = (char **)(block + errors);
+    call->error_codes = (int *)(block + error_codes);
+    call->completions = (struct completion *)(block + completions);
     call->task = task;
     call->batch = batch;
     call->count = count;
-    call->requests = xcalloc(count + 1, sizeof *call->requests);
-    call->running = xcalloc(count + 1, sizeof *call->running);
-    call->responses = xcalloc(count + 1, sizeof *call->responses);
-    call->errors = xcalloc(count + 1, sizeof *call->errors);
-    call->error_codes = xcalloc(count + 1, sizeof *call->error_codes);
-    call->completions = xcalloc(count + 1, sizeof *call->completions);
     return call;
 }
 
