@@ -33,8 +33,8 @@ class IpService:
     """Answers every request with {"ip": <client address>} and records the
     client address of each request. /redirect sends to /landed, /to-literal
     to /landed by the literal 127.0.0.1, /to-name (302) and /to-name-307 to
-    /landed by the name localhost, /big/N answers N
-    bytes. With a certificate it speaks HTTPS."""
+    /landed by the name localhost, /big/N answers N bytes, /twice sends one
+    header twice. With a certificate it speaks HTTPS."""
 
     def __init__(self, certificate=None):
         service = self
@@ -62,6 +62,14 @@ class IpService:
                 if self.path in ("/to-name", "/to-name-307"):  # to this service by the name localhost
                     self.send_response(307 if self.path.endswith("307") else 302)
                     self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/landed")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if self.path == "/twice":  # one header twice, in two cases, and a name in odd case
+                    self.send_response(200)
+                    self.send_header("X-Twice", "first")
+                    self.send_header("x-TWICE", "second")
+                    self.send_header("x-odd-CASE", "kept")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return

@@ -399,6 +399,14 @@ def test_a_request_carries_nothing_of_the_caller_before_it(network, target, over
     assert result.lines == ["first caller:\t200", "GET\t\tnil\tnil"], result
 
 
+@pytest.mark.parametrize("overlay", ["direct", "app:proxy"])
+def test_a_header_sent_twice_is_joined_under_its_canonical_name(network, target, overlay):
+    """As Go's http.Header reads them (Wippy's): one key in canonical case,
+    the values joined with ", " in the order they came."""
+    result = network.scenario("twice", target.url, overlay)
+    assert result.lines == ["first, second\tkept\tnil"], result
+
+
 def test_max_response_body_limits_what_is_kept(network, target):
     fits = network.scenario("limit", target.url, "app:proxy", "1000", "1000")
     assert fits.out == "1000\tnil\n", fits

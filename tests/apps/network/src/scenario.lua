@@ -59,6 +59,12 @@ function scenarios.after_another_caller(url, overlay)
   io.print(seen.method, seen.body, tostring(seen.authorization), tostring(seen.x_secret))
 end
 
+function scenarios.twice(url, overlay)
+  local response, err = http_client.get(url .. "twice", { overlay_network = overlay ~= "direct" and overlay or nil })
+  if not response then io.print("error: " .. err) return end
+  io.print(response.headers["X-Twice"], response.headers["X-Odd-Case"], tostring(response.headers["x-TWICE"]))
+end
+
 function scenarios.limit(url, overlay, size, limit)
   local response, err = http_client.get(url .. "big/" .. size, {
     overlay_network = overlay, max_response_body = tonumber(limit) })
