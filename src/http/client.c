@@ -370,7 +370,9 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
     const char *colon = memchr(data, ':', length);
     if (colon == NULL)
         return length;
-    size_t name_length = (size_t)(colon - data);
+    /* a name ends at a NUL as a C string would (libcurl 7.88 refuses such
+     * lines itself; another libcurl might not) */
+    size_t name_length = strnlen(data, (size_t)(colon - data));
     const char *value = colon + 1;
     const char *end = data + length;
     while (value < end && (*value == ' ' || *value == '\t'))
@@ -381,7 +383,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
     /* names equal but for case have the same canonical form */
     for (size_t i = 0; i < request->header_count; i++) {
         struct http_header *header = &request->headers[i];
-        if (tolower((unsigned char)header->name[0]) == tolower((unsigned char)data[0]) &&
+        if ((name_length == 0 || tolower((unsigned char)header->name[0]) == tolower((unsigned char)data[0])) &&
             strncasecmp(header->name, data, name_length) == 0 && header->name[name_length] == '\0') {
             char *old = header->name;
             set_header(header, old, name_length, header->value, strlen(header->value), value, value_length);
@@ -665,8 +667,9 @@ static void request_free(struct http_request *request)
         bridge_forget_observer(request->bridges[i]);
     free(request->bridges);
     if (request->easy != NULL) {
-        curl_multi_remove_handle(request->pool->multi, request->easy);
-        release_handle(request->pool, request->easy, request->handle_reusable);
+        /* a handle still in the multi (a removal refused) is never kept */
+        bool removed = curl_multi_remove_handle(request->pool->multi, request->easy) == CURLM_OK;
+        release_handle(request->pool, request->easy, request->handle_reusable && removed);
     }
     curl_slist_free_all(request->header_list);
     clear_headers(request);

@@ -29,6 +29,22 @@ function scenarios.tls(url, overlay, ca_file_text, insecure)
   io.print(probe.ip(url, options))
 end
 
+-- Trust relaxed or narrowed for one request, then none for the next: each
+-- of the three lines shows what that request's own options allowed.
+function scenarios.tls_in_turn(url, overlay, ca_file_text)
+  local network = overlay ~= "direct" and overlay or nil
+  local steps = {
+    { overlay_network = network, tls = { insecure_skip_verify = true } },
+    { overlay_network = network },
+    { overlay_network = network, tls = { ca = ca_file_text } },
+    { overlay_network = network },
+  }
+  for _, options in ipairs(steps) do
+    local ok, result = pcall(probe.ip, url, options)
+    io.print(ok and result or ("error: " .. tostring(result)))
+  end
+end
+
 function scenarios.redirect(url, overlay)
   local response, err = http_client.get(url .. "redirect", { overlay_network = overlay })
   if not response then io.print("error: " .. err) return end
