@@ -149,21 +149,27 @@ static struct socket_watch *watch_of(struct http_pool *pool, curl_socket_t fd)
     return fd >= 0 && (size_t)fd < pool->watch_capacity ? pool->watches[fd] : NULL;
 }
 
+/* NULL when libuv cannot watch the socket. */
 static struct socket_watch *watch_new(struct http_pool *pool, curl_socket_t fd)
 {
     struct socket_watch *watch = xcalloc(1, sizeof *watch);
     watch->fd = fd;
     watch->pool = pool;
-    uv_poll_init_socket(pool->client->loop, &watch->poll, fd);
+    if (uv_poll_init_socket(pool->client->loop, &watch->poll, fd) != 0) {
+        free(watch);
+        return NULL;
+    }
     return watch;
 }
 
 /* A connection's socket, just opened: its watch is kept by the pool until
- * curl closes the socket through on_close_socket. */
-static void watch_connection_socket(struct http_pool *pool, curl_socket_t fd)
+ * curl closes the socket through on_close_socket. A socket that cannot be
+ * watched is closed, and curl's connection fails at once rather than wait
+ * for an event that would never come. */
+static curl_socket_t watched_socket(struct http_pool *pool, curl_socket_t fd)
 {
     if (fd < 0)
-        return;
+        return CURL_SOCKET_BAD;
     if ((size_t)fd >= pool->watch_capacity) {
         size_t capacity = (size_t)fd * 2 + 16;
         pool->watches = xrealloc(pool->watches, capacity * sizeof *pool->watches);
@@ -174,6 +180,11 @@ static void watch_connection_socket(struct http_pool *pool, curl_socket_t fd)
     if (pool->watches[fd] != NULL)
         handle_close((uv_handle_t *)&pool->watches[fd]->poll);
     pool->watches[fd] = watch_new(pool, fd);
+    if (pool->watches[fd] == NULL) {
+        close(fd);
+        return CURL_SOCKET_BAD;
+    }
+    return fd;
 }
 
 /* A connection curl puts back in its cache is removed from curl's watch
@@ -209,6 +220,8 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
         watch = watch_of(pool, fd);
         if (watch == NULL)
             watch = watch_new(pool, fd);
+        if (watch == NULL)
+            return -1; /* curl fails the transfers rather than wait unwatched */
         curl_multi_assign(pool->multi, fd, watch);
     }
     watch->idle = false;
@@ -487,8 +500,7 @@ static curl_socket_t on_open_plain_socket(void *user, curlsocktype purpose, stru
     (void)purpose;
     struct http_request *request = user;
     curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    watch_connection_socket(request->pool, fd);
-    return fd;
+    return watched_socket(request->pool, fd);
 }
 
 static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, struct curl_sockaddr *address)
@@ -506,8 +518,7 @@ static curl_socket_t on_open_direct_socket(void *user, curlsocktype purpose, str
         return CURL_SOCKET_BAD;
     }
     curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    watch_connection_socket(request->pool, fd);
-    return fd;
+    return watched_socket(request->pool, fd);
 }
 
 static int refuse_request(struct http_request *request, const struct wippy_error *error)
@@ -580,8 +591,7 @@ static curl_socket_t on_open_socket(void *user, curlsocktype purpose, struct cur
     address->addrlen = (unsigned int)length;
     request->bridges = xrealloc(request->bridges, (request->bridge_count + 1) * sizeof(struct bridge *));
     request->bridges[request->bridge_count++] = bridge;
-    watch_connection_socket(request->pool, fd);
-    return fd;
+    return watched_socket(request->pool, fd); /* closed unwatched: the bridge sees its end go */
 }
 
 /* A connection to a SOCKS5 overlay's proxy, which curl opens itself: the
@@ -612,8 +622,7 @@ static curl_socket_t on_open_proxy_socket(void *user, curlsocktype purpose, stru
         return CURL_SOCKET_BAD;
     }
     curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-    watch_connection_socket(request->pool, fd);
-    return fd;
+    return watched_socket(request->pool, fd);
 }
 
 /* A handle for a new request: a spare one, or a new one. */

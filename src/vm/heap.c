@@ -1,7 +1,6 @@
 /* heap.c - see heap.h. */
 #include "vm/heap.h"
 
-#include <pthread.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include "util/memory.h"
 #ifdef WIPPY_MIMALLOC
 #include <mimalloc.h>
+#include <pthread.h>
 #endif
 #include "vm/core.h"
 

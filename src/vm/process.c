@@ -2,7 +2,6 @@
  * happens when a process ends (EXIT events, links). */
 #include "vm/process.h"
 
-#include <inttypes.h>
 #include <stddef.h>
 #include <lauxlib.h>
 #include <stdio.h>
