@@ -69,9 +69,10 @@ struct channel_wait {
     struct channel_waiter waiters[];
 };
 
+/* Waiters in arrival order. The head's previous is the tail (so a channel
+ * keeps one pointer per queue, not two); the tail's next is NULL. */
 struct waiter_queue {
     struct channel_waiter *head;
-    struct channel_waiter *tail;
 };
 
 /* A value waiting in a shared channel's buffer. */
@@ -110,13 +111,17 @@ struct channel {
 
 static void queue_push(struct waiter_queue *queue, struct channel_waiter *waiter)
 {
+    struct channel_waiter *head = queue->head;
     waiter->next = NULL;
-    waiter->previous = queue->tail;
-    if (queue->tail != NULL)
-        queue->tail->next = waiter;
-    else
+    if (head == NULL) {
+        waiter->previous = waiter;
         queue->head = waiter;
-    queue->tail = waiter;
+    } else {
+        struct channel_waiter *tail = head->previous;
+        tail->next = waiter;
+        waiter->previous = tail;
+        head->previous = waiter;
+    }
     waiter->queued = true;
 }
 
@@ -124,14 +129,18 @@ static void queue_remove(struct waiter_queue *queue, struct channel_waiter *wait
 {
     if (!waiter->queued)
         return;
-    if (waiter->previous != NULL)
-        waiter->previous->next = waiter->next;
-    else
+    struct channel_waiter *head = queue->head;
+    if (waiter == head) {
         queue->head = waiter->next;
-    if (waiter->next != NULL)
-        waiter->next->previous = waiter->previous;
-    else
-        queue->tail = waiter->previous;
+        if (waiter->next != NULL)
+            waiter->next->previous = waiter->previous; /* the tail */
+    } else {
+        waiter->previous->next = waiter->next;
+        if (waiter->next != NULL)
+            waiter->next->previous = waiter->previous;
+        else
+            head->previous = waiter->previous; /* it was the tail */
+    }
     waiter->next = waiter->previous = NULL;
     waiter->queued = false;
 }
