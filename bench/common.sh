@@ -49,3 +49,21 @@ CONF
     ${NGINX_PREFIX:-} nginx -c "$dir/nginx/nginx.conf" &
     NGINX_PID=$!
 }
+
+# Writes standard input to a results file, then what the file held under
+# its marker line: the benchmark's own table is replaced, the notes written
+# under it by hand are kept.
+RESULTS_MARKER='<!-- Generated above by the benchmark; the notes below are kept when it runs again. -->'
+write_result() {
+    local file=$1 notes=""
+    if [ -f "$file" ] && grep -qxF "$RESULTS_MARKER" "$file"; then
+        notes=$(sed -n "\\|^$RESULTS_MARKER\$|,\$p" "$file" | tail -n +2)
+    fi
+    {
+        cat
+        echo
+        echo "$RESULTS_MARKER"
+        if [ -n "$notes" ]; then printf '%s\n' "$notes"; fi
+    } >"$file.new"
+    mv "$file.new" "$file"
+}

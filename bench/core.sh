@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
+source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES hyperfine
 make -j"$(nproc)" build/wippy >/dev/null
 
@@ -65,4 +66,4 @@ measure() {
     fi
     echo
     echo "Go Wippy documents about 13 KB per Lua process; the goal here is at most half."
-} | tee "$out"
+} | tee /dev/stderr | write_result "$out"

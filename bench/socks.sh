@@ -49,7 +49,7 @@ json="$work/hyperfine.json"
     "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
     "$wippy run get $count $url direct sequential" >/dev/null)
 
-python3 - "$json" "$count" "$in_flight" <<'PY' | tee "$result"
+python3 - "$json" "$count" "$in_flight" <<'PY' | tee /dev/stderr | write_result "$result"
 import json, sys, datetime, os
 results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
 count, in_flight = int(sys.argv[2]), int(sys.argv[3])
