@@ -75,7 +75,6 @@ struct http_request {
     size_t header_count;
     size_t header_capacity;
     char error_buffer[CURL_ERROR_SIZE];
-    bool handle_reusable;    /* its transfer ended as it should: the handle may serve another request */
     struct wippy_error *overlay_error; /* the first, when an overlay failed */
     int64_t timeout_ns;
     char method[16];
@@ -633,11 +632,6 @@ static CURL *take_handle(struct http_pool *pool)
     return curl_easy_init();
 }
 
-/* A handle is kept only by a pool whose connections are shared anyway,
- * and only once curl_easy_reset has cleared every option and credential
- * its last request set (TLS sessions are never cached in a handle: see
- * http_request_start). An isolated overlay's requests share nothing, not
- * even a handle. */
 static void free_spare_handles(struct http_pool *pool)
 {
     while (pool->spare_count > 0)
@@ -649,6 +643,11 @@ static void on_spare_timer(uv_timer_t *timer)
     free_spare_handles(timer->data);
 }
 
+/* A handle is kept only by a pool whose connections are shared anyway,
+ * and only once curl_easy_reset has cleared every option and credential
+ * its last request set (TLS sessions are never cached in a handle: see
+ * http_request_start). An isolated overlay's requests share nothing, not
+ * even a handle. */
 static void release_handle(struct http_pool *pool, CURL *easy, bool reusable)
 {
     if (!reusable || pool->spare_count == SPARE_HANDLES || overlay_never_reuses(pool->overlay)) {
@@ -670,7 +669,9 @@ static void unlink_request(struct http_client *client, struct http_request *requ
     DLIST_REMOVE(client->requests, request, previous, next);
 }
 
-static void request_free(struct http_request *request)
+/* handle_reusable: the transfer ended as it should, so its handle may
+ * serve another request. */
+static void request_free(struct http_request *request, bool handle_reusable)
 {
     for (size_t i = 0; i < request->bridge_count; i++)
         bridge_forget_observer(request->bridges[i]);
@@ -678,7 +679,7 @@ static void request_free(struct http_request *request)
     if (request->easy != NULL) {
         /* a handle still in the multi (a removal refused) is never kept */
         bool removed = curl_multi_remove_handle(request->pool->multi, request->easy) == CURLM_OK;
-        release_handle(request->pool, request->easy, request->handle_reusable && removed);
+        release_handle(request->pool, request->easy, handle_reusable && removed);
     }
     curl_slist_free_all(request->header_list);
     clear_headers(request);
@@ -732,9 +733,8 @@ static void finish(struct http_request *request, CURLcode result)
     }
     http_request_done done = request->done;
     void *context = request->context;
-    request->handle_reusable = result == CURLE_OK && request->overlay_error == NULL && !request->body_too_large;
     if (result != CURLE_OK || request->overlay_error != NULL || request->body_too_large) {
-        request_free(request);
+        request_free(request, false);
         done(context, NULL, &error);
         return;
     }
@@ -749,7 +749,7 @@ static void finish(struct http_request *request, CURLcode result)
     request->headers = NULL;
     request->header_count = 0;
     request->header_capacity = 0;
-    request_free(request);
+    request_free(request, true);
     done(context, response, NULL);
 }
 
@@ -900,7 +900,7 @@ struct http_request *http_request_start(struct http_client *client,
     curl_easy_setopt(easy, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, request->error_buffer);
     if (curl_easy_setopt(easy, CURLOPT_URL, options->url) != CURLE_OK) {
-        request_free(request);
+        request_free(request, false);
         error_set(error, WIPPY_EINVAL, "invalid URL \"%s\"", options->url);
         return NULL;
     }
@@ -970,7 +970,7 @@ struct http_request *http_request_start(struct http_client *client,
          * name; a connection isolated by its credentials is never reused
          * (curl never reuses one across credentials either). */
         if (curl_socks5_use(easy, options->overlay, request->proxy_address, error) < 0) {
-            request_free(request);
+            request_free(request, false);
             return NULL;
         }
         request->through_socks5 = true;
@@ -1017,7 +1017,7 @@ void http_request_cancel(struct http_request *request)
     if (request == NULL)
         return;
     unlink_request(request->pool->client, request);
-    request_free(request);
+    request_free(request, false);
 }
 
 void http_response_free(struct http_response *response)

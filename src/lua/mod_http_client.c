@@ -615,9 +615,13 @@ static void cancel_call(struct task *task)
  * block being laid out; returns where they start. */
 static size_t reserve(size_t *offset, size_t count, size_t size, size_t alignment)
 {
-    size_t start = (*offset + alignment - 1) / alignment * alignment;
-    if (*offset > SIZE_MAX - alignment || count > (SIZE_MAX - start) / size) {
+    if (*offset > SIZE_MAX - alignment) {
         *offset = SIZE_MAX; /* the allocation then fails as calloc would */
+        return 0;
+    }
+    size_t start = (*offset + alignment - 1) / alignment * alignment;
+    if (count > (SIZE_MAX - start) / size) {
+        *offset = SIZE_MAX;
         return 0;
     }
     *offset = start + count * size;

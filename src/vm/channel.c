@@ -47,7 +47,6 @@ struct channel_waiter {
     struct heap_account *account; /* pays for message while it waits */
     size_t credit;           /* what a receiver of another loop took: given back to account */
     int channel_reference;   /* select: the case's channel, for result.channel */
-    bool queued;
 };
 
 /* A blocked task: a plain send/receive (one waiter) or a select (many).
@@ -70,7 +69,8 @@ struct channel_wait {
 };
 
 /* Waiters in arrival order. The head's previous is the tail (so a channel
- * keeps one pointer per queue, not two); the tail's next is NULL. */
+ * keeps one pointer per queue, not two); the tail's next is NULL. A waiter
+ * is queued exactly when its previous is set. */
 struct waiter_queue {
     struct channel_waiter *head;
 };
@@ -122,13 +122,12 @@ static void queue_push(struct waiter_queue *queue, struct channel_waiter *waiter
         waiter->previous = tail;
         head->previous = waiter;
     }
-    waiter->queued = true;
 }
 
 static void queue_remove(struct waiter_queue *queue, struct channel_waiter *waiter)
 {
-    if (!waiter->queued)
-        return;
+    if (waiter->previous == NULL)
+        return; /* not queued */
     struct channel_waiter *head = queue->head;
     if (waiter == head) {
         queue->head = waiter->next;
@@ -142,7 +141,6 @@ static void queue_remove(struct waiter_queue *queue, struct channel_waiter *wait
             head->previous = waiter->previous; /* it was the tail */
     }
     waiter->next = waiter->previous = NULL;
-    waiter->queued = false;
 }
 
 /* ---- crossed channels: their lock, claims ---- */

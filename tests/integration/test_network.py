@@ -362,23 +362,6 @@ def test_https_direct_and_through_the_overlay(network, certificate):
         tls_target.close()
 
 
-def test_trust_given_to_one_request_is_not_kept_for_the_next(network, certificate):
-    """One process, one network (so the next request may get the curl
-    handle the last one left): a request with verification off, or with
-    its own CA, leaves the next request with neither."""
-    tls_target = IpService(certificate)
-    try:
-        for overlay, seen in (("direct", "127.0.0.1"), ("app:proxy", "127.0.0.2")):
-            result = run_wippy(network.app, "run", "--threads", "1", "scenario", "tls_in_turn", tls_target.url,
-                               overlay, certificate.pem)
-            assert len(result.lines) == 4, result
-            assert result.lines[0] == seen and result.lines[2] == seen, result
-            for refused in (result.lines[1], result.lines[3]):
-                assert refused.startswith("error: ") and "certificate" in refused, result
-    finally:
-        tls_target.close()
-
-
 def test_redirects_are_followed_through_the_overlay(network, target):
     result = network.scenario("redirect", target.url, "app:proxy")
     assert result.out == f"200\t{target.url}landed\n", result
@@ -404,16 +387,6 @@ def test_a_redirect_keeps_secrets_at_their_origin_and_follows_the_method_rules(n
     assert other.lines == ["200\tGET\t/landed\t\tnil"], other
     kept = network.scenario("redirect_with_secret", target.url + "to-name-307", overlay, "POST")
     assert kept.lines == ["200\tPOST\t/landed\tpayload\tnil"], kept
-
-
-@pytest.mark.parametrize("overlay", ["direct", "app:proxy"])
-def test_a_request_carries_nothing_of_the_caller_before_it(network, target, overlay):
-    """A hostile or careless process cannot hand its credentials, headers or
-    body to the next caller's request, nor see them in it: the curl handle a
-    finished request leaves for the next one (one loop, so one pool) is
-    reset first."""
-    result = run_wippy(network.app, "run", "--threads", "1", "scenario", "after_another_caller", target.url, overlay)
-    assert result.lines == ["first caller:\t200", "GET\t\tnil\tnil"], result
 
 
 @pytest.mark.parametrize("overlay", ["direct", "app:proxy"])

@@ -1,0 +1,37 @@
+"""Hostile callers of one network's HTTP pool: a finished request's curl
+handle serves the next request of any task on that loop, so nothing one
+caller set may reach another's request (docs/isolation.md). Each test runs
+with one loop so that both requests share the pool, and fails when the
+handle is kept without curl_easy_reset."""
+import pytest
+
+from conftest import run_wippy
+from peers import IpService
+from test_network import certificate, network, target  # noqa: F401 (fixtures)
+
+
+@pytest.mark.parametrize("overlay", ["direct", "app:proxy"])
+def test_a_request_carries_nothing_of_the_caller_before_it(network, target, overlay):
+    """A hostile or careless process cannot hand its credentials, headers or
+    body to the next caller's request, nor see them in it: the curl handle a
+    finished request leaves for the next one (one loop, so one pool) is
+    reset first."""
+    result = run_wippy(network.app, "run", "--threads", "1", "scenario", "after_another_caller", target.url, overlay)
+    assert result.lines == ["first caller:\t200", "GET\t\tnil\tnil"], result
+
+
+def test_trust_given_to_one_request_is_not_kept_for_the_next(network, certificate):
+    """One process, one network (so the next request may get the curl
+    handle the last one left): a request with verification off, or with
+    its own CA, leaves the next request with neither."""
+    tls_target = IpService(certificate)
+    try:
+        for overlay, seen in (("direct", "127.0.0.1"), ("app:proxy", "127.0.0.2")):
+            result = run_wippy(network.app, "run", "--threads", "1", "scenario", "tls_in_turn", tls_target.url,
+                               overlay, certificate.pem)
+            assert len(result.lines) == 4, result
+            assert result.lines[0] == seen and result.lines[2] == seen, result
+            for refused in (result.lines[1], result.lines[3]):
+                assert refused.startswith("error: ") and "certificate" in refused, result
+    finally:
+        tls_target.close()
