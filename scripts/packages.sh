@@ -2,7 +2,7 @@
 # step needs, skipping what is already there (idempotent).
 
 # The packages needed to build wippy.
-WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev uuid-dev
+WIPPY_BUILD_PACKAGES="gcc make pkg-config libyaml-dev libuv1-dev libjansson-dev libssl-dev libnghttp2-dev libidn2-dev cmake uuid-dev
     libpcre2-dev"
 
 # Real peers the tests start on loopback (nginx as the yardstick of the HTTP

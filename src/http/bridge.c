@@ -42,8 +42,8 @@ static _Thread_local struct bridge *live_bridges; /* this loop's: a bridge lives
 
 /* Listener sockets live in a private directory (mode 0700, on tmpfs when the
  * machine has one), so no other user can connect to them. An abstract
- * address would need no directory, but curl 7.88 never reuses a connection
- * whose peer address prints empty, as an abstract one does. */
+ * address would need no directory, but libcurl (7.88 at least) never reused
+ * a connection whose peer address prints empty, as an abstract one does. */
 static _Thread_local char bridge_directory[96];
 
 static int ensure_bridge_directory(struct wippy_error *error)

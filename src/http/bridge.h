@@ -1,7 +1,8 @@
 /* bridge.h - how libcurl reaches a target through an overlay it cannot
  * speak itself (I2P, the tailnet; SOCKS5 is curl's own socks5h, see
- * curl_socks5.h). libcurl 7.88 cannot adopt a socket connected elsewhere,
- * so for each connection it opens we give it a fresh local (AF_UNIX) socket
+ * curl_socks5.h). curl's open-socket callback must return a socket at once,
+ * and these overlays dial in several round trips, so for each connection
+ * curl opens we give it a fresh local (AF_UNIX) socket
  * aimed at a one-shot listener in a private directory; when curl connects,
  * we dial the target through the overlay and pump bytes between the two.
  * curl keeps its keep-alive pool as usual (one pool per overlay), never

@@ -382,7 +382,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *user)
     const char *colon = memchr(data, ':', length);
     if (colon == NULL)
         return length;
-    /* a name ends at a NUL as a C string would (libcurl 7.88 refuses such
+    /* a name ends at a NUL as a C string would (libcurl 8.22 refuses such
      * lines itself; another libcurl might not) */
     size_t name_length = strnlen(data, (size_t)(colon - data));
     const char *value = colon + 1;

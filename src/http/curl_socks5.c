@@ -7,18 +7,6 @@
 
 #include "net/socks5_codec.h"
 
-/* Sets a credential; curl 7.88 URL-decodes what it is given, so it gets
- * the escaped form and the proxy receives the bytes as configured. */
-static CURLcode set_credential(CURL *easy, CURLoption option, const char *value)
-{
-    char *escaped = curl_easy_escape(easy, value, 0);
-    if (escaped == NULL)
-        return CURLE_OUT_OF_MEMORY;
-    CURLcode result = curl_easy_setopt(easy, option, escaped);
-    curl_free(escaped);
-    return result;
-}
-
 int curl_socks5_use(CURL *easy, struct overlay *overlay, char proxy_address[300], struct wippy_error *error)
 {
     struct overlay_socks5_proxy proxy;
@@ -37,9 +25,9 @@ int curl_socks5_use(CURL *easy, struct overlay *overlay, char proxy_address[300]
          * offered, as the overlay's own dial does (never GSS-API). */
         result = curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_BASIC);
         if (result == CURLE_OK)
-            result = set_credential(easy, CURLOPT_PROXYUSERNAME, proxy.username);
+            result = curl_easy_setopt(easy, CURLOPT_PROXYUSERNAME, proxy.username);
         if (result == CURLE_OK)
-            result = set_credential(easy, CURLOPT_PROXYPASSWORD, proxy.password);
+            result = curl_easy_setopt(easy, CURLOPT_PROXYPASSWORD, proxy.password);
     } else if (result == CURLE_OK) {
         result = curl_easy_setopt(easy, CURLOPT_SOCKS5_AUTH, (long)CURLAUTH_NONE);
     }

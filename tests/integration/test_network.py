@@ -159,8 +159,9 @@ def test_configured_credentials_are_reused_without_isolation(network, target):
 
 
 def test_credentials_reach_the_proxy_byte_for_byte(network, target):
-    """curl URL-decodes the proxy credentials it is given: %41 must still
-    arrive as the three bytes %41, and a URL's special characters as they are."""
+    """Proxy credentials arrive as configured: %41 as the three bytes %41
+    (libcurl 7.88 URL-decoded them; 8.x does not), and a URL's special
+    characters as they are."""
     result = network.scenario("fetch", target.url, "app:percent")
     assert result.out == "127.0.0.1\n", result
     dial = network.recorder.dials[-1]
