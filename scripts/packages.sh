@@ -62,6 +62,30 @@ ensure_python_jsonschema() {
 # the checkout. Exports PATH, and module and build caches kept there too.
 WIPPY_CACHE=${WIPPY_CACHE:-/var/cache/wippy-c}
 WIPPY_GO_VERSION=1.26.8
+
+# pinned_archive URL SHA256 FILE - prints the path of FILE in the cache
+# outside the checkout, downloaded from URL once and checked against SHA256
+# (the fetch-* scripts' sources). A download that does not match is removed
+# and the script stops.
+pinned_archive() {
+    local url=$1 sha256=$2 cache=$WIPPY_CACHE
+    if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+        cache=${XDG_CACHE_HOME:-$HOME/.cache}/wippy-c
+        mkdir -p "$cache"
+    fi
+    local archive=$cache/$3
+    if [ ! -f "$archive" ] || ! echo "$sha256  $archive" | sha256sum --check --status; then
+        command -v curl >/dev/null || ensure_packages curl ca-certificates >&2
+        curl -fsSL --retry 3 -o "$archive.part" "$url"
+        if ! echo "$sha256  $archive.part" | sha256sum --check --status; then
+            echo "$(basename "$0"): $url does not have the pinned SHA-256 $sha256" >&2
+            rm -f "$archive.part"
+            exit 1
+        fi
+        mv "$archive.part" "$archive"
+    fi
+    echo "$archive"
+}
 ensure_go() {
     export GOPATH=${GOPATH:-$WIPPY_CACHE/go}
     export GOMODCACHE=${GOMODCACHE:-$WIPPY_CACHE/go/pkg/mod}
