@@ -77,19 +77,20 @@ LDLIBS += -ldl
 # and SHA-256, from a cache outside the checkout; CMake builds them here as a
 # static library, without the sanitizers (as Debian's library was), with
 # what the client uses: HTTP and HTTPS only, OpenSSL with Debian's CA
-# bundle, HTTP/2 (nghttp2) and IDN (libidn2) as Debian's has them.
+# bundle, HTTP/2 (nghttp2) and IDN (libidn2) as Debian's has them. It is
+# linked from its build tree (no install step: `make install`'s DESTDIR
+# would reach CMake's).
 CURL_SOURCE := $(BUILD)/curl-src
-CURL_DIR := $(BUILD)/curl
-CURL_LIBRARY := $(CURL_DIR)/lib/libcurl.a
-CURL_OPTIONS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(CC) -DCMAKE_INSTALL_PREFIX=$(abspath $(CURL_DIR)) \
-                -DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_CURL_EXE=OFF \
+CURL_BUILD := $(BUILD)/curl-build
+CURL_LIBRARY := $(CURL_BUILD)/lib/libcurl.a
+CURL_OPTIONS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(CC) \
+                -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_CURL_EXE=OFF \
                 -DBUILD_TESTING=OFF -DBUILD_EXAMPLES=OFF -DBUILD_LIBCURL_DOCS=OFF -DBUILD_MISC_DOCS=OFF \
                 -DENABLE_CURL_MANUAL=OFF -DCMAKE_DISABLE_FIND_PACKAGE_Perl=ON -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON \
                 -DCURL_USE_OPENSSL=ON -DUSE_NGHTTP2=ON -DUSE_LIBIDN2=ON -DCURL_USE_LIBPSL=OFF \
                 -DCURL_USE_LIBSSH2=OFF -DCURL_ZLIB=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DUSE_NGTCP2=OFF \
                 -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs
-CFLAGS := -I$(CURL_DIR)/include $(CFLAGS)
-LDLIBS := $(CURL_LIBRARY) $(LDLIBS)
+CFLAGS := -I$(CURL_SOURCE)/include $(CFLAGS)
 # mimalloc 2.3.2 for the Lua heaps (src/vm/heap.c): scripts/fetch-mimalloc
 # brings its C sources, pinned by version and SHA-256, from a cache outside
 # the checkout; they are built here as one unit that replaces no malloc, its
@@ -113,11 +114,11 @@ UNIT_OBJECTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SOURCES))
 .PHONY: all test unit integration clean bench fuzz
 all: $(BUILD)/wippy $(BUILD)/unit-tests
 
-$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) | $(TAILNODE_LIBRARY)
+$(BUILD)/wippy: $(MAIN_OBJECT) $(LIB_OBJECTS) $(CURL_LIBRARY) | $(TAILNODE_LIBRARY)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS)
+$(BUILD)/unit-tests: $(UNIT_OBJECTS) $(LIB_OBJECTS) $(CURL_LIBRARY)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -168,10 +169,9 @@ $(CURL_LIBRARY): scripts/fetch-curl
 	@echo "  FETCH   curl 8.22.0"
 	@scripts/fetch-curl $(CURL_SOURCE)
 	@echo "  CMAKE   libcurl 8.22.0"
-	@rm -rf $(BUILD)/curl-build $(CURL_DIR)
-	@{ cmake -S $(CURL_SOURCE) -B $(BUILD)/curl-build $(CURL_OPTIONS) && \
-	   cmake --build $(BUILD)/curl-build --parallel $(shell nproc) && \
-	   cmake --install $(BUILD)/curl-build; } >$(BUILD)/curl-build.log 2>&1 \
+	@rm -rf $(CURL_BUILD)
+	@{ cmake -S $(CURL_SOURCE) -B $(CURL_BUILD) $(CURL_OPTIONS) && \
+	   cmake --build $(CURL_BUILD) --parallel $(shell nproc); } >$(BUILD)/curl-build.log 2>&1 \
 	    || { tail -30 $(BUILD)/curl-build.log; echo "libcurl did not build: $(BUILD)/curl-build.log"; exit 1; }
 
 $(MIMALLOC_HEADER): scripts/fetch-mimalloc
