@@ -58,7 +58,20 @@ struct socket_watch {
     struct http_pool *pool;
     int events; /* what the poll waits for now (UV_READABLE, UV_WRITABLE) */
     bool idle;  /* curl stopped watching (a connection back in its cache) */
+    bool curls_own; /* a socket curl made itself: its multi's wakeup */
 };
+
+/* The sockets curl hands the pool's socket callback are its connections',
+ * opened through on_open_socket and closed through on_close_socket, and in
+ * libcurl 8.22 one more: its multi's wakeup, which its resolver threads
+ * signal and which lives as long as the multi. Its watch is kept between
+ * transfers like a connection's (made anew, it cost seven syscalls a
+ * request) and closed before the multi. A libcurl with other sockets of its
+ * own (7.88's resolver had a socket pair per lookup, closed without telling)
+ * needs that looked at again. */
+#if LIBCURL_VERSION_NUM < 0x081600
+#error "src/http/client.c keeps the watch of curl's own sockets: check them for this libcurl"
+#endif
 
 struct http_request {
     struct http_pool *pool;
@@ -161,6 +174,19 @@ static struct socket_watch *watch_new(struct http_pool *pool, curl_socket_t fd)
     return watch;
 }
 
+/* The pool's place for the watch of socket fd (0 or more). */
+static struct socket_watch **watch_slot(struct http_pool *pool, curl_socket_t fd)
+{
+    if ((size_t)fd >= pool->watch_capacity) {
+        size_t capacity = (size_t)fd * 2 + 16;
+        pool->watches = xrealloc(pool->watches, capacity * sizeof *pool->watches);
+        memset(pool->watches + pool->watch_capacity, 0,
+               (capacity - pool->watch_capacity) * sizeof *pool->watches);
+        pool->watch_capacity = capacity;
+    }
+    return &pool->watches[fd];
+}
+
 /* A connection's socket, just opened: its watch is kept by the pool until
  * curl closes the socket through on_close_socket. A socket that cannot be
  * watched is closed, and curl's connection fails at once rather than wait
@@ -169,17 +195,11 @@ static curl_socket_t watched_socket(struct http_pool *pool, curl_socket_t fd)
 {
     if (fd < 0)
         return CURL_SOCKET_BAD;
-    if ((size_t)fd >= pool->watch_capacity) {
-        size_t capacity = (size_t)fd * 2 + 16;
-        pool->watches = xrealloc(pool->watches, capacity * sizeof *pool->watches);
-        memset(pool->watches + pool->watch_capacity, 0,
-               (capacity - pool->watch_capacity) * sizeof *pool->watches);
-        pool->watch_capacity = capacity;
-    }
-    if (pool->watches[fd] != NULL)
-        handle_close((uv_handle_t *)&pool->watches[fd]->poll);
-    pool->watches[fd] = watch_new(pool, fd);
-    if (pool->watches[fd] == NULL) {
+    struct socket_watch **slot = watch_slot(pool, fd);
+    if (*slot != NULL)
+        handle_close((uv_handle_t *)&(*slot)->poll);
+    *slot = watch_new(pool, fd);
+    if (*slot == NULL) {
         close(fd);
         return CURL_SOCKET_BAD;
     }
@@ -192,8 +212,8 @@ static curl_socket_t watched_socket(struct http_pool *pool, curl_socket_t fd)
  * longer counted among what keeps the loop alive: a deadlock is still
  * seen), and its handle lives until curl closes the socket: stopping and
  * starting a libuv poll costs an epoll_ctl each (two for a start), and
- * making a new handle an allocation, for every request. Other sockets curl watches
- * (its resolver's) are closed without telling: theirs go at once. */
+ * making a new handle an allocation, for every request. The multi's wakeup
+ * socket, watched only while transfers run, is kept the same way. */
 static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
 {
     struct http_pool *pool = user;
@@ -217,10 +237,13 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
     }
     if (watch == NULL) {
         watch = watch_of(pool, fd);
-        if (watch == NULL)
+        if (watch == NULL) { /* not a connection's: the multi's wakeup */
             watch = watch_new(pool, fd);
-        if (watch == NULL)
-            return -1; /* curl fails the transfers rather than wait unwatched */
+            if (watch == NULL)
+                return -1; /* curl fails the transfers rather than wait unwatched */
+            watch->curls_own = true;
+            *watch_slot(pool, fd) = watch;
+        }
         curl_multi_assign(pool->multi, fd, watch);
     }
     watch->idle = false;
@@ -1045,7 +1068,13 @@ void http_client_free(struct http_client *client)
         free_spare_handles(pool);
         free(pool->spare_handles);
         handle_close((uv_handle_t *)pool->spare_timer);
-        curl_multi_cleanup(pool->multi); /* closes every socket, and so every watch */
+        for (size_t fd = 0; fd < pool->watch_capacity; fd++) /* before curl closes the socket */
+            if (pool->watches[fd] != NULL && pool->watches[fd]->curls_own) {
+                curl_multi_assign(pool->multi, (curl_socket_t)fd, NULL);
+                handle_close((uv_handle_t *)&pool->watches[fd]->poll);
+                pool->watches[fd] = NULL;
+            }
+        curl_multi_cleanup(pool->multi); /* closes every connection, and so its watch */
         for (size_t fd = 0; fd < pool->watch_capacity; fd++)
             if (pool->watches[fd] != NULL)
                 handle_close((uv_handle_t *)&pool->watches[fd]->poll);
