@@ -38,9 +38,12 @@ def wippy_binary():
     if not setting:
         return real_wippy_binary()
     if not _WRAPPER:
+        import atexit
         import shlex
+        import shutil
         import tempfile
         directory = tempfile.mkdtemp(prefix="wippy-set-")
+        atexit.register(shutil.rmtree, directory, True)  # it was left in /tmp by every run
         path = pathlib.Path(directory) / "wippy"
         path.write_text(f"#!/bin/sh\nexec {shlex.quote(real_wippy_binary())} --set {shlex.quote(setting)} \"$@\"\n")
         path.chmod(0o755)
