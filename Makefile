@@ -83,13 +83,26 @@ LDLIBS += -ldl
 CURL_SOURCE := $(BUILD)/curl-src
 CURL_BUILD := $(BUILD)/curl-build
 CURL_LIBRARY := $(CURL_BUILD)/lib/libcurl.a
+# What the client never uses is left out: the engines that would keep state
+# in a handle from one request to the next (cookies, HSTS, alt-svc: a handle
+# serves one caller after another, see src/http/client.c) or dial by
+# themselves (DoH), and the rest a hostile server could reach (the other
+# authentication schemes, MIME, WebSockets, the headers API, netrc).
+CURL_LEFT_OUT := $(addprefix -DCURL_DISABLE_,$(addsuffix =ON,COOKIES HSTS ALTSVC DOH NETRC MIME FORM_API \
+                 WEBSOCKETS HEADERS_API DIGEST_AUTH KERBEROS_AUTH NEGOTIATE_AUTH AWS BEARER_AUTH SHA512_256 \
+                 HTTPSIG IPFS BINDLOCAL GETOPTIONS PROGRESS_METER))
 CURL_OPTIONS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(CC) \
                 -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_CURL_EXE=OFF \
                 -DBUILD_TESTING=OFF -DBUILD_EXAMPLES=OFF -DBUILD_LIBCURL_DOCS=OFF -DBUILD_MISC_DOCS=OFF \
                 -DENABLE_CURL_MANUAL=OFF -DCMAKE_DISABLE_FIND_PACKAGE_Perl=ON -DHTTP_ONLY=ON -DCURL_DISABLE_LDAP=ON \
                 -DCURL_USE_OPENSSL=ON -DUSE_NGHTTP2=ON -DUSE_LIBIDN2=ON -DCURL_USE_LIBPSL=OFF \
                 -DCURL_USE_LIBSSH2=OFF -DCURL_ZLIB=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF -DUSE_NGTCP2=OFF \
-                -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs
+                -DCURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt -DCURL_CA_PATH=/etc/ssl/certs \
+                $(CURL_LEFT_OUT)
+# libcurl is built again when these options change.
+CURL_OPTIONS_STAMP := $(BUILD)/curl-options
+$(shell mkdir -p $(BUILD) && echo '$(CURL_OPTIONS)' | cmp -s - $(CURL_OPTIONS_STAMP) || \
+        echo '$(CURL_OPTIONS)' >$(CURL_OPTIONS_STAMP))
 CFLAGS := -I$(CURL_SOURCE)/include $(CFLAGS)
 # mimalloc 2.3.2 for the Lua heaps (src/vm/heap.c): scripts/fetch-mimalloc
 # brings its C sources, pinned by version and SHA-256, from a cache outside
@@ -165,7 +178,7 @@ $(BUILD)/obj/lua54/%.o: $(LUA_HEADER)
 	@echo "  CC      lua/$*.c"
 	@$(CC) -std=gnu99 $(OPTFLAGS) $(SANFLAGS) -DLUA_USE_LINUX -I$(LUA_DIR) -c -o $@ $(LUA_DIR)/$*.c
 
-$(CURL_LIBRARY): scripts/fetch-curl
+$(CURL_LIBRARY): scripts/fetch-curl $(CURL_OPTIONS_STAMP)
 	@echo "  FETCH   curl 8.22.0"
 	@scripts/fetch-curl $(CURL_SOURCE)
 	@echo "  CMAKE   libcurl 8.22.0"

@@ -98,7 +98,7 @@ struct http_request {
     bool through_socks5;     /* curl speaks SOCKS5 to the overlay's proxy itself */
     bool follows_itself;     /* isolated: each redirect a new connection with new credentials */
     int redirects;           /* followed by follows_itself */
-    char *origin;            /* then: scheme://host:port of the first URL */
+    char *origin;            /* then: scheme://host:port of the first URL (at its first redirect) */
     uint64_t started_ns;
     char proxy_address[300]; /* then: "host:port", for messages */
     struct bridge **bridges; /* opened for this transfer */
@@ -666,14 +666,17 @@ static void on_spare_timer(uv_timer_t *timer)
     free_spare_handles(timer->data);
 }
 
-/* A handle is kept only by a pool whose connections are shared anyway,
- * and only once curl_easy_reset has cleared every option and credential
- * its last request set (TLS sessions are never cached in a handle: see
- * http_request_start). An isolated overlay's requests share nothing, not
- * even a handle. */
+/* A handle is kept once curl_easy_reset has cleared every option and
+ * credential its last request set. What a reset leaves in a handle is
+ * nothing a server or proxy could see: TLS sessions are never cached (see
+ * http_request_start), and the engines that keep state from one transfer
+ * to the next (cookies, HSTS, alt-svc) are not built in (the Makefile's
+ * CURL_LEFT_OUT). So an isolated overlay's requests share handles too, and
+ * never a connection or proxy credentials: curl_easy_init and
+ * curl_easy_cleanup cost 17,000 instructions a request. */
 static void release_handle(struct http_pool *pool, CURL *easy, bool reusable)
 {
-    if (!reusable || pool->spare_count == SPARE_HANDLES || overlay_never_reuses(pool->overlay)) {
+    if (!reusable || pool->spare_count == SPARE_HANDLES) {
         curl_easy_cleanup(easy);
         return;
     }
@@ -854,6 +857,11 @@ static int follow_redirect(struct http_request *request)
     }
     if (request->may_follow != NULL && request->may_follow(request->may_dial_context, location, &error) < 0)
         return refuse_redirect(request, &error);
+    if (request->redirects == 0) { /* the URL of this transfer is still the first */
+        char *first = NULL;
+        curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &first);
+        request->origin = first != NULL ? origin_of(first) : NULL;
+    }
     char *next = xstrdup(location); /* curl's, until the URL changes */
     char *origin = origin_of(next);
     CURL *easy = request->easy;
@@ -1004,7 +1012,6 @@ struct http_request *http_request_start(struct http_client *client,
             curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
             curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
             request->follows_itself = true;
-            request->origin = origin_of(options->url);
             request->started_ns = uv_hrtime();
         }
     } else if (!overlay_is_plain_tcp(options->overlay)) {

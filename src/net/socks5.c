@@ -201,8 +201,12 @@ static int random_credential(char out[17])
     uint8_t bytes[8];
     if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
         return -1;
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = digits[bytes[i] >> 4];
+        out[2 * i + 1] = digits[bytes[i] & 15];
+    }
+    out[16] = '\0';
     return 0;
 }
 

@@ -1,6 +1,7 @@
 """Hostile callers of one network's HTTP pool: a finished request's curl
-handle serves the next request of any task on that loop, so nothing one
-caller set may reach another's request (docs/isolation.md). Each test runs
+handle serves the next request of any task on that loop, an isolated
+overlay's included, so nothing one caller set may reach another's request
+(docs/isolation.md). Each test runs
 with one loop so that both requests share the pool, and fails when the
 handle is kept without curl_easy_reset."""
 import pytest
@@ -10,7 +11,7 @@ from peers import IpService
 from test_network import certificate, network, target  # noqa: F401 (fixtures)
 
 
-@pytest.mark.parametrize("overlay", ["direct", "app:proxy"])
+@pytest.mark.parametrize("overlay", ["direct", "app:proxy", "app:isolated"])
 def test_a_request_carries_nothing_of_the_caller_before_it(network, target, overlay):
     """A hostile or careless process cannot hand its credentials, headers or
     body to the next caller's request, nor see them in it: the curl handle a
@@ -26,7 +27,7 @@ def test_trust_given_to_one_request_is_not_kept_for_the_next(network, certificat
     its own CA, leaves the next request with neither."""
     tls_target = IpService(certificate)
     try:
-        for overlay, seen in (("direct", "127.0.0.1"), ("app:proxy", "127.0.0.2")):
+        for overlay, seen in (("direct", "127.0.0.1"), ("app:proxy", "127.0.0.2"), ("app:isolated", "127.0.0.1")):
             result = run_wippy(network.app, "run", "--threads", "1", "scenario", "tls_in_turn", tls_target.url,
                                overlay, certificate.pem)
             assert len(result.lines) == 4, result
