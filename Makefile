@@ -86,11 +86,13 @@ CURL_LIBRARY := $(CURL_BUILD)/lib/libcurl.a
 # What the client never uses is left out: the engines that would keep state
 # in a handle from one request to the next (cookies, HSTS, alt-svc: a handle
 # serves one caller after another, see src/http/client.c) or dial by
-# themselves (DoH), and the rest a hostile server could reach (the other
+# themselves (DoH, and HTTPS records, ECH, c-ares and QUIC held off should
+# a default change), and the rest a hostile server could reach (the other
 # authentication schemes, MIME, WebSockets, the headers API, netrc).
 CURL_LEFT_OUT := $(addprefix -DCURL_DISABLE_,$(addsuffix =ON,COOKIES HSTS ALTSVC DOH NETRC MIME FORM_API \
                  WEBSOCKETS HEADERS_API DIGEST_AUTH KERBEROS_AUTH NEGOTIATE_AUTH AWS BEARER_AUTH SHA512_256 \
-                 HTTPSIG IPFS BINDLOCAL GETOPTIONS PROGRESS_METER))
+                 HTTPSIG IPFS BINDLOCAL GETOPTIONS PROGRESS_METER)) \
+                 -DCURL_ENABLE_NTLM=OFF -DUSE_HTTPSRR=OFF -DUSE_ECH=OFF -DENABLE_ARES=OFF -DUSE_QUICHE=OFF
 CURL_OPTIONS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(CC) \
                 -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON -DBUILD_CURL_EXE=OFF \
                 -DBUILD_TESTING=OFF -DBUILD_EXAMPLES=OFF -DBUILD_LIBCURL_DOCS=OFF -DBUILD_MISC_DOCS=OFF \

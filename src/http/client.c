@@ -69,7 +69,7 @@ struct socket_watch {
  * request) and closed before the multi. A libcurl with other sockets of its
  * own (7.88's resolver had a socket pair per lookup, closed without telling)
  * needs that looked at again. */
-#if LIBCURL_VERSION_NUM < 0x081600
+#if LIBCURL_VERSION_NUM != 0x081600
 #error "src/http/client.c keeps the watch of curl's own sockets: check them for this libcurl"
 #endif
 
@@ -309,6 +309,9 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
      * smaller than the transfers in flight closes connections as soon as
      * they are done: 256 cost 2.9x with 300 in flight through SOCKS5. */
     curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    /* A name a resolver thread is still looking up (getaddrinfo cannot be
+     * interrupted) does not hold the runtime's exit. */
+    curl_multi_setopt(pool->multi, CURLMOPT_QUICK_EXIT, 1L);
     pool->next = client->pools;
     client->pools = pool;
     return pool;
@@ -876,9 +879,10 @@ static int follow_redirect(struct http_request *request)
     if (origin == NULL || request->origin == NULL || strcmp(origin, request->origin) != 0)
         drop_credentials(request);
     free(origin);
-    free(next);
-    if (curl_socks5_use(easy, request->pool->overlay, request->proxy_address, &error) < 0)
+    if (curl_socks5_use(easy, request->pool->overlay, request->proxy_address, &error) < 0) {
+        free(next);
         return refuse_redirect(request, &error);
+    }
     if (request->timeout_ns > 0) {
         int64_t left_ns = request->timeout_ns - (int64_t)(uv_hrtime() - request->started_ns);
         curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)(left_ns > 1000000 ? left_ns / 1000000 : 1));
@@ -886,8 +890,15 @@ static int follow_redirect(struct http_request *request)
     clear_headers(request);
     request->body_length = 0;
     request->redirects++;
+    CURLMcode added = curl_multi_add_handle(request->pool->multi, easy);
+    if (added != CURLM_OK) {
+        error_set(&error, WIPPY_EIO, "%s %.2000s: the redirect could not be started: %s", request->method, next,
+                  curl_multi_strerror(added));
+        free(next);
+        return refuse_redirect(request, &error);
+    }
+    free(next);
     DLIST_PUSH(request->pool->client->requests, request, previous, next);
-    curl_multi_add_handle(request->pool->multi, easy);
     return 1;
 }
 
@@ -937,12 +948,18 @@ struct http_request *http_request_start(struct http_client *client,
     }
     if (options->url_host != NULL)
         remember_target(request, options->url, options->url_host, options->url_port);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* These must hold (a proxy from the environment, or another protocol,
+     * would apply if one failed): only memory can fail them. */
+    if (curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_PROXY, "") != CURLE_OK) { /* never a proxy from the environment */
+        request_free(request, false);
+        error_set(error, WIPPY_ENOMEM, "%s: out of memory", options->url);
+        return NULL;
+    }
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     if (getenv("WIPPY_HTTP_TRACE") != NULL) /* curl's own trace on stderr, for debugging */
         curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROXY, ""); /* never a proxy from the environment */
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -1037,8 +1054,16 @@ struct http_request *http_request_start(struct http_client *client,
     curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, request->pool);
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_request_ready);
     curl_easy_setopt(easy, CURLOPT_PREREQDATA, request);
+    /* curl refuses a handle once its socket callback failed (the multi is
+     * then dead): the request fails rather than wait for nothing. */
+    CURLMcode added = curl_multi_add_handle(request->pool->multi, easy);
+    if (added != CURLM_OK) {
+        error_set(error, WIPPY_EIO, "%s %s: the request could not be started: %s", request->method, options->url,
+                  curl_multi_strerror(added));
+        request_free(request, false);
+        return NULL;
+    }
     DLIST_PUSH(client->requests, request, previous, next);
-    curl_multi_add_handle(request->pool->multi, easy);
     return request;
 }
 
