@@ -162,6 +162,7 @@ def eventually(served, path, expected, seconds=10):
 def test_a_process_of_another_loop_failing_right_after_linking_takes_its_link_down(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
     assert served.get("/step?do=start&what=target&arg=t1").startswith("{")  # first loop
+    served.wait_for("/step?do=lookup&name=t1", "true")  # registered, so the link finds it
     assert served.get("/step?do=start&what=linker&arg=t1").startswith("{")  # second loop
     assert eventually(served, "/step?do=lookup&name=t1", "false") == "false"  # linked, so taken down
     served.stop()
@@ -170,6 +171,7 @@ def test_a_process_of_another_loop_failing_right_after_linking_takes_its_link_do
 def test_an_unlink_before_failing_spares_the_process_of_another_loop(serve):
     served = serve(INDEX, HANDLERS, "--threads", "2")
     assert served.get("/step?do=start&what=target&arg=t2").startswith("{")
+    served.wait_for("/step?do=lookup&name=t2", "true")
     assert served.get("/step?do=start&what=unlinker&arg=t2").startswith("{")
     time.sleep(0.5)
     assert served.get("/step?do=lookup&name=t2") == "true"
