@@ -18,6 +18,7 @@
 
 #include "lua/error_values.h"
 #include "lua/modules.h"
+#include "util/hex.h"
 #include "util/memory.h"
 #include "vm/core.h"
 #include "vm/state.h"
@@ -116,12 +117,8 @@ static int random_uuid(lua_State *L)
 
 static int push_hex(lua_State *L, const unsigned char *bytes, size_t length)
 {
-    static const char hex[] = "0123456789abcdef";
     char text[EVP_MAX_MD_SIZE * 2];
-    for (size_t i = 0; i < length; i++) {
-        text[2 * i] = hex[bytes[i] >> 4];
-        text[2 * i + 1] = hex[bytes[i] & 15];
-    }
+    hex_encode(bytes, length, text);
     lua_pushlstring(L, text, 2 * length);
     return push_two(L);
 }

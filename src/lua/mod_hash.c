@@ -10,6 +10,7 @@
 
 #include "lua/error_values.h"
 #include "lua/modules.h"
+#include "util/hex.h"
 
 static bool data_argument(lua_State *L, int index, const char *what, const char **text, size_t *length)
 {
@@ -26,12 +27,8 @@ static int push_digest(lua_State *L, const unsigned char *digest, unsigned int l
     if (raw) {
         lua_pushlstring(L, (const char *)digest, length);
     } else {
-        static const char hex[] = "0123456789abcdef";
         char text[EVP_MAX_MD_SIZE * 2];
-        for (unsigned int i = 0; i < length; i++) {
-            text[2 * i] = hex[digest[i] >> 4];
-            text[2 * i + 1] = hex[digest[i] & 15];
-        }
+        hex_encode(digest, length, text);
         lua_pushlstring(L, text, 2 * (size_t)length);
     }
     lua_pushnil(L);

@@ -11,6 +11,7 @@
 #include "net/overlay.h"
 #include "net/peer_stream.h"
 #include "net/socks5_codec.h"
+#include "util/hex.h"
 #include "util/list.h"
 #include "util/memory.h"
 
@@ -201,11 +202,7 @@ static int random_credential(char out[17])
     uint8_t bytes[8];
     if (getrandom(bytes, sizeof bytes, 0) != (ssize_t)sizeof bytes)
         return -1;
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
+    hex_encode(bytes, sizeof bytes, out);
     out[16] = '\0';
     return 0;
 }

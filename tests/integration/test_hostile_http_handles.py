@@ -17,8 +17,14 @@ def test_a_request_carries_nothing_of_the_caller_before_it(network, target, over
     body to the next caller's request, nor see them in it: the curl handle a
     finished request leaves for the next one (one loop, so one pool) is
     reset first."""
+    dials_before = len(network.recorder.dials)
     result = run_wippy(network.app, "run", "--threads", "1", "scenario", "after_another_caller", target.url, overlay)
     assert result.lines == ["first caller:\t200", "GET\t\tnil\tnil"], result
+    if overlay == "app:isolated":
+        # the second caller's request, on the handle the first left, went
+        # out on a connection of its own with credentials of its own
+        users = [dial["username"] for dial in network.recorder.dials[dials_before:]]
+        assert len(users) == 2 and users[0] != users[1], users
 
 
 def test_trust_given_to_one_request_is_not_kept_for_the_next(network, certificate):
