@@ -1,13 +1,13 @@
 /* main.c - the `wippy` command line: global options, then the command. */
 #include <signal.h>
 #include <stdbool.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "registry/config.h"
+#include "util/descriptors.h"
 #include "util/log.h"
 #include "util/memory.h"
 
@@ -186,13 +186,7 @@ int main(int argc, char **argv)
 {
     /* A peer that goes away must cost a write error, not the process. */
     signal(SIGPIPE, SIG_IGN);
-    /* Every overlay connection holds three descriptors (curl's end, the
-     * bridge's, the peer's): allow as many as the system lets us. */
-    struct rlimit files;
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-        files.rlim_cur = files.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &files);
-    }
+    descriptors_prepare(); /* before any thread starts */
     struct cli_options options = {0};
     const char *command = NULL;
     char **rest = calloc((size_t)argc + 1, sizeof(char *));

@@ -684,6 +684,10 @@ static void release_handle(struct http_pool *pool, CURL *easy, bool reusable)
         return;
     }
     curl_easy_reset(easy);
+    /* else curl_easy_cleanup, when the spare is freed, would set and then
+     * restore SIGPIPE's handler: three system calls a handle (main ignores
+     * SIGPIPE for the whole process) */
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     if (pool->spare_count == pool->spare_capacity) {
         pool->spare_capacity = pool->spare_capacity == 0 ? 16 : pool->spare_capacity * 2;
         pool->spare_handles = xrealloc(pool->spare_handles, pool->spare_capacity * sizeof *pool->spare_handles);
