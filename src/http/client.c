@@ -4,12 +4,14 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,8 +37,13 @@ struct http_pool {
     CURLM *multi;
     uv_timer_t *timer;
     struct overlay *overlay; /* the network of every connection in the pool */
-    struct socket_watch **watches; /* by socket, while curl has the socket open */
+    /* The pool's sockets, in an epoll set of its own that the loop watches
+     * as one descriptor (see "sockets" below). */
+    int epoll_fd;
+    uv_poll_t *epoll_watch;
+    struct socket_watch *watches; /* by socket number */
     size_t watch_capacity;
+    size_t busy_sockets; /* watched for a transfer: they keep the loop alive */
     CURL **spare_handles; /* of finished requests, reset, for the next ones */
     size_t spare_count;
     size_t spare_capacity;
@@ -53,12 +60,11 @@ struct http_client {
 };
 
 struct socket_watch {
-    uv_poll_t poll; /* first: freed when the handle closes */
-    curl_socket_t fd;
-    struct http_pool *pool;
-    int events; /* what the poll waits for now (UV_READABLE, UV_WRITABLE) */
-    bool idle;  /* curl stopped watching (a connection back in its cache) */
+    bool open;      /* a socket of the pool's (curl has not closed it) */
     bool curls_own; /* a socket curl made itself: its multi's wakeup */
+    bool idle;      /* curl stopped watching (a connection back in its cache) */
+    bool busy;      /* a transfer waits on it */
+    uint32_t events; /* what the epoll set waits for on it (EPOLLIN, EPOLLOUT), or 0 */
 };
 
 /* The sockets curl hands the pool's socket callback are its connections',
@@ -135,47 +141,21 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *user)
     return 0;
 }
 
-static void on_poll(uv_poll_t *poll, int status, int events)
-{
-    struct socket_watch *watch = (struct socket_watch *)poll;
-    struct http_pool *pool = watch->pool;
-    if (watch->idle) { /* an idle connection spoke or closed: curl looks when it next takes it */
-        uv_poll_stop(&watch->poll);
-        watch->events = 0;
-        return;
-    }
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    int running;
-    curl_multi_socket_action(pool->multi, watch->fd, flags, &running);
-    process_finished(pool);
-}
+/* ---- sockets ----
+ *
+ * curl's sockets are in an epoll set per pool, and the loop watches that
+ * set as one descriptor, as curl's own tool polls its sockets: a libuv
+ * poll per socket cost eight system calls a connection (epoll_ctl to add
+ * and remove it when made, again at each start and change, an ioctl), and
+ * the set costs three (add, change, remove). Level-triggered, like
+ * libuv's: what is not read now is reported again. */
 
 static struct socket_watch *watch_of(struct http_pool *pool, curl_socket_t fd)
 {
-    return fd >= 0 && (size_t)fd < pool->watch_capacity ? pool->watches[fd] : NULL;
+    return fd >= 0 && (size_t)fd < pool->watch_capacity && pool->watches[fd].open ? &pool->watches[fd] : NULL;
 }
 
-/* NULL when libuv cannot watch the socket. */
-static struct socket_watch *watch_new(struct http_pool *pool, curl_socket_t fd)
-{
-    struct socket_watch *watch = xcalloc(1, sizeof *watch);
-    watch->fd = fd;
-    watch->pool = pool;
-    if (uv_poll_init_socket(pool->client->loop, &watch->poll, fd) != 0) {
-        free(watch);
-        return NULL;
-    }
-    return watch;
-}
-
-/* The pool's place for the watch of socket fd (0 or more). */
-static struct socket_watch **watch_slot(struct http_pool *pool, curl_socket_t fd)
+static struct socket_watch *watch_slot(struct http_pool *pool, curl_socket_t fd)
 {
     if ((size_t)fd >= pool->watch_capacity) {
         size_t capacity = (size_t)fd * 2 + 16;
@@ -187,89 +167,130 @@ static struct socket_watch **watch_slot(struct http_pool *pool, curl_socket_t fd
     return &pool->watches[fd];
 }
 
-/* A connection's socket, just opened: its watch is kept by the pool until
- * curl closes the socket through on_close_socket. A socket that cannot be
- * watched is closed, and curl's connection fails at once rather than wait
- * for an event that would never come. */
+/* Whether the pool's sockets keep the loop alive: only while a transfer
+ * waits on one (a connection kept idle does not; a deadlock is still seen). */
+static void count_busy(struct http_pool *pool, struct socket_watch *watch, bool busy)
+{
+    if (watch->busy == busy)
+        return;
+    watch->busy = busy;
+    if (busy && pool->busy_sockets++ == 0)
+        uv_ref((uv_handle_t *)pool->epoll_watch);
+    else if (!busy && --pool->busy_sockets == 0)
+        uv_unref((uv_handle_t *)pool->epoll_watch);
+}
+
+/* Makes the set wait for events (0: nothing) on socket fd; -1 if the
+ * kernel refuses. */
+static int watch_events(struct http_pool *pool, curl_socket_t fd, struct socket_watch *watch, uint32_t events)
+{
+    if (events == watch->events)
+        return 0;
+    struct epoll_event change = {.events = events, .data.fd = fd};
+    int operation = watch->events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    if (epoll_ctl(pool->epoll_fd, operation, fd, &change) != 0 && operation != EPOLL_CTL_DEL)
+        return -1;
+    watch->events = events;
+    return 0;
+}
+
+static void on_sockets_ready(uv_poll_t *epoll_watch, int status, int uv_events)
+{
+    (void)status;
+    (void)uv_events;
+    struct http_pool *pool = epoll_watch->data;
+    struct epoll_event ready[1024]; /* as libuv takes them; more wait for the next turn */
+    int count = epoll_wait(pool->epoll_fd, ready, 1024, 0);
+    for (int i = 0; i < count; i++) {
+        curl_socket_t fd = ready[i].data.fd;
+        /* closed (or its number reused) by an earlier event of this batch:
+         * curl is told only of what it still watches */
+        struct socket_watch *watch = watch_of(pool, fd);
+        if (watch == NULL || watch->events == 0)
+            continue;
+        if (watch->idle) { /* an idle connection spoke or closed: curl looks when it next takes it */
+            watch_events(pool, fd, watch, 0);
+            continue;
+        }
+        uint32_t got = ready[i].events;
+        int flags = 0;
+        if ((watch->events & EPOLLIN) && (got & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+            flags |= CURL_CSELECT_IN;
+        if ((watch->events & EPOLLOUT) && (got & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+            flags |= CURL_CSELECT_OUT;
+        if (got & EPOLLERR)
+            flags |= CURL_CSELECT_ERR;
+        int running;
+        curl_multi_socket_action(pool->multi, fd, flags, &running);
+        process_finished(pool);
+    }
+}
+
+/* A connection's socket, just opened: the pool knows it until curl closes
+ * it through on_close_socket. */
 static curl_socket_t watched_socket(struct http_pool *pool, curl_socket_t fd)
 {
     if (fd < 0)
         return CURL_SOCKET_BAD;
-    struct socket_watch **slot = watch_slot(pool, fd);
-    if (*slot != NULL)
-        handle_close((uv_handle_t *)&(*slot)->poll);
-    *slot = watch_new(pool, fd);
-    if (*slot == NULL) {
-        close(fd);
-        return CURL_SOCKET_BAD;
+    struct socket_watch *watch = watch_slot(pool, fd);
+    if (watch->open) { /* a number curl closed without telling: forget what it was */
+        count_busy(pool, watch, false);
+        watch_events(pool, fd, watch, 0);
     }
+    *watch = (struct socket_watch){.open = true};
     return fd;
 }
 
 /* A connection curl puts back in its cache is removed from curl's watch
  * and taken again for the next request on it, as a rule within
- * microseconds. Its poll stays as it is while it only waits to read (no
- * longer counted among what keeps the loop alive: a deadlock is still
- * seen), and its handle lives until curl closes the socket: stopping and
- * starting a libuv poll costs an epoll_ctl each (two for a start), and
- * making a new handle an allocation, for every request. The multi's wakeup
- * socket, watched only while transfers run, is kept the same way. */
+ * microseconds. It stays in the set while it only waits to read (an event
+ * then takes it out, and curl looks at the connection when it takes it):
+ * each change costs an epoll_ctl. The multi's wakeup socket, watched only
+ * while transfers run, is kept the same way. */
 static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
 {
+    (void)easy;
+    (void)socket_data;
     struct http_pool *pool = user;
-    struct socket_watch *watch = socket_data;
+    struct socket_watch *watch = watch_of(pool, fd);
     if (what == CURL_POLL_REMOVE) {
         if (watch != NULL) {
-            curl_multi_assign(pool->multi, fd, NULL);
-            if (watch_of(pool, fd) != watch) {
-                uv_poll_stop(&watch->poll);
-                handle_close((uv_handle_t *)&watch->poll);
-            } else {
-                watch->idle = true;
-                uv_unref((uv_handle_t *)&watch->poll); /* a kept connection keeps no loop alive */
-                if (watch->events != UV_READABLE) {
-                    uv_poll_stop(&watch->poll);
-                    watch->events = 0;
-                }
-            }
+            count_busy(pool, watch, false);
+            watch->idle = true;
+            if (watch->events != EPOLLIN)
+                watch_events(pool, fd, watch, 0);
         }
         return 0;
     }
-    if (watch == NULL) {
-        watch = watch_of(pool, fd);
-        if (watch == NULL) { /* not a connection's: the multi's wakeup */
-            watch = watch_new(pool, fd);
-            if (watch == NULL)
-                return -1; /* curl fails the transfers rather than wait unwatched */
-            watch->curls_own = true;
-            *watch_slot(pool, fd) = watch;
-        }
-        curl_multi_assign(pool->multi, fd, watch);
+    if (watch == NULL) { /* not a connection's: the multi's wakeup */
+        if (fd < 0)
+            return -1;
+        watch = watch_slot(pool, fd);
+        *watch = (struct socket_watch){.open = true, .curls_own = true};
     }
-    watch->idle = false;
-    uv_ref((uv_handle_t *)&watch->poll);
-    int events = 0;
+    uint32_t events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-        events |= UV_READABLE;
+        events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-        events |= UV_WRITABLE;
-    if (events != watch->events) {
-        uv_poll_start(&watch->poll, events, on_poll);
-        watch->events = events;
-    }
+        events |= EPOLLOUT;
+    if (watch_events(pool, fd, watch, events) != 0)
+        return -1; /* curl fails the transfers rather than wait unwatched */
+    count_busy(pool, watch, events != 0);
+    watch->idle = false;
     return 0;
 }
 
-/* curl closes every socket of the pool's connections here: the watch goes
- * first, so that libuv forgets the socket before its number can be used
- * again. */
+/* curl closes every socket of the pool's connections here: the socket
+ * leaves the set first (a copy in a child being started would keep it
+ * there after close). */
 static int on_close_socket(void *user, curl_socket_t fd)
 {
     struct http_pool *pool = user;
     struct socket_watch *watch = watch_of(pool, fd);
     if (watch != NULL) {
-        pool->watches[fd] = NULL;
-        handle_close((uv_handle_t *)&watch->poll);
+        count_busy(pool, watch, false);
+        watch_events(pool, fd, watch, 0);
+        watch->open = false;
     }
     return close(fd);
 }
@@ -279,16 +300,30 @@ static void initialise_curl(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static struct http_pool *pool_for(struct http_client *client, struct overlay *overlay)
+/* NULL (and error set) when the system will not give the pool an epoll
+ * set: out of descriptors or memory. */
+static struct http_pool *pool_for(struct http_client *client, struct overlay *overlay, struct wippy_error *error)
 {
     for (struct http_pool *pool = client->pools; pool != NULL; pool = pool->next)
         if (pool->overlay == overlay)
             return pool;
+    int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    uv_poll_t *epoll_watch = xmalloc(sizeof *epoll_watch);
+    int failed = epoll_fd < 0 ? -errno : uv_poll_init(client->loop, epoll_watch, epoll_fd);
+    if (failed != 0) {
+        error_set(error, WIPPY_EIO, "cannot watch the HTTP client's sockets: %s", uv_strerror(failed));
+        if (epoll_fd >= 0)
+            close(epoll_fd);
+        free(epoll_watch);
+        return NULL;
+    }
     /* libcurl (and OpenSSL under it) is set up on the first request, so a
      * runtime that never makes one does not pay for it at start. */
     static pthread_once_t curl_initialised = PTHREAD_ONCE_INIT; /* once for every scheduler thread */
     pthread_once(&curl_initialised, initialise_curl);
     struct http_pool *pool = xcalloc(1, sizeof *pool);
+    pool->epoll_fd = epoll_fd;
+    pool->epoll_watch = epoll_watch;
     pool->client = client;
     pool->overlay = overlay;
     pool->multi = curl_multi_init();
@@ -299,6 +334,9 @@ static struct http_pool *pool_for(struct http_client *client, struct overlay *ov
     uv_timer_init(client->loop, pool->spare_timer);
     uv_unref((uv_handle_t *)pool->spare_timer); /* spare handles keep no loop alive */
     pool->spare_timer->data = pool;
+    pool->epoll_watch->data = pool;
+    uv_poll_start(pool->epoll_watch, UV_READABLE, on_sockets_ready);
+    uv_unref((uv_handle_t *)pool->epoll_watch); /* until a transfer waits on a socket */
     curl_multi_setopt(pool->multi, CURLMOPT_SOCKETFUNCTION, on_socket_change);
     curl_multi_setopt(pool->multi, CURLMOPT_SOCKETDATA, pool);
     curl_multi_setopt(pool->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
@@ -929,8 +967,11 @@ struct http_request *http_request_start(struct http_client *client,
                                         http_request_done done, void *context,
                                         struct wippy_error *error)
 {
+    struct http_pool *pool = pool_for(client, options->overlay, error);
+    if (pool == NULL)
+        return NULL;
     struct http_request *request = xcalloc(1, sizeof *request);
-    request->pool = pool_for(client, options->overlay);
+    request->pool = pool;
     request->done = done;
     request->context = context;
     request->max_response_body = options->max_response_body;
@@ -1104,16 +1145,9 @@ void http_client_free(struct http_client *client)
         free_spare_handles(pool);
         free(pool->spare_handles);
         handle_close((uv_handle_t *)pool->spare_timer);
-        for (size_t fd = 0; fd < pool->watch_capacity; fd++) /* before curl closes the socket */
-            if (pool->watches[fd] != NULL && pool->watches[fd]->curls_own) {
-                curl_multi_assign(pool->multi, (curl_socket_t)fd, NULL);
-                handle_close((uv_handle_t *)&pool->watches[fd]->poll);
-                pool->watches[fd] = NULL;
-            }
-        curl_multi_cleanup(pool->multi); /* closes every connection, and so its watch */
-        for (size_t fd = 0; fd < pool->watch_capacity; fd++)
-            if (pool->watches[fd] != NULL)
-                handle_close((uv_handle_t *)&pool->watches[fd]->poll);
+        curl_multi_cleanup(pool->multi); /* closes every connection, and its wakeup */
+        handle_close((uv_handle_t *)pool->epoll_watch); /* libuv forgets the set at once */
+        close(pool->epoll_fd);
         free(pool->watches);
         handle_close((uv_handle_t *)pool->timer);
         free(pool);
