@@ -44,6 +44,11 @@ struct http_pool {
     struct socket_watch *watches; /* by socket number */
     size_t watch_capacity;
     size_t busy_sockets; /* watched for a transfer: they keep the loop alive */
+    /* The kernel refused to watch curl's own socket, so curl's multi is
+     * dead: its transfers are failed with this, and new requests get a new
+     * pool. */
+    bool broken;
+    char broken_reason[120];
     CURL **spare_handles; /* of finished requests, reset, for the next ones */
     size_t spare_count;
     size_t spare_capacity;
@@ -127,7 +132,10 @@ static void on_timer(uv_timer_t *timer)
 {
     struct http_pool *pool = timer->data;
     int running;
-    curl_multi_socket_action(pool->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if (pool->broken) /* every transfer fails now: see break_pool */
+        curl_multi_perform(pool->multi, &running);
+    else
+        curl_multi_socket_action(pool->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     process_finished(pool);
 }
 
@@ -148,7 +156,13 @@ static int on_timer_change(CURLM *multi, long timeout_ms, void *user)
  * poll per socket cost eight system calls a connection (epoll_ctl to add
  * and remove it when made, again at each start and change, an ioctl), and
  * the set costs three (add, change, remove). Level-triggered, like
- * libuv's: what is not read now is reported again. */
+ * libuv's: what is not read now is reported again.
+ *
+ * A socket is added when opened (a refusal fails that connection alone)
+ * and only changed after that: a change allocates nothing, so the kernel
+ * cannot refuse it for want of memory or watches. A socket curl does not
+ * watch is parked: edge-triggered with no events, so a peer that hangs up
+ * on a kept connection is reported once, not on every turn. */
 
 static struct socket_watch *watch_of(struct http_pool *pool, curl_socket_t fd)
 {
@@ -180,18 +194,39 @@ static void count_busy(struct http_pool *pool, struct socket_watch *watch, bool 
         uv_unref((uv_handle_t *)pool->epoll_watch);
 }
 
-/* Makes the set wait for events (0: nothing) on socket fd; -1 if the
- * kernel refuses. */
+/* Adds socket fd to the set, parked; -1 (errno set) if the kernel refuses. */
+static int watch_add(struct http_pool *pool, curl_socket_t fd)
+{
+    struct epoll_event parked = {.events = EPOLLET, .data.fd = fd};
+    if (epoll_ctl(pool->epoll_fd, EPOLL_CTL_ADD, fd, &parked) == 0)
+        return 0;
+    /* still there: the number was closed while a copy of the socket lived on */
+    return errno == EEXIST ? epoll_ctl(pool->epoll_fd, EPOLL_CTL_MOD, fd, &parked) : -1;
+}
+
+/* Makes the set wait for events on socket fd (0: parked). */
 static int watch_events(struct http_pool *pool, curl_socket_t fd, struct socket_watch *watch, uint32_t events)
 {
     if (events == watch->events)
         return 0;
-    struct epoll_event change = {.events = events, .data.fd = fd};
-    int operation = watch->events == 0 ? EPOLL_CTL_ADD : events == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-    if (epoll_ctl(pool->epoll_fd, operation, fd, &change) != 0 && operation != EPOLL_CTL_DEL)
+    struct epoll_event change = {.events = events != 0 ? events : EPOLLET, .data.fd = fd};
+    if (epoll_ctl(pool->epoll_fd, EPOLL_CTL_MOD, fd, &change) != 0)
         return -1;
     watch->events = events;
     return 0;
+}
+
+static void on_timer(uv_timer_t *timer);
+
+/* curl's multi is dead once its socket callback failed: every transfer of
+ * it fails the next time curl runs it, which curl_multi_perform does at
+ * once (on_timer), and curl never sets its timer again. */
+static void break_pool(struct http_pool *pool, int error_number)
+{
+    pool->broken = true;
+    snprintf(pool->broken_reason, sizeof pool->broken_reason, "cannot watch the HTTP client's sockets: %s",
+             strerror(error_number));
+    uv_timer_start(pool->timer, on_timer, 0, 0);
 }
 
 static void on_sockets_ready(uv_poll_t *epoll_watch, int status, int uv_events)
@@ -233,11 +268,14 @@ static curl_socket_t watched_socket(struct http_pool *pool, curl_socket_t fd)
     if (fd < 0)
         return CURL_SOCKET_BAD;
     struct socket_watch *watch = watch_slot(pool, fd);
-    if (watch->open) { /* a number curl closed without telling: forget what it was */
+    if (watch->open) /* a number curl closed without telling: forget what it was */
         count_busy(pool, watch, false);
-        watch_events(pool, fd, watch, 0);
+    *watch = (struct socket_watch){0};
+    if (watch_add(pool, fd) != 0) {
+        close(fd);
+        return CURL_SOCKET_BAD; /* curl's connection fails at once rather than wait unwatched */
     }
-    *watch = (struct socket_watch){.open = true};
+    watch->open = true;
     return fd;
 }
 
@@ -263,8 +301,10 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
         return 0;
     }
     if (watch == NULL) { /* not a connection's: the multi's wakeup */
-        if (fd < 0)
+        if (fd < 0 || watch_add(pool, fd) != 0) {
+            break_pool(pool, fd < 0 ? EBADF : errno);
             return -1;
+        }
         watch = watch_slot(pool, fd);
         *watch = (struct socket_watch){.open = true, .curls_own = true};
     }
@@ -273,8 +313,10 @@ static int on_socket_change(CURL *easy, curl_socket_t fd, int what, void *user, 
         events |= EPOLLIN;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= EPOLLOUT;
-    if (watch_events(pool, fd, watch, events) != 0)
+    if (watch_events(pool, fd, watch, events) != 0) {
+        break_pool(pool, errno);
         return -1; /* curl fails the transfers rather than wait unwatched */
+    }
     count_busy(pool, watch, events != 0);
     watch->idle = false;
     return 0;
@@ -289,7 +331,7 @@ static int on_close_socket(void *user, curl_socket_t fd)
     struct socket_watch *watch = watch_of(pool, fd);
     if (watch != NULL) {
         count_busy(pool, watch, false);
-        watch_events(pool, fd, watch, 0);
+        epoll_ctl(pool->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
         watch->open = false;
     }
     return close(fd);
@@ -305,11 +347,13 @@ static void initialise_curl(void)
 static struct http_pool *pool_for(struct http_client *client, struct overlay *overlay, struct wippy_error *error)
 {
     for (struct http_pool *pool = client->pools; pool != NULL; pool = pool->next)
-        if (pool->overlay == overlay)
+        if (pool->overlay == overlay && !pool->broken)
             return pool;
     int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    int failed = epoll_fd < 0 ? -errno : 0;
     uv_poll_t *epoll_watch = xmalloc(sizeof *epoll_watch);
-    int failed = epoll_fd < 0 ? -errno : uv_poll_init(client->loop, epoll_watch, epoll_fd);
+    if (failed == 0)
+        failed = uv_poll_init(client->loop, epoll_watch, epoll_fd);
     if (failed != 0) {
         error_set(error, WIPPY_EIO, "cannot watch the HTTP client's sockets: %s", uv_strerror(failed));
         if (epoll_fd >= 0)
@@ -780,6 +824,8 @@ static void finish(struct http_request *request, CURLcode result)
     curl_easy_getinfo(request->easy, CURLINFO_EFFECTIVE_URL, &url);
     if (request->overlay_error != NULL) {
         error = *request->overlay_error;
+    } else if (request->pool->broken) {
+        error_set(&error, WIPPY_EIO, "%s %s: %s", method, url, request->pool->broken_reason);
     } else if (request->body_too_large) {
         error_set(&error, WIPPY_EIO, "%s %s: response body larger than max_response_body (%zu bytes)",
                   method, url, request->max_response_body);
