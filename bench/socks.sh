@@ -4,7 +4,7 @@
 # microsocks, via (a) wippy's overlay, (b) curl --socks5-hostname in one
 # process (--parallel for the concurrent case), (c) wippy direct; and
 # 2,000 sequential GETs on a new connection each (isolate_streams against
-# curl with Connection: close).
+# curl with Connection: close, and against curl with a proxy user per URL).
 # Writes bench/results/socks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,14 @@ url="http://127.0.0.1:$web_port/index.json"
 cp -r bench/apps/socks "$work/app"
 sed -i "s/@PROXY_PORT@/$proxy_port/" "$work/app/src/_index.yaml"
 for _ in $(seq "$count"); do echo "url = \"$url\""; done >"$work/curl.urls"
+# curl isolated as wippy's isolated overlay is: a proxy user of its own for
+# each URL, so a new connection each that the client closes (with
+# Connection: close the server closes first, which costs the client less)
+for i in $(seq "$count"); do
+    [ "$i" = 1 ] || echo next
+    printf 'url = "%s"\nsocks5-hostname = "127.0.0.1:%s"\nproxy-user = "user%d:x"\noutput = "/dev/null"\nsilent\n' \
+        "$url" "$proxy_port" "$i"
+done >"$work/curl-isolated.config"
 wippy="${WIPPY:-$PWD/build/wippy}"
 
 json="$work/hyperfine.json"
@@ -47,13 +55,15 @@ json="$work/hyperfine.json"
     "$wippy run get $count $url direct concurrent $in_flight" \
     "$wippy run get $count $url bench:isolated sequential" \
     "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
-    "$wippy run get $count $url direct sequential" >/dev/null)
+    "$wippy run get $count $url direct sequential" \
+    "curl -K $work/curl-isolated.config" >/dev/null)
 
 python3 - "$json" "$count" "$in_flight" <<'PY' | tee /dev/stderr | write_result "$result"
 import json, sys, datetime, os
 results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
 count, in_flight = int(sys.argv[2]), int(sys.argv[3])
-boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl, new_direct = results
+(boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl, new_direct,
+ isolated_curl) = results
 def per_request(total, subtract_boot=True):
     return (total - (boot if subtract_boot else 0)) / count * 1e6
 print("# SOCKS5 overlay benchmark")
@@ -67,8 +77,10 @@ print("|---|---|---|---|---|---|")
 for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
                                  (f"{in_flight} in flight", par_ours, par_curl, par_direct),
                                  ("new connection each (isolated / Connection: close)", new_ours, new_curl,
-                                  new_direct)):
+                                  new_direct),
+                                 ("new connection each (isolated / a proxy user per URL)", new_ours,
+                                  isolated_curl, new_direct)):
     o, c, d = per_request(ours), per_request(curl, False), per_request(direct)
-    cost = f"{(o-d)/d:.2f}×" if name != "new connection each (isolated / Connection: close)" else "—"
+    cost = f"{(o-d)/d:.2f}×" if not name.startswith("new connection each") else "—"
     print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {cost} |")
 PY
