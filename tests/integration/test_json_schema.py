@@ -248,6 +248,9 @@ end}
 # 3x (ASan+UBSan: 2.27 s) and 10x (ThreadSanitizer: 6.72 s, which a busy
 # CI machine took past a factor of 5), so their factors keep that margin.
 SLOWDOWN = {"thread": 20, "1": 6}.get(os.environ.get("SANITIZE", ""), 1)
+# The whole run, start-up included: about 2 s plain and 17 s under
+# ThreadSanitizer here; kept under the run's own timeout of 120 s.
+WHOLE_RUN_SECONDS = {"thread": 100, "1": 40}.get(os.environ.get("SANITIZE", ""), 20)
 
 
 def test_hostile_schemas_and_data_end_quickly_with_an_error(make_app):
@@ -282,7 +285,7 @@ def test_hostile_schemas_and_data_end_quickly_with_an_error(make_app):
     assert rows["recursive data within bounds"][:2] == ["true", "nil"], rows
     assert rows["unique items of 300000"][:2] == ["true", "nil"], rows
     assert float(rows["unique items of 300000"][2]) < 1.5 * SLOWDOWN, rows
-    assert time.monotonic() - started < 20 * SLOWDOWN, result
+    assert time.monotonic() - started < WHOLE_RUN_SECONDS, result
 
 
 # Pairs whose verdict python-jsonschema gives too; the tricky corners of
