@@ -3,21 +3,24 @@
 # (IN_FLIGHT at once, default 300 as issue 15 measures) GETs of a small static file served by nginx on loopback, through
 # microsocks, via (a) wippy's overlay, (b) curl --socks5-hostname in one
 # process (--parallel for the concurrent case), (c) wippy direct; and
-# 2,000 sequential GETs on a new connection each (isolate_streams against
-# curl with Connection: close, and against curl with a proxy user per URL).
+# 2,000 sequential GETs on a new connection each: isolate_streams against
+# curl with Connection: close (the historic yardstick), against curl with a
+# proxy user per URL (the same traffic, the client closing), and asking
+# Connection: close itself against curl doing so (the same traffic, the
+# server closing).
 # Writes bench/results/socks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
 source bench/common.sh
-ensure_packages $WIPPY_BUILD_PACKAGES hyperfine nginx microsocks curl python3
+ensure_packages $WIPPY_BUILD_PACKAGES nginx microsocks curl python3
 # WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart)
 [ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
 result=${RESULT:-bench/results/socks.md}
 
 count=${COUNT:-2000}
 in_flight=${IN_FLIGHT:-300} # curl's --parallel-max goes up to 300
-runs=${RUNS:-5}
+rounds=${ROUNDS:-15}
 bench_setup
 
 web_port=$(port)
@@ -36,16 +39,19 @@ sed -i "s/@PROXY_PORT@/$proxy_port/" "$work/app/src/_index.yaml"
 for _ in $(seq "$count"); do echo "url = \"$url\""; done >"$work/curl.urls"
 # curl isolated as wippy's isolated overlay is: a proxy user of its own for
 # each URL, so a new connection each that the client closes (with
-# Connection: close the server closes first, which costs the client less)
+# Connection: close the server closes first, which costs the client less).
+# Bodies go to standard output as in the other curl rows (an output file
+# per URL would cost curl an open and a close a request).
 for i in $(seq "$count"); do
     [ "$i" = 1 ] || echo next
-    printf 'url = "%s"\nsocks5-hostname = "127.0.0.1:%s"\nproxy-user = "user%d:x"\noutput = "/dev/null"\nsilent\n' \
+    printf 'url = "%s"\nsocks5-hostname = "127.0.0.1:%s"\nproxy-user = "user%d:x"\nsilent\n' \
         "$url" "$proxy_port" "$i"
 done >"$work/curl-isolated.config"
 wippy="${WIPPY:-$PWD/build/wippy}"
 
-json="$work/hyperfine.json"
-(cd "$work/app" && hyperfine ${HYPERFINE_FLAGS:-} --warmup 1 --runs "$runs" --export-json "$json" -N \
+json="$work/rounds.json"
+interleave="$PWD/bench/interleave.py"
+(cd "$work/app" && python3 "$interleave" "$rounds" "$json" \
     "$wippy run get 0 $url bench:proxy sequential" \
     "$wippy run get $count $url bench:proxy sequential" \
     "curl -s -o /dev/null --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
@@ -55,32 +61,46 @@ json="$work/hyperfine.json"
     "$wippy run get $count $url direct concurrent $in_flight" \
     "$wippy run get $count $url bench:isolated sequential" \
     "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
-    "$wippy run get $count $url direct sequential" \
-    "curl -K $work/curl-isolated.config" >/dev/null)
+    "curl -K $work/curl-isolated.config" \
+    "$wippy run get $count $url bench:isolated close")
 
 python3 - "$json" "$count" "$in_flight" <<'PY' | tee /dev/stderr | write_result "$result"
-import json, sys, datetime, os
-results = [r["mean"] for r in json.load(open(sys.argv[1]))["results"]]
+import json, sys, datetime, os, statistics
+measured = json.load(open(sys.argv[1]))
+wall, cpu = measured["wall"], measured["cpu"]
 count, in_flight = int(sys.argv[2]), int(sys.argv[3])
-(boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl, new_direct,
- isolated_curl) = results
-def per_request(total, subtract_boot=True):
-    return (total - (boot if subtract_boot else 0)) / count * 1e6
+rounds = len(wall[0])
+(boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl,
+ isolated_curl, closing_ours) = range(len(wall))
+median = statistics.median
+def per_request(command, subtract_boot=True):
+    return (median(wall[command]) - (median(wall[boot]) if subtract_boot else 0)) / count * 1e6
+def ratios(times, ours, theirs):
+    values = [a / b for a, b in zip(times[ours], times[theirs])]
+    return median(values), min(values), max(values)
 print("# SOCKS5 overlay benchmark")
 print()
 print(f"{datetime.date.today()}, {os.cpu_count()} cores. {count} GETs of a 27-byte file from nginx on loopback, "
-      "through microsocks (keep-alive), mean of hyperfine runs. wippy times exclude its boot "
-      f"({boot*1000:.1f} ms, measured with 0 requests); curl runs in one process.")
+      f"through microsocks (keep-alive). {rounds} rounds, every command once a round in a rotating order "
+      "(bench/interleave.py). Times per request are medians; wippy's exclude its start-up "
+      f"({median(wall[boot])*1000:.1f} ms, measured with 0 requests); curl runs in one process. The ratios are "
+      "whole runs' (start-up included) within a round: median, then min-max over the rounds.")
 print()
-print("| case | wippy overlay | curl --socks5-hostname | wippy direct | ours / curl | overlay cost / direct cost |")
-print("|---|---|---|---|---|---|")
+print("| case | wippy overlay | curl --socks5-hostname | wippy direct | ours / curl, wall | ours / curl, CPU "
+      "| overlay cost / direct cost |")
+print("|---|---|---|---|---|---|---|")
 for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
                                  (f"{in_flight} in flight", par_ours, par_curl, par_direct),
-                                 ("new connection each (isolated / Connection: close)", new_ours, new_curl,
-                                  new_direct),
-                                 ("new connection each (isolated / a proxy user per URL)", new_ours,
-                                  isolated_curl, new_direct)):
-    o, c, d = per_request(ours), per_request(curl, False), per_request(direct)
-    cost = f"{(o-d)/d:.2f}×" if not name.startswith("new connection each") else "—"
-    print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {d:.1f} µs/req | {o/c:.2f}× | {cost} |")
+                                 ("new connection each (isolated / Connection: close)", new_ours, new_curl, None),
+                                 ("new connection each, the client closing (isolated / a proxy user per URL)",
+                                  new_ours, isolated_curl, None),
+                                 ("new connection each, the server closing (isolated and Connection: close "
+                                  "/ Connection: close)", closing_ours, new_curl, None)):
+    o, c = per_request(ours), per_request(curl, False)
+    d = per_request(direct) if direct is not None else None
+    direct_text = f"{d:.1f} µs/req" if d is not None else "—"
+    cost = f"{(o-d)/d:.2f}×" if d is not None else "—"
+    w, c_ = ratios(wall, ours, curl), ratios(cpu, ours, curl)
+    print(f"| {name} | {o:.1f} µs/req | {c:.1f} µs/req | {direct_text} | {w[0]:.2f}× ({w[1]:.2f}-{w[2]:.2f}) "
+          f"| {c_[0]:.2f}× ({c_[1]:.2f}-{c_[2]:.2f}) | {cost} |")
 PY

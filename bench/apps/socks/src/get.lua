@@ -1,9 +1,14 @@
 local http_client = require("http_client")
--- get(count, url, overlay|"direct", "sequential"|"concurrent", in_flight (100))
+-- get(count, url, overlay|"direct", "sequential"|"close"|"concurrent", in_flight (100));
+-- "close" is sequential with Connection: close, so that the server closes each connection
 local function main(count, url, overlay, mode, in_flight)
   count = tonumber(count)
   local options = {}
   if overlay ~= "direct" then options.overlay_network = overlay end
+  if mode == "close" then
+    options.headers = { Connection = "close" }
+    mode = "sequential"
+  end
   if mode == "sequential" then
     for _ = 1, count do
       local response, err = http_client.get(url, options)
