@@ -2,14 +2,20 @@
 """interleave.py ROUNDS OUT.json COMMAND...
 
 Runs every COMMAND once per round (each a shell-quoted string, run without a
-shell, its output discarded), after one warm-up round, in an order rotated
-from round to round, and writes each command's wall and CPU seconds for
-every round to OUT.json. On a shared, noisy machine the two sides of a
-comparison then meet the same moments, which a tool that runs all of one
-command's runs before the next's (hyperfine) cannot give.
+shell, its output discarded), after one warm-up round, in an order shuffled
+anew each round (seeded, so a run can be repeated), and writes each
+command's wall and CPU seconds for every round to OUT.json. On a shared,
+noisy machine the two sides of a comparison then meet the same moments,
+which a tool that runs all of one command's runs before the next's
+(hyperfine) cannot give. The order is shuffled rather than rotated because
+a command pays for what ran just before it: 2,000 connections that the
+client closed leave 2,000 ports in TIME_WAIT for a minute, and the next
+command's connects search past them. Rotating would give every command the
+same predecessor in every round.
 """
 import json
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -40,9 +46,11 @@ def main():
         run_once(command)
     wall = [[] for _ in commands]
     cpu = [[] for _ in commands]
-    for round_ in range(rounds):
-        shift = round_ % len(commands)
-        for index in list(range(shift, len(commands))) + list(range(shift)):
+    order = list(range(len(commands)))
+    shuffle = random.Random(15).shuffle
+    for _ in range(rounds):
+        shuffle(order)
+        for index in order:
             seconds, cpu_seconds = run_once(commands[index])
             wall[index].append(seconds)
             cpu[index].append(cpu_seconds)

@@ -14,7 +14,9 @@ cd "$(dirname "$0")/.."
 source scripts/packages.sh
 source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES nginx microsocks curl python3
-# WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart)
+# WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart);
+# CURL_TOOL=/path/to/curl adds that curl (say, one built from build/curl-src,
+# wippy's libcurl) as the yardstick of one more row, the server closing
 [ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
 result=${RESULT:-bench/results/socks.md}
 
@@ -62,7 +64,8 @@ interleave="$PWD/bench/interleave.py"
     "$wippy run get $count $url bench:isolated sequential" \
     "curl -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls" \
     "curl -K $work/curl-isolated.config" \
-    "$wippy run get $count $url bench:isolated close")
+    "$wippy run get $count $url bench:isolated close" \
+    ${CURL_TOOL:+"$CURL_TOOL -s -o /dev/null -H 'Connection: close' --socks5-hostname 127.0.0.1:$proxy_port -K $work/curl.urls"})
 
 python3 - "$json" "$count" "$in_flight" <<'PY' | tee /dev/stderr | write_result "$result"
 import json, sys, datetime, os, statistics
@@ -71,7 +74,8 @@ wall, cpu = measured["wall"], measured["cpu"]
 count, in_flight = int(sys.argv[2]), int(sys.argv[3])
 rounds = len(wall[0])
 (boot, seq_ours, seq_curl, seq_direct, par_ours, par_curl, par_direct, new_ours, new_curl,
- isolated_curl, closing_ours) = range(len(wall))
+ isolated_curl, closing_ours) = range(11)
+tool_curl = 11 if len(wall) > 11 else None  # CURL_TOOL: curl's own tool on wippy's libcurl
 median = statistics.median
 def per_request(command, subtract_boot=True):
     return (median(wall[command]) - (median(wall[boot]) if subtract_boot else 0)) / count * 1e6
@@ -81,7 +85,7 @@ def ratios(times, ours, theirs):
 print("# SOCKS5 overlay benchmark")
 print()
 print(f"{datetime.date.today()}, {os.cpu_count()} cores. {count} GETs of a 27-byte file from nginx on loopback, "
-      f"through microsocks (keep-alive). {rounds} rounds, every command once a round in a rotating order "
+      f"through microsocks (keep-alive). {rounds} rounds, every command once a round in a shuffled order "
       "(bench/interleave.py). Times per request are medians; wippy's exclude its start-up "
       f"({median(wall[boot])*1000:.1f} ms, measured with 0 requests); curl runs in one process. The ratios are "
       "whole runs' (start-up included) within a round: median, then min-max over the rounds.")
@@ -95,7 +99,9 @@ for name, ours, curl, direct in (("sequential", seq_ours, seq_curl, seq_direct),
                                  ("new connection each, the client closing (isolated / a proxy user per URL)",
                                   new_ours, isolated_curl, None),
                                  ("new connection each, the server closing (isolated and Connection: close "
-                                  "/ Connection: close)", closing_ours, new_curl, None)):
+                                  "/ Connection: close)", closing_ours, new_curl, None)) + (
+                                 (("the server closing, against CURL_TOOL (curl's tool on wippy's libcurl)",
+                                   closing_ours, tool_curl, None),) if tool_curl is not None else ()):
     o, c = per_request(ours), per_request(curl, False)
     d = per_request(direct) if direct is not None else None
     direct_text = f"{d:.1f} µs/req" if d is not None else "—"
