@@ -15,8 +15,11 @@ source scripts/packages.sh
 source bench/common.sh
 ensure_packages $WIPPY_BUILD_PACKAGES nginx microsocks curl python3
 # WIPPY=/path/to/wippy measures another build (RESULT=file keeps its table apart);
-# CURL_TOOL=/path/to/curl adds that curl (say, one built from build/curl-src,
-# wippy's libcurl) as the yardstick of one more row, the server closing
+# CURL_TOOL=/path/to/curl adds that curl as the yardstick of one more row,
+# the server closing; curl's own tool on wippy's libcurl is built with
+#   cmake -S build/curl-src -B /tmp/curl-tool $(sed 's/-DBUILD_CURL_EXE=OFF/-DBUILD_CURL_EXE=ON/;
+#       s/-DCURL_DISABLE_GETOPTIONS=ON//; s/-DCURL_DISABLE_PROGRESS_METER=ON//' build/curl-options)
+#   cmake --build /tmp/curl-tool   # then CURL_TOOL=/tmp/curl-tool/src/curl
 [ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
 result=${RESULT:-bench/results/socks.md}
 
