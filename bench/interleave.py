@@ -25,8 +25,11 @@ import time
 def run_once(command):
     """The command's wall and CPU (user + system) seconds; exits on a failure."""
     start = time.perf_counter()
-    process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    try:
+        process = subprocess.Popen(shlex.split(command), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+    except OSError as error:
+        sys.exit(f"interleave.py: `{command}` could not start: {error}")
     stderr = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
@@ -41,7 +44,10 @@ def run_once(command):
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__.strip().splitlines()[0])
-    rounds, out, commands = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+    rounds, out, commands = sys.argv[1], sys.argv[2], sys.argv[3:]
+    if not rounds.isdigit() or int(rounds) < 1:
+        sys.exit(f"interleave.py: ROUNDS must be a whole number of at least 1, not {rounds!r}")
+    rounds = int(rounds)
     for command in commands:  # the warm-up round
         run_once(command)
     wall = [[] for _ in commands]

@@ -20,6 +20,10 @@ ensure_packages $WIPPY_BUILD_PACKAGES nginx microsocks curl python3
 #   cmake -S build/curl-src -B /tmp/curl-tool $(sed 's/-DBUILD_CURL_EXE=OFF/-DBUILD_CURL_EXE=ON/;
 #       s/-DCURL_DISABLE_GETOPTIONS=ON//; s/-DCURL_DISABLE_PROGRESS_METER=ON//' build/curl-options)
 #   cmake --build /tmp/curl-tool   # then CURL_TOOL=/tmp/curl-tool/src/curl
+if [ -n "${CURL_TOOL:-}" ] && [ ! -x "$CURL_TOOL" ]; then
+    echo "bench/socks.sh: CURL_TOOL=$CURL_TOOL is not an executable file" >&2
+    exit 1
+fi
 [ -n "${WIPPY:-}" ] || make -j"$(nproc)" build/wippy >/dev/null
 result=${RESULT:-bench/results/socks.md}
 

@@ -5,6 +5,9 @@ local function main(count, url, overlay, mode, in_flight)
   count = tonumber(count)
   local options = {}
   if overlay ~= "direct" then options.overlay_network = overlay end
+  if mode ~= "sequential" and mode ~= "close" and mode ~= "concurrent" then
+    error("mode: expected sequential, close or concurrent, got " .. tostring(mode))
+  end
   if mode == "close" then
     options.headers = { Connection = "close" }
     mode = "sequential"
